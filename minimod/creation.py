@@ -1,0 +1,129 @@
+"""Ways to make a Tensor: from data, filled with a constant, or random."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import random as _random
+from .autograd import Function
+from .functions.elementwise import Where
+from .functions.shape import Cat, Stack
+from .tensor import _DEFAULT_DTYPE, Tensor
+
+float16, float32, float64 = np.float16, np.float32, np.float64
+int32, int64, bool_ = np.int32, np.int64, np.bool_
+# torch spells these too
+half, float, double, long, int = float16, float32, float64, int64, int32  # noqa: A001
+
+
+def _shape(shape) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def _make(array, requires_grad):
+    tensor = Tensor._wrap(array)
+    return tensor.requires_grad_(True) if requires_grad else tensor
+
+
+def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A new Tensor that owns a copy of data (floats become float32; an ndarray keeps its dtype)."""
+    if isinstance(data, Tensor):
+        data = data._data
+    if isinstance(data, np.ndarray):
+        array = np.array(data, dtype=dtype, copy=True)
+    else:
+        array = np.array(data, dtype=dtype)
+        if dtype is None and array.dtype == np.float64:
+            array = array.astype(_DEFAULT_DTYPE)
+    return _make(array, requires_grad)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A Tensor sharing the ndarray's memory: changes to one show in the other."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    return Tensor._wrap(array)
+
+
+def zeros(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _make(np.zeros(_shape(shape), dtype=dtype or _DEFAULT_DTYPE), requires_grad)
+
+
+def ones(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _make(np.ones(_shape(shape), dtype=dtype or _DEFAULT_DTYPE), requires_grad)
+
+
+def empty(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _make(np.empty(_shape(shape), dtype=dtype or _DEFAULT_DTYPE), requires_grad)
+
+
+def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _make(np.full(tuple(size), fill_value, dtype=dtype or _DEFAULT_DTYPE), requires_grad)
+
+
+def zeros_like(other: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _make(np.zeros(other.shape, dtype=dtype or other.dtype), requires_grad)
+
+
+def ones_like(other: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _make(np.ones(other.shape, dtype=dtype or other.dtype), requires_grad)
+
+
+def randn(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Samples of the standard normal distribution (reproducible after mm.manual_seed)."""
+    array = _random.generator().standard_normal(_shape(shape), dtype=np.float64)
+    return _make(array.astype(dtype or _DEFAULT_DTYPE), requires_grad)
+
+
+def rand(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Samples of the uniform distribution on [0, 1)."""
+    array = _random.generator().random(_shape(shape), dtype=np.float64)
+    return _make(array.astype(dtype or _DEFAULT_DTYPE), requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=None) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    return Tensor._wrap(_random.generator().integers(low, high, size=tuple(size)).astype(dtype or np.int64))
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+    """torch.arange: integers give int64, any float gives float32."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        is_float = any(isinstance(v, (float, np.floating)) for v in (start, end, step))
+        dtype = _DEFAULT_DTYPE if is_float else np.int64
+    return _make(np.arange(start, end, step, dtype=dtype), requires_grad)
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    return Cat.apply(*tensors, dim=dim)
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    shapes = {t.shape for t in tensors}
+    if len(shapes) > 1:
+        raise RuntimeError(f"stack expects each tensor to be equal size, but got {sorted(shapes)}")
+    return Stack.apply(*tensors, dim=dim)
+
+
+def where(condition, input, other) -> Tensor:  # noqa: A002 - torch's argument names
+    """Elementwise choice: input where condition is true, else other."""
+    def as_tensor(value):
+        return value if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value))
+
+    return Where.apply(as_tensor(condition), as_tensor(input), as_tensor(other))
+
+
+__all__ = [name for name in dir() if not name.startswith("_") and name not in ("np", "Function")]

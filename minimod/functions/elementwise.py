@@ -1,0 +1,332 @@
+"""Elementwise ops and matmul: forward and backward side by side, on ndarrays."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+
+
+class Add(Function):
+    """z = a + b;  dz/da = 1,  dz/db = 1  (broadcast grads are reduced by Function.apply)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output, grad_output
+
+
+class Sub(Function):
+    """z = a - b;  dz/da = 1,  dz/db = -1."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output, -grad_output
+
+
+class Mul(Function):
+    """z = a * b;  dz/da = b,  dz/db = a."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (grad_output * b if need_a else None), (grad_output * a if need_b else None)
+
+
+class Div(Function):
+    """z = a / b;  dz/da = 1/b,  dz/db = -a/b²."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = grad_output / b if need_a else None
+        grad_b = -grad_output * a / (b * b) if need_b else None
+        return grad_a, grad_b
+
+
+class Neg(Function):
+    """z = -a;  dz/da = -1."""
+
+    @staticmethod
+    def forward(ctx, a):
+        return -a
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return -grad_output
+
+
+class Pow(Function):
+    """z = a ** p for a constant p;  dz/da = p · a^(p-1)."""
+
+    @staticmethod
+    def forward(ctx, a, exponent):
+        ctx.save_for_backward(a)
+        ctx.exponent = exponent
+        return a**exponent
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (a,) = ctx.saved_tensors
+        p = ctx.exponent
+        return grad_output * (p * a ** (p - 1)), None
+
+
+class PowTensor(Function):
+    """z = a ** b;  dz/da = b · a^(b-1),  dz/db = z · ln a."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        z = a**b
+        ctx.save_for_backward(a, b, z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, b, z = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = grad_output * b * a ** (b - 1) if need_a else None
+        if need_b:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                grad_b = grad_output * z * np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0)
+        else:
+            grad_b = None
+        return grad_a, grad_b
+
+
+class Exp(Function):
+    """z = eˣ;  dz/dx = z."""
+
+    @staticmethod
+    def forward(ctx, x):
+        z = np.exp(x)
+        ctx.save_for_backward(z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (z,) = ctx.saved_tensors
+        return grad_output * z
+
+
+class Log(Function):
+    """z = ln x;  dz/dx = 1/x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output / x
+
+
+class Sqrt(Function):
+    """z = √x;  dz/dx = 1 / (2z)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        z = np.sqrt(x)
+        ctx.save_for_backward(z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (z,) = ctx.saved_tensors
+        return grad_output / (2 * z)
+
+
+class Abs(Function):
+    """z = |x|;  dz/dx = sign(x) (0 at 0, as in torch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * np.sign(x)
+
+
+class Tanh(Function):
+    """z = tanh x;  dz/dx = 1 - z²."""
+
+    @staticmethod
+    def forward(ctx, x):
+        z = np.tanh(x)
+        ctx.save_for_backward(z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (z,) = ctx.saved_tensors
+        return grad_output * (1 - z * z)
+
+
+class Sigmoid(Function):
+    """z = 1 / (1 + e⁻ˣ);  dz/dx = z (1 - z).  Split by sign so exp never overflows."""
+
+    @staticmethod
+    def forward(ctx, x):
+        z = np.empty_like(x)
+        positive = x >= 0
+        z[positive] = 1 / (1 + np.exp(-x[positive]))
+        e = np.exp(x[~positive])
+        z[~positive] = e / (1 + e)
+        ctx.save_for_backward(z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (z,) = ctx.saved_tensors
+        return grad_output * z * (1 - z)
+
+
+class Relu(Function):
+    """z = max(x, 0);  dz/dx = 1 where x > 0, else 0."""
+
+    @staticmethod
+    def forward(ctx, x):
+        z = np.maximum(x, 0)
+        ctx.save_for_backward(z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (z,) = ctx.saved_tensors
+        return grad_output * (z > 0)
+
+
+class Clamp(Function):
+    """z = min(max(x, lo), hi);  dz/dx = 1 inside [lo, hi], else 0."""
+
+    @staticmethod
+    def forward(ctx, x, min=None, max=None):  # noqa: A002 - torch's argument names
+        if min is None and max is None:
+            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        ctx.save_for_backward(x)
+        ctx.bounds = (min, max)
+        return np.clip(x, min, max).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        low, high = ctx.bounds
+        inside = np.ones(x.shape, dtype=bool)
+        if low is not None:
+            inside &= x >= low
+        if high is not None:
+            inside &= x <= high
+        return grad_output * inside
+
+
+class MatMul(Function):
+    """Z = A @ B (numpy's matmul rules);  dZ/dA = G @ Bᵀ,  dZ/dB = Aᵀ @ G (batched, then reduced)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise RuntimeError("both arguments to matmul need to be at least 1D")
+        inner_a, inner_b = a.shape[-1], b.shape[-2] if b.ndim > 1 else b.shape[0]
+        if inner_a != inner_b:
+            raise RuntimeError(
+                f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
+                f"({inner_a} != {inner_b})"
+            )
+        ctx.save_for_backward(a, b)
+        return a @ b
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        # promote 1-D operands to matrices so one formula covers every case
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g = grad_output
+        if a.ndim == 1:
+            g = np.expand_dims(g, -2)
+        if b.ndim == 1:
+            g = np.expand_dims(g, -1)
+        grad_a = grad_b = None
+        if need_a:
+            grad_a = g @ np.swapaxes(b2, -1, -2)
+            grad_a = _sum_to(grad_a, a2.shape)
+            if a.ndim == 1:
+                grad_a = grad_a.reshape(a.shape)
+        if need_b:
+            grad_b = np.swapaxes(a2, -1, -2) @ g
+            grad_b = _sum_to(grad_b, b2.shape)
+            if b.ndim == 1:
+                grad_b = grad_b.reshape(b.shape)
+        return grad_a, grad_b
+
+
+def _sum_to(grad, shape):
+    """Sum the leading batch dimensions matmul broadcast over."""
+    while grad.ndim > len(shape):
+        grad = grad.sum(axis=0)
+    axes = tuple(i for i, size in enumerate(shape) if size == 1 and grad.shape[i] != 1)
+    return grad.sum(axis=axes, keepdims=True) if axes else grad
+
+
+class Clone(Function):
+    """z = copy of x;  dz/dx = 1."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output
+
+
+class Cast(Function):
+    """z = x converted to dtype;  the gradient is converted back."""
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.source_dtype = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output.astype(ctx.source_dtype)
+
+
+class Where(Function):
+    """z = cond ? a : b;  dz/da = cond,  dz/db = not cond."""
+
+    @staticmethod
+    def forward(ctx, condition, a, b):
+        ctx.condition = condition.astype(bool)
+        return np.where(ctx.condition, a, b)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        zero = np.zeros((), dtype=grad_output.dtype)
+        return None, np.where(ctx.condition, grad_output, zero), np.where(ctx.condition, zero, grad_output)

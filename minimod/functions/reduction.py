@@ -1,0 +1,143 @@
+"""Reductions: sum, mean, var and max over all elements or chosen dimensions."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from ..autograd import Function
+
+
+def _axes(dim, ndim):
+    """torch's dim argument (None, an int or a tuple) as a tuple of non-negative axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    out = []
+    for d in dims:
+        if not -max(ndim, 1) <= d < max(ndim, 1):
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-max(ndim, 1)}, {max(ndim, 1) - 1}],"
+                f" but got {d})"
+            )
+        out.append(d % max(ndim, 1))
+    return tuple(out)
+
+
+def _expand_back(grad, shape, axes, keepdim):
+    """Undo a reduction's removal of axes so grad broadcasts against the input."""
+    if not keepdim and shape:
+        grad = np.expand_dims(grad, axes) if axes else grad
+    return np.broadcast_to(grad, shape)
+
+
+class Sum(Function):
+    """z = Σ x over dims;  dz/dx = 1 (the gradient is broadcast back)."""
+
+    @staticmethod
+    def forward(ctx, x, dim=None, keepdim=False):
+        ctx.shape, ctx.axes, ctx.keepdim = x.shape, _axes(dim, x.ndim), keepdim
+        return np.asarray(x.sum(axis=ctx.axes if x.ndim else None, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return _expand_back(grad_output, ctx.shape, ctx.axes, ctx.keepdim)
+
+
+class Mean(Function):
+    """z = (1/n) Σ x over dims;  dz/dx = 1/n."""
+
+    @staticmethod
+    def forward(ctx, x, dim=None, keepdim=False):
+        if not np.issubdtype(x.dtype, np.floating):
+            raise RuntimeError(
+                f"mean(): could not infer output dtype. Input dtype must be floating point, got {x.dtype}"
+            )
+        ctx.shape, ctx.axes, ctx.keepdim = x.shape, _axes(dim, x.ndim), keepdim
+        ctx.count = int(np.prod([x.shape[a] for a in ctx.axes])) if x.ndim else 1
+        return np.asarray(x.mean(axis=ctx.axes if x.ndim else None, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return _expand_back(grad_output / ctx.count, ctx.shape, ctx.axes, ctx.keepdim)
+
+
+class Var(Function):
+    """z = Σ (x - x̄)² / (n - correction);  dz/dx = 2 (x - x̄) / (n - correction)."""
+
+    @staticmethod
+    def forward(ctx, x, dim=None, correction=1, keepdim=False):
+        ctx.shape, ctx.axes, ctx.keepdim = x.shape, _axes(dim, x.ndim), keepdim
+        axis = ctx.axes if x.ndim else None
+        centered = x - x.mean(axis=axis, keepdims=True)
+        ctx.save_for_backward(centered)
+        count = int(np.prod([x.shape[a] for a in ctx.axes])) if x.ndim else 1
+        ctx.divisor = max(count - correction, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.asarray((centered * centered).sum(axis=axis, keepdims=keepdim) / x.dtype.type(ctx.divisor))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (centered,) = ctx.saved_tensors
+        grad = _expand_back(grad_output, ctx.shape, ctx.axes, ctx.keepdim)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return grad * centered * (2 / centered.dtype.type(ctx.divisor))
+
+
+class Max(Function):
+    """z = max x over dims;  dz/dx = 1 at the maximum (shared evenly between ties for a full max)."""
+
+    differentiable_outputs = (True, False)
+
+    @staticmethod
+    def forward(ctx, x, dim=None, keepdim=False):
+        if x.size == 0:
+            raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() == 0.")
+        ctx.shape, ctx.dim, ctx.keepdim = x.shape, dim, keepdim
+        if dim is None:
+            values = np.asarray(x.max())
+            ctx.save_for_backward(x, values)
+            return values, np.asarray(np.argmax(x))
+        (axis,) = _axes(dim, x.ndim)
+        ctx.axis = axis
+        indices = np.argmax(x, axis=axis) if x.ndim else np.asarray(0)
+        values = np.take_along_axis(x, np.expand_dims(indices, axis), axis) if x.ndim else x.copy()
+        if not keepdim and x.ndim:
+            values = np.squeeze(values, axis)
+        else:
+            indices = np.expand_dims(indices, axis) if x.ndim else indices
+        ctx.save_for_backward(indices)
+        return values, indices.astype(np.int64)
+
+    @staticmethod
+    def backward(ctx, grad_output, _grad_indices):
+        if ctx.dim is None:
+            x, values = ctx.saved_tensors
+            mask = x == values
+            return grad_output * mask / mask.sum()
+        (indices,) = ctx.saved_tensors
+        grad = np.zeros(ctx.shape, dtype=grad_output.dtype)
+        if grad.ndim == 0:
+            return grad + grad_output
+        axis = ctx.axis
+        index = indices if ctx.keepdim else np.expand_dims(indices, axis)
+        g = grad_output if ctx.keepdim else np.expand_dims(grad_output, axis)
+        np.put_along_axis(grad, index, g, axis)
+        return grad
+
+
+MaxResult = namedtuple("max", ["values", "indices"])  # torch.return_types.max
+
+
+def max_along(x, dim=None, keepdim=False):
+    """Tensor.max: the largest value, or (values, indices) along dim."""
+    values, indices = Max.apply(x, dim=dim, keepdim=keepdim)
+    return values if dim is None else MaxResult(values, indices)
+
+
+def argmax(array, dim=None, keepdim=False):
+    if dim is None:
+        return np.asarray(np.argmax(array))
+    result = np.argmax(array, axis=dim)
+    return np.expand_dims(result, dim) if keepdim else result

@@ -1,0 +1,204 @@
+"""Shape ops: reshape, permute, expand, indexing, cat and stack. Gradients move data back."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+
+
+def normalize_shape(shape, size):
+    """torch's reshape arguments: ints or one tuple, with at most one -1 that is inferred."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    shape = tuple(int(s) for s in shape)
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = int(np.prod([s for s in shape if s != -1]))
+    if -1 in shape:
+        if known == 0 or size % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {size}")
+        shape = tuple(size // known if s == -1 else s for s in shape)
+    elif known != size:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {size}")
+    return shape
+
+
+class Reshape(Function):
+    """z = x viewed with a new shape;  the gradient is reshaped back."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output.reshape(ctx.input_shape)
+
+
+class Permute(Function):
+    """z = x with its axes reordered;  the gradient takes the inverse order."""
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        dims = tuple(d % max(x.ndim, 1) for d in dims)
+        if sorted(dims) != list(range(x.ndim)):
+            raise RuntimeError(
+                f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
+                f"length of the desired ordering of dimensions i.e. input.dim() = {x.ndim} is not equal "
+                f"to len(dims) = {len(dims)}"
+                if len(dims) != x.ndim
+                else f"permute(): duplicate dims are not allowed (got {dims})"
+            )
+        ctx.inverse = tuple(np.argsort(dims))
+        return np.transpose(x, dims)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return np.transpose(grad_output, ctx.inverse)
+
+
+class Expand(Function):
+    """z = x broadcast to a larger shape;  dz/dx sums over the broadcast axes (done by apply)."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output
+
+
+class GetItem(Function):
+    """z = x[index];  the gradient is scattered back, adding where an index repeats."""
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.input_shape, ctx.index = x.shape, index
+        ctx.advanced = _is_advanced(index)
+        out = x[index]
+        return out if isinstance(out, np.ndarray) else np.asarray(out)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        grad = np.zeros(ctx.input_shape, dtype=grad_output.dtype)
+        if ctx.advanced:
+            np.add.at(grad, ctx.index, grad_output)  # repeated indices accumulate
+        else:
+            grad[ctx.index] = grad_output
+        return grad
+
+
+class Cat(Function):
+    """z = [x₀, x₁, ...] joined along dim;  each input's gradient is its slice of dz."""
+
+    @staticmethod
+    def forward(ctx, *arrays, dim=0):
+        ctx.dim = dim
+        ctx.splits = np.cumsum([a.shape[dim] for a in arrays])[:-1]
+        return np.concatenate(arrays, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return tuple(np.split(grad_output, ctx.splits, axis=ctx.dim))
+
+
+class Stack(Function):
+    """z = [x₀, x₁, ...] stacked on a new dim;  each input's gradient is its index of dz."""
+
+    @staticmethod
+    def forward(ctx, *arrays, dim=0):
+        ctx.dim = dim
+        return np.stack(arrays, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return tuple(np.moveaxis(grad_output, ctx.dim, 0))
+
+
+def _is_advanced(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(p, (np.ndarray, list)) for p in parts)
+
+
+def _wrap_dim(dim, ndim):
+    if not -ndim <= dim < max(ndim, 1):
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-max(ndim, 1)}, {max(ndim, 1) - 1}], "
+            f"but got {dim})"
+        )
+    return dim % max(ndim, 1)
+
+
+# --- Tensor methods built from the primitives above -------------------------------------------
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    if x.ndim == 0:
+        return Reshape.apply(x, shape=(1,))
+    start, end = _wrap_dim(start_dim, x.ndim), _wrap_dim(end_dim, x.ndim)
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shape = x.shape[:start] + (int(np.prod(x.shape[start : end + 1])),) + x.shape[end + 1 :]
+    return Reshape.apply(x, shape=shape)
+
+
+def transpose(x, dim0, dim1):
+    dims = list(range(x.ndim))
+    a, b = _wrap_dim(dim0, x.ndim), _wrap_dim(dim1, x.ndim)
+    dims[a], dims[b] = dims[b], dims[a]
+    return Permute.apply(x, dims=tuple(dims))
+
+
+def unsqueeze(x, dim):
+    dim = _wrap_dim(dim, x.ndim + 1)
+    return Reshape.apply(x, shape=x.shape[:dim] + (1,) + x.shape[dim:])
+
+
+def squeeze(x, dim=None):
+    if dim is None:
+        shape = tuple(s for s in x.shape if s != 1)
+    else:
+        dims = {_wrap_dim(d, x.ndim) for d in ((dim,) if isinstance(dim, int) else dim)} if x.ndim else set()
+        shape = tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1))
+    return Reshape.apply(x, shape=shape)
+
+
+def expand(x, sizes):
+    sizes = tuple(sizes)
+    if len(sizes) < x.ndim:
+        raise RuntimeError(
+            f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to the "
+            f"number of dimensions in the tensor ({x.ndim})"
+        )
+    offset = len(sizes) - x.ndim
+    shape = []
+    for i, size in enumerate(sizes):
+        current = x.shape[i - offset] if i >= offset else 1
+        if size == -1:
+            if i < offset:
+                raise RuntimeError("expand: -1 is not allowed in a leading, non-existing dimension")
+            size = current
+        elif current != 1 and current != size:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({size}) must match the existing size ({current}) at "
+                f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(x.shape)}"
+            )
+        shape.append(size)
+    return Expand.apply(x, shape=tuple(shape))
+
+
+def getitem(x, index):
+    from ..tensor import Tensor
+
+    def unwrap(part):
+        if isinstance(part, Tensor):
+            return part._data
+        if isinstance(part, list):
+            return np.asarray(part)
+        return part
+
+    index = tuple(unwrap(p) for p in index) if isinstance(index, tuple) else unwrap(index)
+    return GetItem.apply(x, index=index)

@@ -1,0 +1,476 @@
+"""Tensor: an ndarray plus what autograd needs to send gradients back to it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import autograd
+from .autograd import _Version
+from .functions import elementwise as E
+from .functions import reduction as R
+from .functions import shape as S
+
+
+class Tensor:
+    """An n-dimensional array that remembers how it was computed, so it can be differentiated."""
+
+    __slots__ = (
+        "_data",
+        "grad",
+        "requires_grad",
+        "grad_fn",
+        "_output_nr",
+        "_version",
+        "_hooks",
+        "_accumulator",
+        "_retains_grad",
+        "__weakref__",
+    )
+    __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operators
+
+    def __init__(self, data, dtype=None, requires_grad=False):
+        self._data = _as_array(data, dtype)
+        self.grad = None
+        self.requires_grad = False
+        self.grad_fn = None
+        self._output_nr = 0
+        self._version = _Version()
+        self._hooks = None
+        self._accumulator = None
+        self._retains_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, array):
+        """A Tensor around an existing ndarray, with no checks (the fast path for op results)."""
+        tensor = object.__new__(Tensor)
+        tensor._data = array
+        tensor.grad = None
+        tensor.requires_grad = False
+        tensor.grad_fn = None
+        tensor._output_nr = 0
+        tensor._version = _Version()
+        tensor._hooks = None
+        tensor._accumulator = None
+        tensor._retains_grad = False
+        return tensor
+
+    # --- what a tensor is --------------------------------------------------------------------
+
+    @property
+    def shape(self) -> tuple:
+        return self._data.shape
+
+    @property
+    def dtype(self):
+        return self._data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def size(self, dim=None):
+        return self._data.shape if dim is None else self._data.shape[dim]
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def T(self):  # noqa: N802 - torch's name
+        return self.permute(*reversed(range(self.ndim)))
+
+    # --- leaving autograd ----------------------------------------------------------------------
+
+    def numpy(self) -> np.ndarray:
+        """The tensor's own storage (not a copy): writing into it changes the tensor."""
+        return self._data
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+            )
+        return self._data.item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this tensor's storage, outside the graph."""
+        out = Tensor._wrap(self._data)
+        out._version = self._version
+        return out
+
+    @property
+    def data(self) -> Tensor:
+        """A Tensor sharing this storage, outside autograd (changes to it are not version-tracked)."""
+        return Tensor._wrap(self._data)
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+
+    def clone(self) -> Tensor:
+        return E.Clone.apply(self)
+
+    def __array__(self, dtype=None, copy=None):
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    # --- autograd ------------------------------------------------------------------------------
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        if requires_grad and not np.issubdtype(self._data.dtype, np.floating):
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients (this one is {self.dtype})"
+            )
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def backward(self, gradient=None, retain_graph=None) -> None:
+        autograd.backward(self, gradient, retain_graph=bool(retain_graph))
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new grad."""
+        from .hooks import RemovableHandle
+
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            node = self.grad_fn
+            if node._tensor_pre_hooks is None:
+                node._tensor_pre_hooks = {}
+            hooks = node._tensor_pre_hooks.setdefault(self._output_nr, {})
+        else:
+            if self._hooks is None:
+                self._hooks = {}
+            hooks = self._hooks
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def retain_grad(self) -> None:
+        """Keep the gradient of a non-leaf tensor in ``.grad`` after backward."""
+        if self.grad_fn is None or self._retains_grad:
+            return
+        self._retains_grad = True
+
+        def store(grad):
+            self.grad = grad if self.grad is None else Tensor._wrap(self.grad._data + grad._data)
+
+        self.register_hook(store)
+
+    # --- in-place changes (each bumps the version counter) ---------------------------------------
+
+    def _check_inplace(self):
+        if self.requires_grad and self.grad_fn is None and autograd.is_grad_enabled():
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation. "
+                "Wrap the change in `with mm.no_grad():` (as optimizers do)."
+            )
+
+    def _bump(self):
+        self._version.value += 1
+        return self
+
+    def zero_(self) -> Tensor:
+        self._check_inplace()
+        self._data[...] = 0
+        return self._bump()
+
+    def fill_(self, value) -> Tensor:
+        self._check_inplace()
+        self._data[...] = value._data if isinstance(value, Tensor) else value
+        return self._bump()
+
+    def copy_(self, src) -> Tensor:
+        self._check_inplace()
+        self._data[...] = src._data if isinstance(src, Tensor) else np.asarray(src)
+        return self._bump()
+
+    def add_(self, other, alpha=1) -> Tensor:
+        self._check_inplace()
+        other = other._data if isinstance(other, Tensor) else other
+        if alpha == 1:
+            self._data += other
+        else:
+            self._data += alpha * other
+        return self._bump()
+
+    def sub_(self, other, alpha=1) -> Tensor:
+        return self.add_(other, alpha=-alpha)
+
+    def mul_(self, other) -> Tensor:
+        self._check_inplace()
+        self._data *= other._data if isinstance(other, Tensor) else other
+        return self._bump()
+
+    def div_(self, other) -> Tensor:
+        self._check_inplace()
+        self._data /= other._data if isinstance(other, Tensor) else other
+        return self._bump()
+
+    def __setitem__(self, index, value):
+        self._check_inplace()
+        if isinstance(index, Tensor):
+            index = index._data
+        self._data[index] = value._data if isinstance(value, Tensor) else value
+        self._bump()
+
+    # --- arithmetic ----------------------------------------------------------------------------
+
+    def __add__(self, other):
+        return E.Add.apply(self, _operand(other, self))
+
+    def __radd__(self, other):
+        return E.Add.apply(_operand(other, self), self)
+
+    def __sub__(self, other):
+        return E.Sub.apply(self, _operand(other, self))
+
+    def __rsub__(self, other):
+        return E.Sub.apply(_operand(other, self), self)
+
+    def __mul__(self, other):
+        return E.Mul.apply(self, _operand(other, self))
+
+    def __rmul__(self, other):
+        return E.Mul.apply(_operand(other, self), self)
+
+    def __truediv__(self, other):
+        return E.Div.apply(self, _operand(other, self))
+
+    def __rtruediv__(self, other):
+        return E.Div.apply(_operand(other, self), self)
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, Tensor):
+            return E.PowTensor.apply(self, exponent)
+        return E.Pow.apply(self, exponent)
+
+    def __rpow__(self, base):
+        return E.PowTensor.apply(_operand(base, self), self)
+
+    def __neg__(self):
+        return E.Neg.apply(self)
+
+    def __matmul__(self, other):
+        return E.MatMul.apply(self, _operand(other, self))
+
+    def __rmatmul__(self, other):
+        return E.MatMul.apply(_operand(other, self), self)
+
+    # comparisons give boolean tensors outside autograd
+    def __eq__(self, other):
+        return Tensor._wrap(self._data == _raw(other))
+
+    def __ne__(self, other):
+        return Tensor._wrap(self._data != _raw(other))
+
+    def __lt__(self, other):
+        return Tensor._wrap(self._data < _raw(other))
+
+    def __le__(self, other):
+        return Tensor._wrap(self._data <= _raw(other))
+
+    def __gt__(self, other):
+        return Tensor._wrap(self._data > _raw(other))
+
+    def __ge__(self, other):
+        return Tensor._wrap(self._data >= _raw(other))
+
+    __hash__ = object.__hash__
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous (shape {self.shape})"
+            )
+        return bool(self._data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        return int(self.item())
+
+    # --- elementwise math ----------------------------------------------------------------------
+
+    def exp(self):
+        return E.Exp.apply(self)
+
+    def log(self):
+        return E.Log.apply(self)
+
+    def sqrt(self):
+        return E.Sqrt.apply(self)
+
+    def abs(self):
+        return E.Abs.apply(self)
+
+    def tanh(self):
+        return E.Tanh.apply(self)
+
+    def sigmoid(self):
+        return E.Sigmoid.apply(self)
+
+    def relu(self):
+        return E.Relu.apply(self)
+
+    def clamp(self, min=None, max=None):  # noqa: A002 - torch's argument names
+        return E.Clamp.apply(self, min=min, max=max)
+
+    clip = clamp
+
+    # --- reductions ----------------------------------------------------------------------------
+
+    def sum(self, dim=None, keepdim=False):
+        return R.Sum.apply(self, dim=dim, keepdim=keepdim)
+
+    def mean(self, dim=None, keepdim=False):
+        return R.Mean.apply(self, dim=dim, keepdim=keepdim)
+
+    def var(self, dim=None, unbiased=True, keepdim=False, correction=None):
+        if correction is None:
+            correction = 1 if unbiased else 0
+        return R.Var.apply(self, dim=dim, correction=correction, keepdim=keepdim)
+
+    def max(self, dim=None, keepdim=False):
+        return R.max_along(self, dim=dim, keepdim=keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return Tensor._wrap(R.argmax(self._data, dim, keepdim))
+
+    # --- shape ---------------------------------------------------------------------------------
+
+    def reshape(self, *shape):
+        return S.Reshape.apply(self, shape=S.normalize_shape(shape, self._data.size))
+
+    def view(self, *shape):
+        return self.reshape(*shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return S.flatten(self, start_dim, end_dim)
+
+    def transpose(self, dim0, dim1):
+        return S.transpose(self, dim0, dim1)
+
+    def permute(self, *dims):
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        return S.Permute.apply(self, dims=tuple(dims))
+
+    def unsqueeze(self, dim):
+        return S.unsqueeze(self, dim)
+
+    def squeeze(self, dim=None):
+        return S.squeeze(self, dim)
+
+    def expand(self, *sizes):
+        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+            sizes = tuple(sizes[0])
+        return S.expand(self, sizes)
+
+    def __getitem__(self, index):
+        return S.getitem(self, index)
+
+    # --- conversion ----------------------------------------------------------------------------
+
+    def to(self, dtype) -> Tensor:
+        return self if self._data.dtype == np.dtype(dtype) else E.Cast.apply(self, dtype=np.dtype(dtype))
+
+    def float(self):
+        return self.to(np.float32)
+
+    def double(self):
+        return self.to(np.float64)
+
+    def half(self):
+        return self.to(np.float16)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    # --- repr ----------------------------------------------------------------------------------
+
+    def __repr__(self):
+        return _format("tensor", self)
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+_DEFAULT_DTYPE = np.dtype(np.float32)
+
+
+def _as_array(data, dtype=None) -> np.ndarray:
+    """torch's rules: Python floats become float32, ints int64, an ndarray keeps its dtype."""
+    if isinstance(data, Tensor):
+        data = data._data
+    if isinstance(data, np.ndarray):
+        return data if dtype is None or data.dtype == dtype else data.astype(dtype)
+    array = np.array(data, dtype=dtype)
+    if dtype is None and array.dtype == np.float64:
+        array = array.astype(_DEFAULT_DTYPE)
+    return array
+
+
+def _operand(value, like: Tensor):
+    """A Python number or array next to a Tensor: a constant (requires_grad=False) of its dtype."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (int, float, bool)) and np.issubdtype(like._data.dtype, np.floating):
+        return Tensor._wrap(np.asarray(value, dtype=like._data.dtype))
+    return Tensor._wrap(np.asarray(value))
+
+
+def _raw(value):
+    return value._data if isinstance(value, Tensor) else value
+
+
+def _format(kind: str, tensor: Tensor, indent: int = 0) -> str:
+    """torch-like repr: tensor([...], dtype=..., requires_grad=True / grad_fn=<...>)."""
+    prefix = f"{kind}("
+    body = np.array2string(
+        tensor._data,
+        separator=", ",
+        prefix=" " * (len(prefix) + indent),
+        precision=4,
+        floatmode="fixed" if np.issubdtype(tensor.dtype, np.floating) else "maxprec",
+        suppress_small=True,
+        threshold=1000,
+        edgeitems=3,
+    )
+    extras = []
+    if tensor._data.dtype not in (np.float32, np.int64, np.bool_):
+        extras.append(f"dtype=minimod.{tensor._data.dtype.name}")
+    if tensor.grad_fn is not None:
+        extras.append(f"grad_fn=<{tensor.grad_fn.name()}>")
+    elif tensor.requires_grad:
+        extras.append("requires_grad=True")
+    return prefix + body + "".join(", " + e for e in extras) + ")"
