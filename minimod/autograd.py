@@ -174,6 +174,30 @@ class AccumulateGrad:
         return f"<AccumulateGrad object at {id(self):#x}>"
 
 
+# --- op observers ----------------------------------------------------------------------------
+
+_op_observers: dict = {}
+
+
+def register_op_observer(observer):
+    """Call ``observer(function_class, inputs, outputs)`` after every op (the inspector's flow view).
+
+    ``inputs`` are the op's positional arguments (Tensors or plain values), ``outputs`` a Tensor or a
+    tuple of Tensors. Returns a handle whose ``remove()`` (or ``with``) detaches the observer.
+    """
+    from .hooks import RemovableHandle
+
+    handle = RemovableHandle(_op_observers)
+    _op_observers[handle.id] = observer
+    return handle
+
+
+def _notify(cls, args, outputs):
+    for observer in list(_op_observers.values()):
+        observer(cls, args, outputs)
+    return outputs
+
+
 # --- Function --------------------------------------------------------------------------------
 
 
@@ -212,10 +236,10 @@ class Function:
         ctx = Context(cls, tuple(a if isinstance(a, Tensor) else None for a in args)) if record else _NO_CTX
         result = cls.forward(ctx, *arrays, **kwargs)
         if not record:
-            if type(result) is tuple:
-                return tuple(Tensor._wrap(r) for r in result)
-            return Tensor._wrap(result)
-        return _connect(cls, ctx, args, result)
+            outputs = tuple(Tensor._wrap(r) for r in result) if type(result) is tuple else Tensor._wrap(result)
+        else:
+            outputs = _connect(cls, ctx, args, result)
+        return _notify(cls, args, outputs) if _op_observers else outputs
 
 
 class _NoContext:
