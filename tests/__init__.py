@@ -1,0 +1,1 @@
+"""minimod's test suite; its folders mirror the packages."""
