@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from email.parser import Parser
 from pathlib import Path
 
 import pytest
@@ -72,13 +73,13 @@ def test_wheel_ships_every_package_the_assets_and_the_lessons(wheel: Path) -> No
 def test_wheel_metadata_declares_the_one_step_install(wheel: Path) -> None:
     archive = zipfile.ZipFile(wheel)
     info = f"minimod-{__version__}.dist-info"
-    metadata = archive.read(f"{info}/METADATA").decode()
-    requires = {line.removeprefix("Requires-Dist: ") for line in metadata.splitlines() if "Requires-Dist" in line}
+    metadata = Parser().parsestr(archive.read(f"{info}/METADATA").decode())
+    requires = set(metadata.get_all("Requires-Dist"))
     for runtime in ("numpy", "numba", "textual==8.2.8", "rich", "graphviz", "graphviz-pure"):
         assert runtime in requires
     assert 'torch==2.13.0; extra == "torch"' in requires
     assert 'pytest<9,>=8; extra == "test"' in requires
-    assert "Requires-Python: >=3.11" in metadata
+    assert metadata["Requires-Python"] == ">=3.11"
     entry_points = archive.read(f"{info}/entry_points.txt").decode()
     assert re.search(r"^minimod = minimod\.cli:main$", entry_points, re.M)
 
