@@ -114,6 +114,36 @@ def test_installed_copy_finds_its_assets_and_runs(wheel: Path, tmp_path: Path) -
     assert version.stdout == f"minimod {__version__}\n"
 
 
+@pytest.mark.slow
+def test_installed_app_finds_its_stylesheet(wheel: Path, tmp_path: Path) -> None:
+    """The inspector App's CSS_PATH, resolved as Textual does (beside app.py), exists in an installed copy."""
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    probe = (
+        "import inspect\n"
+        "from pathlib import Path\n"
+        "from textual.app import App\n"
+        "import inspector.app as module\n"
+        "apps = [value for value in vars(module).values() if isinstance(value, type)\n"
+        "        and issubclass(value, App) and value.__module__ == module.__name__]\n"
+        "assert apps, 'inspector/app.py defines no App'\n"
+        "for app in apps:\n"
+        "    paths = app.CSS_PATH if isinstance(app.CSS_PATH, (list, tuple)) else [app.CSS_PATH]\n"
+        "    for path in filter(None, paths):\n"
+        "        print(Path(inspect.getfile(app)).parent / path)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    stylesheets = [Path(line) for line in result.stdout.splitlines()]
+    assert stylesheets, "the inspector App has no CSS_PATH"
+    for stylesheet in stylesheets:
+        assert stylesheet.is_file(), f"{stylesheet} is not installed"
+        assert stylesheet.resolve().is_relative_to(site.resolve()), f"{stylesheet} is outside the install"
+
+
 def test_quickstart_is_two_commands_run_and_test() -> None:
     run, test = quickstart_commands()
     assert run.endswith("minimod inspect")
