@@ -9,16 +9,22 @@ import numpy as np
 
 # --- grad mode -------------------------------------------------------------------------------
 
-_grad_mode = threading.local()
+
+class _GradState(threading.local):
+    """Per-thread grad mode; the class attribute is every new thread's default."""
+
+    enabled = True
+
+
+_grad_mode = _GradState()
+
+# the Tensor class, bound by minimod.tensor when it loads (it imports this module first)
+Tensor = None
 
 
 def is_grad_enabled() -> bool:
     """True when ops record a graph for backward (the default)."""
-    return getattr(_grad_mode, "enabled", True)
-
-
-def set_grad_enabled(mode: bool) -> None:
-    _grad_mode.enabled = bool(mode)
+    return _grad_mode.enabled
 
 
 class _GradMode:
@@ -27,12 +33,12 @@ class _GradMode:
     enabled = True
 
     def __enter__(self):
-        self._previous = is_grad_enabled()
-        set_grad_enabled(self.enabled)
+        self._previous = _grad_mode.enabled
+        _grad_mode.enabled = self.enabled
         return self
 
     def __exit__(self, *exc_info):
-        set_grad_enabled(self._previous)
+        _grad_mode.enabled = self._previous
         return False
 
     def __call__(self, function):
@@ -54,6 +60,29 @@ class enable_grad(_GradMode):  # noqa: N801 - torch's name
     """Turn graph recording back on inside a no_grad block."""
 
     enabled = True
+
+
+class set_grad_enabled(_GradMode):  # noqa: N801 - torch's name
+    """Set grad mode now (a plain call), or for a ``with`` block / a decorated function."""
+
+    def __init__(self, mode: bool):
+        self._previous = _grad_mode.enabled
+        self.enabled = bool(mode)
+        _grad_mode.enabled = self.enabled
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, function):
+        _grad_mode.enabled = self._previous  # as a decorator it must not change the mode now
+        mode = self.enabled
+
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return function(*args, **kwargs)
+
+        return wrapper
 
 
 # --- version counter -------------------------------------------------------------------------
@@ -91,14 +120,22 @@ class Context:
         "__dict__",  # Functions may stash non-array facts (shapes, axes) on ctx
     )
 
-    def __init__(self, function, inputs):
+    def __init__(self, function, args):
         self.function = function
-        self.inputs = inputs  # tuple of Tensors (or None for non-tensor args)
+        inputs, needs = [], []
+        for arg in args:
+            if isinstance(arg, Tensor):
+                inputs.append(arg)
+                needs.append(arg.requires_grad)
+            else:
+                inputs.append(None)
+                needs.append(False)
+        self.inputs = tuple(inputs)  # one Tensor (or None for a non-tensor argument) per argument
+        self.needs_input_grad = tuple(needs)
         self.saved_arrays = ()
         self._saved_versions = ()
-        self.needs_input_grad = tuple(t is not None and t.requires_grad for t in inputs)
         self.n_outputs = 1
-        self.output_shapes = ()
+        self.output_shapes = ()  # filled for multi-output nodes, whose missing grads are zeros
         self.output_dtypes = ()
         self._tensor_pre_hooks = None  # {output_index: [hook, ...]} from Tensor.register_hook
         self._freed = False
@@ -121,7 +158,12 @@ class Context:
 
     # what users and the inspector see
     def name(self) -> str:
-        return f"{self.function.__name__}Backward0"
+        # torch's node names: a Function may name itself, or name this node in forward (ctx.node_name)
+        return (
+            self.__dict__.get("node_name")
+            or self.function.node_name
+            or f"{self.function.__name__}Backward0"
+        )
 
     @property
     def next_functions(self):
@@ -140,12 +182,13 @@ class Context:
         return f"<{self.name()} object at {id(self):#x}>"
 
     def _check_versions(self):
-        for tensor, version in self._saved_versions:
-            if tensor._version.value != version:
+        # (counter, value when saved, array) for each saved array; no tensor refs, so no cycles
+        for counter, version, array in self._saved_versions:
+            if counter.value != version:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by an "
-                    f"inplace operation: [{tensor.dtype} tensor of shape {list(tensor.shape)}], which is "
-                    f"used by {self.name()}, is at version {tensor._version.value}; expected version "
+                    f"inplace operation: [{array.dtype} tensor of shape {list(array.shape)}], which is "
+                    f"used by {self.name()}, is at version {counter.value}; expected version "
                     f"{version} instead. Hint: do the in-place change after backward(), or clone() the "
                     "tensor before changing it."
                 )
@@ -211,6 +254,8 @@ class Function:
 
     # outputs that are not differentiable (e.g. max's indices); their grads never flow
     differentiable_outputs = None
+    # torch's name for this op's graph node when it is not "<ClassName>Backward0"
+    node_name = None
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -222,24 +267,49 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from .tensor import Tensor
-
+        """Run forward on the arrays inside args; record the graph node when grad is needed."""
         arrays = []
         requires_grad = False
         for arg in args:
             if isinstance(arg, Tensor):
                 arrays.append(arg._data)
-                requires_grad = requires_grad or arg.requires_grad
+                if arg.requires_grad:
+                    requires_grad = True
             else:
                 arrays.append(arg)
-        record = requires_grad and is_grad_enabled()
-        ctx = Context(cls, tuple(a if isinstance(a, Tensor) else None for a in args)) if record else _NO_CTX
-        result = cls.forward(ctx, *arrays, **kwargs)
-        if not record:
-            outputs = tuple(Tensor._wrap(r) for r in result) if type(result) is tuple else Tensor._wrap(result)
-        else:
+        record = requires_grad and _grad_mode.enabled
+        ctx = Context(cls, args) if record else _NO_CTX
+        try:
+            result = cls.forward(ctx, *arrays, **kwargs)
+        except ValueError as error:
+            raise _shape_error(cls, arrays, error) from error
+        if record:
             outputs = _connect(cls, ctx, args, result)
+        elif type(result) is tuple:
+            outputs = tuple(Tensor._wrap(r) for r in result)
+        else:
+            outputs = Tensor._wrap(result)
         return _notify(cls, args, outputs) if _op_observers else outputs
+
+
+def _shape_error(cls, arrays, error):
+    """numpy's broadcast ValueError as torch's RuntimeError, naming the op and both shapes."""
+    shapes = [a.shape for a in arrays if isinstance(a, np.ndarray)]
+    if "broadcast" not in str(error) or len(shapes) < 2:
+        return error
+    ndim = max(len(s) for s in shapes)
+    padded = [(1,) * (ndim - len(s)) + tuple(s) for s in shapes]
+    for dim in reversed(range(ndim)):
+        sizes = [p[dim] for p in padded if p[dim] != 1]
+        if len(set(sizes)) > 1:
+            (i, a), (j, b) = [(k, p[dim]) for k, p in enumerate(padded) if p[dim] != 1][:2]
+            names = "abcdefgh"
+            listed = " and ".join(str(tuple(s)) for s in shapes)
+            return RuntimeError(
+                f"{cls.__name__.lower()}: The size of tensor {names[i]} ({a}) must match the size of "
+                f"tensor {names[j]} ({b}) at non-singleton dimension {dim} (shapes {listed})"
+            )
+    return error
 
 
 class _NoContext:
@@ -257,34 +327,34 @@ _NO_CTX = _NoContext()
 
 def _connect(cls, ctx, args, result):
     """Wrap forward's result in Tensors whose grad_fn is ctx, and note saved versions."""
-    from .tensor import Tensor
-
-    multiple = type(result) is tuple
-    results = result if multiple else (result,)
-    ctx.n_outputs = len(results)
-    ctx.output_shapes = tuple(r.shape for r in results)
-    ctx.output_dtypes = tuple(r.dtype for r in results)
-    differentiable = cls.differentiable_outputs
-    outputs = []
-    for index, array in enumerate(results):
-        out = Tensor._wrap(array)
-        if differentiable is None or differentiable[index]:
-            out.requires_grad = True
-            out.grad_fn = ctx
-            out._output_nr = index
-        outputs.append(out)
+    if type(result) is tuple:
+        ctx.n_outputs = len(result)
+        ctx.output_shapes = tuple(r.shape for r in result)
+        ctx.output_dtypes = tuple(r.dtype for r in result)
+        differentiable = cls.differentiable_outputs
+        outputs = []
+        for index, array in enumerate(result):
+            out = Tensor._wrap(array)
+            if differentiable is None or differentiable[index]:
+                out.requires_grad = True
+                out.grad_fn = ctx
+                out._output_nr = index
+            outputs.append(out)
+    else:
+        out = Tensor._wrap(result)
+        out.requires_grad = True
+        out.grad_fn = ctx
+        outputs = (out,)
     if ctx.saved_arrays:
         # remember the versions of the tensors whose storage was saved, to catch in-place changes
-        candidates = [a for a in args if isinstance(a, Tensor)] + outputs
         versions = []
         for saved in ctx.saved_arrays:
-            if isinstance(saved, np.ndarray):
-                for tensor in candidates:
-                    if tensor._data is saved:
-                        versions.append((tensor, tensor._version.value))
-                        break
-        ctx._saved_versions = tuple(versions)
-    return tuple(outputs) if multiple else outputs[0]
+            for tensor in (*args, *outputs):
+                if isinstance(tensor, Tensor) and tensor._data is saved:
+                    versions.append((tensor._version, tensor._version.value, saved))
+                    break
+        ctx._saved_versions = versions
+    return outputs[0] if type(result) is not tuple else tuple(outputs)
 
 
 # --- the backward pass -----------------------------------------------------------------------
@@ -305,7 +375,7 @@ def _reduce_to_shape(grad, shape):
 
 def _topological_order(root):
     """Nodes reachable from root, each before every node it feeds (iterative DFS)."""
-    order, visited = [], {id(root)}
+    order, visited = [], {root}
     stack = [(root, False)]
     while stack:
         node, expanded = stack.pop()
@@ -316,22 +386,15 @@ def _topological_order(root):
         for tensor in node.inputs:
             if tensor is not None:
                 parent = tensor.grad_fn
-                if parent is not None and id(parent) not in visited:
-                    visited.add(id(parent))
+                if parent is not None and parent not in visited:
+                    visited.add(parent)
                     stack.append((parent, False))
     order.reverse()
     return order
 
 
-def _accumulate(slot, index, grad):
-    current = slot[index]
-    slot[index] = grad if current is None else current + grad
-
-
-def backward(tensor, gradient=None, retain_graph=False):
-    """Compute d(tensor)/d(leaf) for every leaf that requires grad, adding into ``leaf.grad``."""
-    from .tensor import Tensor
-
+def _seed(tensor, gradient):
+    """The gradient backward starts from: 1 for a scalar, else the one the caller gave."""
     if not tensor.requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     if gradient is None:
@@ -340,64 +403,88 @@ def backward(tensor, gradient=None, retain_graph=False):
                 f"grad can be implicitly created only for scalar outputs (this tensor has shape "
                 f"{tuple(tensor.shape)}); pass gradient=, e.g. out.backward(mm.ones_like(out))"
             )
-        grad = np.ones_like(tensor._data)
-    else:
-        grad = gradient._data if isinstance(gradient, Tensor) else np.asarray(gradient, dtype=tensor.dtype)
-        if grad.shape != tensor._data.shape:
-            raise RuntimeError(
-                f"Mismatch in shape: grad_output[0] has a shape of {tuple(grad.shape)} and output[0] "
-                f"has a shape of {tuple(tensor.shape)}."
-            )
+        return np.ones_like(tensor._data)
+    grad = gradient._data if isinstance(gradient, Tensor) else np.asarray(gradient)
+    if grad.shape != tensor._data.shape:
+        raise RuntimeError(
+            f"Mismatch in shape: grad_output[0] has a shape of {tuple(grad.shape)} and output[0] "
+            f"has a shape of {tuple(tensor.shape)}."
+        )
+    return grad.astype(tensor._data.dtype, copy=False)
+
+
+def backward(tensor, gradient=None, retain_graph=False):
+    """Compute d(tensor)/d(leaf) for every leaf that requires grad, adding into ``leaf.grad``.
+
+    One pass over the nodes in topological order: each node receives the summed gradient of its
+    outputs, runs its Function's backward, and passes one gradient to each input (summed back to
+    the input's shape when it was broadcast). Leaves collect their total, then accumulate once.
+    """
+    grad = _seed(tensor, gradient)
+    leaves = {}  # id(leaf) -> [leaf, summed gradient]
     root = tensor.grad_fn
     if root is None:  # a leaf: its gradient is the seed itself
-        _accumulate_leaf(tensor, grad)
-        return
-
-    pending = {id(root): [None] * root.n_outputs}
-    pending[id(root)][tensor._output_nr] = grad
-    with no_grad():
-        for node in _topological_order(root):
-            grads = pending.pop(id(node), None)
-            if grads is None:
-                continue
-            if node._tensor_pre_hooks:
-                grads = _run_tensor_hooks(node, grads)
-            node._check_versions()
-            grads = [
-                np.zeros(shape, dtype) if g is None else g
-                for g, shape, dtype in zip(grads, node.output_shapes, node.output_dtypes)
-            ]
-            input_grads = node.function.backward(node, *grads)
-            if type(input_grads) is not tuple:
-                input_grads = (input_grads,)
-            if len(input_grads) != len(node.inputs):
-                raise RuntimeError(
-                    f"function {node.name()} returned an incorrect number of gradients "
-                    f"(expected {len(node.inputs)}, got {len(input_grads)})"
-                )
-            if not retain_graph and node.saved_arrays:
-                node.saved_arrays = ()
-                node._freed = True  # a later backward through this node raises
-            for parent_tensor, input_grad in zip(node.inputs, input_grads):
-                if input_grad is None or parent_tensor is None or not parent_tensor.requires_grad:
+        leaves[id(tensor)] = [tensor, grad]
+    else:
+        pending = {root: [None] * root.n_outputs}  # node -> gradient of each of its outputs
+        pending[root][tensor._output_nr] = grad
+        with no_grad():
+            for node in _topological_order(root):
+                grads = pending.pop(node, None)
+                if grads is None:
                     continue
-                input_grad = _reduce_to_shape(input_grad, parent_tensor._data.shape)
-                if input_grad.dtype != parent_tensor._data.dtype:
-                    input_grad = input_grad.astype(parent_tensor._data.dtype)
-                parent = parent_tensor.grad_fn
-                if parent is None:
-                    _accumulate_leaf(parent_tensor, input_grad)
-                else:
-                    slot = pending.get(id(parent))
-                    if slot is None:
-                        slot = pending[id(parent)] = [None] * parent.n_outputs
-                    _accumulate(slot, parent_tensor._output_nr, input_grad)
+                _backward_node(node, grads, pending, leaves, retain_graph)
+    for leaf, leaf_grad in leaves.values():
+        _accumulate_leaf(leaf, leaf_grad)
+
+
+def _backward_node(node, grads, pending, leaves, retain_graph):
+    """Run one node's backward and hand each input its gradient."""
+    if node._tensor_pre_hooks:
+        grads = _run_tensor_hooks(node, grads)
+    if node._saved_versions:
+        node._check_versions()
+    if node.n_outputs > 1:  # an output nobody used gets a zero gradient
+        grads = [
+            np.zeros(shape, dtype) if g is None else g
+            for g, shape, dtype in zip(grads, node.output_shapes, node.output_dtypes)
+        ]
+    input_grads = node.function.backward(node, *grads)
+    if type(input_grads) is not tuple:
+        input_grads = (input_grads,)
+    if len(input_grads) != len(node.inputs):
+        raise RuntimeError(
+            f"function {node.name()} returned an incorrect number of gradients "
+            f"(expected {len(node.inputs)}, got {len(input_grads)})"
+        )
+    if not retain_graph and node.saved_arrays:
+        node.saved_arrays = ()
+        node._freed = True  # a later backward through this node raises
+    for parent_tensor, input_grad in zip(node.inputs, input_grads):
+        if input_grad is None or parent_tensor is None or not parent_tensor.requires_grad:
+            continue
+        data = parent_tensor._data
+        if input_grad.shape != data.shape:
+            input_grad = _reduce_to_shape(input_grad, data.shape)
+        if input_grad.dtype != data.dtype:
+            input_grad = input_grad.astype(data.dtype)
+        parent = parent_tensor.grad_fn
+        if parent is None:
+            entry = leaves.get(id(parent_tensor))
+            if entry is None:
+                leaves[id(parent_tensor)] = [parent_tensor, input_grad]
+            else:
+                entry[1] = entry[1] + input_grad
+            continue
+        slot = pending.get(parent)
+        if slot is None:
+            slot = pending[parent] = [None] * parent.n_outputs
+        index = parent_tensor._output_nr
+        slot[index] = input_grad if slot[index] is None else slot[index] + input_grad
 
 
 def _run_tensor_hooks(node, grads):
     """Hooks registered on a non-leaf output: each may replace that output's gradient."""
-    from .tensor import Tensor
-
     grads = list(grads)
     for index, hooks in node._tensor_pre_hooks.items():
         if grads[index] is None:
@@ -410,8 +497,7 @@ def _run_tensor_hooks(node, grads):
 
 
 def _accumulate_leaf(leaf, grad):
-    from .tensor import Tensor
-
+    """Run the leaf's hooks on its total gradient, then add it into ``leaf.grad``."""
     if leaf._hooks:
         for hook in list(leaf._hooks.values()):
             result = hook(Tensor._wrap(grad))

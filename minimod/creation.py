@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from . import random as _random
-from .autograd import Function
 from .functions.elementwise import Where
 from .functions.shape import Cat, Stack
 from .tensor import _DEFAULT_DTYPE, Tensor
@@ -94,7 +95,7 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
     if end is None:
         start, end = 0, start
     if dtype is None:
-        is_float = any(isinstance(v, (float, np.floating)) for v in (start, end, step))
+        is_float = any(isinstance(v, (builtins.float, np.floating)) for v in (start, end, step))
         dtype = _DEFAULT_DTYPE if is_float else np.int64
     return _make(np.arange(start, end, step, dtype=dtype), requires_grad)
 
@@ -126,4 +127,4 @@ def where(condition, input, other) -> Tensor:  # noqa: A002 - torch's argument n
     return Where.apply(as_tensor(condition), as_tensor(input), as_tensor(other))
 
 
-__all__ = [name for name in dir() if not name.startswith("_") and name not in ("np", "Function")]
+__all__ = [name for name in dir() if not name.startswith("_") and name not in ("np", "builtins")]

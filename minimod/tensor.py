@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import autograd
+from ._tensor_str import tensor_repr
 from .autograd import _Version
 from .functions import elementwise as E
 from .functions import reduction as R
@@ -415,7 +416,7 @@ class Tensor:
     # --- repr ----------------------------------------------------------------------------------
 
     def __repr__(self):
-        return _format("tensor", self)
+        return tensor_repr(self)
 
     def __iter__(self):
         if self._data.ndim == 0:
@@ -444,8 +445,14 @@ def _operand(value, like: Tensor):
     """A Python number or array next to a Tensor: a constant (requires_grad=False) of its dtype."""
     if isinstance(value, Tensor):
         return value
-    if isinstance(value, (int, float, bool)) and np.issubdtype(like._data.dtype, np.floating):
-        return Tensor._wrap(np.asarray(value, dtype=like._data.dtype))
+    if isinstance(value, (int, float, bool)):
+        dtype = like._data.dtype
+        if np.issubdtype(dtype, np.floating):
+            return Tensor._wrap(np.asarray(value, dtype=dtype))
+        if isinstance(value, float):  # int tensor * 0.5 is float32, as in torch
+            return Tensor._wrap(np.asarray(value, dtype=_DEFAULT_DTYPE))
+        if isinstance(value, int) and not isinstance(value, bool) and dtype != np.bool_:
+            return Tensor._wrap(np.asarray(value, dtype=dtype))
     return Tensor._wrap(np.asarray(value))
 
 
@@ -453,24 +460,4 @@ def _raw(value):
     return value._data if isinstance(value, Tensor) else value
 
 
-def _format(kind: str, tensor: Tensor, indent: int = 0) -> str:
-    """torch-like repr: tensor([...], dtype=..., requires_grad=True / grad_fn=<...>)."""
-    prefix = f"{kind}("
-    body = np.array2string(
-        tensor._data,
-        separator=", ",
-        prefix=" " * (len(prefix) + indent),
-        precision=4,
-        floatmode="fixed" if np.issubdtype(tensor.dtype, np.floating) else "maxprec",
-        suppress_small=True,
-        threshold=1000,
-        edgeitems=3,
-    )
-    extras = []
-    if tensor._data.dtype not in (np.float32, np.int64, np.bool_):
-        extras.append(f"dtype=minimod.{tensor._data.dtype.name}")
-    if tensor.grad_fn is not None:
-        extras.append(f"grad_fn=<{tensor.grad_fn.name()}>")
-    elif tensor.requires_grad:
-        extras.append("requires_grad=True")
-    return prefix + body + "".join(", " + e for e in extras) + ")"
+autograd.Tensor = Tensor  # autograd wraps results without importing this module

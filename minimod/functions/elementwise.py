@@ -94,6 +94,8 @@ class Pow(Function):
 class PowTensor(Function):
     """z = a ** b;  dz/da = b · a^(b-1),  dz/db = z · ln a."""
 
+    node_name = "PowBackward1"
+
     @staticmethod
     def forward(ctx, a, b):
         z = a**b
@@ -223,6 +225,8 @@ class Relu(Function):
 class Clamp(Function):
     """z = min(max(x, lo), hi);  dz/dx = 1 inside [lo, hi], else 0."""
 
+    node_name = "ClampBackward1"
+
     @staticmethod
     def forward(ctx, x, min=None, max=None):  # noqa: A002 - torch's argument names
         if min is None and max is None:
@@ -257,6 +261,7 @@ class MatMul(Function):
                 f"({inner_a} != {inner_b})"
             )
         ctx.save_for_backward(a, b)
+        ctx.node_name = _MATMUL_NAMES.get((a.ndim, b.ndim), "UnsafeViewBackward0")
         return a @ b
 
     @staticmethod
@@ -285,6 +290,10 @@ class MatMul(Function):
         return grad_a, grad_b
 
 
+# torch's node for each (a.ndim, b.ndim); batched products end in a view
+_MATMUL_NAMES = {(2, 2): "MmBackward0", (1, 1): "DotBackward0", (2, 1): "MvBackward0"}
+
+
 def _sum_to(grad, shape):
     """Sum the leading batch dimensions matmul broadcast over."""
     while grad.ndim > len(shape):
@@ -307,6 +316,8 @@ class Clone(Function):
 
 class Cast(Function):
     """z = x converted to dtype;  the gradient is converted back."""
+
+    node_name = "ToCopyBackward0"
 
     @staticmethod
     def forward(ctx, x, dtype):

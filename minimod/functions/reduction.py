@@ -38,6 +38,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, dim=None, keepdim=False):
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, _axes(dim, x.ndim), keepdim
+        ctx.node_name = "SumBackward0" if dim is None else "SumBackward1"
         return np.asarray(x.sum(axis=ctx.axes if x.ndim else None, keepdims=keepdim))
 
     @staticmethod
@@ -55,6 +56,7 @@ class Mean(Function):
                 f"mean(): could not infer output dtype. Input dtype must be floating point, got {x.dtype}"
             )
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, _axes(dim, x.ndim), keepdim
+        ctx.node_name = "MeanBackward0" if dim is None else "MeanBackward1"
         ctx.count = int(np.prod([x.shape[a] for a in ctx.axes])) if x.ndim else 1
         return np.asarray(x.mean(axis=ctx.axes if x.ndim else None, keepdims=keepdim))
 
@@ -75,7 +77,8 @@ class Var(Function):
         count = int(np.prod([x.shape[a] for a in ctx.axes])) if x.ndim else 1
         ctx.divisor = max(count - correction, 0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.asarray((centered * centered).sum(axis=axis, keepdims=keepdim) / x.dtype.type(ctx.divisor))
+            squares = (centered * centered).sum(axis=axis, keepdims=keepdim)
+            return np.asarray(squares / x.dtype.type(ctx.divisor))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -95,6 +98,7 @@ class Max(Function):
         if x.size == 0:
             raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() == 0.")
         ctx.shape, ctx.dim, ctx.keepdim = x.shape, dim, keepdim
+        ctx.node_name = "MaxBackward1" if dim is None else "MaxBackward0"
         if dim is None:
             values = np.asarray(x.max())
             ctx.save_for_backward(x, values)
@@ -127,7 +131,13 @@ class Max(Function):
         return grad
 
 
-MaxResult = namedtuple("max", ["values", "indices"])  # torch.return_types.max
+class MaxResult(namedtuple("max", ["values", "indices"])):
+    """torch.return_types.max: the (values, indices) pair of max(dim)."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"minimod.return_types.max(\nvalues={self.values!r},\nindices={self.indices!r})"
 
 
 def max_along(x, dim=None, keepdim=False):

@@ -28,8 +28,8 @@ class Reshape(Function):
     """z = x viewed with a new shape;  the gradient is reshaped back."""
 
     @staticmethod
-    def forward(ctx, x, shape):
-        ctx.input_shape = x.shape
+    def forward(ctx, x, shape, node_name="ViewBackward0"):
+        ctx.input_shape, ctx.node_name = x.shape, node_name
         return x.reshape(shape)
 
     @staticmethod
@@ -41,7 +41,8 @@ class Permute(Function):
     """z = x with its axes reordered;  the gradient takes the inverse order."""
 
     @staticmethod
-    def forward(ctx, x, dims):
+    def forward(ctx, x, dims, node_name="PermuteBackward0"):
+        ctx.node_name = node_name
         dims = tuple(d % max(x.ndim, 1) for d in dims)
         if sorted(dims) != list(range(x.ndim)):
             raise RuntimeError(
@@ -78,6 +79,7 @@ class GetItem(Function):
     def forward(ctx, x, index):
         ctx.input_shape, ctx.index = x.shape, index
         ctx.advanced = _is_advanced(index)
+        ctx.node_name = "IndexBackward0" if ctx.advanced else _basic_index_name(index)
         out = x[index]
         return out if isinstance(out, np.ndarray) else np.asarray(out)
 
@@ -118,6 +120,17 @@ class Stack(Function):
         return tuple(np.moveaxis(grad_output, ctx.dim, 0))
 
 
+def _basic_index_name(index):
+    """torch names a basic index by its last step: select (an int) or slice."""
+    parts = [p for p in (index if isinstance(index, tuple) else (index,)) if p is not Ellipsis]
+    if not parts:
+        return "AliasBackward0"
+    last = parts[-1]
+    if last is None:
+        return "UnsqueezeBackward0"
+    return "SliceBackward0" if isinstance(last, slice) else "SelectBackward0"
+
+
 def _is_advanced(index):
     parts = index if isinstance(index, tuple) else (index,)
     return any(isinstance(p, (np.ndarray, list)) for p in parts)
@@ -149,12 +162,12 @@ def transpose(x, dim0, dim1):
     dims = list(range(x.ndim))
     a, b = _wrap_dim(dim0, x.ndim), _wrap_dim(dim1, x.ndim)
     dims[a], dims[b] = dims[b], dims[a]
-    return Permute.apply(x, dims=tuple(dims))
+    return Permute.apply(x, dims=tuple(dims), node_name="TransposeBackward0")
 
 
 def unsqueeze(x, dim):
     dim = _wrap_dim(dim, x.ndim + 1)
-    return Reshape.apply(x, shape=x.shape[:dim] + (1,) + x.shape[dim:])
+    return Reshape.apply(x, shape=x.shape[:dim] + (1,) + x.shape[dim:], node_name="UnsqueezeBackward0")
 
 
 def squeeze(x, dim=None):
@@ -163,7 +176,7 @@ def squeeze(x, dim=None):
     else:
         dims = {_wrap_dim(d, x.ndim) for d in ((dim,) if isinstance(dim, int) else dim)} if x.ndim else set()
         shape = tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1))
-    return Reshape.apply(x, shape=shape)
+    return Reshape.apply(x, shape=shape, node_name="SqueezeBackward0" if dim is None else "SqueezeBackward1")
 
 
 def expand(x, sizes):
