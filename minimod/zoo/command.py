@@ -1,0 +1,64 @@
+"""`minimod zoo`: list the built-in example models (or show one) as a table."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "name",
+        nargs="?",
+        help="show one model in detail: its description, source, example input and structure",
+    )
+
+
+def _count(tensors) -> int:
+    return sum(tensor.numel() for tensor in tensors)
+
+
+def _shape_text(example) -> str:
+    """(1, 1, 28, 28) for a Tensor; each argument for a tuple of them."""
+    arguments = example if isinstance(example, tuple) else (example,)
+    return ", ".join(str(tuple(a.shape)) if hasattr(a, "shape") else repr(a) for a in arguments)
+
+
+def run(args: argparse.Namespace) -> int:
+    # imported here so that `minimod --help` stays fast
+    from rich.console import Console
+    from rich.table import Table
+
+    from minimod import zoo
+
+    console = Console()
+    if args.name is not None:
+        entry = zoo.get(args.name)
+        model = entry.build()
+        console.print(f"[bold]{entry.name}[/bold]: {entry.description}")
+        console.print(f"source: {entry.source}")
+        console.print(f"example input: {_shape_text(entry.example_input())}")
+        console.print(
+            f"parameters: {_count(model.parameters()):,}   buffers: {_count(model.buffers()):,}"
+        )
+        console.print(repr(model), markup=False, highlight=False)
+        return 0
+
+    table = Table(title="minimod zoo: built-in example models", title_justify="left")
+    table.add_column("name", style="bold cyan", no_wrap=True)
+    table.add_column("description")
+    table.add_column("parameters", justify="right")
+    table.add_column("buffers", justify="right")
+    table.add_column("source")
+    for entry in zoo.ZOO.values():
+        model = entry.build()
+        name = f"{entry.name} (default)" if entry.name == zoo.DEFAULT else entry.name
+        table.add_row(
+            name,
+            entry.description,
+            f"{_count(model.parameters()):,}",
+            f"{_count(model.buffers()):,}",
+            entry.source,
+        )
+    console.print(table)
+    console.print("Open one with `minimod inspect NAME`; `minimod zoo NAME` prints its structure.")
+    return 0
