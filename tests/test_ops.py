@@ -1,0 +1,198 @@
+"""One table drives every differentiable op's checks: forward vs numpy, gradients vs central
+differences (float64), and forward + gradients vs torch (float32 and float64, the contract's tolerances).
+
+To add an op, append an ``Op`` row: ``fn(lib, *tensors)`` is written once against the shared API and
+runs with ``lib=minimod`` and ``lib=torch``; ``reference(*arrays)`` is the numpy specification.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+import minimod as mm
+from tests.gradcheck import check_gradients, compare_with_torch
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    reference: object          # numpy function of the input arrays
+    fn: object                 # fn(lib, *tensors) with lib = minimod or torch
+    shapes: tuple              # one shape per input
+    domain: str = "real"       # "real", "positive" or "nonzero": where inputs are drawn from
+    extra: dict = field(default_factory=dict)
+
+
+def _max_reference(a, axis):
+    return a.max(axis=axis)
+
+
+IDX = np.array([0, 2, 0, 1])  # repeated 0: its gradient must accumulate
+
+OPS = [
+    # arithmetic, with broadcasting
+    Op("add", lambda a, b: a + b, lambda lib, a, b: a + b, ((3, 4), (3, 4))),
+    Op("add_broadcast_row", lambda a, b: a + b, lambda lib, a, b: a + b, ((3, 4), (4,))),
+    Op("add_broadcast_both", lambda a, b: a + b, lambda lib, a, b: a + b, ((2, 1, 4), (3, 1))),
+    Op("add_scalar", lambda a: a + 2.5, lambda lib, a: a + 2.5, ((3,),)),
+    Op("radd_scalar", lambda a: 2.5 + a, lambda lib, a: 2.5 + a, ((3,),)),
+    Op("sub", lambda a, b: a - b, lambda lib, a, b: a - b, ((2, 3), (2, 1))),
+    Op("rsub_scalar", lambda a: 1.5 - a, lambda lib, a: 1.5 - a, ((2, 3),)),
+    Op("mul", lambda a, b: a * b, lambda lib, a, b: a * b, ((2, 3), (2, 3))),
+    Op("mul_broadcast", lambda a, b: a * b, lambda lib, a, b: a * b, ((4, 1, 3), (2, 1))),
+    Op("mul_scalar", lambda a: a * 3.0, lambda lib, a: a * 3.0, ((2, 2),)),
+    Op("div", lambda a, b: a / b, lambda lib, a, b: a / b, ((2, 3), (3,)), "positive"),
+    Op("rdiv_scalar", lambda a: 2.0 / a, lambda lib, a: 2.0 / a, ((4,),), "positive"),
+    Op("pow_scalar", lambda a: a**3, lambda lib, a: a**3, ((2, 3),)),
+    Op("pow_fraction", lambda a: a**0.5, lambda lib, a: a**0.5, ((5,),), "positive"),
+    Op("pow_tensor", lambda a, b: a**b, lambda lib, a, b: a**b, ((2, 3), (3,)), "positive"),
+    Op("rpow_scalar", lambda a: 2.0**a, lambda lib, a: 2.0**a, ((4,),)),
+    Op("neg", lambda a: -a, lambda lib, a: -a, ((2, 3),)),
+    # matmul in every rank combination
+    Op("matmul_2d", lambda a, b: a @ b, lambda lib, a, b: a @ b, ((3, 4), (4, 2))),
+    Op("matmul_1d_2d", lambda a, b: a @ b, lambda lib, a, b: a @ b, ((4,), (4, 2))),
+    Op("matmul_2d_1d", lambda a, b: a @ b, lambda lib, a, b: a @ b, ((3, 4), (4,))),
+    Op("matmul_dot", lambda a, b: a @ b, lambda lib, a, b: a @ b, ((4,), (4,))),
+    Op("matmul_batched", lambda a, b: a @ b, lambda lib, a, b: a @ b, ((2, 3, 4), (4, 2))),
+    Op("matmul_batch_broadcast", lambda a, b: a @ b, lambda lib, a, b: a @ b, ((2, 1, 2, 3), (3, 3, 2))),
+    # reductions
+    Op("sum", lambda a: a.sum(), lambda lib, a: a.sum(), ((3, 4),)),
+    Op("sum_dim", lambda a: a.sum(1), lambda lib, a: a.sum(dim=1), ((3, 4),)),
+    Op("sum_dim_keepdim", lambda a: a.sum(0, keepdims=True), lambda lib, a: a.sum(0, keepdim=True),
+       ((3, 4),)),
+    Op("sum_dims", lambda a: a.sum((0, 2)), lambda lib, a: a.sum(dim=(0, 2)), ((2, 3, 4),)),
+    Op("sum_negative_dim", lambda a: a.sum(-1), lambda lib, a: a.sum(-1), ((2, 3),)),
+    Op("mean", lambda a: a.mean(), lambda lib, a: a.mean(), ((3, 4),)),
+    Op("mean_dim", lambda a: a.mean(0), lambda lib, a: a.mean(0), ((3, 4),)),
+    Op("mean_keepdim", lambda a: a.mean(-1, keepdims=True), lambda lib, a: a.mean(-1, keepdim=True),
+       ((3, 4),)),
+    Op("var", lambda a: a.var(ddof=1), lambda lib, a: a.var(), ((3, 4),)),
+    Op("var_dim", lambda a: a.var(1, ddof=1), lambda lib, a: a.var(1), ((3, 4),)),
+    Op("var_keepdim", lambda a: a.var(0, ddof=1, keepdims=True), lambda lib, a: a.var(0, keepdim=True),
+       ((3, 4),)),
+    Op("max", lambda a: a.max(), lambda lib, a: a.max(), ((3, 4),)),
+    Op("max_dim_values", lambda a: a.max(1), lambda lib, a: a.max(dim=1).values, ((3, 4),)),
+    Op("max_dim_keepdim", lambda a: a.max(0, keepdims=True), lambda lib, a: a.max(0, keepdim=True)[0],
+       ((3, 4),)),
+    # shape
+    Op("reshape", lambda a: a.reshape(4, 3), lambda lib, a: a.reshape(4, 3), ((3, 4),)),
+    Op("reshape_infer", lambda a: a.reshape(-1, 2), lambda lib, a: a.reshape(-1, 2), ((3, 4),)),
+    Op("view", lambda a: a.reshape(12), lambda lib, a: a.view(12), ((3, 4),)),
+    Op("flatten", lambda a: a.reshape(2, 12), lambda lib, a: a.flatten(1), ((2, 3, 4),)),
+    Op("flatten_range", lambda a: a.reshape(6, 4), lambda lib, a: a.flatten(0, 1), ((2, 3, 4),)),
+    Op("transpose", lambda a: a.swapaxes(0, 2), lambda lib, a: a.transpose(0, 2), ((2, 3, 4),)),
+    Op("permute", lambda a: a.transpose(1, 2, 0), lambda lib, a: a.permute(1, 2, 0), ((2, 3, 4),)),
+    Op("T", lambda a: a.T, lambda lib, a: a.T, ((3, 4),)),
+    Op("unsqueeze", lambda a: a[:, None], lambda lib, a: a.unsqueeze(1), ((3, 4),)),
+    Op("unsqueeze_negative", lambda a: a[..., None], lambda lib, a: a.unsqueeze(-1), ((3, 4),)),
+    Op("squeeze", lambda a: a.squeeze(), lambda lib, a: a.squeeze(), ((3, 1, 4, 1),)),
+    Op("squeeze_dim", lambda a: a.squeeze(1), lambda lib, a: a.squeeze(1), ((3, 1, 4, 1),)),
+    Op("expand", lambda a: np.broadcast_to(a, (2, 3, 4)), lambda lib, a: a.expand(2, 3, 4), ((3, 1),)),
+    Op("expand_minus_one", lambda a: np.broadcast_to(a, (3, 4)), lambda lib, a: a.expand(-1, 4), ((3, 1),)),
+    Op("getitem_int", lambda a: a[1], lambda lib, a: a[1], ((3, 4),)),
+    Op("getitem_slice", lambda a: a[:, 1:3], lambda lib, a: a[:, 1:3], ((3, 4),)),
+    Op("getitem_step", lambda a: a[::2, -1], lambda lib, a: a[::2, -1], ((5, 4),)),
+    Op("getitem_none_ellipsis", lambda a: a[None, ..., 0], lambda lib, a: a[None, ..., 0], ((2, 3),)),
+    Op("getitem_int_array", lambda a: a[IDX], lambda lib, a: a[lib.tensor(IDX)], ((3, 4),)),
+    Op("getitem_list", lambda a: a[[2, 2, 0]], lambda lib, a: a[[2, 2, 0]], ((3, 4),)),
+    Op("getitem_two_arrays", lambda a: a[IDX, [0, 1, 0, 3]],
+       lambda lib, a: a[lib.tensor(IDX), lib.tensor([0, 1, 0, 3])], ((3, 4),)),
+    Op("getitem_array_and_slice", lambda a: a[1:, IDX], lambda lib, a: a[1:, lib.tensor(IDX)], ((3, 4),)),
+    Op("getitem_bool_mask", lambda a: a[a > 0], lambda lib, a: a[a > 0], ((3, 4),)),
+    # elementwise math
+    Op("exp", np.exp, lambda lib, a: a.exp(), ((2, 3),)),
+    Op("log", np.log, lambda lib, a: a.log(), ((2, 3),), "positive"),
+    Op("sqrt", np.sqrt, lambda lib, a: a.sqrt(), ((2, 3),), "positive"),
+    Op("abs", np.abs, lambda lib, a: a.abs(), ((2, 3),), "nonzero"),
+    Op("tanh", np.tanh, lambda lib, a: a.tanh(), ((2, 3),)),
+    Op("sigmoid", lambda a: 1 / (1 + np.exp(-a)), lambda lib, a: a.sigmoid(), ((2, 3),)),
+    Op("sigmoid_large", lambda a: 1 / (1 + np.exp(-a * 40)), lambda lib, a: (a * 40).sigmoid(), ((2, 3),)),
+    Op("relu", lambda a: np.maximum(a, 0), lambda lib, a: a.relu(), ((2, 3),), "nonzero"),
+    Op("clamp", lambda a: np.clip(a, -0.3, 0.4), lambda lib, a: a.clamp(-0.3, 0.4), ((3, 4),)),
+    Op("clamp_min", lambda a: np.maximum(a, 0.1), lambda lib, a: a.clamp(min=0.1), ((3, 4),)),
+    Op("clamp_max", lambda a: np.minimum(a, 0.1), lambda lib, a: a.clamp(max=0.1), ((3, 4),)),
+    # joining and choosing
+    Op("cat", lambda a, b: np.concatenate([a, b], 1), lambda lib, a, b: lib.cat([a, b], dim=1),
+       ((2, 3), (2, 2))),
+    Op("cat_three", lambda a, b, c: np.concatenate([a, b, c]), lambda lib, a, b, c: lib.cat([a, b, c]),
+       ((1, 3), (2, 3), (1, 3))),
+    Op("stack", lambda a, b: np.stack([a, b], 1), lambda lib, a, b: lib.stack([a, b], dim=1),
+       ((2, 3), (2, 3))),
+    Op("stack_last", lambda a, b: np.stack([a, b], -1), lambda lib, a, b: lib.stack([a, b], dim=-1),
+       ((2, 3), (2, 3))),
+    Op("where", lambda a, b: np.where(a > 0, a, b), lambda lib, a, b: lib.where(a > 0, a, b),
+       ((3, 4), (3, 4))),
+    Op("where_broadcast", lambda a, b: np.where(a > 0, a, b), lambda lib, a, b: lib.where(a > 0, a, b),
+       ((3, 4), (4,))),
+    # compositions: gradients flow through several nodes and a shared input
+    Op("composite_mlp", lambda x, w, b: np.tanh(x @ w.T + b).sum(1),
+       lambda lib, x, w, b: (x @ w.T + b).tanh().sum(1), ((4, 3), (2, 3), (2,))),
+    Op("composite_shared", lambda a: a * a + np.exp(a) * a, lambda lib, a: a * a + a.exp() * a, ((3,),)),
+    Op("composite_softmax", lambda a: np.exp(a) / np.exp(a).sum(1, keepdims=True),
+       lambda lib, a: a.exp() / a.exp().sum(1, keepdim=True), ((2, 4),)),
+]
+
+IDS = [op.name for op in OPS]
+
+
+def make_inputs(op: Op, seed: int = 0) -> list[np.ndarray]:
+    """float64 inputs from the op's domain, away from kinks (0 for abs/relu) and poles."""
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for shape in op.shapes:
+        if op.domain == "positive":
+            arrays.append(rng.uniform(0.5, 2.0, size=shape))
+        elif op.domain == "nonzero":
+            arrays.append(rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.2, 2.0, size=shape))
+        else:
+            arrays.append(rng.normal(size=shape))
+    return arrays
+
+
+@pytest.mark.parametrize("op", OPS, ids=IDS)
+def test_forward_matches_numpy(op):
+    arrays = make_inputs(op)
+    for dtype in (np.float32, np.float64):
+        cast = [a.astype(dtype) for a in arrays]
+        out = op.fn(mm, *[mm.tensor(a) for a in cast])
+        expected = np.asarray(op.reference(*cast))
+        assert out.shape == expected.shape
+        assert out.dtype == dtype, f"{op.name}: {dtype.__name__} inputs gave {out.dtype}"
+        np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5 if dtype == np.float32 else 1e-12,
+                                   atol=1e-6 if dtype == np.float32 else 1e-12)
+
+
+@pytest.mark.parametrize("op", OPS, ids=IDS)
+def test_gradients_match_central_differences(op):
+    check_gradients(functools.partial(op.fn, mm), *make_inputs(op), atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("op", OPS, ids=IDS)
+def test_matches_torch(op, dtype):
+    torch = pytest.importorskip("torch")
+    compare_with_torch(functools.partial(op.fn, mm), functools.partial(op.fn, torch), *make_inputs(op),
+                       dtype=dtype)
+
+
+@pytest.mark.parametrize("op", [op for op in OPS if op.domain != "positive"][:12], ids=lambda op: op.name)
+def test_float16_keeps_dtype(op):
+    inputs = [mm.tensor(a.astype(np.float16), requires_grad=True) for a in make_inputs(op)]
+    out = op.fn(mm, *inputs)
+    assert out.dtype == np.float16
+    out.sum().backward()
+    for tensor in inputs:
+        assert tensor.grad is not None and tensor.grad.dtype == np.float16
+
+
+def test_table_covers_the_contract_ops():
+    """Every differentiable op the contract lists has at least one row."""
+    names = " ".join(IDS)
+    for op in ["add", "sub", "mul", "div", "pow", "matmul", "neg", "sum", "mean", "var", "max", "reshape",
+               "view", "flatten", "transpose", "permute", "T", "unsqueeze", "squeeze", "expand", "getitem",
+               "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "clamp", "cat", "stack", "where"]:
+        assert op in names, f"no row for {op}"
