@@ -1,0 +1,1 @@
+"""minimod's guided lessons: one folder per lesson (lesson.md, steps.py, exercise.py, check.py)."""

@@ -1,0 +1,171 @@
+"""Check a student's exercise file against a lesson's check.py, in a subprocess with a time limit."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+DEFAULT_TIMEOUT = float(os.environ.get("MINIMOD_CHECK_TIMEOUT", "60"))
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def check(title: str, hint: str = "") -> Callable[[Callable[[ModuleType], None]], Callable[[ModuleType], None]]:
+    """Mark a function in check.py as one check: `fn(student)` asserts on the student's module."""
+
+    def mark(function: Callable[[ModuleType], None]) -> Callable[[ModuleType], None]:
+        function.check_title = title  # type: ignore[attr-defined]
+        function.check_hint = hint  # type: ignore[attr-defined]
+        return function
+
+    return mark
+
+
+@dataclass
+class Outcome:
+    """The result of one check: its title, pass or fail, what went wrong, and a hint."""
+
+    title: str
+    passed: bool
+    message: str = ""
+    hint: str = ""
+
+
+@dataclass
+class CheckResult:
+    """All checks of one exercise file. `error` is set when the file could not be checked at all."""
+
+    lesson: int
+    path: str
+    outcomes: list[Outcome] = field(default_factory=list)
+    error: str = ""
+    hint: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return not self.error and bool(self.outcomes) and all(outcome.passed for outcome in self.outcomes)
+
+    def format(self) -> str:
+        """Plain text for a terminal: one line per check, then messages and hints of failures."""
+        lines = [f"Lesson {self.lesson} exercise: {self.path}"]
+        if self.error:
+            lines.append(f"  FAIL  {self.error}")
+            if self.hint:
+                lines.append(f"        hint: {self.hint}")
+        for outcome in self.outcomes:
+            lines.append(f"  {'ok  ' if outcome.passed else 'FAIL'}  {outcome.title}")
+            if not outcome.passed:
+                lines.extend(f"        {line}" for line in outcome.message.splitlines())
+                if outcome.hint:
+                    lines.append(f"        hint: {outcome.hint}")
+        done = sum(outcome.passed for outcome in self.outcomes)
+        verdict = "PASSED" if self.passed else "NOT PASSED YET"
+        lines.append(f"{verdict}: {done}/{len(self.outcomes)} checks pass.")
+        return "\n".join(lines)
+
+
+# --- in the child process ----------------------------------------------------------------------
+
+
+def _where(error: BaseException, student_path: str) -> str:
+    """', exercise.py line N' for the deepest frame of the traceback that is in the student's file."""
+    line = None
+    for frame in traceback.extract_tb(error.__traceback__):
+        if os.path.abspath(frame.filename) == os.path.abspath(student_path):
+            line = frame.lineno
+    return f" ({Path(student_path).name}, line {line})" if line else ""
+
+
+def _describe(error: BaseException, student_path: str) -> str:
+    if isinstance(error, NotImplementedError):
+        return f"not written yet: {error}{_where(error, student_path)}"
+    if isinstance(error, AssertionError):
+        return str(error) or "an assertion failed"
+    return f"your code raised {type(error).__name__}: {error}{_where(error, student_path)}"
+
+
+def run_checks(lesson: int, check_path: Path, student_path: Path) -> CheckResult:
+    """Import the student's file and run every check in check.py, in this process."""
+    from lessons.course import load_module_from
+
+    result = CheckResult(lesson=lesson, path=str(student_path))
+    checks_module = load_module_from(check_path, f"_minimod_check_{lesson}")
+    checks = [value for value in vars(checks_module).values() if callable(value) and hasattr(value, "check_title")]
+    try:
+        student = load_module_from(student_path, "exercise")
+    except SyntaxError as error:
+        result.error = f"{Path(error.filename or student_path).name}, line {error.lineno}: {error.msg}"
+        result.hint = "Python could not read the file; fix the line shown (or the one just above it)."
+        return result
+    except BaseException as error:  # noqa: BLE001 - any error in the student's file is reported, not raised
+        result.error = f"importing the file failed: {_describe(error, str(student_path))}"
+        result.hint = "code at the top level of the file runs on import; keep it inside functions and classes."
+        return result
+    for function in checks:
+        try:
+            function(student)
+        except BaseException as error:  # noqa: BLE001
+            if isinstance(error, KeyboardInterrupt):
+                raise
+            result.outcomes.append(
+                Outcome(function.check_title, False, _describe(error, str(student_path)), function.check_hint)
+            )
+        else:
+            result.outcomes.append(Outcome(function.check_title, True))
+    return result
+
+
+def _child_main(arguments: list[str]) -> int:
+    lesson, check_path, student_path, output_path = arguments
+    result = run_checks(int(lesson), Path(check_path), Path(student_path))
+    Path(output_path).write_text(json.dumps(asdict(result)), encoding="utf-8")
+    return 0
+
+
+# --- in the parent ------------------------------------------------------------------------------
+
+
+def check_exercise(lesson: Any, student_path: Path | str, timeout: float = DEFAULT_TIMEOUT) -> CheckResult:
+    """Check `student_path` against `lesson`'s check.py; never raises for anything in the student's code."""
+    student_path = Path(student_path).expanduser().resolve()
+    result = CheckResult(lesson=lesson.number, path=str(student_path))
+    if not student_path.is_file():
+        result.error = f"no exercise file at {student_path}"
+        result.hint = "open the lesson once (minimod lessons) to create it, or pass --file PATH."
+        return result
+    with tempfile.TemporaryDirectory(prefix="minimod-check-") as scratch:
+        output = Path(scratch) / "result.json"
+        environment = dict(os.environ)
+        environment["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(_REPO_ROOT), environment.get("PYTHONPATH", "")])
+        )
+        command = [sys.executable, "-m", "lessons.checker", str(lesson.number), str(lesson.check_path),
+                   str(student_path), str(output)]
+        try:
+            completed = subprocess.run(
+                command, cwd=scratch, env=environment, capture_output=True, text=True, timeout=timeout
+            )
+        except subprocess.TimeoutExpired:
+            result.error = f"the checks did not finish within {timeout:g} seconds"
+            result.hint = "look for a loop that never ends (a while loop whose condition never changes)."
+            return result
+        if not output.exists():
+            tail = (completed.stderr or completed.stdout).strip().splitlines()[-3:]
+            result.error = "the checker stopped before reporting: " + (" | ".join(tail) or "no output")
+            result.hint = "your code may have called exit() or crashed Python; run the file with python to see."
+            return result
+        data = json.loads(output.read_text(encoding="utf-8"))
+    data["outcomes"] = [Outcome(**outcome) for outcome in data["outcomes"]]
+    return CheckResult(**data)
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main(sys.argv[1:]))
