@@ -1,0 +1,1 @@
+"""minimod.nn: Modules, layers and the functional API (torch.nn's names)."""
