@@ -1,0 +1,50 @@
+"""The one place that chooses between the numba kernels (jit.py) and their numpy twins (reference.py).
+
+``from minimod import kernels; kernels.im2col(...)`` resolves the name at call time:
+MINIMOD_DISABLE_JIT=1 in the environment selects reference.py, otherwise jit.py (imported, and
+numba with it, on the first kernel call, so ``import minimod`` never loads numba). Without numba
+installed the reference kernels are used.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+from . import reference
+
+_jit_module = None
+_jit_missing = False
+
+
+def jit_enabled() -> bool:
+    """True when kernel calls go to the numba twins (numba importable, MINIMOD_DISABLE_JIT unset)."""
+    return os.environ.get("MINIMOD_DISABLE_JIT", "") in ("", "0") and _load_jit() is not None
+
+
+def _load_jit():
+    global _jit_module, _jit_missing
+    if _jit_module is None and not _jit_missing:
+        try:
+            jit = importlib.import_module(".jit", __name__)
+        except ImportError:  # numba not installed: the numpy kernels still work
+            _jit_missing = True
+        else:
+            _jit_module = jit
+    return _jit_module
+
+
+def backend():
+    """The module whose kernels run now: minimod.kernels.jit or minimod.kernels.reference."""
+    return _jit_module if jit_enabled() else reference
+
+
+def __getattr__(name: str):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    if name == "jit":  # `from minimod.kernels import jit` names the module itself
+        return importlib.import_module(".jit", __name__)
+    try:
+        return getattr(backend(), name)
+    except AttributeError:
+        raise AttributeError(f"minimod.kernels has no kernel {name!r}") from None

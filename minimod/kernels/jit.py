@@ -1,0 +1,467 @@
+"""numba twins of reference.py: the same contracts, written as loops; the only file importing numba.
+
+Each function compiles on its first call (per dtype) and is cached on disk (cache=True; numba
+honours NUMBA_CACHE_DIR). NUMBA_DISABLE_JIT=1 runs these as plain Python, to step through them.
+Statistics and reductions accumulate in float64, as the reference does.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from . import reference
+
+# --- convolution ----------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _valid_range(start, stride, size, limit):
+    """First and one-past-last output index o in [0, size) with 0 <= o*stride + start < limit."""
+    lo = 0
+    if start < 0:
+        lo = (-start + stride - 1) // stride
+    hi = size
+    last = limit - 1 - start  # o*stride <= last
+    if last < 0:
+        hi = 0
+    elif last // stride + 1 < size:
+        hi = last // stride + 1
+    if lo > hi:
+        lo = hi
+    return lo, hi
+
+
+@njit(cache=True)
+def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    """Same contract as reference.im2col."""
+    n, c, h, w = x.shape
+    length = oh * ow
+    cols = np.empty((c * kh * kw, n * length), dtype=x.dtype)
+    for ci in range(c):
+        for i in range(kh):
+            y_lo, y_hi = _valid_range(i * dh - ph, sh, oh, h)
+            for j in range(kw):
+                row = (ci * kh + i) * kw + j
+                x_lo, x_hi = _valid_range(j * dw - pw, sw, ow, w)
+                for b in range(n):
+                    base = b * length
+                    for y in range(oh):
+                        start = base + y * ow
+                        if y < y_lo or y >= y_hi:
+                            for xo in range(ow):
+                                cols[row, start + xo] = 0
+                            continue
+                        iy = y * sh + i * dh - ph
+                        for xo in range(x_lo):
+                            cols[row, start + xo] = 0
+                        ix0 = j * dw - pw
+                        for xo in range(x_lo, x_hi):
+                            cols[row, start + xo] = x[b, ci, iy, xo * sw + ix0]
+                        for xo in range(x_hi, ow):
+                            cols[row, start + xo] = 0
+    return cols
+
+
+@njit(cache=True)
+def col2im(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    """Same contract as reference.col2im."""
+    grad = np.zeros((n, c, h, w), dtype=cols.dtype)
+    length = oh * ow
+    for b in range(n):
+        base = b * length
+        for ci in range(c):
+            for i in range(kh):
+                y_lo, y_hi = _valid_range(i * dh - ph, sh, oh, h)
+                for j in range(kw):
+                    row = (ci * kh + i) * kw + j
+                    x_lo, x_hi = _valid_range(j * dw - pw, sw, ow, w)
+                    ix0 = j * dw - pw
+                    for y in range(y_lo, y_hi):
+                        iy = y * sh + i * dh - ph
+                        start = base + y * ow
+                        for xo in range(x_lo, x_hi):
+                            grad[b, ci, iy, xo * sw + ix0] += cols[row, start + xo]
+    return grad
+
+
+# --- pooling ----------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    """Same contract as reference.max_pool2d_forward."""
+    n, c, h, w = x.shape
+    out = np.empty((n, c, oh, ow), dtype=x.dtype)
+    indices = np.empty((n, c, oh, ow), dtype=np.int64)
+    for b in range(n):
+        for ch in range(c):
+            plane = x[b, ch]
+            for y in range(oh):
+                y0 = y * sh - ph
+                i_lo = 0
+                while y0 + i_lo * dh < 0:
+                    i_lo += 1
+                for xo in range(ow):
+                    x0 = xo * sw - pw
+                    j_lo = 0
+                    while x0 + j_lo * dw < 0:
+                        j_lo += 1
+                    best = -np.inf
+                    where = (y0 + i_lo * dh) * w + x0 + j_lo * dw
+                    for i in range(i_lo, kh):
+                        iy = y0 + i * dh
+                        if iy >= h:
+                            break
+                        for j in range(j_lo, kw):
+                            ix = x0 + j * dw
+                            if ix >= w:
+                                break
+                            v = plane[iy, ix]
+                            if v > best or v != v:
+                                best = v
+                                where = iy * w + ix
+                    out[b, ch, y, xo] = best
+                    indices[b, ch, y, xo] = where
+    return out, indices
+
+
+@njit(cache=True)
+def max_pool2d_backward(grad_output, indices, h, w):
+    """Same contract as reference.max_pool2d_backward."""
+    n, c, oh, ow = grad_output.shape
+    grad = np.zeros((n, c, h * w), dtype=grad_output.dtype)
+    for b in range(n):
+        for ch in range(c):
+            for y in range(oh):
+                for xo in range(ow):
+                    grad[b, ch, indices[b, ch, y, xo]] += grad_output[b, ch, y, xo]
+    return grad.reshape((n, c, h, w))
+
+
+@njit(cache=True)
+def _avg_geometry(y, stride, pad, kernel, limit):
+    start = y * stride - pad
+    end = min(start + kernel, limit + pad)
+    return max(start, 0), min(end, limit), end - start
+
+
+@njit(cache=True)
+def avg_pool2d_forward(x, kh, kw, sh, sw, ph, pw, oh, ow, count_include_pad, divisor_override):
+    """Same contract as reference.avg_pool2d_forward."""
+    n, c, h, w = x.shape
+    out = np.zeros((n, c, oh, ow), dtype=x.dtype)
+    for y in range(oh):
+        y0, y1, size_h = _avg_geometry(y, sh, ph, kh, h)
+        for xo in range(ow):
+            x0, x1, size_w = _avg_geometry(xo, sw, pw, kw, w)
+            if y0 >= y1 or x0 >= x1:
+                continue
+            if divisor_override:
+                divisor = divisor_override
+            elif count_include_pad:
+                divisor = size_h * size_w
+            else:
+                divisor = (y1 - y0) * (x1 - x0)
+            for b in range(n):
+                for ch in range(c):
+                    total = 0.0
+                    for iy in range(y0, y1):
+                        for ix in range(x0, x1):
+                            total += x[b, ch, iy, ix]
+                    out[b, ch, y, xo] = total / divisor
+    return out
+
+
+@njit(cache=True)
+def avg_pool2d_backward(grad_output, h, w, kh, kw, sh, sw, ph, pw, count_include_pad, divisor_override):
+    """Same contract as reference.avg_pool2d_backward."""
+    n, c, oh, ow = grad_output.shape
+    grad = np.zeros((n, c, h, w), dtype=grad_output.dtype)
+    for y in range(oh):
+        y0, y1, size_h = _avg_geometry(y, sh, ph, kh, h)
+        for xo in range(ow):
+            x0, x1, size_w = _avg_geometry(xo, sw, pw, kw, w)
+            if y0 >= y1 or x0 >= x1:
+                continue
+            if divisor_override:
+                divisor = divisor_override
+            elif count_include_pad:
+                divisor = size_h * size_w
+            else:
+                divisor = (y1 - y0) * (x1 - x0)
+            for b in range(n):
+                for ch in range(c):
+                    share = grad_output[b, ch, y, xo] / divisor
+                    for iy in range(y0, y1):
+                        for ix in range(x0, x1):
+                            grad[b, ch, iy, ix] += share
+    return grad
+
+
+adaptive_avg_pool2d_forward = reference.adaptive_avg_pool2d_forward  # a few windows: numpy is enough
+adaptive_avg_pool2d_backward = reference.adaptive_avg_pool2d_backward
+
+
+# --- normalisation ----------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def batch_norm_forward(x, weight, bias, eps):
+    """Same contract as reference.batch_norm_forward."""
+    n, c, length = x.shape
+    count = n * length
+    out = np.empty_like(x)
+    mean = np.empty(c, dtype=np.float64)
+    var = np.empty(c, dtype=np.float64)
+    for ch in range(c):
+        total = 0.0
+        for b in range(n):
+            for i in range(length):
+                total += x[b, ch, i]
+        m = total / count
+        squares = 0.0
+        for b in range(n):
+            for i in range(length):
+                d = x[b, ch, i] - m
+                squares += d * d
+        v = squares / count
+        mean[ch], var[ch] = m, v
+        scale = weight[ch] / math.sqrt(v + eps)
+        shift = bias[ch] - m * scale
+        for b in range(n):
+            for i in range(length):
+                out[b, ch, i] = x[b, ch, i] * scale + shift
+    return out, mean, var
+
+
+@njit(cache=True)
+def batch_norm_backward(grad_output, x, mean, var, weight, eps):
+    """Same contract as reference.batch_norm_backward."""
+    n, c, length = x.shape
+    count = n * length
+    grad_x = np.empty_like(grad_output)
+    grad_weight = np.empty(c, dtype=grad_output.dtype)
+    grad_bias = np.empty(c, dtype=grad_output.dtype)
+    for ch in range(c):
+        m = mean[ch]
+        invstd = 1.0 / math.sqrt(var[ch] + eps)
+        sum_g = 0.0
+        sum_gx = 0.0
+        for b in range(n):
+            for i in range(length):
+                g = grad_output[b, ch, i]
+                sum_g += g
+                sum_gx += g * (x[b, ch, i] - m)
+        sum_gxhat = sum_gx * invstd
+        grad_bias[ch] = sum_g
+        grad_weight[ch] = sum_gxhat
+        scale = weight[ch] * invstd
+        mean_g = sum_g / count
+        k = sum_gxhat / count * invstd
+        for b in range(n):
+            for i in range(length):
+                grad_x[b, ch, i] = scale * (grad_output[b, ch, i] - mean_g - (x[b, ch, i] - m) * k)
+    return grad_x, grad_weight, grad_bias
+
+
+@njit(cache=True)
+def layer_norm_forward(x, weight, bias, eps):
+    """Same contract as reference.layer_norm_forward."""
+    m, d = x.shape
+    out = np.empty_like(x)
+    mean = np.empty(m, dtype=np.float64)
+    rstd = np.empty(m, dtype=np.float64)
+    for r in range(m):
+        total = 0.0
+        for i in range(d):
+            total += x[r, i]
+        mu = total / d
+        squares = 0.0
+        for i in range(d):
+            diff = x[r, i] - mu
+            squares += diff * diff
+        s = 1.0 / math.sqrt(squares / d + eps)
+        mean[r], rstd[r] = mu, s
+        for i in range(d):
+            out[r, i] = (x[r, i] - mu) * s * weight[i] + bias[i]
+    return out, mean, rstd
+
+
+@njit(cache=True)
+def layer_norm_backward(grad_output, x, mean, rstd, weight):
+    """Same contract as reference.layer_norm_backward."""
+    m, d = x.shape
+    grad_x = np.empty_like(grad_output)
+    grad_weight = np.zeros(d, dtype=np.float64)
+    grad_bias = np.zeros(d, dtype=np.float64)
+    for r in range(m):
+        mu, s = mean[r], rstd[r]
+        sum_gw = 0.0
+        sum_gwx = 0.0
+        for i in range(d):
+            g = grad_output[r, i]
+            x_hat = (x[r, i] - mu) * s
+            gw = g * weight[i]
+            sum_gw += gw
+            sum_gwx += gw * x_hat
+            grad_weight[i] += g * x_hat
+            grad_bias[i] += g
+        a, b = sum_gw / d, sum_gwx / d
+        for i in range(d):
+            x_hat = (x[r, i] - mu) * s
+            grad_x[r, i] = s * (grad_output[r, i] * weight[i] - a - x_hat * b)
+    return grad_x, grad_weight.astype(grad_output.dtype), grad_bias.astype(grad_output.dtype)
+
+
+# --- softmax family ---------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def softmax_forward(x):
+    """Same contract as reference.softmax_forward."""
+    m, d = x.shape
+    out = np.empty_like(x)
+    for r in range(m):
+        top = x[r, 0]
+        for i in range(1, d):
+            if x[r, i] > top:
+                top = x[r, i]
+        total = 0.0
+        for i in range(d):
+            e = math.exp(x[r, i] - top)
+            out[r, i] = e
+            total += e
+        for i in range(d):
+            out[r, i] = out[r, i] / total
+    return out
+
+
+@njit(cache=True)
+def softmax_backward(grad_output, y):
+    """Same contract as reference.softmax_backward."""
+    m, d = y.shape
+    grad = np.empty_like(grad_output)
+    for r in range(m):
+        dot = 0.0
+        for i in range(d):
+            dot += grad_output[r, i] * y[r, i]
+        for i in range(d):
+            grad[r, i] = y[r, i] * (grad_output[r, i] - dot)
+    return grad
+
+
+@njit(cache=True)
+def log_softmax_forward(x):
+    """Same contract as reference.log_softmax_forward."""
+    m, d = x.shape
+    out = np.empty_like(x)
+    for r in range(m):
+        top = x[r, 0]
+        for i in range(1, d):
+            if x[r, i] > top:
+                top = x[r, i]
+        total = 0.0
+        for i in range(d):
+            total += math.exp(x[r, i] - top)
+        shift = top + math.log(total)
+        for i in range(d):
+            out[r, i] = x[r, i] - shift
+    return out
+
+
+@njit(cache=True)
+def log_softmax_backward(grad_output, y):
+    """Same contract as reference.log_softmax_backward."""
+    m, d = y.shape
+    grad = np.empty_like(grad_output)
+    for r in range(m):
+        total = 0.0
+        for i in range(d):
+            total += grad_output[r, i]
+        for i in range(d):
+            grad[r, i] = grad_output[r, i] - math.exp(y[r, i]) * total
+    return grad
+
+
+@njit(cache=True)
+def _nll_rows(log_probs, target, weight, ignore_index):
+    m, c = log_probs.shape
+    losses = np.zeros(m, dtype=log_probs.dtype)
+    row_weight = np.zeros(m, dtype=log_probs.dtype)
+    for r in range(m):
+        t = target[r]
+        if t == ignore_index:
+            continue
+        if t < 0 or t >= c:
+            return losses, row_weight, r
+        row_weight[r] = weight[t]
+        losses[r] = -weight[t] * log_probs[r, t]
+    return losses, row_weight, -1
+
+
+def nll_loss_forward(log_probs, target, weight, ignore_index):
+    """Same contract as reference.nll_loss_forward."""
+    losses, row_weight, bad = _nll_rows(log_probs, target, weight, ignore_index)
+    if bad >= 0:
+        raise IndexError(f"Target {int(target[bad])} is out of bounds.")
+    return losses, row_weight
+
+
+@njit(cache=True)
+def nll_loss_backward(grad_rows, target, row_weight, c):
+    """Same contract as reference.nll_loss_backward."""
+    m = target.shape[0]
+    grad = np.zeros((m, c), dtype=grad_rows.dtype)
+    for r in range(m):
+        if row_weight[r] != 0:
+            grad[r, target[r]] = -row_weight[r] * grad_rows[r]
+    return grad
+
+
+# --- elementwise activations ----------------------------------------------------------------------
+
+_SQRT_HALF = math.sqrt(0.5)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+@njit(cache=True)
+def _gelu_forward(x, approximate_tanh):
+    flat = x.reshape(-1)
+    out = np.empty_like(flat)
+    for i in range(flat.size):
+        v = float(flat[i])
+        if approximate_tanh:
+            out[i] = 0.5 * v * (1.0 + math.tanh(_SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)))
+        else:
+            out[i] = 0.5 * v * (1.0 + math.erf(v * _SQRT_HALF))
+    return out
+
+
+def gelu_forward(x, approximate_tanh):
+    """Same contract as reference.gelu_forward."""
+    return _gelu_forward(np.ascontiguousarray(x), bool(approximate_tanh)).reshape(x.shape)
+
+
+@njit(cache=True)
+def _gelu_backward(grad_output, x, approximate_tanh):
+    flat_g, flat = grad_output.reshape(-1), x.reshape(-1)
+    grad = np.empty_like(flat_g)
+    for i in range(flat.size):
+        v = float(flat[i])
+        if approximate_tanh:
+            t = math.tanh(_SQRT_2_OVER_PI * (v + 0.044715 * v * v * v))
+            slope = 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * v * v)
+        else:
+            slope = 0.5 * (1.0 + math.erf(v * _SQRT_HALF)) + v * math.exp(-0.5 * v * v) * _INV_SQRT_2PI
+        grad[i] = flat_g[i] * slope
+    return grad
+
+
+def gelu_backward(grad_output, x, approximate_tanh):
+    """Same contract as reference.gelu_backward."""
+    g = np.ascontiguousarray(grad_output)
+    return _gelu_backward(g, np.ascontiguousarray(x), bool(approximate_tanh)).reshape(x.shape)

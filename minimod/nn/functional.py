@@ -1,0 +1,371 @@
+"""minimod.nn.functional: torch.nn.functional's names, arguments and defaults, on minimod Tensors."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import random as _random
+from ..autograd import is_grad_enabled
+from ..functions import activation as A
+from ..functions import loss as L
+from ..functions.conv import Convolution, conv2d_geometry
+from ..functions.linear import Addmm, Embedding, Mm
+from ..functions.normalization import NativeBatchNorm, NativeLayerNorm
+from ..functions.pooling import AdaptiveAvgPool2D, AvgPool2D, MaxPool2DWithIndices, pool2d_geometry
+from ..tensor import Tensor
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _batched(input: Tensor, name: str) -> tuple[Tensor, bool]:
+    """A 4-D view of a 3-D (unbatched) or 4-D input, and whether a batch dim was added."""
+    if input.ndim == 4:
+        return input, False
+    if input.ndim == 3:
+        return input.unsqueeze(0), True
+    raise RuntimeError(
+        f"Expected 3D (unbatched) or 4D (batched) input to {name}, but got input of size: {list(input.shape)}"
+    )
+
+
+# --- linear and convolution ----------------------------------------------------------------------
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = input @ weight.T + bias."""
+    in_features = input.shape[-1] if input.ndim else 1
+    if input.ndim == 0 or weight.ndim != 2 or in_features != weight.shape[1]:
+        rows = int(np.prod(input.shape[:-1])) if input.ndim else 1
+        w_shape = weight.shape if weight.ndim == 2 else (*weight.shape, 1)
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{in_features} and {w_shape[1]}x{w_shape[0]})"
+        )
+    if bias is None:
+        return Mm.apply(input, weight)
+    return Addmm.apply(input, weight, bias)
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
+           groups: int = 1) -> Tensor:
+    """2-D cross-correlation of input (N, C, H, W) or (C, H, W) with weight (O, C/groups, kh, kw)."""
+    x, unbatched = _batched(input, "conv2d")
+    if weight.ndim != 4:
+        raise RuntimeError(
+            f"Expected 4-dimensional weight for 4-dimensional input {list(x.shape)}, but got "
+            f"{weight.ndim}-dimensional weight of size {list(weight.shape)} instead"
+        )
+    if x.dtype != weight.dtype:
+        raise RuntimeError(f"expected scalar type {_torch_dtype(weight.dtype)} but found {_torch_dtype(x.dtype)}")
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != weight.shape[0]):
+        raise RuntimeError(
+            f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with "
+            f"{weight.shape[0]} elements, but got bias of size {list(bias.shape)} instead"
+        )
+    stride, pad, dilation, output_size = conv2d_geometry(x.shape, weight.shape, stride, padding, dilation,
+                                                         int(groups))
+    out = Convolution.apply(x, weight, bias, stride=stride, padding=pad, dilation=dilation, groups=int(groups),
+                            output_size=output_size)
+    return out.squeeze(0) if unbatched else out
+
+
+# --- pooling -------------------------------------------------------------------------------------
+
+
+def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False):
+    """Max over each kernel_size window; with return_indices also where each max was (flat in H·W)."""
+    x, unbatched = _pool_input(input)
+    kernel, stride, padding, dilation, output_size = pool2d_geometry(
+        x.shape, kernel_size, stride, padding, dilation, ceil_mode
+    )
+    out, indices = MaxPool2DWithIndices.apply(x, kernel_size=kernel, stride=stride, padding=padding,
+                                              dilation=dilation, output_size=output_size)
+    if unbatched:
+        out, indices = out.squeeze(0), indices.squeeze(0)
+    return (out, indices) if return_indices else out
+
+
+def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """Mean over each kernel_size window."""
+    x, unbatched = _pool_input(input)
+    kernel, stride, padding, _, output_size = pool2d_geometry(x.shape, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    out = AvgPool2D.apply(x, kernel_size=kernel, stride=stride, padding=padding, output_size=output_size,
+                          count_include_pad=count_include_pad, divisor_override=divisor_override)
+    return out.squeeze(0) if unbatched else out
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
+    """Mean pooling to a fixed output_size (an int, or a pair where None keeps the input's size)."""
+    x, unbatched = _pool_input(input)
+    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    oh, ow = (x.shape[2] if sizes[0] is None else int(sizes[0]), x.shape[3] if sizes[1] is None else int(sizes[1]))
+    if oh < 0 or ow < 0:
+        raise RuntimeError(f"adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 "
+                           f"but received {[oh, ow]}")
+    out = AdaptiveAvgPool2D.apply(x, output_size=(oh, ow))
+    return out.squeeze(0) if unbatched else out
+
+
+def _pool_input(input: Tensor) -> tuple[Tensor, bool]:
+    if input.ndim not in (3, 4) or input.numel() == 0:
+        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+    return _batched(input, "pooling")
+
+
+# --- normalisation -----------------------------------------------------------------------------------
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel (dim 1) by the batch statistics (training) or the running ones; in training
+    the running statistics are updated in place (running_var with the unbiased batch variance)."""
+    if input.ndim < 2:
+        raise ValueError(f"expected at least 2D input (got {input.ndim}D input)")
+    channels = input.shape[1]
+    for name, tensor in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                         ("bias", bias)):
+        if tensor is not None and tensor.numel() != channels:
+            raise RuntimeError(f"{name} should contain {channels} elements not {tensor.numel()}")
+    if training:
+        if input.numel() // channels <= 1:
+            raise ValueError(
+                f"Expected more than 1 value per channel when training, got input size {_size(input.shape)}"
+            )
+    elif running_mean is None or running_var is None:
+        raise RuntimeError(f"{'running_mean' if running_mean is None else 'running_var'} must be defined in "
+                           "evaluation mode")
+    update = training and running_mean is not None and running_var is not None
+    out = NativeBatchNorm.apply(
+        input, weight, bias,
+        running_mean=None if running_mean is None else running_mean._data,
+        running_var=None if running_var is None else running_var._data,
+        training=bool(training), momentum=0.1 if momentum is None else momentum, eps=eps,
+    )
+    if update:  # the running statistics changed in place
+        running_mean._version.value += 1
+        running_var._version.value += 1
+    return out
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise over the last len(normalized_shape) dimensions, then scale by weight and shift by bias."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if not shape or tuple(input.shape[input.ndim - len(shape):]) != shape or len(shape) > input.ndim:
+        raise RuntimeError(
+            f"Given normalized_shape={list(shape)}, expected input with shape [*, {', '.join(map(str, shape))}], "
+            f"but got input of size{list(input.shape)}"
+        )
+    for name, tensor in (("weight", weight), ("bias", bias)):
+        if tensor is not None and tuple(tensor.shape) != shape:
+            raise RuntimeError(
+                f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                f"{list(tensor.shape)} and normalized_shape = {list(shape)}"
+            )
+    return NativeLayerNorm.apply(input, weight, bias, normalized_shape=shape, eps=eps)
+
+
+# --- activations --------------------------------------------------------------------------------------
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    return input.relu()
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    return input.tanh()
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    return A.LeakyRelu.apply(input, negative_slope=negative_slope)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return A.Gelu.apply(input, approximate=approximate)
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """exp(x) / sum(exp(x)) along dim."""
+    x, dim = _softmax_args(input, dim, dtype)
+    return A.Softmax.apply(x, dim=dim)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """log(softmax(x)) along dim, computed stably."""
+    x, dim = _softmax_args(input, dim, dtype)
+    return A.LogSoftmax.apply(x, dim=dim)
+
+
+def _softmax_args(input: Tensor, dim, dtype):
+    if dim is None:  # torch's legacy choice when dim is omitted
+        dim = 0 if input.ndim in (0, 1, 3) else 1
+    low, high = -max(input.ndim, 1), max(input.ndim, 1) - 1
+    if not low <= dim <= high:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{low}, {high}], but got {dim})")
+    x = input if dtype is None else input.to(dtype)
+    return x, dim % max(input.ndim, 1)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1/(1-p) (training only).
+
+    The mask comes from minimod's random generator, so mm.manual_seed makes it reproducible.
+    """
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    dtype = input.dtype if np.issubdtype(input.dtype, np.floating) else np.float32
+    keep = _random.generator().random(input.shape, dtype=np.float64) >= p
+    scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
+    mask = Tensor._wrap((keep * scale).astype(dtype))
+    if inplace and not (input.requires_grad and is_grad_enabled()):
+        return input.mul_(mask)
+    return input * mask  # an in-place change would break backward, so requires_grad inputs get a new tensor
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """torch.flatten: merge dims start_dim..end_dim into one."""
+    return input.flatten(start_dim, end_dim)
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm=None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Rows of weight picked by the integer indices in input; padding_idx's row gets no gradient."""
+    if not np.issubdtype(input.dtype, np.integer):
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; "
+            f"but got {_torch_dtype(input.dtype)} instead (while checking arguments for embedding)"
+        )
+    rows = weight.shape[0]
+    if padding_idx is not None:
+        if not -rows <= padding_idx < rows:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        padding_idx %= rows
+    indices = input.numpy()
+    if indices.size and (indices.min() < 0 or indices.max() >= rows):
+        raise IndexError("index out of range in self")
+    return Embedding.apply(input, weight, padding_idx=padding_idx)
+
+
+# --- losses ----------------------------------------------------------------------------------------
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """(input - target)² averaged (or summed, or kept elementwise)."""
+    _check_reduction(reduction)
+    if tuple(input.shape) != tuple(target.shape):
+        np.broadcast_shapes(input.shape, target.shape)  # raises like torch when they cannot broadcast
+    return L.MseLoss.apply(input, target, reduction=reduction)
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of log-probabilities input (N, C, ...) at the class indices target (N, ...)."""
+    _check_reduction(reduction)
+    classes = _check_class_target(input, target)
+    if weight is not None and weight.numel() != classes:
+        raise RuntimeError(f"weight tensor should be defined either for all {classes} classes or no classes "
+                           f"but got weight tensor of shape: {list(weight.shape)}")
+    w = np.ones(classes, dtype=input.dtype) if weight is None else weight.numpy().astype(input.dtype)
+    return L.NllLoss.apply(input, target, weight=w, ignore_index=ignore_index, reduction=reduction)
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+                  ignore_index: int = -100, reduce=None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """log_softmax over the class dim (1, or 0 for a single sample) then nll_loss; target holds class
+    indices, or class probabilities of input's shape. label_smoothing mixes in the uniform distribution."""
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    class_dim = 0 if input.ndim == 1 else 1
+    classes = input.shape[class_dim]
+    log_probs = log_softmax(input, class_dim)
+    weight_shape = [1] * input.ndim
+    weight_shape[class_dim] = classes
+    if np.issubdtype(target.dtype, np.floating):
+        if tuple(target.shape) != tuple(input.shape):
+            raise RuntimeError(f"Expected target size {list(input.shape)}, got {list(target.shape)} (class "
+                               "probabilities must have the input's shape; class indices must be int64)")
+        if label_smoothing > 0:
+            target = target * (1 - label_smoothing) + label_smoothing / classes
+        terms = log_probs * target
+        if weight is not None:
+            terms = terms * weight.reshape(*weight_shape)
+        if reduction == "none":
+            return -terms.sum(class_dim)
+        total = -terms.sum()
+        return total if reduction == "sum" else total / (input.numel() // max(classes, 1))
+    loss = nll_loss(log_probs, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if label_smoothing <= 0:
+        return loss
+    # torch's smoothing term: the weighted mean of -log p over all classes, ignoring ignore_index targets
+    keep = Tensor._wrap((target.numpy() != ignore_index).astype(input.dtype))
+    smooth = log_probs if weight is None else log_probs * weight.reshape(*weight_shape)
+    smooth = -smooth.sum(class_dim) * keep
+    if reduction == "mean":
+        if weight is None:
+            denominator = keep.numpy().sum()
+        else:
+            t = target.numpy()
+            denominator = weight.numpy()[t[t != ignore_index]].sum()
+        smooth = smooth.sum() / Tensor._wrap(np.asarray(denominator, dtype=input.dtype))
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return loss * (1 - label_smoothing) + smooth * (label_smoothing / classes)
+
+
+def _check_reduction(reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _check_class_target(input: Tensor, target: Tensor) -> int:
+    """torch's checks for class-index targets; returns the number of classes."""
+    if input.ndim < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
+    if not np.issubdtype(target.dtype, np.integer):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_torch_dtype(target.dtype)}")
+    if input.ndim == 1:
+        if target.ndim != 0:
+            raise RuntimeError("0D target tensor expected, multi-target not supported")
+        return input.shape[0]
+    if input.shape[0] != (target.shape[0] if target.ndim else 1):
+        raise ValueError(
+            f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+            f"({target.shape[0] if target.ndim else 1})."
+        )
+    expected = (input.shape[0], *input.shape[2:])
+    if tuple(target.shape) != expected:
+        if input.ndim == 2:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
+    return input.shape[1]
+
+
+def _torch_dtype(dtype) -> str:
+    names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+             "bool": "Bool", "uint8": "Byte"}
+    return names.get(np.dtype(dtype).name, np.dtype(dtype).name)
+
+
+def _size(shape) -> str:
+    return f"minimod.Size({list(shape)})"
+
+
+__all__ = [
+    "linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "layer_norm",
+    "dropout", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax", "flatten",
+    "mse_loss", "cross_entropy", "nll_loss", "embedding",
+]
