@@ -1,0 +1,91 @@
+"""InspectorApp: the Textual terminal inspector (`minimod inspect`): one model session on the main screen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from inspector.resources import asset_path
+from inspector.screens.help import HelpScreen
+from inspector.screens.main import COMMANDS, MainScreen
+from inspector.session import Session
+
+
+def _stylesheet() -> str:
+    # An installed wheel has inspector/assets/inspector.tcss; a checkout has the top-level assets/.
+    return str(asset_path("inspector.tcss"))
+
+
+class InspectorApp(App[None]):
+    """Inspect one model: `target` is a TARGET string (None: the zoo's default) or a resolved target.
+
+    `initial_screen` (a Screen, or a callable returning one) opens above the main screen, e.g. a lesson.
+    """
+
+    CSS_PATH = _stylesheet()
+    TITLE = "minimod inspector"
+    BINDINGS = [
+        Binding("question_mark", "help", "Help"),
+        Binding("D", "toggle_theme", "Light/dark", show=False),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, target: Any = None, *, input_shape: str | None = None,
+                 initial_screen: Screen | Callable[[], Screen] | None = None, trace_max_rows: int = 2000,
+                 show_time: bool = True) -> None:
+        super().__init__()
+        if target is None or isinstance(target, str):
+            from inspector.targets import resolve
+
+            target = resolve(target, input_shape)
+        self.target = target
+        self.session = Session(target.model, target.example_input, target.name)
+        self.initial_screen = initial_screen
+        self.main_screen = MainScreen(self.session, trace_max_rows=trace_max_rows, show_time=show_time)
+        self.theme = "textual-dark"
+
+    def on_mount(self) -> None:
+        self.push_screen(self.main_screen)
+        if self.initial_screen is not None:
+            screen = self.initial_screen
+            self.push_screen(screen if isinstance(screen, Screen) else screen())
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    async def _main_action(self, action: str) -> None:
+        if self.screen is not self.main_screen and self.main_screen.is_attached:
+            # From a lesson or dialog, palette actions act on the main screen: go back to it first.
+            while self.screen is not self.main_screen and len(self.screen_stack) > 1:
+                self.pop_screen()
+        await self.run_action(action, self.main_screen)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help: keys", "Every key and what it does (?)", self.action_help)
+        yield SystemCommand("Toggle light/dark theme", "Switch between the light and dark theme (D)",
+                            self.action_toggle_theme)
+        for key, action, _label, _shown, title, description in COMMANDS:
+            shown_key = {"plus": "+", "minus": "-", "slash": "/", "escape": "esc"}.get(key, key)
+            yield SystemCommand(title, f"{description} ({shown_key})",
+                                lambda action=action: self._main_action(action))
+
+
+def stylesheet_path() -> Path:
+    """Where the app's stylesheet was found."""
+    return Path(InspectorApp.CSS_PATH)
+
+
+if __name__ == "__main__":
+    import sys
+
+    InspectorApp(sys.argv[1] if len(sys.argv) > 1 else None).run()

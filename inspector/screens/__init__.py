@@ -1,0 +1,1 @@
+"""The inspector's screens: the main screen, help, and small modal dialogs."""

@@ -1,0 +1,58 @@
+"""HelpScreen: every key of the inspector with what it does, opened with `?`."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+GLOBAL_KEYS = [
+    ("?", "this help"),
+    ("ctrl+p", "command palette: every action by name"),
+    ("D", "toggle light and dark theme"),
+    ("q", "quit"),
+    ("tab / shift+tab", "move between panes; the mouse works too"),
+    ("up/down, enter, space", "move in the tree; expand or collapse a module"),
+]
+
+INTRO = (
+    "The tree on the left lists every named module: its type, its parameter (p) and buffer (b) element "
+    "counts over its subtree, and a train/eval badge. Selecting a module drives the tabs on the right. "
+    "Statistics (mean, std, min, max) are over finite values, std is the population one; NaN and Inf "
+    "show in red."
+)
+
+
+def key_table(commands: list[tuple[str, str, str, bool, str, str]]) -> Table:
+    table = Table(show_header=True, header_style="bold", box=None, expand=True, padding=(0, 1))
+    table.add_column("key", style="bold cyan", no_wrap=True)
+    table.add_column("action", style="bold", no_wrap=True)
+    table.add_column("what it does")
+    names = {"plus": "+", "minus": "-", "slash": "/", "escape": "esc"}
+    for key, _action, _label, _shown, title, description in commands:
+        table.add_row(names.get(key, key), title, description)
+    for key, description in GLOBAL_KEYS:
+        table.add_row(key, "", description)
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    """A scrollable list of keys; any of escape, q or ? closes it."""
+
+    BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
+
+    def compose(self) -> ComposeResult:
+        from inspector.screens.main import COMMANDS
+
+        with VerticalScroll(id="help-dialog", classes="dialog"):
+            yield Static(Text("minimod inspector: keys", style="bold"), id="help-title")
+            yield Static(INTRO, id="help-intro")
+            yield Static(key_table(COMMANDS), id="help-keys")
+            yield Static(Text("escape closes this help", style="dim"))
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,228 @@
+"""MainScreen: the module tree beside tabs for tensors, the live trace, train/eval and the state_dict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Static, TabbedContent, TabPane
+
+from inspector.messages import RunFailed, RunFinished, TraceBatch, TrainProgressed
+from inspector.screens.main_actions import MainActions
+from inspector.session import Session, StepResult
+from inspector.widgets.modes_panel import ModesPanel
+from inspector.widgets.module_tree import ModuleTree
+from inspector.widgets.state_panel import StatePanel
+from inspector.widgets.tensor_tables import TensorTables
+from inspector.widgets.trace_panel import TracePanel
+
+TABS = ("tab-tensors", "tab-trace", "tab-modes", "tab-state")
+
+# (key, action, footer label, shown in the footer, command palette title, help text)
+COMMANDS: list[tuple[str, str, str, bool, str, str]] = [
+    ("f", "forward", "Forward", True, "Run forward",
+     "Run the model on the example input, tracing every hook"),
+    ("b", "backward", "Backward", True, "Run backward",
+     "Forward, a loss on random targets, and backward (gradients from zero)"),
+    ("o", "step", "Step", True, "Optimizer step", "Forward, backward and one SGD step"),
+    ("t", "train", "Train N", True, "Train N steps", "Ask for N, then take N optimizer steps (x stops)"),
+    ("x", "stop", "Stop", False, "Stop training", "Stop a training run after its current step"),
+    ("n", "step_next", "Next event", True, "Step through: next event",
+     "Replay the last run one event at a time; highlights the module in the tree"),
+    ("p", "step_previous", "Prev event", False, "Step through: previous event", "Go back one event"),
+    ("escape", "leave", "Leave step", False, "Leave step-through",
+     "Show the whole trace again (and clear the error panel)"),
+    ("m", "toggle_mode", "Train/eval", True, "Toggle train/eval of the selected subtree",
+     "Flip the selected module and its children between train and eval"),
+    ("M", "toggle_model_mode", "Model mode", False, "Toggle train/eval of the whole model",
+     "Flip every module between train and eval"),
+    ("c", "compare", "Compare", True, "Compare train and eval",
+     "Run the input in both modes: modules whose outputs differ, buffers a training forward changes"),
+    ("s", "save", "Save", True, "Save state_dict snapshot", "mm.save the state_dict to a .npz file"),
+    ("l", "load", "Load", True, "Load state_dict (strict)", "load_state_dict from a .npz file, strict=True"),
+    ("L", "load_nonstrict", "Load loose", False, "Load state_dict (strict=False)",
+     "load_state_dict from a .npz file with strict=False"),
+    ("d", "diff", "Diff", False, "Diff against snapshot", "Compare every state_dict key with the snapshot"),
+    ("e", "export", "Export SVG", True, "Export diagram to SVG",
+     "Draw the current view (tree, flow or autograd) at the current depth and folds"),
+    ("v", "cycle_view", "View", False, "Cycle diagram view", "tree -> flow -> autograd"),
+    ("plus", "depth(1)", "Depth+", False, "Diagram depth +1", "Show one more level of modules"),
+    ("minus", "depth(-1)", "Depth-", False, "Diagram depth -1", "Show one level fewer"),
+    ("r", "toggle_recursive", "Own/subtree", False, "Tensors: own or subtree",
+     "Show the selected module's own tensors or its whole subtree's"),
+    ("slash", "focus_filter", "Filter", False, "Filter modules", "Type to filter the tree by name or type"),
+    ("1", "tab('tab-tensors')", "Tensors", False, "Show the tensors tab", "Parameters and buffers"),
+    ("2", "tab('tab-trace')", "Trace", False, "Show the trace tab", "The live hook trace"),
+    ("3", "tab('tab-modes')", "Modes", False, "Show the train/eval tab", "Modes and the comparison"),
+    ("4", "tab('tab-state')", "State", False, "Show the state_dict tab", "Snapshot diff and load report"),
+]
+
+
+class MainScreen(MainActions, Screen):
+    """The inspector's main screen for one Session."""
+
+    BINDINGS = [Binding(key, action, label, show=shown) for key, action, label, shown, _, _ in COMMANDS]
+
+    def __init__(self, session: Session, *, trace_max_rows: int = 2000, show_time: bool = True) -> None:
+        super().__init__(id="main-screen")
+        self.session = session
+        self.trace_max_rows = trace_max_rows
+        self.show_time = show_time
+        self.selected_path = ""
+        self.recursive = False
+        self.busy: str | None = None  # the action running in the worker, if any
+        self.step_cursor: int | None = None  # index into session.events while stepping through
+        self.run_start = 0  # index of the first event of the last run
+        self.step_start = 0  # the first event shown while stepping
+        self.snapshot_steps = 0  # session.steps when the snapshot was saved
+        self.diagram_view = "tree"
+        self.diagram_depth = 2
+        self.last_export: str | None = None
+        self.last_result: StepResult | None = None
+        self.last_error: str | None = None
+        self.train_progress: tuple[int, int] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="▣")
+        with Horizontal(id="main-body"):
+            yield ModuleTree(self.session.model, id="module-tree")
+            with Vertical(id="right-pane"):
+                with TabbedContent(id="tabs", initial="tab-tensors"):
+                    with TabPane("Tensors", id="tab-tensors"):
+                        yield TensorTables(id="tensor-tables")
+                    with TabPane("Trace", id="tab-trace"):
+                        yield TracePanel(lambda: self.session.events, max_rows=self.trace_max_rows,
+                                         show_time=self.show_time, id="trace-panel")
+                    with TabPane("Train/Eval", id="tab-modes"):
+                        yield ModesPanel(id="modes-panel")
+                    with TabPane("State dict", id="tab-state"):
+                        yield StatePanel(id="state-panel")
+                yield Static("", id="error-panel")
+        yield Static("", id="status-bar")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "minimod inspector"
+        self.sub_title = self.session.name
+        self.query_one("#error-panel").display = False
+        self.query_one(TensorTables).show(self.session.model, "", self.recursive)
+        self.query_one(ModesPanel).show_modes(self.session.model)
+        self.query_one("#module-tree-view").focus()
+        self.update_status()
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < 100, "narrow")
+
+    # --- widgets ---------------------------------------------------------------------------------
+
+    @property
+    def module_tree(self) -> ModuleTree:
+        return self.query_one(ModuleTree)
+
+    @property
+    def tensors(self) -> TensorTables:
+        return self.query_one(TensorTables)
+
+    @property
+    def trace(self) -> TracePanel:
+        return self.query_one(TracePanel)
+
+    @property
+    def state_panel(self) -> StatePanel:
+        return self.query_one(StatePanel)
+
+    @property
+    def modes_panel(self) -> ModesPanel:
+        return self.query_one(ModesPanel)
+
+    def show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def show_error(self, description: str | None) -> None:
+        """Show a one-line error (None hides the panel); the app keeps running either way."""
+        self.last_error = description
+        panel = self.query_one("#error-panel", Static)
+        if description is None:
+            panel.display = False
+            return
+        panel.update(Text.assemble(("error ", "bold reverse red"), " ", description,
+                                   ("   (escape hides this)", "dim")))
+        panel.display = True
+
+    def update_status(self) -> None:
+        session = self.session
+        model = session.model
+        text = Text()
+        text.append(f" {session.name} ", style="bold reverse")
+        shape = getattr(session.example_input, "shape", None)
+        if shape is not None:
+            text.append(f" input ({', '.join(str(size) for size in shape)})")
+        text.append("  train" if model.training else "  eval", style="bold yellow" if model.training
+                    else "bold blue")
+        text.append(f"  events {len(session.events):,}  steps {session.steps}")
+        if session.losses:
+            text.append(f"  loss {session.losses[-1]:.4f}")
+        elif self.last_result is not None and self.last_result.loss is not None:
+            text.append(f"  loss {self.last_result.loss:.4f}")
+        if self.busy:
+            progress = (f" {self.train_progress[0]}/{self.train_progress[1]}" if self.train_progress
+                        else "")
+            text.append(f"  running {self.busy}{progress}...", style="bold green")
+        if self.step_cursor is not None:
+            text.append(f"  stepping: event {self.step_cursor}", style="bold cyan")
+        text.append(f"  diagram {self.diagram_view}, depth {self.diagram_depth}")
+        if self.last_export:
+            text.append(f"  saved {self.last_export}", style="green")
+        self.query_one("#status-bar", Static).update(text)
+
+    def refresh_model_views(self) -> None:
+        """After anything that changed values or modes: tree badges, tensor tables, modes, diff."""
+        self.module_tree.refresh_labels()
+        self.tensors.refresh_values()
+        self.modes_panel.show_modes(self.session.model)
+        if self.session.snapshot is not None:
+            since = self.session.steps - self.snapshot_steps
+            self.state_panel.show_snapshot(self.session.snapshot_path, since)
+            self.state_panel.show_diff(self.session.snapshot_diff())
+        self.update_status()
+
+    # --- events ----------------------------------------------------------------------------------
+
+    @on(ModuleTree.ModuleSelected)
+    def _module_selected(self, message: ModuleTree.ModuleSelected) -> None:
+        self.selected_path = message.path
+        self.tensors.show(self.session.model, message.path, self.recursive)
+
+    def on_trace_batch(self, message: TraceBatch) -> None:
+        if self.step_cursor is None:
+            self.trace.table.add_events(message.events)
+
+    def on_train_progressed(self, message: TrainProgressed) -> None:
+        self.train_progress = (message.done, message.total)
+        self.update_status()
+
+    def on_run_finished(self, message: RunFinished) -> None:
+        self.busy = None
+        self.train_progress = None
+        self.finish(message.action, message.result)
+
+    def on_run_failed(self, message: RunFailed) -> None:
+        self.busy = None
+        self.train_progress = None
+        self.show_error(f"{message.action} failed: {message.description}")
+        self.refresh_model_views()
+
+    @on(Button.Pressed, "#load-nonstrict")
+    def _load_nonstrict_pressed(self) -> None:
+        report = self.state_panel.report
+        if report is not None:
+            self.start_load(str(report.path), strict=False)
+
+    def on_click(self, event: Any) -> None:
+        if getattr(event.widget, "id", None) == "error-panel":
+            self.show_error(None)

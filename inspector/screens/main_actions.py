@@ -1,0 +1,343 @@
+"""The main screen's actions: runs in a worker thread, step-through, modes, snapshots and export."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.worker import Worker, get_current_worker
+
+from inspector.messages import RunFailed, RunFinished, TraceBatch, TrainProgressed
+from inspector.screens.dialogs import ConfirmScreen, PromptScreen
+from inspector.session import StepResult, describe_error
+from inspector.session_state import LoadReport, ModeComparison
+
+if TYPE_CHECKING:
+    from inspector.screens.main import MainScreen
+
+Job = Callable[[Callable[[Any], None], Worker], Any]
+VIEWS = ("tree", "flow", "autograd")
+BATCH_SECONDS = 0.1  # how often the worker hands recorded events to the UI
+
+
+class MainActions:
+    """Mixed into MainScreen: every key's action, and the worker that runs the model."""
+
+    # --- running the model in a worker --------------------------------------------------------
+
+    def start_run(self: MainScreen, action: str, job: Job) -> bool:
+        """Run `job(on_event, worker)` in a thread; False (and a notice) if another run is going."""
+        if self.busy is not None:
+            self.notify(f"{self.busy} is still running; wait, or press x to stop training",
+                        severity="warning")
+            return False
+        self.busy = action
+        self.leave_step_mode()
+        self.run_start = len(self.session.events)
+        self.update_status()
+        self._run_worker(action, job)
+        return True
+
+    @work(thread=True, group="model", exit_on_error=False)
+    def _run_worker(self: MainScreen, action: str, job: Job) -> None:
+        worker = get_current_worker()
+        pending: list[Any] = []
+        last_flush = time.monotonic()
+
+        def on_event(event: Any) -> None:
+            nonlocal last_flush
+            pending.append(event)
+            now = time.monotonic()
+            if now - last_flush >= BATCH_SECONDS:
+                self.post_message(TraceBatch(pending[:]))
+                pending.clear()
+                last_flush = now
+
+        try:
+            result = job(on_event, worker)
+        except Exception as error:  # the user's model raised: report it, keep the app alive
+            if pending:
+                self.post_message(TraceBatch(pending[:]))
+            self.post_message(RunFailed(action, describe_error(error)))
+            return
+        if pending:
+            self.post_message(TraceBatch(pending[:]))
+        self.post_message(RunFinished(action, result))
+
+    def finish(self: MainScreen, action: str, result: Any) -> None:
+        """Show what a run produced (called on the UI thread when the worker posts RunFinished)."""
+        if isinstance(result, StepResult) or action == "train":
+            last = result[-1] if isinstance(result, list) and result else result
+            self.last_result = last if isinstance(last, StepResult) else None
+            self.show_error(None)
+            if self.last_result is not None:
+                self.notify(self._describe_step(action, result), timeout=3)
+        elif isinstance(result, ModeComparison):
+            self.modes_panel.show_comparison(result)
+            self.show_tab("tab-modes")
+        elif isinstance(result, LoadReport):
+            self.state_panel.show_report(result)
+            self.show_tab("tab-state")
+            if result.error is None:
+                self.show_error(None)
+                self.notify(f"loaded {result.path}", timeout=3)
+            else:
+                self.notify(f"load_state_dict refused {result.path}: see the State dict tab",
+                            severity="error", timeout=5)
+        elif action == "export":
+            self.last_export = str(result)
+            self.show_error(None)
+            self.notify(f"diagram saved to {result}", timeout=5)
+        self.refresh_model_views()
+
+    def _describe_step(self, action: str, result: Any) -> str:
+        if isinstance(result, list):
+            losses = [item.loss for item in result if item.loss is not None]
+            return f"trained {len(result)} steps; loss {losses[0]:.4f} -> {losses[-1]:.4f}" if losses else ""
+        text = f"{action}: output {result.output_shape}, {result.events} events, {result.elapsed_ms:.1f} ms"
+        return text + (f", loss {result.loss:.4f}" if result.loss is not None else "")
+
+    def action_forward(self: MainScreen) -> None:
+        self.start_run("forward", lambda on_event, worker: self.session.forward(on_event))
+
+    def action_backward(self: MainScreen) -> None:
+        self.start_run("backward", lambda on_event, worker: self.session.backward(on_event))
+
+    def action_step(self: MainScreen) -> None:
+        self.start_run("step", lambda on_event, worker: self.session.step(on_event))
+
+    def action_train(self: MainScreen) -> None:
+        if self.busy is not None:
+            self.notify(f"{self.busy} is still running", severity="warning")
+            return
+        self.app.push_screen(PromptScreen("Train how many optimizer steps?", "10", "a whole number",
+                                          "each step: forward, loss, backward, SGD step; x stops"),
+                             self._train_answered)
+
+    def _train_answered(self: MainScreen, answer: str | None) -> None:
+        if answer is None:
+            return
+        try:
+            steps = int(answer)
+            if steps < 1:
+                raise ValueError
+        except ValueError:
+            self.show_error(f"number of steps must be a whole number above 0, got {answer!r}")
+            return
+        self.start_train(steps)
+
+    def start_train(self: MainScreen, steps: int) -> bool:
+        """Take `steps` optimizer steps in the worker, reporting progress a few times a second."""
+        last = [0.0]
+
+        def job(on_event: Callable[[Any], None], worker: Worker) -> list[StepResult]:
+            def on_step(number: int, result: StepResult) -> None:
+                now = time.monotonic()
+                if now - last[0] >= BATCH_SECONDS or number + 1 == steps:
+                    last[0] = now
+                    self.post_message(TrainProgressed(number + 1, steps, result.loss))
+
+            return self.session.train(steps, on_event, on_step, lambda: worker.is_cancelled)
+
+        return self.start_run("train", job)
+
+    def action_stop(self: MainScreen) -> None:
+        if self.busy == "train":
+            self.workers.cancel_group(self, "model")
+            self.notify("stopping after the current step", timeout=2)
+
+    # --- step-through ---------------------------------------------------------------------------
+
+    def _stepping_events(self: MainScreen) -> list[Any]:
+        """Indices into session.events of the events that pass the trace filters."""
+        return [event for event in self.session.events if self.trace.table.matches(event)]
+
+    def action_step_next(self: MainScreen) -> None:
+        self.step_to(+1)
+
+    def action_step_previous(self: MainScreen) -> None:
+        self.step_to(-1)
+
+    def step_to(self: MainScreen, direction: int) -> None:
+        """Move the step-through cursor to the next (+1) or previous (-1) matching event."""
+        if self.busy is not None:
+            self.notify("wait for the run to finish before stepping", severity="warning")
+            return
+        events = self._stepping_events()
+        if not events:
+            self.notify("no events to step through: press f (forward) or b (backward) first",
+                        severity="warning")
+            return
+        if self.step_cursor is None:
+            start = next((event for event in events if event.index >= self.run_start), events[0])
+            self.step_start = start.index
+            target = start
+        else:
+            later = [event for event in events if (event.index > self.step_cursor if direction > 0
+                                                   else event.index < self.step_cursor)]
+            if not later:
+                self.notify("that was the last event" if direction > 0 else "that was the first event",
+                            timeout=2)
+                return
+            target = later[0] if direction > 0 else later[-1]
+            self.step_start = min(self.step_start, target.index)
+        self.step_cursor = target.index
+        shown = [event for event in events if self.step_start <= event.index <= target.index]
+        table = self.trace.table
+        table.set_filter(table.module_filter, table.phase_filter, shown)
+        table.highlight(target.index)
+        self.trace.show_step(target)
+        self.show_tab("tab-trace")
+        self.module_tree.select_path(target.module)
+        self.update_status()
+
+    def leave_step_mode(self: MainScreen) -> None:
+        if self.step_cursor is None:
+            return
+        self.step_cursor = None
+        self.trace.show_step(None)
+        self.trace.apply_filters()
+        self.update_status()
+
+    def action_leave(self: MainScreen) -> None:
+        if self.step_cursor is not None:
+            self.leave_step_mode()
+        else:
+            self.show_error(None)
+
+    # --- train / eval ---------------------------------------------------------------------------
+
+    def _set_mode(self: MainScreen, path: str) -> None:
+        if self.busy is not None:
+            self.notify(f"{self.busy} is running; change modes when it finishes", severity="warning")
+            return
+        mode = self.session.toggle_training(path)
+        where = f"{path} and its submodules" if path else "the whole model"
+        self.notify(f"{where}: {'train' if mode else 'eval'} mode", timeout=3)
+        self.refresh_model_views()
+
+    def action_toggle_mode(self: MainScreen) -> None:
+        self._set_mode(self.selected_path)
+
+    def action_toggle_model_mode(self: MainScreen) -> None:
+        self._set_mode("")
+
+    def action_compare(self: MainScreen) -> None:
+        self.start_run("compare", lambda on_event, worker: self.session.compare_modes())
+
+    # --- state dict -----------------------------------------------------------------------------
+
+    def _default_snapshot(self: MainScreen) -> str:
+        if self.session.snapshot_path is not None:
+            return str(self.session.snapshot_path)
+        return f"{self.session.name.replace('/', '_').replace(':', '_')}-snapshot.npz"
+
+    def action_save(self: MainScreen) -> None:
+        self.app.push_screen(PromptScreen("Save the state_dict (mm.save) to", self._default_snapshot(),
+                                          "path/to/file.npz"), self.ask_save)
+
+    def ask_save(self: MainScreen, answer: str | None) -> None:
+        """Save to `answer`, asking first when the file exists."""
+        if answer is None:
+            return
+        path = Path(answer).expanduser()
+        if path.exists():
+            self.app.push_screen(ConfirmScreen(f"{path} exists. Overwrite it?", "Overwrite", "Keep it"),
+                                 lambda yes: self.save_snapshot(path, overwrite=True) if yes else None)
+        else:
+            self.save_snapshot(path, overwrite=False)
+
+    def save_snapshot(self: MainScreen, path: Path, overwrite: bool) -> None:
+        if self.busy is not None:
+            self.notify(f"{self.busy} is running; save when it finishes", severity="warning")
+            return
+        try:
+            saved = self.session.save_snapshot(path, overwrite=overwrite)
+        except (OSError, ValueError) as error:
+            self.show_error(f"save failed: {describe_error(error)}")
+            return
+        self.show_error(None)
+        self.state_panel.show_snapshot(saved, 0)
+        self.snapshot_steps = self.session.steps
+        self.state_panel.show_report(None)
+        self.show_tab("tab-state")
+        self.notify(f"state_dict saved to {saved}", timeout=3)
+        self.refresh_model_views()
+
+    def action_load(self: MainScreen) -> None:
+        self.app.push_screen(PromptScreen("Load a state_dict (strict=True) from", self._default_snapshot(),
+                                          "path/to/file.npz"),
+                             lambda answer: self.start_load(answer, strict=True) if answer else None)
+
+    def action_load_nonstrict(self: MainScreen) -> None:
+        report = self.state_panel.report
+        default = str(report.path) if report is not None else self._default_snapshot()
+        self.app.push_screen(PromptScreen("Load a state_dict with strict=False from", default, "file.npz"),
+                             lambda answer: self.start_load(answer, strict=False) if answer else None)
+
+    def start_load(self: MainScreen, path: str, strict: bool) -> bool:
+        return self.start_run("load", lambda on_event, worker: self.session.load_snapshot(path, strict))
+
+    def action_diff(self: MainScreen) -> None:
+        if self.session.snapshot is None:
+            self.notify("no snapshot yet: press s to save one", severity="warning")
+            return
+        self.state_panel.show_diff(self.session.snapshot_diff())
+        self.show_tab("tab-state")
+
+    # --- diagram --------------------------------------------------------------------------------
+
+    def action_cycle_view(self: MainScreen) -> None:
+        self.diagram_view = VIEWS[(VIEWS.index(self.diagram_view) + 1) % len(VIEWS)]
+        self.update_status()
+
+    def action_depth(self: MainScreen, change: int) -> None:
+        self.diagram_depth = max(1, min(12, self.diagram_depth + change))
+        self.update_status()
+
+    def action_export(self: MainScreen) -> None:
+        name = self.session.name.replace("/", "_").replace(":", "_")
+        self.app.push_screen(PromptScreen(f"Export the {self.diagram_view} diagram (depth "
+                                          f"{self.diagram_depth}) to", f"{name}-{self.diagram_view}.svg",
+                                          "path/to/file.svg"), self.ask_export)
+
+    def ask_export(self: MainScreen, answer: str | None) -> None:
+        if answer is None:
+            return
+        path = Path(answer).expanduser()
+        if path.exists():
+            self.app.push_screen(ConfirmScreen(f"{path} exists. Overwrite it?", "Overwrite", "Keep it"),
+                                 lambda yes: self.start_export(path) if yes else None)
+        else:
+            self.start_export(path)
+
+    def start_export(self: MainScreen, path: Path) -> bool:
+        """Render the current view, depth and fold state to `path` in the worker."""
+        view, depth, fold = self.diagram_view, self.diagram_depth, self.module_tree.collapsed_paths()
+        session = self.session
+
+        def job(on_event: Callable[[Any], None], worker: Worker) -> Path:
+            from inspector.diagram import render
+
+            diagram = render(session.model, view=view, example_input=session.example_input, depth=depth,
+                             fold=fold)
+            diagram.save(str(path))
+            return path.resolve()
+
+        return self.start_run("export", job)
+
+    # --- navigation -----------------------------------------------------------------------------
+
+    def action_toggle_recursive(self: MainScreen) -> None:
+        self.recursive = not self.recursive
+        self.tensors.show(self.session.model, self.selected_path, self.recursive)
+        self.show_tab("tab-tensors")
+
+    def action_focus_filter(self: MainScreen) -> None:
+        self.query_one("#module-filter").focus()
+
+    def action_tab(self: MainScreen, tab: str) -> None:
+        self.show_tab(tab)

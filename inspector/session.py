@@ -1,0 +1,282 @@
+"""The inspector's model session: model, example input, loss, optimizer, trace events and snapshots.
+
+Pure logic with no Textual: the app calls these methods from a worker thread and shows the results.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import minimod as mm
+from inspector.session_state import (
+    KeyDiff,
+    LoadReport,
+    ModeComparison,
+    check_state,
+    compare_modes,
+    diff_states,
+    parameter_keys,
+    read_state_file,
+)
+from inspector.tensor_summary import to_numpy
+
+EventCallback = Callable[[Any], None]
+
+__all__ = ["Session", "KeyDiff", "LoadReport", "ModeComparison", "StepResult", "describe_error"]
+
+
+@dataclasses.dataclass(frozen=True)
+class StepResult:
+    """What one forward / backward / optimizer step did."""
+
+    action: str  # "forward", "backward" or "step"
+    output_shape: tuple[int, ...] | None
+    loss: float | None
+    events: int  # trace events this run added
+    elapsed_ms: float
+
+
+def describe_error(error: BaseException) -> str:
+    """One line naming the exception and, when it came from the user's code, where it was raised."""
+    where = ""
+    trace = error.__traceback__
+    frames = []
+    while trace is not None:
+        frames.append(trace.tb_frame)
+        trace = trace.tb_next
+    for frame in reversed(frames):
+        filename = frame.f_code.co_filename
+        if "/minimod/" not in filename and "/inspector/" not in filename:
+            where = f" (in {Path(filename).name}:{frame.f_lineno}, {frame.f_code.co_name})"
+            break
+    message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {message}{where}" if message else f"{type(error).__name__}{where}"
+
+
+class Session:
+    """One model under inspection, with everything the inspector does to it."""
+
+    def __init__(self, model: Any, example_input: Any, name: str = "model", *, lr: float = 0.01,
+                 seed: int = 0) -> None:
+        self.model = model
+        self.example_input = example_input
+        self.name = name
+        self.lr = lr
+        self.events: list[Any] = []
+        self.steps = 0  # optimizer steps taken
+        self.losses: list[float] = []
+        self.last_output: Any = None
+        self.snapshot: dict[str, np.ndarray] | None = None
+        self.snapshot_path: Path | None = None
+        self._optimizer: Any = None
+        self._targets: Any = None
+        self._seed = seed
+        self._lock = threading.Lock()  # one run at a time, whichever thread asks
+
+    # --- running the model -----------------------------------------------------------------------
+
+    @property
+    def optimizer(self) -> Any:
+        """SGD over the model's parameters, made on first use."""
+        if self._optimizer is None:
+            self._optimizer = mm.optim.SGD(self.model.parameters(), lr=self.lr)
+        return self._optimizer
+
+    def _call(self) -> Any:
+        from inspector.trace import call_model
+
+        if self.example_input is None:
+            raise ValueError(f"{self.name} has no example input: restart with --input-shape (e.g. 1,3,32,32)")
+        return call_model(self.model, self.example_input)
+
+    def _record(self, run: Callable[[], Any], on_event: EventCallback | None) -> tuple[Any, int]:
+        from inspector.trace import Recorder
+
+        offset = len(self.events)
+        added = 0
+
+        def keep(event: Any) -> None:
+            nonlocal added
+            event = dataclasses.replace(event, index=offset + added)
+            added += 1
+            self.events.append(event)
+            if on_event is not None:
+                on_event(event)
+
+        with Recorder(self.model, on_event=keep):
+            result = run()
+        return result, added
+
+    def loss_for(self, output: Any) -> Any:
+        """Cross-entropy against fixed random classes for an (N, C) output, else MSE against zeros."""
+        import minimod.nn.functional as F
+
+        shape = tuple(output.shape)
+        if len(shape) == 2 and shape[1] > 1:
+            if self._targets is None or tuple(self._targets.shape) != (shape[0],):
+                generator = np.random.default_rng(self._seed)
+                self._targets = mm.tensor(generator.integers(0, shape[1], size=shape[0]).astype(np.int64))
+            return F.cross_entropy(output, self._targets)
+        return F.mse_loss(output, mm.zeros(*shape, dtype=output.dtype))
+
+    def loss_name(self) -> str:
+        """How the loss is made, for the help and status lines."""
+        output = self.last_output
+        if output is not None and len(tuple(output.shape)) == 2 and tuple(output.shape)[1] > 1:
+            return "cross-entropy on random classes"
+        return "MSE against zeros"
+
+    def _first_tensor(self, output: Any) -> Any:
+        from inspector.events import flatten_values
+
+        for leaf in flatten_values(output):
+            if isinstance(leaf, mm.Tensor):
+                return leaf
+        raise TypeError(f"the model returned {type(output).__name__}, not a Tensor: "
+                        "nothing to take a loss of")
+
+    def forward(self, on_event: EventCallback | None = None) -> StepResult:
+        """Run the model on the example input, recording forward_pre and forward events."""
+        with self._lock:
+            start = time.perf_counter()
+            output, added = self._record(self._call, on_event)
+            self.last_output = output
+            tensor = self._first_tensor(output)
+            elapsed = (time.perf_counter() - start) * 1e3
+            return StepResult("forward", tuple(tensor.shape), None, added, elapsed)
+
+    def _forward_backward(self) -> tuple[Any, float]:
+        self.model.zero_grad()
+        output = self._call()
+        self.last_output = output
+        tensor = self._first_tensor(output)
+        loss = self.loss_for(tensor)
+        loss.backward()
+        return tensor, float(loss.item())
+
+    def backward(self, on_event: EventCallback | None = None) -> StepResult:
+        """Forward, a loss, and backward (gradients from zero), recording every event."""
+        with self._lock:
+            start = time.perf_counter()
+            (tensor, loss), added = self._record(self._forward_backward, on_event)
+            elapsed = (time.perf_counter() - start) * 1e3
+            return StepResult("backward", tuple(tensor.shape), loss, added, elapsed)
+
+    def step(self, on_event: EventCallback | None = None) -> StepResult:
+        """Forward, loss, backward and one optimizer step."""
+        with self._lock:
+            start = time.perf_counter()
+            (tensor, loss), added = self._record(self._forward_backward, on_event)
+            self.optimizer.step()
+            self.steps += 1
+            self.losses.append(loss)
+            return StepResult("step", tuple(tensor.shape), loss, added, (time.perf_counter() - start) * 1e3)
+
+    def train(self, steps: int, on_event: EventCallback | None = None,
+              on_step: Callable[[int, StepResult], None] | None = None,
+              cancelled: Callable[[], bool] | None = None) -> list[StepResult]:
+        """`steps` optimizer steps; `on_step(i, result)` after each, stopping early when `cancelled()`."""
+        if steps < 1:
+            raise ValueError(f"number of steps must be at least 1, got {steps}")
+        results = []
+        for number in range(steps):
+            if cancelled is not None and cancelled():
+                break
+            results.append(self.step(on_event))
+            if on_step is not None:
+                on_step(number, results[-1])
+        return results
+
+    def events_matching(self, module: str = "", phase: str = "") -> list[Any]:
+        """The recorded events of modules whose path contains `module`, in phase `phase` (if given)."""
+        return [event for event in self.events if (not phase or event.phase == phase)
+                and (not module or module in event.module)]
+
+    def clear_events(self) -> None:
+        self.events.clear()
+
+    # --- train / eval ---------------------------------------------------------------------------
+
+    def module(self, path: str) -> Any:
+        return self.model.get_submodule(path) if path else self.model
+
+    def set_training(self, path: str, mode: bool) -> None:
+        """train(mode) on the module at `path` and its whole subtree."""
+        self.module(path).train(mode)
+
+    def toggle_training(self, path: str = "") -> bool:
+        """Flip the subtree at `path` to the opposite of its root's mode; returns the new mode."""
+        mode = not self.module(path).training
+        self.set_training(path, mode)
+        return mode
+
+    def compare_modes(self) -> ModeComparison:
+        """The same input in eval and in train mode: differing outputs, buffers a training run changes."""
+        with self._lock:
+            return compare_modes(self.model, self.example_input)
+
+    # --- state dict snapshots ---------------------------------------------------------------------
+
+    def save_snapshot(self, path: str | Path, overwrite: bool = False) -> Path:
+        """mm.save the model's state_dict to `path`; refuses an existing file unless `overwrite`."""
+        path = Path(path).expanduser()
+        if path.suffix != ".npz":
+            raise ValueError(f"snapshot file {path} must end in .npz")
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} exists; confirm to overwrite it or choose another name")
+        if not path.parent.is_dir():
+            raise FileNotFoundError(f"folder {path.parent} does not exist; create it or choose another path")
+        with self._lock:
+            mm.save(self.model.state_dict(), str(path))
+            self.snapshot = read_state_file(path)
+            self.snapshot_path = path
+        return path
+
+    def current_state(self) -> dict[str, np.ndarray]:
+        return {key: np.array(to_numpy(value)) for key, value in self.model.state_dict().items()}
+
+    def snapshot_diff(self) -> list[KeyDiff]:
+        """Every key of the model and the snapshot: changed or not, max |difference|, parameter or buffer."""
+        if self.snapshot is None:
+            raise ValueError("no snapshot yet: save one first (s)")
+        with self._lock:
+            return diff_states(self.current_state(), self.snapshot, parameter_keys(self.model))
+
+    def check_file(self, path: str | Path) -> LoadReport:
+        """What loading `path` would meet: missing keys, unexpected keys, shape mismatches."""
+        state = read_state_file(Path(path).expanduser())
+        return check_state(self.model, state, Path(path).expanduser(), strict=True)
+
+    def load_snapshot(self, path: str | Path, strict: bool = True) -> LoadReport:
+        """load_state_dict from `path`; the report lists problems, or what changed back."""
+        path = Path(path).expanduser()
+        state = read_state_file(path)
+        with self._lock:
+            report = check_state(self.model, state, path, strict=strict)
+            before = self.current_state()
+            try:
+                result = self.model.load_state_dict(state, strict=strict)
+            except RuntimeError as error:
+                return dataclasses.replace(report, error=str(error), loaded=False)
+            after = self.current_state()
+            changed = tuple(key for key in after if key in before and not np.array_equal(
+                before[key], after[key], equal_nan=True))
+            remaining = diff_states(after, {key: state[key] for key in state if key in after},
+                                    parameter_keys(self.model))
+            return dataclasses.replace(
+                report, loaded=True, missing=tuple(result.missing_keys),
+                unexpected=tuple(result.unexpected_keys), restored=changed,
+                still_different=tuple(item.key for item in remaining if item.changed),
+            )
+
+    def describe(self) -> Iterable[str]:
+        """A few lines for a status bar."""
+        yield f"{self.name}: {sum(1 for _ in self.model.named_modules())} modules"
+        yield f"{len(self.events):,} events, {self.steps} steps"

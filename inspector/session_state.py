@@ -1,0 +1,181 @@
+"""State-dict comparisons for the session: per-key diffs, load checks, and train-vs-eval comparison."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import minimod as mm
+from inspector.tensor_summary import to_numpy
+
+
+@dataclass(frozen=True)
+class KeyDiff:
+    """One state_dict key compared with a snapshot."""
+
+    key: str
+    kind: str  # "parameter" or "buffer"
+    shape: tuple[int, ...]
+    changed: bool
+    max_abs_diff: float | None  # None when the key is on one side only or the shapes differ
+    note: str = ""  # "only in the model", "only in the snapshot", "shape (3,) vs (4,)"
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What loading a file did, or would do: the problems, and what came back."""
+
+    path: Path
+    strict: bool
+    missing: tuple[str, ...] = ()  # in the model, not in the file
+    unexpected: tuple[str, ...] = ()  # in the file, not in the model
+    mismatched: tuple[tuple[str, tuple[int, ...], tuple[int, ...]], ...] = ()  # key, file shape, model shape
+    error: str | None = None  # the RuntimeError load_state_dict raised
+    loaded: bool = False
+    restored: tuple[str, ...] = ()  # keys whose values changed by loading
+    still_different: tuple[str, ...] = ()  # keys that differ from the file after loading
+
+    @property
+    def problems(self) -> int:
+        return len(self.missing) + len(self.unexpected) + len(self.mismatched)
+
+
+@dataclass(frozen=True)
+class ModeComparison:
+    """The same input run in eval mode and in train mode."""
+
+    differing: tuple[tuple[str, str, float], ...]  # module path, type name, max |train - eval|
+    same: tuple[str, ...]  # modules whose outputs agree
+    changed_buffers: tuple[tuple[str, float], ...]  # buffer key, max |after - before| of a train forward
+    unchanged_buffers: tuple[str, ...]
+    note: str = ""  # e.g. how the comparison was isolated from the real model
+
+
+def parameter_keys(model: Any) -> set[str]:
+    """The state_dict keys that are parameters (the rest are buffers)."""
+    return {name for name, _ in model.named_parameters(remove_duplicate=False)}
+
+
+def read_state_file(path: Path) -> dict[str, np.ndarray]:
+    """mm.load a state dict from `path` as plain arrays; a file of several dicts must hold 'model'."""
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist; save a snapshot first (s) or check the path")
+    state = mm.load(str(path))
+    if state and all(isinstance(value, dict) for value in state.values()):
+        if "model" not in state:
+            raise ValueError(f"{path} holds several dicts ({', '.join(state)}) but no 'model' state dict")
+        state = state["model"]
+    return {key: np.array(to_numpy(value)) for key, value in state.items()}
+
+
+def _max_abs(a: np.ndarray, b: np.ndarray) -> float:
+    if a.size == 0:
+        return 0.0
+    difference = np.abs(a.astype(np.float64) - b.astype(np.float64))
+    both_nan = np.isnan(a.astype(np.float64)) & np.isnan(b.astype(np.float64))
+    difference[both_nan] = 0.0
+    return float(np.nanmax(np.where(np.isnan(difference), np.inf, difference)))
+
+
+def diff_states(current: dict[str, np.ndarray], snapshot: dict[str, np.ndarray],
+                parameters: set[str]) -> list[KeyDiff]:
+    """Compare two state dicts key by key (the model's key order, then keys only the snapshot has)."""
+    diffs = []
+    for key, value in current.items():
+        kind = "parameter" if key in parameters else "buffer"
+        shape = tuple(value.shape)
+        if key not in snapshot:
+            diffs.append(KeyDiff(key, kind, shape, True, None, "only in the model"))
+            continue
+        old = snapshot[key]
+        if tuple(old.shape) != shape:
+            diffs.append(KeyDiff(key, kind, shape, True, None, f"shape {tuple(old.shape)} vs {shape}"))
+            continue
+        largest = _max_abs(value, old)
+        diffs.append(KeyDiff(key, kind, shape, largest != 0.0, largest))
+    for key, value in snapshot.items():
+        if key not in current:
+            diffs.append(KeyDiff(key, "parameter" if key in parameters else "buffer", tuple(value.shape),
+                                 True, None, "only in the snapshot"))
+    return diffs
+
+
+def check_state(model: Any, state: dict[str, np.ndarray], path: Path, strict: bool) -> LoadReport:
+    """The missing, unexpected and wrongly shaped keys of `state` against `model`'s state_dict."""
+    expected = {key: tuple(to_numpy(value).shape) for key, value in model.state_dict().items()}
+    missing = tuple(key for key in expected if key not in state)
+    unexpected = tuple(key for key in state if key not in expected)
+    mismatched = tuple((key, tuple(state[key].shape), shape) for key, shape in expected.items()
+                       if key in state and tuple(state[key].shape) != shape)
+    return LoadReport(path=path, strict=strict, missing=missing, unexpected=unexpected, mismatched=mismatched)
+
+
+def _outputs_by_module(model: Any, example_input: Any) -> dict[str, list[np.ndarray]]:
+    """Run `model` once and keep a copy of every module's tensor outputs, by dotted path."""
+    from inspector.events import flatten_values
+
+    captured: dict[str, list[np.ndarray]] = {}
+    handles = []
+    for path, module in model.named_modules():
+        def hook(module: Any, args: Any, output: Any, path: str = path) -> None:
+            captured[path] = [np.array(to_numpy(leaf)) for leaf in flatten_values(output)
+                              if isinstance(leaf, mm.Tensor)]
+        handles.append(module.register_forward_hook(hook))
+    from inspector.trace import call_model
+
+    try:
+        with mm.no_grad():
+            call_model(model, example_input)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return captured
+
+
+def compare_modes(model: Any, example_input: Any) -> ModeComparison:
+    """Run a deep copy in eval mode, then in train mode; the real model and its buffers stay as they were."""
+    try:
+        twin = copy.deepcopy(model)
+        note = "ran on a deep copy; the model is unchanged"
+    except Exception:  # a model holding something uncopyable: run on the model, then put everything back
+        twin = None
+        note = "ran on the model itself; its buffers and modes were restored afterwards"
+    target = twin if twin is not None else model
+    modes = {path: module.training for path, module in model.named_modules()}
+    saved = {key: np.array(to_numpy(value)) for key, value in model.state_dict().items()}
+    try:
+        target.eval()
+        eval_outputs = _outputs_by_module(target, example_input)
+        before = {key: np.array(to_numpy(value)) for key, value in target.named_buffers()}
+        target.train()
+        train_outputs = _outputs_by_module(target, example_input)
+        after = {key: np.array(to_numpy(value)) for key, value in target.named_buffers()}
+    finally:
+        if twin is None:
+            model.load_state_dict(saved)
+            for path, module in model.named_modules():
+                module.training = modes[path]
+    kinds = {path: type(module).__name__ for path, module in model.named_modules()}
+    differing, same = [], []
+    for path in eval_outputs:
+        first, second = eval_outputs[path], train_outputs.get(path, [])
+        if len(first) != len(second) or any(a.shape != b.shape for a, b in zip(first, second)):
+            differing.append((path, kinds.get(path, "?"), float("inf")))
+            continue
+        largest = max((_max_abs(a, b) for a, b in zip(first, second)), default=0.0)
+        if largest > 0.0:
+            differing.append((path, kinds.get(path, "?"), largest))
+        else:
+            same.append(path)
+    changed, unchanged = [], []
+    for key, value in before.items():
+        largest = _max_abs(value, after[key]) if value.shape == after[key].shape else float("inf")
+        if largest > 0.0:
+            changed.append((key, largest))
+        else:
+            unchanged.append(key)
+    return ModeComparison(tuple(differing), tuple(same), tuple(changed), tuple(unchanged), note)

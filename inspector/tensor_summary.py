@@ -1,0 +1,163 @@
+"""Plain summaries of a module's parameters and buffers (shape, statistics, sharing) for the inspector."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from inspector.events import tensor_stats
+
+
+@dataclass(frozen=True)
+class TensorRow:
+    """One parameter or buffer as the tensor tables show it."""
+
+    name: str  # dotted path from the model's root, e.g. "conv1.weight"
+    kind: str  # "parameter" or "buffer"
+    shape: tuple[int, ...]
+    dtype: str
+    numel: int
+    flag: bool  # requires_grad for a parameter, persistent for a buffer
+    mean: float | None
+    std: float | None
+    min: float | None
+    max: float | None
+    grad_norm: float | None  # None until a backward has filled .grad
+    shared_with: tuple[str, ...] = ()  # other names of the same Parameter object
+    nonfinite: int = 0  # how many NaN or Inf values the tensor holds
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Counts over a list of rows."""
+
+    count: int
+    numel: int
+    trainable: int  # elements with requires_grad (parameters) or persistent (buffers)
+
+
+def to_numpy(tensor: Any) -> np.ndarray:
+    """The values of a minimod Tensor (or anything array-like) as an ndarray, outside autograd."""
+    if isinstance(tensor, np.ndarray):
+        return tensor
+    detach = getattr(tensor, "detach", None)
+    value = detach() if callable(detach) else tensor
+    numpy = getattr(value, "numpy", None)
+    return np.asarray(numpy() if callable(numpy) else value)
+
+
+def array_stats(values: np.ndarray) -> tuple[float | None, float | None, float | None, float | None, int]:
+    """(mean, std, min, max, non-finite count) over the finite values, as the trace computes them
+    (population std); the numbers are None when nothing is finite."""
+    stats = tensor_stats(values)
+    if stats is None:
+        return None, None, None, None, 0
+    nonfinite = stats.nan + stats.inf
+    if stats.mean != stats.mean:  # no finite value: the trace's statistics are NaN
+        return None, None, None, None, nonfinite
+    return stats.mean, stats.std, stats.min, stats.max, nonfinite
+
+
+def _row(name: str, kind: str, tensor: Any, flag: bool, shared_with: tuple[str, ...]) -> TensorRow:
+    values = to_numpy(tensor)
+    mean, std, low, high, nonfinite = array_stats(values)
+    grad = getattr(tensor, "grad", None) if kind == "parameter" else None
+    grad_norm = None
+    if grad is not None:
+        grad_values = to_numpy(grad).astype(np.float64, copy=False)
+        grad_norm = float(np.sqrt(np.sum(grad_values * grad_values)))
+    return TensorRow(
+        name=name,
+        kind=kind,
+        shape=tuple(int(size) for size in values.shape),
+        dtype=str(values.dtype),
+        numel=int(values.size),
+        flag=flag,
+        mean=mean,
+        std=std,
+        min=low,
+        max=high,
+        grad_norm=grad_norm,
+        shared_with=shared_with,
+        nonfinite=nonfinite,
+    )
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def shared_parameter_names(model: Any) -> dict[int, list[str]]:
+    """id(Parameter) -> every dotted name it has in `model`, for parameters reachable by two names."""
+    names: dict[int, list[str]] = {}
+    for name, parameter in model.named_parameters(remove_duplicate=False):
+        names.setdefault(id(parameter), []).append(name)
+    return {key: value for key, value in names.items() if len(value) > 1}
+
+
+def parameter_rows(model: Any, path: str = "", recursive: bool = False) -> list[TensorRow]:
+    """The parameters of the module at `path` (its own, or its whole subtree), named from the root."""
+    module = model.get_submodule(path) if path else model
+    shared = shared_parameter_names(model)
+    rows = []
+    for name, parameter in module.named_parameters(prefix=path, recurse=recursive):
+        others = tuple(other for other in shared.get(id(parameter), ()) if other != name)
+        rows.append(_row(name, "parameter", parameter, bool(parameter.requires_grad), others))
+    return rows
+
+
+def buffer_rows(model: Any, path: str = "", recursive: bool = False) -> list[TensorRow]:
+    """The buffers of the module at `path` (its own, or its whole subtree), with their persistence."""
+    module = model.get_submodule(path) if path else model
+    rows = []
+    for name, buffer in module.named_buffers(prefix=path, recurse=recursive):
+        owner_path, _, local = name.rpartition(".")
+        owner = model.get_submodule(owner_path) if owner_path else model
+        persistent = local not in getattr(owner, "_non_persistent_buffers_set", set())
+        rows.append(_row(name, "buffer", buffer, persistent, ()))
+    return rows
+
+
+def totals(rows: Iterable[TensorRow]) -> Totals:
+    """Number of tensors, elements, and elements flagged (trainable or persistent)."""
+    rows = list(rows)
+    return Totals(
+        count=len(rows),
+        numel=sum(row.numel for row in rows),
+        trainable=sum(row.numel for row in rows if row.flag),
+    )
+
+
+def subtree_counts(model: Any) -> dict[str, tuple[int, int]]:
+    """path -> (parameter elements, buffer elements) over each module's subtree, shared ones once."""
+    counts: dict[str, tuple[int, int]] = {}
+    for path, module in model.named_modules():
+        n_parameters = sum(int(np.prod(parameter.shape)) for parameter in module.parameters())
+        n_buffers = sum(int(np.prod(buffer.shape)) for buffer in module.buffers())
+        counts[path] = (n_parameters, n_buffers)
+    return counts
+
+
+def human_count(count: int) -> str:
+    """1234 -> '1.2k', 3_400_000 -> '3.4M': short enough for a tree label."""
+    for limit, suffix in ((1_000_000_000, "G"), (1_000_000, "M"), (1_000, "k")):
+        if count >= limit:
+            value = count / limit
+            return f"{value:.1f}{suffix}" if value < 100 else f"{value:.0f}{suffix}"
+    return str(count)
+
+
+def format_number(value: float | None) -> str:
+    """A statistic in a fixed, narrow width; '-' for missing."""
+    if value is None:
+        return "-"
+    if value != value or value in (float("inf"), float("-inf")):
+        return str(value)
+    if value == 0:
+        return "0"
+    if 1e-3 <= abs(value) < 1e4:
+        return f"{value:.4f}"
+    return f"{value:.2e}"

@@ -1,0 +1,195 @@
+"""ModuleTree: every named module with its type, sizes and train/eval badge, a name filter, and selection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, Tree
+from textual.widgets.tree import TreeNode
+
+from inspector.tensor_summary import human_count, subtree_counts
+
+
+class ModuleTree(Vertical):
+    """The model's modules as a tree; highlighting one posts ModuleTree.ModuleSelected(path, module)."""
+
+    DEFAULT_CSS = """
+    ModuleTree { height: 1fr; }
+    ModuleTree > #module-filter { height: 3; }
+    ModuleTree > Tree { height: 1fr; }
+    """
+
+    class ModuleSelected(Message):
+        """The user moved to a module: `path` is its dotted name ("" for the root)."""
+
+        def __init__(self, path: str, module: Any) -> None:
+            super().__init__()
+            self.path = path
+            self.module = module
+
+    def __init__(self, model: Any = None, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.model = model
+        self.filter_text = ""
+        self._path_nodes: dict[str, TreeNode[str]] = {}
+        self._counts: dict[str, tuple[int, int]] = {}
+        self._last_posted: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="filter modules by name or type  ( / )", id="module-filter")
+        tree: Tree[str] = Tree("model", id="module-tree-view")
+        tree.guide_depth = 3
+        yield tree
+
+    def on_mount(self) -> None:
+        if self.model is not None:
+            self.set_model(self.model)
+
+    # --- public API -------------------------------------------------------------------------------
+
+    @property
+    def tree_view(self) -> Tree[str]:
+        return self.query_one("#module-tree-view", Tree)
+
+    @property
+    def selected_path(self) -> str:
+        """The dotted path of the module under the cursor ("" for the root)."""
+        node = self.tree_view.cursor_node
+        return node.data if node is not None and node.data is not None else ""
+
+    def set_model(self, model: Any) -> None:
+        """Show `model` (rebuilds the tree, keeping the filter)."""
+        self.model = model
+        self._counts = subtree_counts(model)
+        self._rebuild()
+
+    def node_for(self, path: str) -> TreeNode[str] | None:
+        """The tree node of the module at `path`, if it is shown (the filter may hide it)."""
+        return self._path_nodes.get(path)
+
+    def visible_paths(self) -> list[str]:
+        """Paths of the modules the tree holds under the current filter, in tree order."""
+        return list(self._path_nodes)
+
+    def collapsed_paths(self) -> list[str]:
+        """Modules with children whose node is collapsed: the fold state for the diagram."""
+        return [path for path, node in self._path_nodes.items() if node.children and not node.is_expanded]
+
+    def select_path(self, path: str) -> bool:
+        """Move the cursor to `path`, expanding its ancestors; False when the filter hides it."""
+        node = self._path_nodes.get(path)
+        if node is None:
+            return False
+        parent = node.parent
+        while parent is not None:
+            parent.expand()
+            parent = parent.parent
+        self.tree_view.move_cursor(node)
+        return True
+
+    def refresh_labels(self) -> None:
+        """Redraw every label (after a train/eval change or a structure change)."""
+        if self.model is None:
+            return
+        self._counts = subtree_counts(self.model)
+        for path, node in self._path_nodes.items():
+            node.set_label(self._label(path))
+
+    def set_filter(self, text: str) -> None:
+        """Keep modules whose path or type contains `text` (case-insensitive), with their ancestors."""
+        self.filter_text = text.strip()
+        filter_input = self.query_one("#module-filter", Input)
+        if filter_input.value != text:
+            filter_input.value = text
+        self._rebuild()
+
+    # --- building ---------------------------------------------------------------------------------
+
+    def _module(self, path: str) -> Any:
+        return self.model.get_submodule(path) if path else self.model
+
+    def _label(self, path: str) -> Text:
+        module = self._module(path)
+        n_parameters, n_buffers = self._counts.get(path, (0, 0))
+        name = path.rpartition(".")[2] if path else type(module).__name__
+        label = Text(name, style="bold")
+        if path:
+            label.append(f" {type(module).__name__}", style="cyan")
+        if n_parameters:
+            label.append(f" {human_count(n_parameters)}p", style="green")
+        if n_buffers:
+            label.append(f" {human_count(n_buffers)}b", style="magenta")
+        label.append(" train" if module.training else " eval", style="bold yellow" if module.training
+                     else "bold blue")
+        return label
+
+    def _matches(self, path: str) -> bool:
+        needle = self.filter_text.lower()
+        return not needle or needle in path.lower() or needle in type(self._module(path)).__name__.lower()
+
+    def _rebuild(self) -> None:
+        tree = self.tree_view
+        cursor_path = self.selected_path
+        paths = [path for path, _ in self.model.named_modules()]
+        kept = {path for path in paths if self._matches(path)}
+        for path in list(kept):
+            parts = path.split(".") if path else []
+            for depth in range(len(parts)):
+                kept.add(".".join(parts[:depth]))
+        tree.clear()
+        tree.root.set_label(self._label(""))
+        tree.root.data = ""
+        self._path_nodes = {"": tree.root}
+        for path in paths:
+            if not path or path not in kept:
+                continue
+            parent = self._path_nodes.get(path.rpartition(".")[0], tree.root)
+            parent.allow_expand = True
+            node = parent.add(self._label(path), data=path)
+            node.allow_expand = False
+            self._path_nodes[path] = node
+        if self.filter_text:
+            tree.root.expand_all()
+        else:
+            tree.root.expand()
+            for node in self._path_nodes.values():
+                if node.parent is tree.root or node is tree.root:
+                    node.expand()
+        if cursor_path in self._path_nodes:
+            self.call_after_refresh(self.select_path, cursor_path)
+
+    # --- events -----------------------------------------------------------------------------------
+
+    @on(Input.Changed, "#module-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.filter_text = event.value.strip()
+        if self.model is not None:
+            self._rebuild()
+
+    @on(Input.Submitted, "#module-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.tree_view.focus()
+
+    @on(Tree.NodeHighlighted, "#module-tree-view")
+    def _highlighted(self, event: Tree.NodeHighlighted) -> None:
+        event.stop()
+        path = event.node.data if event.node.data is not None else ""
+        if path != self._last_posted and self.model is not None:
+            self._last_posted = path
+            self.post_message(self.ModuleSelected(path, self._module(path)))
+
+    @on(Tree.NodeSelected, "#module-tree-view")
+    def _selected(self, event: Tree.NodeSelected) -> None:
+        event.stop()
+        path = event.node.data if event.node.data is not None else ""
+        if self.model is not None:
+            self._last_posted = path
+            self.post_message(self.ModuleSelected(path, self._module(path)))

@@ -1,0 +1,126 @@
+"""StatePanel: the state_dict against the saved snapshot, key by key, and the last load's report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, DataTable, Static
+
+from inspector.session_state import KeyDiff, LoadReport
+from inspector.tensor_summary import format_number
+
+DIFF_COLUMNS = ("key", "shape", "changed", "max |diff|", "note")
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(size) for size in shape) + ")"
+
+
+def report_text(report: LoadReport) -> Text:
+    """The load's outcome: problems listed in full, or what was restored."""
+    text = Text()
+    mode = "strict=True" if report.strict else "strict=False"
+    if report.error is not None:
+        text.append(f"load_state_dict({mode}) refused {report.path}; the model is unchanged\n",
+                    style="bold red")
+    elif report.loaded:
+        text.append(f"loaded {report.path} ({mode}): ", style="bold green")
+        text.append(f"{len(report.restored)} keys changed back to the file's values; ")
+        if report.still_different:
+            text.append(f"{len(report.still_different)} still differ: {', '.join(report.still_different)}",
+                        style="bold red")
+        else:
+            text.append("every key now equals the file", style="green")
+        text.append("\n")
+    if report.missing:
+        text.append(f"missing keys ({len(report.missing)}, in the model, not in the file): ",
+                    style="bold yellow")
+        text.append(", ".join(report.missing) + "\n")
+    if report.unexpected:
+        text.append(f"unexpected keys ({len(report.unexpected)}, in the file, not in the model): ",
+                    style="bold yellow")
+        text.append(", ".join(report.unexpected) + "\n")
+    for key, file_shape, model_shape in report.mismatched:
+        text.append("shape mismatch: ", style="bold red")
+        text.append(f"{key}: file {_shape(file_shape)}, model {_shape(model_shape)}\n")
+    if report.error is not None and report.mismatched:
+        text.append("A shape mismatch cannot load even with strict=False: fix the model or the file.",
+                    style="italic")
+    elif report.error is not None:
+        text.append("Press the button (or L) to load the matching keys with strict=False.", style="italic")
+    return text
+
+
+class StatePanel(Vertical):
+    """Snapshot file, parameter and buffer diffs in two tables, and the load report."""
+
+    DEFAULT_CSS = """
+    StatePanel { height: 1fr; }
+    StatePanel > #snapshot-info { height: auto; }
+    StatePanel > .panel-title { height: 1; text-style: bold; }
+    StatePanel > DataTable { height: 1fr; }
+    StatePanel > #state-buffer-diff { max-height: 35%; }
+    StatePanel > #load-report { height: auto; max-height: 8; }
+    StatePanel > #load-actions { height: auto; }
+    """
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.diffs: list[KeyDiff] = []
+        self.report: LoadReport | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("no snapshot yet: s saves the state_dict to a .npz file, t trains, l loads it back",
+                     id="snapshot-info")
+        yield Static("Parameters vs snapshot", classes="panel-title", id="state-parameter-title")
+        yield DataTable(id="state-parameter-diff", cursor_type="row", zebra_stripes=True)
+        yield Static("Buffers vs snapshot", classes="panel-title", id="state-buffer-title")
+        yield DataTable(id="state-buffer-diff", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="load-report")
+        with Horizontal(id="load-actions"):
+            yield Button("Load with strict=False", id="load-nonstrict", variant="warning")
+
+    def on_mount(self) -> None:
+        self.query_one("#state-parameter-diff", DataTable).add_columns(*DIFF_COLUMNS)
+        self.query_one("#state-buffer-diff", DataTable).add_columns(*DIFF_COLUMNS)
+        self.query_one("#load-actions").display = False
+
+    def show_snapshot(self, path: Path | None, steps_since: int | None = None) -> None:
+        info = self.query_one("#snapshot-info", Static)
+        if path is None:
+            info.update("no snapshot yet: s saves the state_dict to a .npz file, t trains, l loads it back")
+            return
+        text = Text.assemble(("snapshot ", "bold"), str(path))
+        if steps_since is not None:
+            text.append(f"   ({steps_since} optimizer steps since it was saved)")
+        info.update(text)
+
+    def show_diff(self, diffs: list[KeyDiff]) -> None:
+        self.diffs = diffs
+        for kind, table_id, title_id, title in (
+            ("parameter", "#state-parameter-diff", "#state-parameter-title", "Parameters"),
+            ("buffer", "#state-buffer-diff", "#state-buffer-title", "Buffers"),
+        ):
+            table = self.query_one(table_id, DataTable)
+            table.clear()
+            rows = [diff for diff in diffs if diff.kind == kind]
+            for diff in rows:
+                changed = (Text("changed", style="bold yellow") if diff.changed
+                           else Text("same", style="green"))
+                largest = Text(format_number(diff.max_abs_diff) if diff.max_abs_diff is not None else "-",
+                               justify="right")
+                table.add_row(diff.key, _shape(diff.shape), changed, largest, diff.note, key=diff.key)
+            changed_count = sum(1 for diff in rows if diff.changed)
+            self.query_one(title_id, Static).update(
+                f"{title} vs snapshot: {changed_count} of {len(rows)} changed"
+            )
+
+    def show_report(self, report: LoadReport | None) -> None:
+        self.report = report
+        self.query_one("#load-report", Static).update(report_text(report) if report else "")
+        can_retry = (report is not None and report.error is not None and report.strict
+                     and not report.mismatched)
+        self.query_one("#load-actions").display = can_retry

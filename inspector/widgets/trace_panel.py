@@ -1,0 +1,116 @@
+"""TracePanel: the trace table with its module and phase filters and the step-through detail."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Select, Static
+
+from inspector.events import format_shape
+from inspector.widgets.trace_table import TraceTable, event_is_nonfinite
+
+PHASE_OPTIONS = [("all phases", ""), ("forward_pre", "forward_pre"), ("forward", "forward"),
+                 ("backward", "backward")]
+
+
+def describe_event(event: Any) -> Text:
+    """A few lines on one event: where, when, and the statistics of every input and output."""
+    text = Text()
+    text.append(f"event {event.index}  ", style="bold")
+    text.append(f"{event.phase} ", style="bold cyan")
+    text.append(f"{event.module or '(root)'} ", style="bold")
+    text.append(f"{event.kind}  {'train' if event.training else 'eval'}  {event.elapsed_ms:.2f} ms")
+    names = ("grad_input", "grad_output") if event.phase == "backward" else ("input", "output")
+    for label, items in ((names[0], event.inputs), (names[1], event.outputs)):
+        for number, stats in enumerate(items):
+            text.append(f"\n  {label}[{number}] ")
+            if stats is None:
+                text.append("None", style="dim")
+                continue
+            line = (f"{format_shape(stats.shape)} {stats.dtype}  mean {stats.mean:.4g}  std {stats.std:.4g}"
+                    f"  min {stats.min:.4g}  max {stats.max:.4g}")
+            if stats.nan or stats.inf:
+                text.append(line + f"  NaN {stats.nan}  Inf {stats.inf}", style="bold red")
+            else:
+                text.append(line)
+    return text
+
+
+class TracePanel(Vertical):
+    """Filters on top, the bounded TraceTable, and a detail line for the step-through cursor."""
+
+    DEFAULT_CSS = """
+    TracePanel { height: 1fr; }
+    TracePanel > #trace-filters { height: 3; }
+    TracePanel #trace-module-filter { width: 1fr; }
+    TracePanel #trace-phase-filter { width: 24; }
+    TracePanel > #step-detail { height: auto; max-height: 7; }
+    """
+
+    def __init__(self, events: Callable[[], list[Any]] | None = None, *, max_rows: int = 2000,
+                 show_time: bool = True, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.events = events or (lambda: [])
+        self.max_rows = max_rows
+        self.show_time = show_time
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="trace-filters"):
+            yield Input(placeholder="module filter (path or part of it)", id="trace-module-filter")
+            yield Select(PHASE_OPTIONS, value="", allow_blank=False, id="trace-phase-filter")
+        yield TraceTable(max_rows=self.max_rows, show_time=self.show_time, id="trace-table")
+        yield Static("", id="step-detail")
+
+    @property
+    def table(self) -> TraceTable:
+        return self.query_one("#trace-table", TraceTable)
+
+    @property
+    def module_filter(self) -> str:
+        return self.query_one("#trace-module-filter", Input).value.strip()
+
+    @property
+    def phase_filter(self) -> str:
+        value = self.query_one("#trace-phase-filter", Select).value
+        return value if isinstance(value, str) else ""
+
+    def set_filters(self, module: str | None = None, phase: str | None = None) -> None:
+        """Set either filter from code (the widgets follow) and re-show the session's events."""
+        if module is not None:
+            self.query_one("#trace-module-filter", Input).value = module
+        if phase is not None:
+            self.query_one("#trace-phase-filter", Select).value = phase
+        self.apply_filters()
+
+    def apply_filters(self) -> None:
+        self.table.set_filter(self.module_filter, self.phase_filter, self.events())
+
+    def show_step(self, event: Any | None) -> None:
+        """Describe the step-through event (None clears the detail)."""
+        detail = self.query_one("#step-detail", Static)
+        if event is None:
+            detail.update("")
+            detail.remove_class("nonfinite")
+            return
+        detail.update(describe_event(event))
+        detail.set_class(event_is_nonfinite(event), "nonfinite")
+
+    @on(Input.Changed, "#trace-module-filter")
+    def _module_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.apply_filters()
+
+    @on(Input.Submitted, "#trace-module-filter")
+    def _module_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.table.table.focus()
+
+    @on(Select.Changed, "#trace-phase-filter")
+    def _phase_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self.apply_filters()

@@ -1,0 +1,181 @@
+"""TraceTable: hook events as rows, bounded to the newest rows, filtered by module and phase."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from inspector.tensor_summary import format_number
+
+COLUMNS = ("#", "phase", "module", "kind", "inputs", "outputs", "mean", "std", "min", "max", "ms")
+PHASE_STYLES = {"forward_pre": "cyan", "forward": "green", "backward": "magenta"}
+DEFAULT_MAX_ROWS = 2000
+
+
+def _shapes(stats: Sequence[Any]) -> str:
+    parts = []
+    for item in stats:
+        if item is None:
+            parts.append("None")
+        else:
+            parts.append("(" + ", ".join(str(size) for size in item.shape) + ")")
+    return " ".join(parts) if parts else "-"
+
+
+def _has_nonfinite(stats: Any) -> bool:
+    return stats is not None and (stats.nan > 0 or stats.inf > 0)
+
+
+def event_is_nonfinite(event: Any) -> bool:
+    """True when any tensor the event saw holds a NaN or an Inf."""
+    return any(_has_nonfinite(stats) for stats in (*event.inputs, *event.outputs))
+
+
+def _main_stats(event: Any) -> Any:
+    """The tensor whose statistics the row shows: the first output, or the first input before forward."""
+    for stats in (event.inputs if event.phase == "forward_pre" else event.outputs):
+        if stats is not None:
+            return stats
+    return None
+
+
+class TraceTable(Vertical):
+    """Events stream in with `add_events`; only the newest `max_rows` matching rows stay in the table."""
+
+    DEFAULT_CSS = """
+    TraceTable { height: 1fr; }
+    TraceTable > #trace-note { height: 1; color: $text-muted; }
+    TraceTable > DataTable { height: 1fr; }
+    """
+
+    def __init__(self, *, max_rows: int = DEFAULT_MAX_ROWS, show_time: bool = True, name: str | None = None,
+                 id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.max_rows = max_rows
+        self.show_time = show_time
+        self.module_filter = ""
+        self.phase_filter = ""
+        self.matched = 0  # events that passed the filter since the last reset
+        self.seen = 0  # events offered since the last reset
+        self._rows: deque[Any] = deque(maxlen=max_rows)
+        self.highlighted: int | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("no events yet: f runs a forward pass, b a backward, o an optimizer step",
+                     id="trace-note")
+        yield DataTable(id="trace-data", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        self.table.add_columns(*(COLUMNS if self.show_time else COLUMNS[:-1]))
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#trace-data", DataTable)
+
+    @property
+    def shown_events(self) -> list[Any]:
+        """The events the table holds, oldest first."""
+        return list(self._rows)
+
+    @property
+    def dropped(self) -> int:
+        """Matching events that were pushed out of the table (they stay in the session)."""
+        return self.matched - len(self._rows)
+
+    def matches(self, event: Any) -> bool:
+        """Does `event` pass the module filter (a path prefix or substring) and the phase filter?"""
+        if self.phase_filter and event.phase != self.phase_filter:
+            return False
+        needle = self.module_filter
+        return not needle or event.module == needle or event.module.startswith(needle + ".") or (
+            needle in event.module
+        )
+
+    def set_filter(self, module: str = "", phase: str = "", events: Iterable[Any] = ()) -> None:
+        """Change the filters and show the matching ones of `events` (the session's full list)."""
+        self.module_filter = module.strip()
+        self.phase_filter = phase.strip()
+        self.reset()
+        self.add_events(events)
+
+    def reset(self) -> None:
+        """Empty the table (the filters stay)."""
+        self._rows.clear()
+        self.matched = 0
+        self.seen = 0
+        self.highlighted = None
+        self.table.clear()
+        self._update_note()
+
+    def add_events(self, events: Iterable[Any]) -> None:
+        """Append the matching events; when the table would exceed max_rows, keep only the newest."""
+        new = []
+        for event in events:
+            self.seen += 1
+            if self.matches(event):
+                new.append(event)
+        if not new:
+            self._update_note()
+            return
+        self.matched += len(new)
+        table = self.table
+        overflow = len(self._rows) + len(new) > self.max_rows
+        self._rows.extend(new)
+        if overflow:
+            # Rebuilding once is far cheaper than removing rows one by one from the front.
+            table.clear()
+            rows = list(self._rows)
+        else:
+            rows = new
+        table.add_rows(self._cells(event) for event in rows)
+        self._update_note()
+
+    def _cells(self, event: Any) -> tuple[Any, ...]:
+        stats = _main_stats(event)
+        bad = event_is_nonfinite(event)
+        style = "bold red" if bad else ""
+        cells: list[Any] = [
+            Text(str(event.index), justify="right"),
+            Text(event.phase, style=PHASE_STYLES.get(event.phase, "")),
+            Text(event.module or "(root)", style=style),
+            event.kind,
+            _shapes(event.inputs),
+            _shapes(event.outputs),
+        ]
+        for value in ((stats.mean, stats.std, stats.min, stats.max) if stats is not None else (None,) * 4):
+            text = Text(format_number(value), justify="right")
+            if bad:
+                text.stylize("bold red")
+            cells.append(text)
+        if self.show_time:
+            cells.append(Text(f"{event.elapsed_ms:.2f}", justify="right"))
+        return tuple(cells)
+
+    def _update_note(self) -> None:
+        if not self.seen:
+            text = "no events yet: f runs a forward pass, b a backward, o an optimizer step"
+        else:
+            text = f"{self.matched:,} of {self.seen:,} events match"
+            filters = [f"module ~ {self.module_filter}" if self.module_filter else "",
+                       f"phase = {self.phase_filter}" if self.phase_filter else ""]
+            if any(filters):
+                text += " (" + ", ".join(item for item in filters if item) + ")"
+            if self.dropped:
+                text += (f"; showing the newest {len(self._rows):,}, {self.dropped:,} older rows dropped "
+                         "from view (all kept in the session)")
+        self.query_one("#trace-note", Static).update(text)
+
+    def highlight(self, index: int) -> bool:
+        """Put the cursor on the row of event `index`; False when that event is not in the table."""
+        for row, event in enumerate(self._rows):
+            if event.index == index:
+                self.table.move_cursor(row=row)
+                self.highlighted = index
+                return True
+        return False
