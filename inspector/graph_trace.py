@@ -1,0 +1,255 @@
+"""The traced views as graphs: flow (module calls and functional ops, tensors as edges) and autograd."""
+
+from __future__ import annotations
+
+from inspector.events import OpEvent, TraceEvent, flatten_values
+from inspector.graph import (
+    Cluster,
+    Edge,
+    Graph,
+    ModuleInfo,
+    Node,
+    count_text,
+    describe_modules,
+    fold_runs,
+    run_name,
+    shape_text,
+    title_lines,
+    wrap_text,
+)
+from inspector.trace import Trace
+
+__all__ = ["flow_graph", "autograd_graph"]
+
+
+class _FlowBuilder:
+    def __init__(self, infos: dict[str, ModuleInfo], trace: Trace, depth: int | None, fold: bool) -> None:
+        self.infos = infos
+        self.trace = trace
+        self.depth = depth
+        self.run_of: dict[str, list[str]] = {}
+        if fold:
+            for path in infos:
+                for run in fold_runs(infos, path):
+                    if len(run) > 1:
+                        for member in run:
+                            self.run_of[member] = run
+        self.nodes: list[Node] = []
+        self.edges: list[Edge] = []
+        self.clusters: dict[str, Cluster] = {}
+        self.producer: dict[int, str] = {}
+        self.shapes: dict[int, tuple[int, ...]] = {}
+        self.run_nodes: dict[str, str] = {}
+        self.calls: dict[str, int] = {}
+        self.outside: dict[object, str] = {}  # a parameter's name or an unknown tensor's id -> its node
+        self._edge_set: set[tuple[str, str, str]] = set()
+
+    # --- which module calls become nodes ----------------------------------------------------------
+
+    def _atomic(self, path: str) -> bool:
+        info = self.infos[path]
+        return not info.children or (self.depth is not None and info.depth >= self.depth)
+
+    def _owner(self, paths: list[str]) -> str | None:
+        """The first path that is drawn as one node (a folded run member or an atomic module)."""
+        for path in paths:
+            if path in self.run_of or self._atomic(path):
+                return path
+        return None
+
+    def _cluster(self, stack: list[str]) -> str | None:
+        """The cluster of the innermost running container (created on first use); None for the root."""
+        parent = None
+        for path in stack:
+            if path == "":
+                continue
+            cluster = self.clusters.get(path)
+            if cluster is None:
+                info = self.infos[path]
+                lines = (f"{path}: {info.kind}", *(wrap_text(info.extra) if info.extra else ()))
+                cluster = Cluster(f"cluster_{len(self.clusters)}", lines, "module", parent)
+                self.clusters[path] = cluster
+            parent = cluster.id
+        return parent
+
+    # --- nodes and edges ----------------------------------------------------------------------------
+
+    def _node(self, lines: list[str], style: str, cluster: str | None) -> str:
+        node_id = f"n{len(self.nodes)}"
+        self.nodes.append(Node(node_id, tuple(lines), style, cluster))
+        return node_id
+
+    def _edge(self, tail: str, head: str, label: str = "") -> None:
+        if tail == head or (tail, head, label) in self._edge_set:
+            return  # a folded run feeding itself, or the same tensor twice
+        self._edge_set.add((tail, head, label))
+        self.edges.append(Edge(tail, head, label))
+
+    def _note_shapes(self, ids: tuple[int | None, ...], shapes: tuple[tuple[int, ...], ...]) -> None:
+        for tensor_id, shape in zip(ids, shapes, strict=False):
+            if tensor_id is not None:
+                self.shapes.setdefault(tensor_id, shape)
+
+    def _inputs(self, ids: tuple[int | None, ...], head: str, cluster: str | None) -> None:
+        for tensor_id in ids:
+            if tensor_id is None:
+                continue
+            shape = self.shapes.get(tensor_id, ())
+            tail = self.producer.get(tensor_id)
+            if tail is None:
+                name = self.trace.tensor_names.get(tensor_id)
+                key: object = name if name is not None else tensor_id
+                tail = self.outside.get(key)
+                if tail is None:
+                    style = "parameter" if name is not None else "tensor"
+                    tail = self._node([name or "tensor", shape_text(shape)], style, cluster)
+                    self.outside[key] = tail
+            self._edge(tail, head, shape_text(shape))
+
+    def _outputs(self, ids: tuple[int | None, ...], node: str) -> None:
+        for tensor_id in ids:
+            if tensor_id is not None:
+                self.producer[tensor_id] = node
+
+    def _module_node(self, owner: str, stack: list[str]) -> str:
+        run = self.run_of.get(owner)
+        if run is not None:
+            existing = self.run_nodes.get(run[0])
+            if existing is not None:
+                return existing
+            info = self.infos[run[0]]
+            lines = [f"{run_name(run)}", f"{info.kind} \u00d7 {len(run)}"]
+            if info.total_parameters:
+                lines.append(f"params {count_text(info.total_parameters)} each")
+            node = self._node(lines, "folded", self._cluster(stack))
+            for member in run:
+                self.run_nodes[member] = node
+            return node
+        info = self.infos[owner]
+        self.calls[owner] = self.calls.get(owner, 0) + 1
+        title = owner or info.kind
+        if self.calls[owner] > 1:
+            title += f" (call {self.calls[owner]})"
+        lines = [title, info.kind if info.name else "", *wrap_text(info.extra)]
+        lines = [line for line in lines if line]
+        style = "module"
+        if info.children:  # collapsed by depth
+            style = "collapsed"
+            lines.append(f"params {count_text(info.total_parameters)}")
+        return self._node(lines, style, self._cluster(stack))
+
+    def build(self) -> None:
+        timeline: list[TraceEvent | OpEvent] = [e for e in self.trace.events if e.phase != "backward"]
+        timeline += self.trace.ops
+        timeline.sort(key=lambda item: item.index)
+        stack: list[str] = []
+        frames: list[str | None] = []  # per running module: the node drawn for this call, if any
+        root_pre, root_post = self.trace.root_call()
+        if root_pre is not None:
+            self._note_shapes(root_pre.input_ids, tuple(s.shape if s else () for s in root_pre.inputs))
+            tensor_ids = [tensor_id for tensor_id in root_pre.input_ids if tensor_id is not None]
+            for number, tensor_id in enumerate(tensor_ids):
+                title = "input" if len(tensor_ids) == 1 else f"input {number}"
+                lines = [title, shape_text(self.shapes[tensor_id])]
+                self.producer[tensor_id] = self._node(lines, "input", None)
+        for item in timeline:
+            if isinstance(item, OpEvent):
+                self._note_shapes(item.input_ids, item.input_shapes)
+                self._note_shapes(item.output_ids, item.output_shapes)
+                if not item.stack or self._owner(list(item.stack)) is not None:
+                    continue  # outside the model, or inside a module drawn as one node
+                name = item.name.lower()
+                node = self._node([name], "op", self._cluster(list(item.stack)))
+                self._inputs(item.input_ids, node, None)
+                self._outputs(item.output_ids, node)
+                continue
+            shapes = tuple(s.shape if s else () for s in item.inputs)
+            self._note_shapes(item.input_ids, shapes)
+            if item.phase == "forward_pre":
+                node = None
+                if self._owner(stack) is None and self._owner([item.module]) is not None:
+                    node = self._module_node(item.module, stack)
+                    self._inputs(item.input_ids, node, None)
+                stack.append(item.module)
+                frames.append(node)
+            else:
+                self._note_shapes(item.output_ids, tuple(s.shape if s else () for s in item.outputs))
+                while stack:
+                    path, node = stack.pop(), frames.pop()
+                    if path == item.module:
+                        if node is not None:
+                            self._outputs(item.output_ids, node)
+                        break
+        if root_post is not None:
+            tensor_ids = [tensor_id for tensor_id in root_post.output_ids if tensor_id is not None]
+            for number, tensor_id in enumerate(tensor_ids):
+                title = "output" if len(tensor_ids) == 1 else f"output {number}"
+                shape = self.shapes.get(tensor_id, ())
+                node = self._node([title, shape_text(shape)], "output", None)
+                tail = self.producer.get(tensor_id)
+                if tail is not None:
+                    self._edge(tail, node)
+
+
+def flow_graph(model, trace: Trace, *, depth: int | None = None, fold: bool = True, rankdir: str = "TB",
+               mode: str = "train") -> Graph:
+    """One traced forward: module calls as nodes, tensors as edges labelled with their shapes, and the
+    functional ops run between modules (relu, flatten, a residual add) as small nodes."""
+    infos = describe_modules(model)
+    builder = _FlowBuilder(infos, trace, depth, fold)
+    builder.build()
+    return Graph(title_lines(model, "flow", mode, infos), builder.nodes, builder.edges,
+                 list(builder.clusters.values()), rankdir)
+
+
+def autograd_graph(model, output: object, *, rankdir: str = "TB", mode: str = "train") -> Graph:
+    """The grad_fn graph behind `output`: one node per autograd node (MulBackward0, ...), parameters
+    named by their state_dict keys, arrows in the direction the forward ran."""
+    from minimod import Tensor
+
+    infos = describe_modules(model)
+    names = {id(parameter): name for name, parameter in model.named_parameters()}
+    nodes: list[Node] = []
+    edges: list[Edge] = []
+    seen: dict[int, str] = {}
+    keep: list[object] = []  # hold the graph nodes so their id() stays unique during the walk
+
+    def node_for(function) -> tuple[str, bool]:
+        key = id(function)
+        if key in seen:
+            return seen[key], False
+        keep.append(function)
+        node_id = f"n{len(nodes)}"
+        variable = getattr(function, "variable", None)
+        if variable is not None:
+            name = names.get(id(variable))
+            shape = shape_text(tuple(variable.shape))
+            lines = (name, shape) if name else ("leaf", shape)
+            nodes.append(Node(node_id, lines, "parameter" if name else "tensor"))
+        else:
+            nodes.append(Node(node_id, (function.name(),), "grad_fn"))
+        seen[key] = node_id
+        return node_id, True
+
+    leaves = flatten_values(output)
+    outputs = [leaf for leaf in leaves if isinstance(leaf, Tensor) and leaf.grad_fn is not None]
+    for number, tensor in enumerate(outputs):
+        root, fresh = node_for(tensor.grad_fn)
+        title = "output" if len(outputs) == 1 else f"output {number}"
+        out_id = f"n{len(nodes)}"
+        nodes.append(Node(out_id, (title, shape_text(tuple(tensor.shape))), "output"))
+        edges.append(Edge(root, out_id))
+        pending = [tensor.grad_fn] if fresh else []
+        while pending:  # depth-first, in next_functions order: a stable numbering
+            function = pending.pop()
+            head = seen[id(function)]
+            discovered = []
+            for next_function, _ in function.next_functions:
+                if next_function is None:
+                    continue
+                tail, fresh_next = node_for(next_function)
+                edges.append(Edge(tail, head))
+                if fresh_next:
+                    discovered.append(next_function)
+            pending.extend(reversed(discovered))  # visit the first input first
+    return Graph(title_lines(model, "autograd", mode, infos), nodes, edges, [], rankdir)

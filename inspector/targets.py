@@ -1,0 +1,264 @@
+"""TARGET resolution: a zoo name, `path/to/file.py:Name` or `package.module:Name` -> a model and its input."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from minimod.errors import UserError
+
+__all__ = ["LoadedTarget", "TargetError", "check_forward", "parse_input_shape", "resolve"]
+
+TARGET_FORMS = "a zoo name (see `minimod zoo`), path/to/file.py:Name or package.module:Name"
+
+
+class TargetError(UserError):
+    """A TARGET that cannot be loaded or run; the message is one line naming the problem and the fix."""
+
+
+@dataclass
+class LoadedTarget:
+    """A model ready to inspect: its display name, the Module, and an example input (or None).
+
+    `example_input` is a Tensor, or a tuple of forward arguments; None when the TARGET gives none and
+    no --input-shape was passed (views that need a forward then ask for one).
+    """
+
+    name: str
+    model: object
+    example_input: object | None
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def parse_input_shape(text: str) -> tuple[int, ...]:
+    """`"1,3,32,32"` -> (1, 3, 32, 32); anything else is a TargetError that shows the right form."""
+    parts = [part.strip() for part in text.strip().strip("()[]").split(",")]
+    if parts and parts[-1] == "":
+        parts.pop()  # "8," is a one-dimensional shape, as in Python
+    try:
+        shape = tuple(int(part) for part in parts)
+    except ValueError:
+        shape = ()
+    if not shape or any(size <= 0 for size in shape):
+        raise TargetError(
+            f"bad --input-shape {text!r}: expected positive integers separated by commas, e.g. 1,3,32,32"
+        )
+    return shape
+
+
+def _zoo():
+    import minimod.zoo as zoo
+
+    return zoo
+
+
+def _from_zoo(name: str) -> LoadedTarget:
+    entry = _zoo().ZOO[name]
+    try:
+        model = entry.build()
+        example = entry.example_input()
+    except Exception as error:  # a zoo bug, but still reported as one line
+        raise TargetError(f"building zoo model '{name}' failed: {_one_line(error)}") from error
+    return LoadedTarget(name, model, example)
+
+
+def _import_failed(spec: str, what: str, error: BaseException) -> TargetError:
+    return TargetError(f"cannot load TARGET '{spec}': importing {what} raised {_one_line(error)}")
+
+
+def _load_file(path_text: str, spec: str):
+    path = Path(path_text).expanduser()
+    if not path.is_file():
+        where = "is a directory" if path.is_dir() else "does not exist"
+        raise TargetError(f"cannot load TARGET '{spec}': the file {path_text} {where}; check the path")
+    module_name = "_minimod_target_" + "".join(c if c.isalnum() else "_" for c in path.stem)
+    import_spec = importlib.util.spec_from_file_location(module_name, path)
+    if import_spec is None or import_spec.loader is None:
+        raise TargetError(f"cannot load TARGET '{spec}': {path_text} is not a Python file")
+    module = importlib.util.module_from_spec(import_spec)
+    # the file may import its neighbours, as it would when run as a script
+    directory = str(path.resolve().parent)
+    sys.path.insert(0, directory)
+    sys.modules[module_name] = module
+    try:
+        import_spec.loader.exec_module(module)
+    except SyntaxError as error:
+        sys.modules.pop(module_name, None)
+        raise TargetError(
+            f"cannot load TARGET '{spec}': syntax error in {path_text} line {error.lineno}: {error.msg}"
+        ) from None
+    except Exception as error:
+        sys.modules.pop(module_name, None)
+        raise _import_failed(spec, path_text, error) from error
+    finally:
+        if directory in sys.path:
+            sys.path.remove(directory)
+    return module
+
+
+def _load_module(module_name: str, spec: str):
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name and module_name.startswith(error.name):
+            raise TargetError(
+                f"cannot load TARGET '{spec}': no Python module named '{error.name}'; "
+                f"check the spelling, or give a file path (path/to/file.py:Name)"
+            ) from None
+        raise _import_failed(spec, module_name, error) from error
+    except SyntaxError as error:
+        raise TargetError(
+            f"cannot load TARGET '{spec}': syntax error in {error.filename} line {error.lineno}: {error.msg}"
+        ) from None
+    except Exception as error:
+        raise _import_failed(spec, module_name, error) from error
+
+
+def _lookup(module, attribute: str, where: str, spec: str) -> object:
+    value: object = module
+    for part in attribute.split("."):
+        if not hasattr(value, part):
+            names = sorted(n for n, v in vars(module).items() if not n.startswith("_") and _could_be_model(v))
+            hint = f"; models found there: {', '.join(names)}" if names else ""
+            raise TargetError(f"cannot load TARGET '{spec}': {where} has no name '{attribute}'{hint}")
+        value = getattr(value, part)
+    return value
+
+
+def _could_be_model(value: object) -> bool:
+    from minimod.nn import Module
+
+    return (isinstance(value, type) and issubclass(value, Module) and value is not Module) or isinstance(
+        value, Module
+    )
+
+
+def _build(value: object, name: str, spec: str):
+    from minimod.nn import Module
+
+    if isinstance(value, Module):
+        return value
+    if isinstance(value, type) and not issubclass(value, Module):
+        raise TargetError(f"TARGET '{spec}': {name} is a class but not a Module subclass; name an nn.Module")
+    if not callable(value):
+        raise TargetError(
+            f"TARGET '{spec}': {name} is a {type(value).__name__}, "
+            f"not a Module subclass or a function returning one"
+        )
+    try:
+        inspect.signature(value).bind()
+    except TypeError:
+        raise TargetError(
+            f"TARGET '{spec}': {name}{inspect.signature(value)} needs arguments, but a TARGET is built with "
+            f"none; give them defaults, or add a function that returns the built model and name that"
+        ) from None
+    except ValueError:
+        pass  # no signature to inspect (a builtin); just call it
+    try:
+        model = value()
+    except Exception as error:
+        raise TargetError(f"TARGET '{spec}': {name}() raised {_one_line(error)}") from error
+    if not isinstance(model, Module):
+        raise TargetError(
+            f"TARGET '{spec}': {name}() returned a {type(model).__name__}, not a Module; return the model"
+        )
+    return model
+
+
+def _example_from(module, spec: str) -> object | None:
+    from minimod import Tensor
+
+    if not hasattr(module, "example_input"):
+        return None
+    value = module.example_input
+    if callable(value) and not isinstance(value, Tensor):
+        try:
+            value = value()
+        except Exception as error:
+            raise TargetError(f"TARGET '{spec}': example_input() raised {_one_line(error)}") from error
+    if isinstance(value, list):
+        value = tuple(value)
+    if not isinstance(value, (Tensor, tuple)):
+        raise TargetError(
+            f"TARGET '{spec}': example_input is a {type(value).__name__}; make it a Tensor, a tuple of "
+            f"forward arguments, or a function returning one"
+        )
+    return value
+
+
+def resolve(spec: str | None, input_shape: str | None = None) -> LoadedTarget:
+    """Load the model a TARGET names, with its example input.
+
+    `spec` None is the zoo's default model. The example input is random of `input_shape` when given
+    (e.g. "1,3,32,32"), else the zoo entry's, else an `example_input` beside Name (a Tensor or a
+    function returning one), else None. Every mistake raises TargetError with one line.
+    """
+    shape = parse_input_shape(input_shape) if input_shape is not None else None
+    zoo = _zoo()
+    if spec is None:
+        spec = zoo.DEFAULT
+    spec = spec.strip()
+    if spec in zoo.ZOO:
+        target = _from_zoo(spec)
+    elif ":" in spec and not (len(spec) == 2 and spec[1] == ":"):
+        location, _, attribute = spec.rpartition(":")
+        if not location or not attribute:
+            raise TargetError(f"bad TARGET '{spec}': expected {TARGET_FORMS}")
+        is_file = location.endswith(".py") or "/" in location or os.sep in location
+        module = _load_file(location, spec) if is_file else _load_module(location, spec)
+        value = _lookup(module, attribute, location, spec)
+        model = _build(value, attribute, spec)
+        target = LoadedTarget(spec, model, _example_from(module, spec))
+    elif spec.endswith(".py"):
+        raise TargetError(f"TARGET '{spec}' names a file but not the model in it: write {spec}:Name")
+    else:
+        known = ", ".join(zoo.ZOO)
+        raise TargetError(f"unknown TARGET '{spec}': not a zoo model ({known}); or use path/to/file.py:Name")
+    if shape is not None:
+        import minimod
+
+        target.example_input = minimod.randn(*shape)
+    return target
+
+
+def check_forward(target: LoadedTarget) -> object:
+    """Run one forward on the example input (state put back afterwards) and return its output.
+
+    A missing example input, or a forward that raises (say, on a wrong input shape), is a TargetError
+    carrying the model's own message on one line.
+    """
+    from inspector.trace import call_model, preserved_state
+
+    if target.example_input is None:
+        raise TargetError(
+            f"TARGET '{target.name}' has no example input: pass --input-shape (e.g. 1,3,32,32) "
+            f"or define example_input beside the model"
+        )
+    try:
+        with preserved_state(target.model):
+            return call_model(target.model, target.example_input)
+    except Exception as error:
+        raise TargetError(
+            f"running {target.name} on input {_describe_input(target.example_input)} failed: "
+            f"{_one_line(error)}; pass a matching --input-shape"
+        ) from error
+
+
+def _describe_input(example: object) -> str:
+    """`of shape (1, 3, 32, 32)`, or `of shapes (1, 4), (1, 2)` for several arguments."""
+    from inspector.events import format_shape
+
+    items = example if isinstance(example, tuple) else (example,)
+    shapes = [
+        format_shape(tuple(item.shape)) if hasattr(item, "shape") else type(item).__name__ for item in items
+    ]
+    return ("of shape " if len(shapes) == 1 else "of shapes ") + ", ".join(shapes)
