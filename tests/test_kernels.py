@@ -1,0 +1,221 @@
+"""Every numba kernel against its numpy twin in kernels/reference.py, on random shapes (hypothesis)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from minimod import kernels
+from minimod.kernels import reference as R
+
+J = pytest.importorskip("minimod.kernels.jit")
+
+DTYPES = st.sampled_from([np.float32, np.float64])
+TOL = {np.float32: dict(rtol=1e-5, atol=1e-5), np.float64: dict(rtol=1e-12, atol=1e-12)}
+
+
+def _close(got, expected, dtype):
+    np.testing.assert_allclose(got, expected, **TOL[dtype])
+
+
+@st.composite
+def conv_geometry(draw):
+    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    sh, sw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    dh, dw = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    ph, pw = draw(st.integers(0, 3)), draw(st.integers(0, 3))
+    h = draw(st.integers(max(1, dh * (kh - 1) + 1 - 2 * ph), 9))
+    w = draw(st.integers(max(1, dw * (kw - 1) + 1 - 2 * pw), 9))
+    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    seed = draw(st.integers(0, 2**16))
+    return (n, c, h, w), (kh, kw, sh, sw, ph, pw, dh, dw, oh, ow), seed
+
+
+@settings(deadline=None, max_examples=25)
+@given(conv_geometry(), DTYPES)
+def test_im2col_and_col2im_twins(geometry, dtype):
+    shape, args, seed = geometry
+    x = np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+    cols = R.im2col(x, *args)
+    _close(J.im2col(x, *args), cols, dtype)
+    _close(J.col2im(cols, *shape, *args), R.col2im(cols, *shape, *args), dtype)
+
+
+def test_col2im_is_the_adjoint_of_im2col():
+    # <im2col(x), c> == <x, col2im(c)> for any x, c: the backward pass of convolution is exact
+    rng = np.random.default_rng(0)
+    shape, args = (2, 3, 7, 6), (3, 2, 2, 1, 1, 2, 1, 2, 4, 6)
+    x = rng.standard_normal(shape)
+    c = rng.standard_normal(R.im2col(x, *args).shape)
+    for backend in (R, J):
+        assert np.isclose((backend.im2col(x, *args) * c).sum(), (x * backend.col2im(c, *shape, *args)).sum())
+
+
+@st.composite
+def pool_geometry(draw, dilation=True):
+    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    sh, sw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    dh, dw = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) if dilation else (1, 1)
+    ph, pw = draw(st.integers(0, (dh * (kh - 1) + 1) // 2)), draw(st.integers(0, (dw * (kw - 1) + 1) // 2))
+    # every window must reach the input (torch's pad <= half the kernel, and a kernel that fits)
+    h = draw(st.integers(dh * (kh - 1) + 1, 9))
+    w = draw(st.integers(dw * (kw - 1) + 1, 9))
+    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    seed = draw(st.integers(0, 2**16))
+    return (n, c, h, w), (kh, kw, sh, sw, ph, pw, dh, dw, oh, ow), seed
+
+
+@settings(deadline=None, max_examples=25)
+@given(pool_geometry(), DTYPES, st.booleans())
+def test_max_pool_twins(geometry, dtype, with_ties):
+    shape, args, seed = geometry
+    rng = np.random.default_rng(seed)
+    x = (rng.integers(0, 3, shape) if with_ties else rng.standard_normal(shape)).astype(dtype)
+    out, indices = R.max_pool2d_forward(x, *args)
+    out_j, indices_j = J.max_pool2d_forward(x, *args)
+    _close(out_j, out, dtype)
+    np.testing.assert_array_equal(indices_j, indices)
+    g = rng.standard_normal(out.shape).astype(dtype)
+    _close(J.max_pool2d_backward(g, indices, *shape[2:]), R.max_pool2d_backward(g, indices, *shape[2:]), dtype)
+
+
+def test_max_pool_propagates_nan_like_torch():
+    x = np.array([[[[1.0, np.nan], [3.0, 2.0]]]])
+    for backend in (R, J):
+        out, indices = backend.max_pool2d_forward(x, 2, 2, 2, 2, 0, 0, 1, 1, 1, 1)
+        assert np.isnan(out).all() and indices.item() == 1
+
+
+@settings(deadline=None, max_examples=25)
+@given(pool_geometry(dilation=False), DTYPES, st.booleans(), st.sampled_from([0, 0, 3]))
+def test_avg_pool_twins(geometry, dtype, count_include_pad, divisor):
+    shape, (kh, kw, sh, sw, ph, pw, _, _, oh, ow), seed = geometry
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(dtype)
+    args = (kh, kw, sh, sw, ph, pw)
+    out = R.avg_pool2d_forward(x, *args, oh, ow, count_include_pad, divisor)
+    _close(J.avg_pool2d_forward(x, *args, oh, ow, count_include_pad, divisor), out, dtype)
+    g = rng.standard_normal(out.shape).astype(dtype)
+    _close(J.avg_pool2d_backward(g, *shape[2:], *args, count_include_pad, divisor),
+           R.avg_pool2d_backward(g, *shape[2:], *args, count_include_pad, divisor), dtype)
+
+
+ROWS = st.tuples(st.integers(1, 6), st.integers(1, 12), st.integers(0, 2**16))
+
+
+@settings(deadline=None, max_examples=25)
+@given(st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(1, 9), st.integers(0, 2**16)), DTYPES)
+def test_batch_norm_twins(shape, dtype):
+    *dims, seed = shape
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal(dims) * 3 + 1).astype(dtype)
+    weight, bias = rng.standard_normal(dims[1]).astype(dtype), rng.standard_normal(dims[1]).astype(dtype)
+    expected = R.batch_norm_forward(x, weight, bias, 1e-5)
+    for got, want in zip(J.batch_norm_forward(x, weight, bias, 1e-5), expected):
+        _close(got, want, dtype)
+    g = rng.standard_normal(dims).astype(dtype)
+    _, mean, var = expected
+    for got, want in zip(J.batch_norm_backward(g, x, mean, var, weight, 1e-5),
+                         R.batch_norm_backward(g, x, mean, var, weight, 1e-5)):
+        assert got.dtype == want.dtype == dtype
+        _close(got, want, dtype)
+
+
+@settings(deadline=None, max_examples=25)
+@given(ROWS, DTYPES)
+def test_layer_norm_twins(shape, dtype):
+    m, d, seed = shape
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal((m, d)) * 2 - 1).astype(dtype)
+    weight, bias = rng.standard_normal(d).astype(dtype), rng.standard_normal(d).astype(dtype)
+    expected = R.layer_norm_forward(x, weight, bias, 1e-5)
+    for got, want in zip(J.layer_norm_forward(x, weight, bias, 1e-5), expected):
+        _close(got, want, dtype)
+    g = rng.standard_normal((m, d)).astype(dtype)
+    _, mean, rstd = expected
+    for got, want in zip(J.layer_norm_backward(g, x, mean, rstd, weight), R.layer_norm_backward(g, x, mean, rstd, weight)):
+        _close(got, want, dtype)
+
+
+@settings(deadline=None, max_examples=25)
+@given(ROWS, DTYPES, st.sampled_from(["softmax", "log_softmax"]))
+def test_softmax_twins(shape, dtype, name):
+    m, d, seed = shape
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal((m, d)) * 30).astype(dtype)  # large logits: the max shift must work
+    y = getattr(R, f"{name}_forward")(x)
+    assert np.isfinite(y).all()
+    _close(getattr(J, f"{name}_forward")(x), y, dtype)
+    g = rng.standard_normal((m, d)).astype(dtype)
+    _close(getattr(J, f"{name}_backward")(g, y), getattr(R, f"{name}_backward")(g, y), dtype)
+
+
+@settings(deadline=None, max_examples=25)
+@given(ROWS, DTYPES)
+def test_nll_twins(shape, dtype):
+    m, c, seed = shape
+    rng = np.random.default_rng(seed)
+    log_probs = R.log_softmax_forward(rng.standard_normal((m, c)).astype(dtype))
+    target = rng.integers(0, c, m)
+    target[rng.random(m) < 0.3] = -100
+    weight = rng.uniform(0.5, 2, c).astype(dtype)
+    expected = R.nll_loss_forward(log_probs, target, weight, -100)
+    for got, want in zip(J.nll_loss_forward(log_probs, target, weight, -100), expected):
+        _close(got, want, dtype)
+    g = rng.standard_normal(m).astype(dtype)
+    _close(J.nll_loss_backward(g, target, expected[1], c), R.nll_loss_backward(g, target, expected[1], c), dtype)
+
+
+@pytest.mark.parametrize("backend", [R, J], ids=["reference", "jit"])
+def test_nll_rejects_a_target_out_of_range(backend):
+    with pytest.raises(IndexError, match="Target 5 is out of bounds"):
+        backend.nll_loss_forward(np.zeros((2, 3)), np.array([0, 5]), np.ones(3), -100)
+
+
+@settings(deadline=None, max_examples=20)
+@given(st.integers(1, 40), st.booleans(), DTYPES, st.integers(0, 2**16))
+def test_gelu_twins(size, tanh, dtype, seed):
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal((2, size)) * 3).astype(dtype)
+    _close(J.gelu_forward(x, tanh), R.gelu_forward(x, tanh), dtype)
+    g = rng.standard_normal(x.shape).astype(dtype)
+    _close(J.gelu_backward(g, x, tanh), R.gelu_backward(g, x, tanh), dtype)
+
+
+def test_adaptive_pool_uses_the_reference_kernel():
+    x = np.arange(2 * 5 * 7, dtype=np.float64).reshape(1, 2, 5, 7)
+    out = J.adaptive_avg_pool2d_forward(x, 2, 3)
+    assert out[0, 0, 0, 0] == x[0, 0, 0:3, 0:3].mean()
+    assert out[0, 1, 1, 2] == x[0, 1, 2:5, 4:7].mean()
+
+
+# --- the switch ---------------------------------------------------------------------------------
+
+
+def test_switch_selects_the_backend_at_call_time(monkeypatch):
+    monkeypatch.delenv("MINIMOD_DISABLE_JIT", raising=False)
+    assert kernels.backend() is J and kernels.im2col is J.im2col
+    monkeypatch.setenv("MINIMOD_DISABLE_JIT", "1")
+    assert kernels.backend() is R and kernels.im2col is R.im2col and not kernels.jit_enabled()
+
+
+def test_unknown_kernel_name_raises_attribute_error():
+    with pytest.raises(AttributeError, match="no kernel 'nope'"):
+        kernels.nope  # noqa: B018
+
+
+def test_importing_minimod_does_not_import_numba():
+    code = "import sys, minimod, minimod.nn.functional; print('numba' in sys.modules)"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert result.stdout.strip() == "False"
