@@ -172,11 +172,13 @@ def load(f):
     except SerializationError:
         raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, UnicodeDecodeError) as error:
-        problem = "it is truncated or corrupt" if _looks_like_zip(f) else "it is not an .npz file"
-        if "pickle" in str(error):
+        if not _looks_like_zip(f):
+            problem = "it is not an .npz file (mm.save writes a zip of .npy arrays)"
+        elif "pickle" in str(error):
             problem = "it holds pickled objects, which mm.load never reads"
-        detail = f"{type(error).__name__}: {error}"
-        raise SerializationError(f"cannot load {name}: {problem} ({detail})") from error
+        else:
+            problem = f"it is truncated or corrupt ({type(error).__name__}: {error})"
+        raise SerializationError(f"cannot load {name}: {problem}") from error
     return _decode(manifest["root"], entries, name)
 
 
