@@ -7,6 +7,7 @@ import importlib.util
 import io
 import re
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -18,6 +19,7 @@ from minimod.errors import UserError
 LESSONS_DIR = Path(__file__).resolve().parent
 _FOLDER = re.compile(r"^(\d\d)_([a-z0-9_]+)$")
 _VIEWS = ("tree", "tensors", "trace")
+_EXERCISE = "your exercise"
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class Lesson:
     steps: list[Step]
     questions: list[Question]
     sources: list[str] = field(default_factory=list)
+    exercise_text: str = ""
 
     @property
     def exercise_path(self) -> Path:
@@ -146,6 +149,9 @@ def load_lesson(folder: Path) -> Lesson:
     if not match:
         raise UserError(f"{folder} is not a lesson folder (expected NN_name)")
     title, intro, sections = _parse_markdown((folder / "lesson.md").read_text(encoding="utf-8"), folder)
+    # The closing "## Your exercise" section describes the exercise; it is not a step.
+    exercise_text = "\n\n".join(body for name, body in sections if name.lower().startswith(_EXERCISE))
+    sections = [(name, body) for name, body in sections if not name.lower().startswith(_EXERCISE)]
     steps_module = load_module_from(folder / "steps.py", f"_minimod_lesson_{folder.name}_steps")
     steps = list(steps_module.STEPS)
     questions = list(getattr(steps_module, "QUESTIONS", []))
@@ -167,6 +173,7 @@ def load_lesson(folder: Path) -> Lesson:
         steps=steps,
         questions=numbered,
         sources=list(getattr(steps_module, "SOURCES", [])),
+        exercise_text=exercise_text,
     )
 
 
@@ -250,8 +257,12 @@ class StepRunner:
         code = self.lesson.steps[index].code
         filename = f"<lesson {self.lesson.number}, step {index + 1}>"
         try:
-            with contextlib.redirect_stdout(buffer):
+            # Warnings go into the step's output too: stderr is not visible inside the inspector.
+            with contextlib.redirect_stdout(buffer), warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
                 exec(compile(code, filename, "exec"), self.namespace)
+            for warning in caught:
+                buffer.write(f"{warning.category.__name__}: {warning.message}\n")
         except Exception:  # a step's error is shown in the pane, like a notebook cell's
             error = traceback.format_exc(limit=-3)
         self.ran = index if error is None else index - 1
