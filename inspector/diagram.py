@@ -72,7 +72,13 @@ class Diagram:
         return self._svg
 
     def png(self) -> bytes:
-        return run_dot(self.dot, "png")
+        """PNG bytes: the SVG drawn by cairosvg when it is installed (it honours the SVG's fonts),
+        else dot's own PNG output."""
+        try:
+            import cairosvg
+        except ImportError:
+            return run_dot(self.dot, "png")
+        return cairosvg.svg2png(bytestring=self.svg().encode("utf-8"), scale=1.5)
 
     def _repr_svg_(self) -> str:  # Jupyter shows the diagram inline
         return self.svg()

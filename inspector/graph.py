@@ -106,6 +106,7 @@ class ModuleInfo:
     total_parameters: int
     total_buffers: int
     signature: tuple
+    container: bool = False  # a Sequential or ModuleList: the modules whose identical children fold
 
     def heading(self) -> str:
         """`conv1: Conv2d(3, 6, kernel_size=(5, 5), stride=(1, 1))` without the hyperparameters' wrap."""
@@ -122,6 +123,8 @@ def describe_modules(model) -> dict[str, ModuleInfo]:
     owner: dict[int, str] = {}
     for name, parameter in model.named_parameters():
         owner.setdefault(id(parameter), name)
+    from minimod.nn import ModuleList, Sequential
+
     infos: dict[str, ModuleInfo] = {}
     modules = list(model.named_modules())
     for path, module in modules:
@@ -148,6 +151,7 @@ def describe_modules(model) -> dict[str, ModuleInfo]:
             total_parameters=sum(math.prod(_shape(p)) for p in module.parameters()),
             total_buffers=sum(math.prod(_shape(b)) for b in module.buffers()),
             signature=(),
+            container=isinstance(module, (Sequential, ModuleList)),
         )
     # a child reached twice (a shared module) keeps its first path; its other names are skipped by
     # named_modules, so link only children that have an info
@@ -167,7 +171,10 @@ def describe_modules(model) -> dict[str, ModuleInfo]:
 
 def fold_runs(infos: dict[str, ModuleInfo], path: str) -> list[list[str]]:
     """The children of `path` grouped into runs of consecutive identical modules (same class,
-    extra_repr and structure); a child unlike its neighbours is a run of one."""
+    extra_repr and structure); a child unlike its neighbours is a run of one. Only a container's
+    children (Sequential, ModuleList) fold, as in torch's repr."""
+    if not infos[path].container:
+        return [[child] for child in infos[path].children]
     runs: list[list[str]] = []
     for child in infos[path].children:
         if runs and infos[runs[-1][0]].signature == infos[child].signature:

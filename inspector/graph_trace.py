@@ -98,11 +98,13 @@ class _FlowBuilder:
             tail = self.producer.get(tensor_id)
             if tail is None:
                 name = self.trace.tensor_names.get(tensor_id)
+                if name is None and shape == ():
+                    continue  # a Python number the op wrapped in a tensor (x / 8): not worth a node
                 key: object = name if name is not None else tensor_id
                 tail = self.outside.get(key)
                 if tail is None:
                     style = "parameter" if name is not None else "tensor"
-                    tail = self._node([name or "tensor", shape_text(shape)], style, cluster)
+                    tail = self._node([name or "constant", shape_text(shape)], style, cluster)
                     self.outside[key] = tail
             self._edge(tail, head, shape_text(shape))
 
@@ -138,10 +140,51 @@ class _FlowBuilder:
             lines.append(f"params {count_text(info.total_parameters)}")
         return self._node(lines, style, self._cluster(stack))
 
-    def build(self) -> None:
+    def _timeline(self) -> list[TraceEvent | OpEvent]:
         timeline: list[TraceEvent | OpEvent] = [e for e in self.trace.events if e.phase != "backward"]
         timeline += self.trace.ops
         timeline.sort(key=lambda item: item.index)
+        return timeline
+
+    def _display_sequence(self, timeline: list[TraceEvent | OpEvent]) -> list[str | None]:
+        """What would be drawn, in order: the owning path of each module node, None for each op."""
+        sequence: list[str | None] = []
+        stack: list[str] = []
+        for item in timeline:
+            if isinstance(item, OpEvent):
+                if item.stack and self._owner(list(item.stack)) is None:
+                    sequence.append(None)
+            elif item.phase == "forward_pre":
+                if self._owner(stack) is None and self._owner([item.module]) is not None:
+                    sequence.append(item.module)
+                stack.append(item.module)
+            else:
+                while stack and stack.pop() != item.module:
+                    pass
+        return sequence
+
+    def _keep_chained_runs(self, timeline: list[TraceEvent | OpEvent]) -> None:
+        """Fold a run only where its members ran back to back, once each, in order (a chain);
+        otherwise (q/k/v projections, a ModuleList used in a loop with other calls between) draw
+        every call. Unfolding can reveal runs nested inside, so repeat until nothing changes."""
+        changed = True
+        while changed and self.run_of:
+            changed = False
+            sequence = self._display_sequence(timeline)
+            runs = {run[0]: run for run in self.run_of.values()}
+            for run in runs.values():
+                positions = [index for index, owner in enumerate(sequence) if owner in run]
+                members = [sequence[index] for index in positions]
+                chained = members == run and positions == list(range(positions[0], positions[0] + len(run))) \
+                    if positions else True
+                if not chained:
+                    for member in run:
+                        self.run_of.pop(member, None)
+                    changed = True
+
+    def build(self) -> None:
+        timeline = self._timeline()
+        self._keep_chained_runs(timeline)
         stack: list[str] = []
         frames: list[str | None] = []  # per running module: the node drawn for this call, if any
         root_pre, root_post = self.trace.root_call()
@@ -252,4 +295,9 @@ def autograd_graph(model, output: object, *, rankdir: str = "TB", mode: str = "t
                 if fresh_next:
                     discovered.append(next_function)
             pending.extend(reversed(discovered))  # visit the first input first
+    if not outputs:  # nothing required grad (no parameters, or under no_grad): say so, don't draw nothing
+        for number, leaf in enumerate(leaf for leaf in leaves if isinstance(leaf, Tensor)):
+            lines = ("output" if number == 0 else f"output {number}", shape_text(tuple(leaf.shape)),
+                     "no grad_fn: nothing here requires grad")
+            nodes.append(Node(f"n{len(nodes)}", lines, "output"))
     return Graph(title_lines(model, "autograd", mode, infos), nodes, edges, [], rankdir)
