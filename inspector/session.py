@@ -8,7 +8,8 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Callable, Iterable
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,10 @@ class StepResult:
     elapsed_ms: float
 
 
+# Frames in these folders are ours, not the user's: the error's location is the innermost other frame.
+_LIBRARY_DIRS = (str(Path(mm.__file__).resolve().parent), str(Path(__file__).resolve().parent))
+
+
 def describe_error(error: BaseException) -> str:
     """One line naming the exception and, when it came from the user's code, where it was raised."""
     where = ""
@@ -53,7 +58,7 @@ def describe_error(error: BaseException) -> str:
         trace = trace.tb_next
     for frame in reversed(frames):
         filename = frame.f_code.co_filename
-        if "/minimod/" not in filename and "/inspector/" not in filename:
+        if not filename.startswith(_LIBRARY_DIRS):
             where = f" (in {Path(filename).name}:{frame.f_lineno}, {frame.f_code.co_name})"
             break
     message = str(error).strip().splitlines()[0] if str(error).strip() else ""
@@ -70,6 +75,8 @@ class Session:
         self.name = name
         self.lr = lr
         self.events: list[Any] = []
+        self.warnings: list[str] = []  # every distinct warning a run raised
+        self.new_warnings: list[str] = []  # not yet shown to the user
         self.steps = 0  # optimizer steps taken
         self.losses: list[float] = []
         self.last_output: Any = None
@@ -110,8 +117,17 @@ class Session:
             if on_event is not None:
                 on_event(event)
 
-        with Recorder(self.model, on_event=keep):
-            result = run()
+        # Warnings (e.g. torch's note on full backward hooks when no input requires grad) would scribble
+        # over the terminal UI: keep them, once each, for the app to show.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")
+            with Recorder(self.model, on_event=keep):
+                result = run()
+        for warning in caught:
+            text = f"{warning.category.__name__}: {warning.message}"
+            if text not in self.warnings:
+                self.warnings.append(text)
+                self.new_warnings.append(text)
         return result, added
 
     def loss_for(self, output: Any) -> Any:
@@ -276,7 +292,7 @@ class Session:
                 still_different=tuple(item.key for item in remaining if item.changed),
             )
 
-    def describe(self) -> Iterable[str]:
-        """A few lines for a status bar."""
-        yield f"{self.name}: {sum(1 for _ in self.model.named_modules())} modules"
-        yield f"{len(self.events):,} events, {self.steps} steps"
+    def take_warnings(self) -> list[str]:
+        """The warnings not shown yet (each distinct one is returned once)."""
+        taken, self.new_warnings = self.new_warnings, []
+        return taken

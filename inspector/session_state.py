@@ -73,12 +73,14 @@ def read_state_file(path: Path) -> dict[str, np.ndarray]:
 
 
 def _max_abs(a: np.ndarray, b: np.ndarray) -> float:
+    """max |a - b| in float64; NaN in both places counts as equal, NaN in one as infinitely far."""
     if a.size == 0:
         return 0.0
-    difference = np.abs(a.astype(np.float64) - b.astype(np.float64))
-    both_nan = np.isnan(a.astype(np.float64)) & np.isnan(b.astype(np.float64))
-    difference[both_nan] = 0.0
-    return float(np.nanmax(np.where(np.isnan(difference), np.inf, difference)))
+    first, second = np.atleast_1d(a).astype(np.float64), np.atleast_1d(b).astype(np.float64)
+    difference = np.abs(first - second)
+    difference[np.isnan(first) & np.isnan(second)] = 0.0
+    difference[np.isnan(difference)] = np.inf
+    return float(difference.max())
 
 
 def diff_states(current: dict[str, np.ndarray], snapshot: dict[str, np.ndarray],

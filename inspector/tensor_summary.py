@@ -151,13 +151,13 @@ def human_count(count: int) -> str:
 
 
 def format_number(value: float | None) -> str:
-    """A statistic in a fixed, narrow width; '-' for missing."""
+    """A statistic in at most 9 characters, 3 significant digits; '-' for missing."""
     if value is None:
         return "-"
     if value != value or value in (float("inf"), float("-inf")):
         return str(value)
     if value == 0:
         return "0"
-    if 1e-3 <= abs(value) < 1e4:
-        return f"{value:.4f}"
+    if 1e-3 <= abs(value) < 1e5:
+        return f"{value:.3g}"
     return f"{value:.2e}"

@@ -30,14 +30,14 @@ COMMANDS: list[tuple[str, str, str, bool, str, str]] = [
     ("b", "backward", "Backward", True, "Run backward",
      "Forward, a loss on random targets, and backward (gradients from zero)"),
     ("o", "step", "Step", True, "Optimizer step", "Forward, backward and one SGD step"),
-    ("t", "train", "Train N", True, "Train N steps", "Ask for N, then take N optimizer steps (x stops)"),
+    ("t", "train", "Train", True, "Train N steps", "Ask for N, then take N optimizer steps (x stops)"),
     ("x", "stop", "Stop", False, "Stop training", "Stop a training run after its current step"),
-    ("n", "step_next", "Next event", True, "Step through: next event",
+    ("n", "step_next", "Next", True, "Step through: next event",
      "Replay the last run one event at a time; highlights the module in the tree"),
     ("p", "step_previous", "Prev event", False, "Step through: previous event", "Go back one event"),
     ("escape", "leave", "Leave step", False, "Leave step-through",
      "Show the whole trace again (and clear the error panel)"),
-    ("m", "toggle_mode", "Train/eval", True, "Toggle train/eval of the selected subtree",
+    ("m", "toggle_mode", "Mode", True, "Toggle train/eval of the selected subtree",
      "Flip the selected module and its children between train and eval"),
     ("M", "toggle_model_mode", "Model mode", False, "Toggle train/eval of the whole model",
      "Flip every module between train and eval"),
@@ -48,7 +48,7 @@ COMMANDS: list[tuple[str, str, str, bool, str, str]] = [
     ("L", "load_nonstrict", "Load loose", False, "Load state_dict (strict=False)",
      "load_state_dict from a .npz file with strict=False"),
     ("d", "diff", "Diff", False, "Diff against snapshot", "Compare every state_dict key with the snapshot"),
-    ("e", "export", "Export SVG", True, "Export diagram to SVG",
+    ("e", "export", "SVG", True, "Export diagram to SVG",
      "Draw the current view (tree, flow or autograd) at the current depth and folds"),
     ("v", "cycle_view", "View", False, "Cycle diagram view", "tree -> flow -> autograd"),
     ("plus", "depth(1)", "Depth+", False, "Diagram depth +1", "Show one more level of modules"),
@@ -104,7 +104,7 @@ class MainScreen(MainActions, Screen):
                         yield StatePanel(id="state-panel")
                 yield Static("", id="error-panel")
         yield Static("", id="status-bar")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.title = "minimod inspector"

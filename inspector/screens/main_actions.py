@@ -87,7 +87,9 @@ class MainActions:
             else:
                 self.notify(f"load_state_dict refused {result.path}: see the State dict tab",
                             severity="error", timeout=5)
-        elif action == "export":
+        for warning in self.session.take_warnings():
+            self.notify(warning, title="warning from the model", severity="warning", timeout=8)
+        if action == "export":
             self.last_export = str(result)
             self.show_error(None)
             self.notify(f"diagram saved to {result}", timeout=5)

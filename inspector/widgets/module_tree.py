@@ -42,7 +42,7 @@ class ModuleTree(Vertical):
         self._last_posted: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="filter modules by name or type  ( / )", id="module-filter")
+        yield Input(placeholder="filter: name or type (/)", id="module-filter")
         tree: Tree[str] = Tree("model", id="module-tree-view")
         tree.guide_depth = 3
         yield tree

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from rich.text import Text
@@ -9,28 +10,15 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from inspector.tensor_summary import (
-    TensorRow,
-    buffer_rows,
-    format_number,
-    human_count,
-    parameter_rows,
-    totals,
-)
+from inspector.tensor_summary import TensorRow, buffer_rows, human_count, parameter_rows, totals
+from inspector.widgets.cells import cell, header, number_cell, shape_text
 
-PARAMETER_COLUMNS = ("name", "shape", "dtype", "numel", "grad", "mean", "std", "min", "max", "grad norm")
-BUFFER_COLUMNS = ("name", "shape", "dtype", "numel", "persistent", "mean", "std", "min", "max")
-
-
-def _shape(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(str(size) for size in shape) + ")"
+PARAMETER_COLUMNS = ("name", "shape", "dtype", "numel", "grad", "mean", "std", "min", "max", "|grad|")
+BUFFER_COLUMNS = ("name", "shape", "dtype", "numel", "saved", "mean", "std", "min", "max")
 
 
 def _stat(value: float | None, row: TensorRow) -> Text:
-    text = Text(format_number(value), justify="right")
-    if row.nonfinite:
-        text.stylize("bold red")
-    return text
+    return number_cell(value, "bold red" if row.nonfinite else "")
 
 
 class TensorTables(Vertical):
@@ -39,8 +27,8 @@ class TensorTables(Vertical):
     DEFAULT_CSS = """
     TensorTables { height: 1fr; }
     TensorTables > .tensor-title { height: 1; text-style: bold; }
-    TensorTables > DataTable { height: 1fr; }
-    TensorTables > #buffer-table { max-height: 40%; }
+    TensorTables > DataTable { height: auto; max-height: 1fr; }
+    TensorTables > #parameter-table { max-height: 65%; }
     TensorTables > .tensor-totals { height: 1; color: $text-muted; }
     """
 
@@ -55,15 +43,15 @@ class TensorTables(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("Parameters", id="parameter-title", classes="tensor-title")
-        yield DataTable(id="parameter-table", cursor_type="row", zebra_stripes=True)
+        yield DataTable(id="parameter-table", cursor_type="row", zebra_stripes=True, cell_padding=0)
         yield Static("", id="parameter-totals", classes="tensor-totals")
         yield Static("Buffers", id="buffer-title", classes="tensor-title")
-        yield DataTable(id="buffer-table", cursor_type="row", zebra_stripes=True)
+        yield DataTable(id="buffer-table", cursor_type="row", zebra_stripes=True, cell_padding=0)
         yield Static("", id="buffer-totals", classes="tensor-totals")
 
     def on_mount(self) -> None:
-        self.parameter_table.add_columns(*PARAMETER_COLUMNS)
-        self.buffer_table.add_columns(*BUFFER_COLUMNS)
+        self.parameter_table.add_columns(*header(*PARAMETER_COLUMNS))
+        self.buffer_table.add_columns(*header(*BUFFER_COLUMNS))
         if self.model is not None:
             self.show(self.model, self.path, self.recursive)
 
@@ -83,10 +71,10 @@ class TensorTables(Vertical):
         scope = "subtree" if recursive else "own"
         where = path or "(root)"
         self.query_one("#parameter-title", Static).update(
-            Text.assemble(("Parameters", "bold"), f" of {where}, {scope}   (r: own/subtree)")
+            Text.assemble(("Parameters", "bold"), f" of {where} ({scope}; r toggles own/subtree)")
         )
         self.query_one("#buffer-title", Static).update(
-            Text.assemble(("Buffers", "bold"), f" of {where}, {scope}")
+            Text.assemble(("Buffers", "bold"), f" of {where} ({scope}; saved = persistent, in state_dict)")
         )
         self._fill_parameters()
         self._fill_buffers()
@@ -96,22 +84,25 @@ class TensorTables(Vertical):
         if self.model is not None:
             self.show(self.model, self.path, self.recursive)
 
+    def _local(self, name: str) -> str:
+        """A tensor's name relative to the shown module: the title already names the module."""
+        return name[len(self.path) + 1:] if self.path and name.startswith(self.path + ".") else name
+
     def _fill_parameters(self) -> None:
         table = self.parameter_table
         table.clear()
         for row in self.parameters:
-            name = Text(row.name)
+            name = cell(self._local(row.name))
             if row.shared_with:
                 name.append(" (shared)", style="bold magenta")
-            grad_norm = Text(format_number(row.grad_norm), justify="right")
-            if row.grad_norm is not None and row.grad_norm != row.grad_norm:
-                grad_norm.stylize("bold red")
+            bad_grad = row.grad_norm is not None and not math.isfinite(row.grad_norm)
+            grad_norm = number_cell(row.grad_norm, "bold red" if bad_grad else "")
             table.add_row(
                 name,
-                _shape(row.shape),
-                row.dtype,
-                Text(f"{row.numel:,}", justify="right"),
-                "yes" if row.flag else Text("frozen", style="blue"),
+                cell(shape_text(row.shape)),
+                cell(row.dtype),
+                cell(f"{row.numel:,}", right=True),
+                cell("yes") if row.flag else cell("frozen", "blue"),
                 _stat(row.mean, row), _stat(row.std, row), _stat(row.min, row), _stat(row.max, row),
                 grad_norm,
                 key=row.name,
@@ -131,11 +122,11 @@ class TensorTables(Vertical):
         table.clear()
         for row in self.buffers:
             table.add_row(
-                row.name,
-                _shape(row.shape),
-                row.dtype,
-                Text(f"{row.numel:,}", justify="right"),
-                "yes" if row.flag else Text("no", style="yellow"),
+                cell(self._local(row.name)),
+                cell(shape_text(row.shape)),
+                cell(row.dtype),
+                cell(f"{row.numel:,}", right=True),
+                cell("yes") if row.flag else cell("no", "yellow"),
                 _stat(row.mean, row), _stat(row.std, row), _stat(row.min, row), _stat(row.max, row),
                 key=row.name,
             )

@@ -6,25 +6,20 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from inspector.tensor_summary import format_number
+from inspector.widgets.cells import cell, header, number_cell, shape_text
 
-COLUMNS = ("#", "phase", "module", "kind", "inputs", "outputs", "mean", "std", "min", "max", "ms")
+COLUMNS = ("#", "phase", "module", "in", "out", "mean", "std", "min", "max", "ms")
 PHASE_STYLES = {"forward_pre": "cyan", "forward": "green", "backward": "magenta"}
+PHASE_LABELS = {"forward_pre": "pre", "forward": "fwd", "backward": "bwd"}  # narrow: see the help
 DEFAULT_MAX_ROWS = 2000
 
 
 def _shapes(stats: Sequence[Any]) -> str:
-    parts = []
-    for item in stats:
-        if item is None:
-            parts.append("None")
-        else:
-            parts.append("(" + ", ".join(str(size) for size in item.shape) + ")")
+    parts = ["None" if item is None else shape_text(item.shape) for item in stats]
     return " ".join(parts) if parts else "-"
 
 
@@ -69,10 +64,10 @@ class TraceTable(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("no events yet: f runs a forward pass, b a backward, o an optimizer step",
                      id="trace-note")
-        yield DataTable(id="trace-data", cursor_type="row", zebra_stripes=True)
+        yield DataTable(id="trace-data", cursor_type="row", zebra_stripes=True, cell_padding=0)
 
     def on_mount(self) -> None:
-        self.table.add_columns(*(COLUMNS if self.show_time else COLUMNS[:-1]))
+        self.table.add_columns(*header(*(COLUMNS if self.show_time else COLUMNS[:-1])))
 
     @property
     def table(self) -> DataTable:
@@ -133,7 +128,10 @@ class TraceTable(Vertical):
             rows = list(self._rows)
         else:
             rows = new
+        follow = overflow or table.row_count == 0 or table.cursor_row >= table.row_count - 1
         table.add_rows(self._cells(event) for event in rows)
+        if follow:  # keep showing the newest rows, unless the user moved up to read older ones
+            table.move_cursor(row=table.row_count - 1, animate=False)
         self._update_note()
 
     def _cells(self, event: Any) -> tuple[Any, ...]:
@@ -141,20 +139,16 @@ class TraceTable(Vertical):
         bad = event_is_nonfinite(event)
         style = "bold red" if bad else ""
         cells: list[Any] = [
-            Text(str(event.index), justify="right"),
-            Text(event.phase, style=PHASE_STYLES.get(event.phase, "")),
-            Text(event.module or "(root)", style=style),
-            event.kind,
-            _shapes(event.inputs),
-            _shapes(event.outputs),
+            cell(event.index, right=True),
+            cell(PHASE_LABELS.get(event.phase, event.phase), PHASE_STYLES.get(event.phase, "")),
+            cell(event.module or "(root)", style),
+            cell(_shapes(event.inputs)),
+            cell(_shapes(event.outputs)),
         ]
-        for value in ((stats.mean, stats.std, stats.min, stats.max) if stats is not None else (None,) * 4):
-            text = Text(format_number(value), justify="right")
-            if bad:
-                text.stylize("bold red")
-            cells.append(text)
+        values = (stats.mean, stats.std, stats.min, stats.max) if stats is not None else (None,) * 4
+        cells.extend(number_cell(value, style) for value in values)
         if self.show_time:
-            cells.append(Text(f"{event.elapsed_ms:.2f}", justify="right"))
+            cells.append(cell(f"{event.elapsed_ms:.2f}", right=True))
         return tuple(cells)
 
     def _update_note(self) -> None:

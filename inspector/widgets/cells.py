@@ -1,0 +1,27 @@
+"""Table cells with a one-space gutter: tables use cell_padding=0 so wide tables fit 80 columns."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from inspector.tensor_summary import format_number
+
+
+def cell(value: object, style: str = "", right: bool = False) -> Text:
+    """`value` as a Text led by one space (the gap to the previous column)."""
+    return Text(" " + str(value), style=style, justify="right" if right else "left")
+
+
+def number_cell(value: float | None, style: str = "") -> Text:
+    """A statistic, right-aligned."""
+    return cell(format_number(value), style, right=True)
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """(1,10,24,24): no spaces, to keep columns narrow."""
+    return "(" + ",".join(str(size) for size in shape) + ")"
+
+
+def header(*names: str) -> list[Text]:
+    """Column labels with the same gutter as the cells."""
+    return [Text(" " + name) for name in names]

@@ -1,0 +1,237 @@
+"""The inspector's Session on its own: runs, trace events, train/eval, snapshots, diffs and loads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minimod as mm
+from inspector.session import Session, describe_error
+from inspector.session_state import diff_states
+from inspector.tensor_summary import buffer_rows, parameter_rows, shared_parameter_names, subtree_counts
+from minimod import nn
+from minimod.zoo import get
+
+
+class BnDropNet(nn.Module):
+    """Linear -> BatchNorm1d -> Dropout -> Linear: outputs depend on the mode, BN has buffers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(4, 6)
+        self.bn = nn.BatchNorm1d(6)
+        self.drop = nn.Dropout(0.5)
+        self.fc2 = nn.Linear(6, 3)
+        self.register_buffer("scratch", mm.zeros(2), persistent=False)
+
+    def forward(self, x):
+        return self.fc2(self.drop(self.bn(self.fc1(x))))
+
+
+class Tied(nn.Module):
+    """Two Linear layers sharing one weight Parameter."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Linear(3, 3)
+        self.b = nn.Linear(3, 3)
+        self.b.weight = self.a.weight
+
+    def forward(self, x):
+        return self.b(self.a(x))
+
+
+class Broken(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        raise RuntimeError("boom in forward")
+
+
+def convnet_session() -> Session:
+    mm.manual_seed(0)
+    entry = get("convnet")
+    return Session(entry.build(), entry.example_input(), "convnet")
+
+
+def bn_session() -> Session:
+    mm.manual_seed(0)
+    return Session(BnDropNet(), mm.randn(8, 4), "bn")
+
+
+def test_forward_records_pre_and_forward_events_for_every_module() -> None:
+    session = convnet_session()
+    result = session.forward()
+    paths = [path for path, _ in session.model.named_modules()]
+    assert result.output_shape == (1, 10)
+    assert result.events == 2 * len(paths) == len(session.events)
+    assert [event.index for event in session.events] == list(range(len(session.events)))
+    assert {event.module for event in session.events if event.phase == "forward_pre"} == set(paths)
+    first = session.events[0]
+    assert (first.phase, first.module, first.kind) == ("forward_pre", "", "ConvNet")
+    conv = next(e for e in session.events if e.phase == "forward" and e.module == "conv1")
+    assert conv.outputs[0].shape == (1, 10, 24, 24)
+
+
+def test_backward_uses_cross_entropy_for_class_scores_and_fills_grads() -> None:
+    session = convnet_session()
+    result = session.backward()
+    assert result.loss is not None and np.isfinite(result.loss)
+    assert session.loss_name() == "cross-entropy on random classes"
+    assert all(parameter.grad is not None for parameter in session.model.parameters())
+    phases = {event.phase for event in session.events}
+    assert phases == {"forward_pre", "forward", "backward"}
+    assert [event.index for event in session.events] == list(range(len(session.events)))
+    assert session.warnings  # the first conv's input needs no grad: torch's full-backward-hook warning
+
+
+def test_backward_on_a_non_class_output_uses_mse_against_zeros() -> None:
+    mm.manual_seed(0)
+    session = Session(nn.Linear(3, 1), mm.randn(5, 3), "lin")
+    result = session.backward()
+    output = session.model(session.example_input).numpy()
+    assert result.loss == pytest.approx(float(np.mean(output ** 2)), rel=1e-5)
+    assert session.loss_name() == "MSE against zeros"
+
+
+def test_steps_change_parameters_and_training_lowers_the_loss() -> None:
+    session = convnet_session()
+    before = session.model.fc2.weight.numpy().copy()
+    results = session.train(15)
+    assert session.steps == 15 and len(session.losses) == 15
+    assert not np.array_equal(before, session.model.fc2.weight.numpy())
+    assert results[-1].loss < results[0].loss
+    with pytest.raises(ValueError, match="at least 1"):
+        session.train(0)
+
+
+def test_train_stops_when_cancelled() -> None:
+    session = convnet_session()
+    done = session.train(10, cancelled=lambda: session.steps >= 3)
+    assert len(done) == 3
+
+
+def test_events_matching_filters_by_module_and_phase() -> None:
+    session = convnet_session()
+    session.backward()
+    conv = session.events_matching(module="conv")
+    assert conv and all("conv" in event.module for event in conv)
+    backward = session.events_matching(phase="backward")
+    assert backward and all(event.phase == "backward" for event in backward)
+    assert session.events_matching("fc2", "forward")[0].kind == "Linear"
+
+
+def test_toggle_training_flips_a_subtree_only() -> None:
+    session = bn_session()
+    assert session.toggle_training("bn") is False
+    assert not session.model.bn.training and session.model.training and session.model.drop.training
+    assert session.toggle_training("") is False  # the root is in train mode: everything goes to eval
+    assert not any(module.training for module in session.model.modules())
+
+
+def test_compare_modes_finds_dropout_batchnorm_and_changed_buffers_without_touching_the_model() -> None:
+    session = bn_session()
+    session.model.eval()
+    running_mean = session.model.bn.running_mean.numpy().copy()
+    comparison = session.compare_modes()
+    differing = {path for path, _, _ in comparison.differing}
+    assert {"bn", "drop", "fc2", ""} <= differing
+    assert "fc1" in comparison.same
+    changed = {key for key, _ in comparison.changed_buffers}
+    assert changed == {"bn.running_mean", "bn.running_var", "bn.num_batches_tracked"}
+    assert "scratch" in comparison.unchanged_buffers
+    assert not any(module.training for module in session.model.modules())  # modes left as they were
+    np.testing.assert_array_equal(session.model.bn.running_mean.numpy(), running_mean)
+
+
+def test_snapshot_round_trip_diff_then_strict_load_restores_everything(tmp_path) -> None:
+    session = bn_session()
+    path = session.save_snapshot(tmp_path / "snap.npz")
+    assert path.exists() and session.snapshot is not None
+    assert not any(item.changed for item in session.snapshot_diff())
+    with pytest.raises(FileExistsError, match="exists"):
+        session.save_snapshot(path)
+    session.train(3)
+    diffs = {item.key: item for item in session.snapshot_diff()}
+    assert diffs["fc1.weight"].changed and diffs["fc1.weight"].kind == "parameter"
+    assert diffs["fc1.weight"].max_abs_diff > 0
+    assert diffs["bn.running_mean"].kind == "buffer" and diffs["bn.running_mean"].changed
+    report = session.load_snapshot(path, strict=True)
+    assert report.loaded and report.error is None and report.problems == 0
+    assert "fc1.weight" in report.restored and report.still_different == ()
+    assert not any(item.changed for item in session.snapshot_diff())
+
+
+def test_loading_a_mismatching_file_lists_every_problem_and_leaves_the_model(tmp_path) -> None:
+    session = bn_session()
+    state = dict(session.model.state_dict())
+    del state["fc2.bias"]
+    state["extra.weight"] = np.zeros(2, dtype=np.float32)
+    state["fc1.weight"] = np.zeros((2, 2), dtype=np.float32)
+    mm.save(state, str(tmp_path / "other.npz"))
+    before = session.current_state()
+    report = session.load_snapshot(tmp_path / "other.npz", strict=True)
+    assert not report.loaded and "fc2.bias" in report.error
+    assert report.missing == ("fc2.bias",) and report.unexpected == ("extra.weight",)
+    assert report.mismatched == (("fc1.weight", (2, 2), (6, 4)),)
+    assert not any(item.changed for item in diff_states(session.current_state(), before, set()))
+    # strict=False still refuses a shape mismatch (as torch does); without it, it loads the rest
+    assert session.load_snapshot(tmp_path / "other.npz", strict=False).error is not None
+    state["fc1.weight"] = np.full((6, 4), 0.5, dtype=np.float32)
+    mm.save(state, str(tmp_path / "loose.npz"))
+    loose = session.load_snapshot(tmp_path / "loose.npz", strict=False)
+    assert loose.loaded and loose.missing == ("fc2.bias",) and loose.unexpected == ("extra.weight",)
+    assert np.all(session.model.fc1.weight.numpy() == 0.5)
+
+
+def test_check_file_and_save_errors_name_the_path(tmp_path) -> None:
+    session = bn_session()
+    with pytest.raises(FileNotFoundError, match="nothere.npz"):
+        session.check_file(tmp_path / "nothere.npz")
+    with pytest.raises(ValueError, match=r"\.npz"):
+        session.save_snapshot(tmp_path / "snap.txt")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        session.save_snapshot(tmp_path / "missing-folder" / "snap.npz")
+
+
+def test_a_raising_forward_propagates_with_a_one_line_description() -> None:
+    session = Session(Broken(), mm.randn(2, 4), "broken")
+    with pytest.raises(RuntimeError, match="boom") as caught:
+        session.forward()
+    text = describe_error(caught.value)
+    assert text.startswith("RuntimeError: boom in forward (in test_session.py:")
+    assert "\n" not in text
+    assert session.events[-1].phase == "forward_pre"  # events up to the failure are kept
+
+
+def test_missing_example_input_is_explained() -> None:
+    session = Session(nn.Linear(2, 2), None, "lin")
+    with pytest.raises(ValueError, match="--input-shape"):
+        session.forward()
+
+
+def test_tensor_rows_separate_parameters_buffers_and_mark_shared() -> None:
+    mm.manual_seed(0)
+    model = BnDropNet()
+    own = parameter_rows(model, "bn")
+    assert [row.name for row in own] == ["bn.weight", "bn.bias"]
+    assert own[0].mean == pytest.approx(1.0) and own[0].grad_norm is None
+    buffers = {row.name: row for row in buffer_rows(model, "", recursive=True)}
+    assert buffers["scratch"].flag is False and buffers["bn.running_var"].flag is True
+    assert parameter_rows(model, "") == [] and len(parameter_rows(model, "", recursive=True)) == 6
+    tied = Tied()
+    assert list(shared_parameter_names(tied).values()) == [["a.weight", "b.weight"]]
+    rows = {row.name: row for row in parameter_rows(tied, "b")}
+    assert rows["b.weight"].shared_with == ("a.weight",)
+    counts = subtree_counts(tied)
+    assert counts[""] == (9 + 3 + 3, 0)  # the shared weight counts once
+
+
+def test_nonfinite_values_are_counted_and_statistics_skip_them() -> None:
+    model = nn.Linear(2, 2)
+    with mm.no_grad():
+        model.weight.copy_(mm.tensor([[1.0, float("nan")], [float("inf"), 3.0]]))
+    row = parameter_rows(model, "")[0]
+    assert row.nonfinite == 2 and row.mean == pytest.approx(2.0)
