@@ -182,11 +182,19 @@ class Tensor:
     # --- in-place changes (each bumps the version counter) ---------------------------------------
 
     def _check_inplace(self):
-        if self.requires_grad and self.grad_fn is None and autograd.is_grad_enabled():
+        if not (self.requires_grad and autograd._grad_mode.enabled):
+            return
+        if self.grad_fn is None:
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation. "
                 "Wrap the change in `with mm.no_grad():` (as optimizers do)."
             )
+        # torch records in-place ops in the graph; minimod does not, so the gradient would be wrong
+        raise RuntimeError(
+            f"in-place change of a tensor that is part of the graph (grad_fn=<{self.grad_fn.name()}>): "
+            "minimod does not differentiate in-place ops. Write the out-of-place form (y = y * 2 "
+            "instead of y.mul_(2)), or change it under `with mm.no_grad():`."
+        )
 
     def _bump(self):
         self._version.value += 1
@@ -239,45 +247,45 @@ class Tensor:
     # --- arithmetic ----------------------------------------------------------------------------
 
     def __add__(self, other):
-        return E.Add.apply(self, _operand(other, self))
+        return _binary(E.Add, self, _operand(other, self))
 
     def __radd__(self, other):
-        return E.Add.apply(_operand(other, self), self)
+        return _binary(E.Add, _operand(other, self), self)
 
     def __sub__(self, other):
-        return E.Sub.apply(self, _operand(other, self))
+        return _binary(E.Sub, self, _operand(other, self))
 
     def __rsub__(self, other):
-        return E.Sub.apply(_operand(other, self), self)
+        return _binary(E.Sub, _operand(other, self), self)
 
     def __mul__(self, other):
-        return E.Mul.apply(self, _operand(other, self))
+        return _binary(E.Mul, self, _operand(other, self))
 
     def __rmul__(self, other):
-        return E.Mul.apply(_operand(other, self), self)
+        return _binary(E.Mul, _operand(other, self), self)
 
     def __truediv__(self, other):
-        return E.Div.apply(self, _operand(other, self))
+        return _binary(E.Div, self, _operand(other, self))
 
     def __rtruediv__(self, other):
-        return E.Div.apply(_operand(other, self), self)
+        return _binary(E.Div, _operand(other, self), self)
 
     def __pow__(self, exponent):
         if isinstance(exponent, Tensor):
-            return E.PowTensor.apply(self, exponent)
+            return _binary(E.PowTensor, self, exponent)
         return E.Pow.apply(self, exponent)
 
     def __rpow__(self, base):
-        return E.PowTensor.apply(_operand(base, self), self)
+        return _binary(E.PowTensor, _operand(base, self), self)
 
     def __neg__(self):
         return E.Neg.apply(self)
 
     def __matmul__(self, other):
-        return E.MatMul.apply(self, _operand(other, self))
+        return _binary(E.MatMul, self, _operand(other, self))
 
     def __rmatmul__(self, other):
-        return E.MatMul.apply(_operand(other, self), self)
+        return _binary(E.MatMul, _operand(other, self), self)
 
     # comparisons give boolean tensors outside autograd
     def __eq__(self, other):
@@ -454,6 +462,18 @@ def _operand(value, like: Tensor):
         if isinstance(value, int) and not isinstance(value, bool) and dtype != np.bool_:
             return Tensor._wrap(np.asarray(value, dtype=dtype))
     return Tensor._wrap(np.asarray(value))
+
+
+def _binary(function, a: Tensor, b: Tensor):
+    """Apply a two-operand op; an integer or bool operand next to a float one takes the float dtype."""
+    dtype_a, dtype_b = a._data.dtype, b._data.dtype
+    if dtype_a != dtype_b:
+        float_a, float_b = dtype_a.kind == "f", dtype_b.kind == "f"
+        if float_a and not float_b:
+            b = Tensor._wrap(b._data.astype(dtype_a))
+        elif float_b and not float_a:
+            a = Tensor._wrap(a._data.astype(dtype_b))
+    return function.apply(a, b)
 
 
 def _raw(value):

@@ -1,0 +1,260 @@
+"""Tensor basics: factories, dtypes, conversions, in-place methods, storage sharing and reprs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+import minimod as mm
+from tests.strategies import float_arrays
+
+# --- factories and dtypes ----------------------------------------------------------------------
+
+
+def test_default_dtypes_follow_torch():
+    assert mm.tensor([1.0, 2.0]).dtype == mm.float32
+    assert mm.tensor(1.5).dtype == mm.float32
+    assert mm.tensor([1, 2]).dtype == mm.int64
+    assert mm.tensor([True]).dtype == mm.bool_
+    assert mm.tensor(np.zeros(2)).dtype == mm.float64  # an ndarray keeps its dtype
+    assert mm.tensor([1, 2], dtype=mm.float16).dtype == mm.float16
+    for factory in (mm.zeros, mm.ones, mm.empty, mm.randn, mm.rand):
+        assert factory(2, 3).dtype == mm.float32
+        assert factory(2, 3).shape == (2, 3)
+        assert factory((2, 3)).shape == (2, 3)
+        assert factory(2, dtype=mm.float64).dtype == mm.float64
+        assert factory(2, requires_grad=True).requires_grad
+    assert mm.arange(5).dtype == mm.int64 and mm.arange(5).tolist() == [0, 1, 2, 3, 4]
+    assert mm.arange(0, 1, 0.25).dtype == mm.float32 and mm.arange(5.0).dtype == mm.float32
+    assert mm.arange(1, 7, 2).tolist() == [1, 3, 5]
+    assert mm.full((2,), 7.0).tolist() == [7.0, 7.0]
+
+
+def test_like_factories_and_from_numpy():
+    base = mm.tensor(np.ones((2, 3), dtype=np.float64))
+    assert mm.zeros_like(base).dtype == mm.float64 and mm.zeros_like(base).shape == (2, 3)
+    assert mm.ones_like(base, dtype=mm.float32).dtype == mm.float32
+    array = np.zeros(3, dtype=np.float32)
+    shared = mm.from_numpy(array)
+    array[0] = 5
+    assert shared.tolist() == [5.0, 0.0, 0.0]  # from_numpy shares memory
+    copied = mm.tensor(array)
+    array[1] = 9
+    assert copied.tolist() == [5.0, 0.0, 0.0]  # mm.tensor copies
+    with pytest.raises(TypeError):
+        mm.from_numpy([1, 2])
+
+
+def test_manual_seed_makes_random_reproducible():
+    mm.manual_seed(123)
+    first = (mm.randn(3, 2).numpy().copy(), mm.rand(4).numpy().copy())
+    mm.manual_seed(123)
+    second = (mm.randn(3, 2).numpy(), mm.rand(4).numpy())
+    np.testing.assert_array_equal(first[0], second[0])
+    np.testing.assert_array_equal(first[1], second[1])
+    assert not np.array_equal(mm.randn(3, 2).numpy(), first[0])
+    assert 0 <= mm.rand(100).numpy().min() and mm.rand(100).numpy().max() < 1
+
+
+def test_shape_queries():
+    t = mm.zeros(2, 3, 4)
+    assert t.shape == (2, 3, 4) and isinstance(t.shape, tuple)
+    assert t.ndim == 3 and t.dim() == 3 and t.numel() == 24 and len(t) == 2
+    assert t.size() == (2, 3, 4) and t.size(1) == 3 and t.size(-1) == 4
+
+
+# --- leaving autograd ----------------------------------------------------------------------------
+
+
+def test_numpy_is_own_storage_even_with_requires_grad():
+    t = mm.tensor([1.0, 2.0], requires_grad=True)
+    array = t.numpy()
+    array[0] = 10
+    assert t.tolist() == [10.0, 2.0]
+    assert t.numpy() is array
+
+
+def test_item_tolist_float_int():
+    assert mm.tensor([[2.5]]).item() == 2.5 and isinstance(mm.tensor(3).item(), int)
+    assert mm.tensor([[1, 2], [3, 4]]).tolist() == [[1, 2], [3, 4]]
+    assert float(mm.tensor(1.5)) == 1.5 and int(mm.tensor(4)) == 4
+    with pytest.raises(RuntimeError, match="a Tensor with 2 elements cannot be converted to Scalar"):
+        mm.tensor([1.0, 2.0]).item()
+
+
+def test_detach_shares_storage_and_leaves_the_graph():
+    x = mm.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    d = y.detach()
+    assert not d.requires_grad and d.grad_fn is None and d.is_leaf
+    d.numpy()[0] = 7
+    assert y.tolist()[0] == 7.0
+
+
+def test_data_shares_storage_outside_autograd():
+    x = mm.tensor([1.0, 2.0], requires_grad=True)
+    data = x.data
+    assert isinstance(data, mm.Tensor) and not data.requires_grad and data is not x
+    data.mul_(3)  # allowed: .data is outside autograd
+    assert x.tolist() == [3.0, 6.0]
+    x.data = mm.tensor([0.5, 0.5])
+    assert x.tolist() == [0.5, 0.5] and x.requires_grad
+
+
+def test_requires_grad_():
+    t = mm.zeros(2)
+    assert t.requires_grad_() is t and t.requires_grad
+    t.requires_grad_(False)
+    assert not t.requires_grad
+    with pytest.raises(RuntimeError, match="only Tensors of floating point dtype can require gradients"):
+        mm.tensor([1, 2]).requires_grad_()
+    y = mm.ones(2, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="you can only change requires_grad flags of leaf variables"):
+        y.requires_grad_(False)
+
+
+def test_inplace_methods_change_storage_and_bump_version():
+    t = mm.tensor([1.0, 2.0, 3.0])
+    storage = t.numpy()
+    start = t._version.value
+    assert t.zero_() is t and t.tolist() == [0.0, 0.0, 0.0]
+    assert t.fill_(2.5) is t and t.tolist() == [2.5, 2.5, 2.5]
+    assert t.copy_(mm.tensor([1.0, 2.0, 3.0])) is t and t.tolist() == [1.0, 2.0, 3.0]
+    t.copy_(np.array([4.0, 5.0, 6.0]))
+    t.add_(1).mul_(2).sub_(mm.ones(3)).div_(2)
+    t[0] = 0.0
+    assert t.tolist() == [0.0, 5.5, 6.5]
+    assert t.numpy() is storage
+    assert t._version.value == start + 9
+
+
+def test_inplace_on_leaf_requiring_grad_needs_no_grad():
+    w = mm.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
+        w.add_(1)
+    with mm.no_grad():
+        w.add_(1)
+    assert w.tolist() == [2.0, 2.0]
+
+
+def test_inplace_on_graph_tensor_is_refused_clearly():
+    y = mm.ones(2, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match=r"grad_fn=<MulBackward0>.*y = y \* 2"):
+        y.mul_(2)
+
+
+def test_clone_is_a_copy_in_the_graph():
+    x = mm.tensor([1.0, 2.0], requires_grad=True)
+    c = x.clone()
+    assert c.grad_fn.name() == "CloneBackward0"
+    c.numpy()[0] = 5
+    assert x.tolist() == [1.0, 2.0]
+    (c * 3).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_comparisons_give_bool_tensors():
+    t = mm.tensor([1.0, 2.0, 3.0])
+    assert (t > 1.5).tolist() == [False, True, True]
+    assert (t == mm.tensor([1.0, 0.0, 3.0])).dtype == mm.bool_
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        bool(t > 0)
+
+
+def test_to_and_dtype_conversions_are_differentiable():
+    x = mm.tensor([1.0, 2.0], requires_grad=True)
+    y = x.double()
+    assert y.dtype == mm.float64 and y.grad_fn.name() == "ToCopyBackward0"
+    (y * y).sum().backward()
+    assert x.grad.dtype == mm.float32 and x.grad.tolist() == [2.0, 4.0]
+    assert x.float() is x and x.half().dtype == mm.float16
+
+
+@given(array=float_arrays(np.float32))
+def test_numpy_round_trip(array):
+    t = mm.tensor(array)
+    assert t.shape == array.shape and t.dtype == array.dtype
+    np.testing.assert_array_equal(t.numpy(), array)
+
+
+def test_python_scalars_keep_the_tensor_dtype():
+    for dtype in (mm.float16, mm.float32, mm.float64):
+        t = mm.ones(2, dtype=dtype)
+        for result in (t + 1, 2 * t, t / 3.0, 1.0 - t, t**2):
+            assert result.dtype == dtype
+    assert (mm.tensor([1, 2]) * 0.5).dtype == mm.float32  # int tensor times a float: default float
+    assert (mm.tensor([1, 2]) * 2).dtype == mm.int64
+
+
+# --- repr ---------------------------------------------------------------------------------------
+
+
+def test_repr_literal_cases():
+    assert repr(mm.tensor([1.0, 2.0, 3.0])) == "tensor([1., 2., 3.])"
+    assert repr(mm.tensor([1.5, -2.25])) == "tensor([ 1.5000, -2.2500])"
+    assert repr(mm.tensor([1, 2])) == "tensor([1, 2])"
+    assert repr(mm.tensor(3.5)) == "tensor(3.5000)"
+    assert repr(mm.tensor([1.0], dtype=mm.float64)) == "tensor([1.], dtype=minimod.float64)"
+    assert repr(mm.tensor([1.0, 2.0], requires_grad=True)) == "tensor([1., 2.], requires_grad=True)"
+    x = mm.tensor([1.0, 2.0], requires_grad=True)
+    assert repr(x * 2) == "tensor([2., 4.], grad_fn=<MulBackward0>)"
+    assert repr(mm.tensor([1e-8, 1.0])) == "tensor([1.0000e-08, 1.0000e+00])"
+    assert repr(mm.zeros(2, 0)) == "tensor([], size=(2, 0))"
+    assert repr(mm.tensor([[1.0, 2.0], [3.0, 4.0]])) == "tensor([[1., 2.],\n        [3., 4.]])"
+
+
+REPR_CASES = [
+    "[1., 2., 3.]", "[[1.5, -2.25], [3., 4.]]", "3.5", "[]", "[True, False]", "[1e-8, 1.]", "[1e10, 1.]",
+    "[0.1, 0.25]", "[[1, 2], [3, 4]]", "[123456.7, 1.]", "7", "[float('nan'), float('inf'), 1.0]",
+    "[-0.0, 1.5]", "[0.00012345, 0.1]", "[[[1., 2.]], [[3., 4.]]]",
+]
+
+
+@pytest.mark.parametrize("text", REPR_CASES)
+@pytest.mark.parametrize("options", ["", ", dtype=LIB.float64", ", dtype=LIB.float16", ", requires_grad=True"])
+def test_repr_matches_torch(text, options):
+    torch = pytest.importorskip("torch")
+    import math  # noqa: F401 - the cases may use it
+
+    try:
+        expected = repr(eval(f"torch.tensor({text}{options.replace('LIB', 'torch')})"))
+    except (RuntimeError, TypeError):
+        pytest.skip("torch refuses this combination")
+    with np.errstate(over="ignore"):
+        got = repr(eval(f"mm.tensor({text}{options.replace('LIB', 'mm')})"))
+    assert got.replace("minimod.", "torch.") == expected
+
+
+@pytest.mark.parametrize("shape", [(30,), (2000,), (3, 300), (2, 3, 4), (1, 1, 2), (50, 100), (4, 4, 4)])
+def test_repr_of_larger_tensors_matches_torch(shape):
+    torch = pytest.importorskip("torch")
+    array = np.random.default_rng(0).normal(size=shape).astype(np.float32) * 50
+    assert repr(mm.tensor(array)) == repr(torch.tensor(array))
+
+
+def test_repr_of_grad_fn_names_match_torch():
+    torch = pytest.importorskip("torch")
+    exprs = ["x * 2", "x + 1", "x - y", "x / y", "-x", "x ** 2", "x ** y", "x.sum()", "x.sum(0)", "x.mean()",
+             "x.mean(1)", "x.var()", "x.max()", "x.max(0).values", "x.exp()", "x.log()", "x.sqrt()", "x.abs()",
+             "x.tanh()", "x.sigmoid()", "x.relu()", "x.clamp(0.1, 0.2)", "x @ y.T", "x[0] @ y[0]",
+             "x @ y[0]", "x.reshape(4)", "x.view(4)", "x.flatten()", "x.transpose(0, 1)", "x.permute(1, 0)",
+             "x.T", "x.unsqueeze(0)", "x.squeeze()", "x.squeeze(0)", "x[0]", "x[:, 1:]", "x.clone()",
+             "x.double()", "LIB.cat([x, y])", "LIB.stack([x, y])", "LIB.where(x > 1, x, y)",
+             "x.unsqueeze(0).expand(3, 2, 2)"]
+    values = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32)
+    for expr in exprs:
+        names = {}
+        for lib in (mm, torch):
+            x = lib.tensor(values, requires_grad=True)
+            y = lib.tensor(values + 1, requires_grad=True)
+            names[lib.__name__] = eval(expr.replace("LIB", "lib")).grad_fn.name()
+        assert names["minimod"] == names["torch"], expr
+
+
+def test_max_dim_returns_named_tuple():
+    values, indices = mm.tensor([[1.0, 5.0], [7.0, 2.0]]).max(dim=1)
+    result = mm.tensor([[1.0, 5.0], [7.0, 2.0]]).max(1)
+    assert result.values.tolist() == [5.0, 7.0] and result.indices.tolist() == [1, 0]
+    assert values.tolist() == [5.0, 7.0] and indices.dtype == mm.int64
+    assert repr(result).startswith("minimod.return_types.max(\nvalues=tensor([5., 7.]),\nindices=")
