@@ -212,17 +212,16 @@ REPR_CASES = [
 
 
 @pytest.mark.parametrize("text", REPR_CASES)
-@pytest.mark.parametrize("options", ["", ", dtype=LIB.float64", ", dtype=LIB.float16", ", requires_grad=True"])
+@pytest.mark.parametrize("options", ["", ", dtype=LIB.float64", ", dtype=LIB.float16",
+                                     ", requires_grad=True"])
 def test_repr_matches_torch(text, options):
     torch = pytest.importorskip("torch")
-    import math  # noqa: F401 - the cases may use it
-
     try:
-        expected = repr(eval(f"torch.tensor({text}{options.replace('LIB', 'torch')})"))
+        expected = repr(eval(f"LIB.tensor({text}{options})", {"LIB": torch}))
     except (RuntimeError, TypeError):
         pytest.skip("torch refuses this combination")
     with np.errstate(over="ignore"):
-        got = repr(eval(f"mm.tensor({text}{options.replace('LIB', 'mm')})"))
+        got = repr(eval(f"LIB.tensor({text}{options})", {"LIB": mm}))
     assert got.replace("minimod.", "torch.") == expected
 
 
@@ -235,8 +234,9 @@ def test_repr_of_larger_tensors_matches_torch(shape):
 
 def test_repr_of_grad_fn_names_match_torch():
     torch = pytest.importorskip("torch")
-    exprs = ["x * 2", "x + 1", "x - y", "x / y", "-x", "x ** 2", "x ** y", "x.sum()", "x.sum(0)", "x.mean()",
-             "x.mean(1)", "x.var()", "x.max()", "x.max(0).values", "x.exp()", "x.log()", "x.sqrt()", "x.abs()",
+    exprs = ["x * 2", "x + 1", "x - y", "x / y", "-x", "x ** 2", "x ** y", "x.sum()", "x.sum(0)",
+             "x.mean()", "x.mean(1)", "x.var()", "x.max()", "x.max(0).values", "x.exp()", "x.log()",
+             "x.sqrt()", "x.abs()",
              "x.tanh()", "x.sigmoid()", "x.relu()", "x.clamp(0.1, 0.2)", "x @ y.T", "x[0] @ y[0]",
              "x @ y[0]", "x.reshape(4)", "x.view(4)", "x.flatten()", "x.transpose(0, 1)", "x.permute(1, 0)",
              "x.T", "x.unsqueeze(0)", "x.squeeze()", "x.squeeze(0)", "x[0]", "x[:, 1:]", "x.clone()",
@@ -248,7 +248,7 @@ def test_repr_of_grad_fn_names_match_torch():
         for lib in (mm, torch):
             x = lib.tensor(values, requires_grad=True)
             y = lib.tensor(values + 1, requires_grad=True)
-            names[lib.__name__] = eval(expr.replace("LIB", "lib")).grad_fn.name()
+            names[lib.__name__] = eval(expr, {"x": x, "y": y, "LIB": lib}).grad_fn.name()
         assert names["minimod"] == names["torch"], expr
 
 
