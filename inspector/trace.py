@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,7 +27,9 @@ class Recorder:
     running the model), `on_op(op)` for each OpEvent. With `stats=False` the inputs and outputs are
     recorded as empty tuples (cheapest). `track_tensors` (default: `record_ops`) numbers the tensors
     seen (keeping them alive until the recorder is dropped) so `input_ids`/`output_ids` link a
-    producer to its consumers; `backward=False` skips the backward hooks.
+    producer to its consumers; `backward=False` skips the backward hooks. Full backward hooks wrap
+    each module's inputs and outputs in new tensors after the hooks have seen them (as in torch),
+    so ids link across modules only with `backward=False`.
     """
 
     def __init__(
@@ -272,7 +275,10 @@ def trace_forward_backward(
 
     The loss is `loss_fn(output)`, or the sum of the outputs; no backward runs if nothing requires grad.
     """
-    with preserved_state(model), Recorder(model, record_ops=record_ops, stats=stats) as rec:
+    with preserved_state(model), Recorder(model, record_ops=record_ops, stats=stats) as rec, \
+            warnings.catch_warnings():
+        # our own backward hooks on a module whose inputs need no grad: torch's warning is noise here
+        warnings.filterwarnings("ignore", message="Full backward hook is firing")
         output = call_model(model, example_input)
         loss = loss_fn(output) if loss_fn is not None else _default_loss(output)
         if loss is not None and loss.requires_grad:
