@@ -317,6 +317,9 @@ def test_freezing_batchnorm_in_train_mode():
             self.conv = nn.Conv2d(3, 4, 3)
             self.bn = nn.BatchNorm2d(4)
 
+        def forward(self, x):
+            return self.bn(self.conv(x))
+
         def train(self, mode=True):
             super().train(mode)
             if mode:

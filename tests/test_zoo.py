@@ -157,7 +157,7 @@ def _torch_convnet():
         def forward(self, input):
             x = self.pool1(TF.relu(self.conv1(input)))
             x = self.pool2(TF.relu(self.conv2(x)))
-            x = TF.flatten(x, 1)
+            x = torch.flatten(x, 1)
             x = TF.relu(self.fc1(x))
             return TF.relu(self.fc2(x))
 
