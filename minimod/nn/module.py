@@ -873,16 +873,23 @@ class Module:
         result = None
         called_always = set()
         try:
-            backward_pre_hooks = full_backward_hooks = None
-            if self._backward_pre_hooks or _global_backward_pre_hooks:
-                backward_pre_hooks = [*_global_backward_pre_hooks.values(),
-                                      *self._backward_pre_hooks.values()]
-            if self._backward_hooks or _global_backward_hooks:
-                full_backward_hooks = [*_global_backward_hooks.values(), *self._backward_hooks.values()]
-            if _global_forward_pre_hooks or self._forward_pre_hooks:
+            # the hook lists are fixed before any hook runs, as in torch
+            backward_hook = None
+            if self._backward_hooks or self._backward_pre_hooks or _global_backward_hooks \
+                    or _global_backward_pre_hooks:
+                backward_hook = BackwardHook(
+                    self,
+                    [*_global_backward_hooks.values(), *self._backward_hooks.values()],
+                    [*_global_backward_pre_hooks.values(), *self._backward_pre_hooks.values()],
+                )
+            hooks = self._forward_pre_hooks
+            if hooks or _global_forward_pre_hooks:
                 with_kwargs = self._forward_pre_hooks_with_kwargs
-                for hook_id, hook in (*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()):
-                    if hook_id in with_kwargs:
+                # a copy: a hook may remove itself while they run
+                hook_items = (*_global_forward_pre_hooks.items(), *hooks.items()) \
+                    if _global_forward_pre_hooks else tuple(hooks.items())
+                for hook_id, hook in hook_items:
+                    if with_kwargs and hook_id in with_kwargs:
                         new = hook(self, args, kwargs)
                         if new is not None:
                             if isinstance(new, tuple) and len(new) == 2:
@@ -896,17 +903,21 @@ class Module:
                         new = hook(self, args)
                         if new is not None:
                             args = new if isinstance(new, tuple) else (new,)
-            backward_hook = None
-            if full_backward_hooks or backward_pre_hooks:
-                backward_hook = BackwardHook(self, full_backward_hooks or [], backward_pre_hooks or [])
+            if backward_hook is not None:
                 args = backward_hook.setup_input_hook(args)
             result = self.forward(*args, **kwargs)
-            if _global_forward_hooks or self._forward_hooks:
+            hooks = self._forward_hooks
+            if hooks or _global_forward_hooks:
                 always, with_kwargs = self._forward_hooks_always_called, self._forward_hooks_with_kwargs
-                for hook_id, hook in (*_global_forward_hooks.items(), *self._forward_hooks.items()):
-                    if hook_id in always or hook_id in _global_forward_hooks_always_called:
+                global_always = _global_forward_hooks_always_called
+                global_with_kwargs = _global_forward_hooks_with_kwargs
+                hook_items = (*_global_forward_hooks.items(), *hooks.items()) if _global_forward_hooks \
+                    else tuple(hooks.items())
+                for hook_id, hook in hook_items:
+                    if (always and hook_id in always) or (global_always and hook_id in global_always):
                         called_always.add(hook_id)
-                    if hook_id in with_kwargs or hook_id in _global_forward_hooks_with_kwargs:
+                    if (with_kwargs and hook_id in with_kwargs) or (global_with_kwargs
+                                                                    and hook_id in global_with_kwargs):
                         new = hook(self, args, kwargs, result)
                     else:
                         new = hook(self, args, result)
