@@ -1,0 +1,348 @@
+"""The backward machinery: graph nodes, accumulation, grad mode, guards with clear errors, hooks."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+import minimod as mm
+from minimod.autograd import AccumulateGrad, Function, register_op_observer
+
+# --- graph structure ----------------------------------------------------------------------------
+
+
+def test_leaves_and_grad_fn():
+    x = mm.tensor([1.0, 2.0], requires_grad=True)
+    c = mm.tensor([3.0, 4.0])
+    y = x * c
+    assert x.is_leaf and c.is_leaf and not y.is_leaf
+    assert x.grad_fn is None and y.grad_fn.name() == "MulBackward0"
+    (node_x, index_x), (node_c, _) = y.grad_fn.next_functions
+    assert isinstance(node_x, AccumulateGrad) and node_x.variable is x and index_x == 0
+    assert node_c is None  # a constant gets no edge
+    assert y.grad_fn.next_functions[0][0] is x.grad_fn or node_x is AccumulateGrad.of(x)
+
+
+def test_next_functions_chain_like_torch():
+    torch = pytest.importorskip("torch")
+
+    def chain(lib):
+        w = lib.tensor([1.0, 2.0], requires_grad=True)
+        b = lib.tensor([0.5, 0.5], requires_grad=True)
+        out = ((lib.tensor([1.0, 1.0]) * w + b).relu().sum())
+        names, node = [], out.grad_fn
+        while node is not None:
+            names.append(node.name().replace("torch::autograd::", ""))
+            edges = [n for n, _ in node.next_functions if n is not None]
+            node = edges[0] if edges else None
+        return names
+
+    assert chain(mm) == chain(torch)
+
+
+def test_gradients_accumulate_across_backward_calls():
+    x = mm.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).sum().backward()
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3 + 2, 3 + 4])
+
+
+def test_shared_input_and_diamond_sum_gradients():
+    x = mm.tensor(2.0, requires_grad=True)
+    a = x * 3
+    y = a * a + a.exp() + x  # a feeds two paths; x feeds two nodes
+    y.backward()
+    expected = 2 * 3 * 6.0 + 3 * np.exp(6.0) + 1
+    np.testing.assert_allclose(x.grad.item(), expected, rtol=1e-6)
+
+
+def test_non_leaf_grad_is_none_unless_retained():
+    x = mm.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    z = x * 3
+    z.retain_grad()
+    (y.sum() + (z * z).sum()).backward()
+    assert y.grad is None
+    np.testing.assert_allclose(z.grad.numpy(), [6.0, 12.0])
+
+
+def test_repeated_integer_indices_accumulate():
+    x = mm.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x[mm.tensor([0, 0, 2, 0])].sum().backward()
+    assert x.grad.tolist() == [3.0, 0.0, 1.0]
+
+
+def test_max_backward_picks_the_argmax():
+    x = mm.tensor([[1.0, 9.0, 3.0], [7.0, 2.0, 0.0]], requires_grad=True)
+    x.max(dim=1).values.sum().backward()
+    assert x.grad.tolist() == [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]
+
+
+# --- guards --------------------------------------------------------------------------------------
+
+
+def test_backward_of_non_scalar_needs_a_gradient():
+    y = mm.ones(3, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
+        y.backward()
+    y.backward(mm.tensor([1.0, 0.0, 2.0]))
+
+
+def test_gradient_shape_must_match():
+    y = mm.ones(3, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match=r"Mismatch in shape: grad_output\[0\] has a shape of \(2,\)"):
+        y.backward(mm.ones(2))
+
+
+def test_backward_without_grad():
+    with pytest.raises(RuntimeError, match="does not require grad and does not have a grad_fn"):
+        mm.ones(2).sum().backward()
+
+
+def test_second_backward_through_freed_graph_raises():
+    x = mm.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
+        y.backward()
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = mm.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    assert x.grad.tolist() == [4.0, 8.0]
+
+
+def test_inplace_change_of_a_saved_tensor_is_caught():
+    x = mm.tensor([1.0, 2.0], requires_grad=True)
+    y = x.sigmoid()  # saves its output
+    loss = y.sum()
+    with mm.no_grad():
+        y.mul_(2)
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation.*SigmoidBackward0.*version 1"):
+        loss.backward()
+
+
+def test_inplace_change_of_a_leaf_after_use_is_caught():
+    w = mm.tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * w).sum()
+    with mm.no_grad():
+        w.sub_(0.1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+
+
+def test_inplace_through_detach_shares_the_version():
+    w = mm.tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * w).sum()
+    w.detach().zero_()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+
+
+def test_inplace_change_of_unsaved_tensor_is_fine():
+    x = mm.tensor([1.0, 2.0], requires_grad=True)
+    c = mm.tensor([5.0, 5.0])
+    y = (x + c).sum()  # Add saves nothing
+    c.add_(1)
+    y.backward()
+    assert x.grad.tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("expr,shapes", [
+    ("a + b", ((2, 3), (2, 4))),
+    ("a - b", ((3,), (4,))),
+    ("a * b", ((2, 3, 4), (3, 5))),
+    ("a / b", ((5, 2), (3, 1, 4))),
+])
+def test_broadcast_error_names_op_and_both_shapes(expr, shapes):
+    a, b = (mm.ones(*s, requires_grad=True) for s in shapes)
+    with pytest.raises(RuntimeError) as info:
+        eval(expr)
+    message = str(info.value)
+    assert "must match the size of tensor b" in message
+    assert str(shapes[0]) in message and str(shapes[1]) in message
+    assert message.split(":")[0] in {"add", "sub", "mul", "div"}
+
+
+def test_broadcast_error_matches_torch_wording():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError) as expected:
+        torch.ones(2, 3) + torch.ones(4)
+    with pytest.raises(RuntimeError) as got:
+        mm.ones(2, 3) + mm.ones(4)
+    assert str(expected.value) in str(got.value)
+
+
+def test_matmul_shape_error_names_both_shapes():
+    with pytest.raises(RuntimeError, match=r"\(2, 3\) and \(4, 5\)"):
+        mm.ones(2, 3) @ mm.ones(4, 5)
+
+
+def test_reshape_error_like_torch():
+    with pytest.raises(RuntimeError, match=r"shape '\[4, 4\]' is invalid for input of size 6"):
+        mm.ones(2, 3).reshape(4, 4)
+
+
+# --- grad mode -----------------------------------------------------------------------------------
+
+
+def test_no_grad_builds_no_graph():
+    x = mm.ones(2, requires_grad=True)
+    with mm.no_grad():
+        y = x * 2
+        assert not mm.is_grad_enabled()
+        with mm.enable_grad():
+            z = x * 2
+            assert mm.is_grad_enabled()
+    assert mm.is_grad_enabled()
+    assert not y.requires_grad and y.grad_fn is None
+    assert z.requires_grad and z.grad_fn is not None
+
+
+def test_no_grad_as_decorator_and_exception_safety():
+    @mm.no_grad()
+    def double(t):
+        return t * 2
+
+    x = mm.ones(2, requires_grad=True)
+    assert not double(x).requires_grad
+    assert mm.is_grad_enabled()
+    with pytest.raises(ValueError):
+        with mm.no_grad():
+            raise ValueError("boom")
+    assert mm.is_grad_enabled()
+
+
+def test_set_grad_enabled_function_and_context():
+    try:
+        mm.set_grad_enabled(False)
+        assert not mm.is_grad_enabled()
+    finally:
+        mm.set_grad_enabled(True)
+    with mm.set_grad_enabled(False):
+        assert not mm.is_grad_enabled()
+    assert mm.is_grad_enabled()
+
+
+def test_grad_mode_is_per_thread():
+    seen = []
+    with mm.no_grad():
+        thread = threading.Thread(target=lambda: seen.append(mm.is_grad_enabled()))
+        thread.start()
+        thread.join()
+    assert seen == [True]
+
+
+# --- dtypes --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [mm.float16, mm.float32, mm.float64])
+def test_grads_keep_the_dtype(dtype):
+    x = mm.tensor([0.5, 1.5], dtype=dtype, requires_grad=True)
+    w = mm.tensor([2.0, 3.0], dtype=dtype, requires_grad=True)
+    ((x * w).tanh() + x.exp() / w).sum().backward()
+    assert x.grad.dtype == dtype and w.grad.dtype == dtype
+
+
+def test_mixed_precision_grads_are_cast_back():
+    x = mm.tensor([1.0, 2.0], dtype=mm.float32, requires_grad=True)
+    y = mm.tensor([3.0, 4.0], dtype=mm.float64, requires_grad=True)
+    out = x * y
+    assert out.dtype == mm.float64
+    out.sum().backward()
+    assert x.grad.dtype == mm.float32 and y.grad.dtype == mm.float64
+
+
+# --- hooks and observers -------------------------------------------------------------------------
+
+
+def test_tensor_hooks_see_and_replace_gradients():
+    x = mm.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    seen = []
+    y.register_hook(lambda g: seen.append(g.tolist()))
+    handle = y.register_hook(lambda g: g * 10)
+    x.register_hook(lambda g: seen.append(("leaf", g.tolist())))
+    (y * y).sum().backward()
+    assert seen[0] == [4.0, 8.0] and seen[1] == ("leaf", [80.0, 160.0])
+    assert x.grad.tolist() == [80.0, 160.0]
+    handle.remove()
+    x.grad = None
+    (x * 2 * 1).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+
+
+def test_leaf_hook_runs_once_on_the_total_gradient():
+    x = mm.tensor([1.0], requires_grad=True)
+    calls = []
+    x.register_hook(lambda g: calls.append(g.item()))
+    (x * 2 + x * 3).sum().backward()
+    assert calls == [5.0]
+
+
+def test_hook_on_tensor_without_grad_raises():
+    with pytest.raises(RuntimeError, match="doesn't require gradient"):
+        mm.ones(2).register_hook(lambda g: g)
+
+
+def test_op_observer_sees_every_op_and_can_be_removed():
+    seen = []
+    x = mm.ones(2, requires_grad=True)
+    with register_op_observer(lambda cls, args, out: seen.append(cls.__name__)):
+        (x * 2 + 1).sum()
+    (x * 2).sum()
+    assert seen == ["Mul", "Add", "Sum"]
+
+
+# --- custom Functions ----------------------------------------------------------------------------
+
+
+class Cube(Function):
+    """z = x³;  dz/dx = 3x²."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x**3
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * 3 * x**2
+
+
+def test_custom_function():
+    x = mm.tensor([1.0, 2.0], requires_grad=True)
+    y = Cube.apply(x)
+    assert y.grad_fn.name() == "CubeBackward0"
+    y.sum().backward()
+    assert x.grad.tolist() == [3.0, 12.0]
+
+
+def test_wrong_number_of_gradients_is_reported():
+    class Broken(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a + b
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            return grad_output
+
+    a, b = mm.ones(2, requires_grad=True), mm.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="BrokenBackward0 returned an incorrect number of gradients"):
+        Broken.apply(a, b).sum().backward()
+
+
+def test_long_chain_does_not_recurse():
+    x = mm.tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(5000):
+        y = y * 1.0001
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.item(), 1.0001**5000, rtol=1e-3)
