@@ -22,11 +22,12 @@ from .transformer import MultiHeadSelfAttention, TransformerBlock
 
 DEFAULT = "convnet"
 
+# short labels for the seed documents in ../shared/seeds (README.md there describes each one)
 SEEDS = {
-    "000": "seed 000: MegEngine, Module base class concept and interface introduction",
-    "001": "seed 001: MegEngine, defining a model structure with Module",
-    "003": "seed 003: PyTorch's Modules note",
-    "004": "seed 004: nnabla, the Module API",
+    "000": "seed 000 (MegEngine)",
+    "001": "seed 001 (MegEngine)",
+    "003": "seed 003 (PyTorch note)",
+    "004": "seed 004 (nnabla)",
 }
 
 
@@ -55,33 +56,33 @@ def _example(*shape: int, seed: int = 0) -> mm.Tensor:
 
 
 _ENTRIES = [
-    ZooEntry("simple_model", "y = x * weight + bias with two hand-made Parameters", SEEDS["000"],
+    ZooEntry("simple_model", "x * weight + bias, two hand-made Parameters", SEEDS["000"],
              SimpleModel, lambda: _example(2, 4)),
-    ZooEntry("nested_net", "BaseNet (Linear 4->3) inside NestedNet, then ReLU and Linear 3->2", SEEDS["000"],
+    ZooEntry("nested_net", "BaseNet (Linear 4->3) nested in NestedNet, ReLU, Linear 3->2", SEEDS["000"],
              NestedNet, lambda: _example(2, 4)),
-    ZooEntry("convnet", "LeNet-style CNN for 1x28x28 images: 2 conv+pool stages, 2 Linear", SEEDS["001"],
+    ZooEntry("convnet", "LeNet-style CNN for 1x28x28 images: 2 conv+pool, 2 Linear", SEEDS["001"],
              ConvNet, lambda: _example(1, 1, 28, 28)),
-    ZooEntry("my_linear", "a hand-written affine layer: input @ weight + bias (4 -> 3)", SEEDS["003"],
+    ZooEntry("my_linear", "hand-written affine layer: input @ weight + bias (4->3)", SEEDS["003"],
              lambda: MyLinear(4, 3), lambda: _example(4)),
-    ZooEntry("net", "two MyLinear layers (4 -> 3 -> 1) with a ReLU between", SEEDS["003"],
+    ZooEntry("net", "two MyLinear (4->3->1) with a ReLU between", SEEDS["003"],
              Net, lambda: _example(4)),
-    ZooEntry("big_net", "MyLinear(5, 4) feeding a whole Net: modules nested three deep", SEEDS["003"],
+    ZooEntry("big_net", "MyLinear(5, 4) feeding a Net: modules nested 3 deep", SEEDS["003"],
              BigNet, lambda: _example(5)),
-    ZooEntry("dynamic_net", "3 MyLinear in a ModuleList, activation chosen by name from a ModuleDict",
+    ZooEntry("dynamic_net", "ModuleList of 3 MyLinear, activation picked from a ModuleDict",
              SEEDS["003"], lambda: DynamicNet(3), lambda: (_example(4), "relu")),
-    ZooEntry("running_mean", "a running mean kept in a buffer, plus a non-persistent buffer", SEEDS["003"],
+    ZooEntry("running_mean", "running mean kept in a buffer; a non-persistent buffer", SEEDS["003"],
              lambda: RunningMean(4), lambda: _example(4)),
     ZooEntry("conv_bn", "Conv2d 3x3 (no bias) -> BatchNorm2d -> ReLU", SEEDS["004"],
              lambda: ConvBn(3, 16, kernel=3, act=mm.nn.ReLU()), lambda: _example(1, 3, 32, 32)),
-    ZooEntry("res_unit", "bottleneck residual unit: 1x1, 3x3, 1x1 ConvBn plus a 1x1 ConvBn skip",
+    ZooEntry("res_unit", "bottleneck residual unit: 1x1, 3x3, 1x1 ConvBn + 1x1 skip",
              SEEDS["004"], lambda: ResUnit(3, 64), lambda: _example(1, 3, 32, 32)),
-    ZooEntry("mlp", "multilayer perceptron 784-256-128-10 with ReLU", "minimod (not from a seed)",
+    ZooEntry("mlp", "multilayer perceptron 784-256-128-10 with ReLU", "minimod",
              mlp, lambda: _example(1, 1, 28, 28)),
-    ZooEntry("resnet18", "ResNet-18 for 32x32 images, torchvision's layer names",
-             "torchvision's ResNet-18, CIFAR stem (not from a seed)", resnet18,
+    ZooEntry("resnet18", "ResNet-18 for 32x32 images, torchvision's names",
+             "torchvision (CIFAR stem)", resnet18,
              lambda: _example(1, 3, 32, 32)),
-    ZooEntry("transformer_block", "pre-norm transformer encoder block: multi-head attention + GELU MLP",
-             "minimod (not from a seed)", TransformerBlock, lambda: _example(1, 8, 32)),
+    ZooEntry("transformer_block", "pre-norm transformer block: 4-head attention, GELU MLP",
+             "minimod", TransformerBlock, lambda: _example(1, 8, 32)),
 ]
 
 ZOO: OrderedDict[str, ZooEntry] = OrderedDict((entry.name, entry) for entry in _ENTRIES)

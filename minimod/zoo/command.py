@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         console.print(
             f"parameters: {_count(model.parameters()):,}   buffers: {_count(model.buffers()):,}"
         )
-        console.print(repr(model), markup=False, highlight=False)
+        console.print(repr(model), markup=False, highlight=False, soft_wrap=True)
         return 0
 
     table = Table(title="minimod zoo: built-in example models", title_justify="left")
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     table.add_column("description")
     table.add_column("parameters", justify="right")
     table.add_column("buffers", justify="right")
-    table.add_column("source")
+    table.add_column("source", no_wrap=True)
     for entry in zoo.ZOO.values():
         model = entry.build()
         name = f"{entry.name} (default)" if entry.name == zoo.DEFAULT else entry.name

@@ -454,3 +454,19 @@ def test_legacy_loss_flags_become_a_reduction_with_torch_warning():
     assert loss.reduction == "sum"
     with pytest.warns(UserWarning, match="reduction='none'"):
         assert nn.NLLLoss(reduce=False).reduction == "none"
+
+
+def test_residual_connection_around_a_linear_matches_torch():
+    # y + linear(y) with y computed (not a leaf): y's gradient arrives along two paths, and both must
+    # be summed before y's own backward runs (a topological-order mistake loses one of them)
+    torch = pytest.importorskip("torch")
+    layer = nn.Linear(4, 4)
+    twin = torch.nn.Linear(4, 4)
+    _copy_state_to_torch(layer, twin)
+    x = np.random.default_rng(3).standard_normal((2, 4)).astype(np.float32)
+    mm_x, torch_x = mm.tensor(x, requires_grad=True), torch.from_numpy(x.copy()).requires_grad_(True)
+    mm_y, torch_y = mm_x * 1.5, torch_x * 1.5
+    (mm_y + layer(mm_y)).sum().backward()
+    (torch_y + twin(torch_y)).sum().backward()
+    _close(mm_x.grad, torch_x.grad, np.float32, "gradient through the residual connection")
+    _close(layer.weight.grad, twin.weight.grad, np.float32, "weight gradient")
