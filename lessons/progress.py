@@ -37,7 +37,7 @@ def workspace_exercise(slug: str, starter: Path) -> Path:
     if not target.exists():
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write(target, starter.read_text(encoding="utf-8"))
+            atomic_write(target, starter.read_text(encoding="utf-8"))
         except OSError as error:
             raise UserError(
                 f"cannot create the exercise file {target}: {error.strerror}; "
@@ -46,7 +46,8 @@ def workspace_exercise(slug: str, starter: Path) -> Path:
     return target
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
+    """Write `text` to `path` so that a crash leaves either the old file or the new one, never half."""
     # Write beside the target, then rename over it: a crash leaves the old file or the new one.
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -96,7 +97,7 @@ class Progress:
     def save(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write(self.path, json.dumps({"version": _VERSION, "lessons": self.lessons}, indent=2))
+            atomic_write(self.path, json.dumps({"version": _VERSION, "lessons": self.lessons}, indent=2))
         except OSError as error:
             raise UserError(
                 f"cannot save progress to {self.path}: {error.strerror}; "

@@ -1,0 +1,113 @@
+"""Pilot tests: walk lesson 1 in the inspector from the lesson list to a passed exercise."""
+
+import shutil
+
+import pytest
+
+pytest.importorskip("textual")
+
+from inspector.app import InspectorApp  # noqa: E402
+from inspector.screens.lessons import LessonListScreen, LessonScreen  # noqa: E402
+from inspector.widgets.lesson_question import QuestionPanel  # noqa: E402
+from inspector.widgets.module_tree import ModuleTree  # noqa: E402
+from inspector.widgets.tensor_tables import TensorTables  # noqa: E402
+from inspector.widgets.trace_table import TraceTable  # noqa: E402
+from lessons.course import find_lesson  # noqa: E402
+from lessons.progress import Progress  # noqa: E402
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINIMOD_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+async def _settle(app, pilot):
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.mark.lesson1
+async def test_walk_lesson_one_end_to_end(data_dir):
+    lesson = find_lesson(1)
+    app = InspectorApp("simple_model", initial_screen=LessonListScreen)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, LessonListScreen)
+        await pilot.press("enter")  # the first lesson is highlighted
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, LessonScreen) and screen.lesson.number == 1
+        assert screen.exercise_path == data_dir / "workspace" / lesson.slug / "exercise.py"
+        assert screen.exercise_path.read_text() == lesson.exercise_path.read_text()
+
+        await pilot.press("r")
+        await _settle(app, pilot)
+        assert screen.last_result.error is None
+        tree = screen.query_one(ModuleTree)
+        assert type(tree.model).__name__ == "SimpleModel"
+        names = [row.name for row in screen.query_one(TensorTables).parameters]
+        assert names == ["weight", "bias"]
+
+        await pilot.press("n")  # step 2 has a question
+        await pilot.press("r")
+        await _settle(app, pilot)
+        panel = screen.query_one(QuestionPanel)
+        assert panel.question is not None and "parameters()" in panel.question.prompt
+        await pilot.press(str(panel.question.choices.index("2") + 1))
+        await pilot.pause()
+        assert panel.correct is True
+
+        for step in range(2, len(lesson.steps)):
+            await pilot.press("n", "r")
+            await _settle(app, pilot)
+            assert screen.last_result.error is None, screen.last_result.error
+            assert screen.last_result.index == step
+            if panel.question is not None and panel.chosen is None:
+                await pilot.press("1")  # any prediction; the answer is revealed either way
+                await pilot.pause()
+                assert panel.correct is not None
+        await pilot.press("n")  # past the last step: stays there
+        assert screen.step == len(lesson.steps) - 1
+        assert type(screen.query_one(ModuleTree).model).__name__ == "ConvNet"
+        assert screen.query_one(TraceTable).shown_events, "the trace pane shows ConvNet's forward calls"
+
+        await pilot.press("c")  # the untouched starter fails
+        await _settle(app, pilot)
+        assert screen.last_check is not None and not screen.last_check.passed
+
+        shutil.copyfile(lesson.solution_path, screen.exercise_path)
+        from textual.widgets import TextArea
+
+        screen.query_one("#lesson-editor", TextArea).load_text(lesson.solution_path.read_text())
+        await pilot.press("c")
+        await _settle(app, pilot)
+        assert screen.last_check.passed, screen.last_check.format()
+
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonListScreen)
+
+    saved = Progress().lesson(lesson.slug)  # read back from disk, as after a restart
+    assert saved["exercise_passed"] is True
+    assert saved["steps_done"] == list(range(len(lesson.steps)))
+    assert saved["questions"]["q1"] == {"choice": 1, "correct": True}
+    assert saved["step"] == len(lesson.steps) - 1
+
+
+async def test_editor_saves_to_the_exercise_file(data_dir):
+    from textual.widgets import TextArea
+
+    lesson = find_lesson(3)
+    app = InspectorApp("simple_model", initial_screen=lambda: LessonScreen(lesson))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("e")
+        editor = screen.query_one("#lesson-editor", TextArea)
+        assert editor.has_focus
+        editor.load_text("# my answer\n")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert screen.exercise_path.read_text() == "# my answer\n"
