@@ -374,20 +374,28 @@ def _reduce_to_shape(grad, shape):
 
 
 def _topological_order(root):
-    """Nodes reachable from root, each before every node it feeds (iterative DFS)."""
-    order, visited = [], {root}
+    """Nodes reachable from root, each after every node that sends it a gradient.
+
+    An iterative depth-first search: a node is appended once all of its inputs' nodes are (post-
+    order), and the reversed list runs from the root towards the leaves. A node is marked visited
+    when it is expanded, not when it is first seen, or a node reached first by a short path could
+    run before a longer path had delivered its gradient.
+    """
+    order, visited = [], set()
     stack = [(root, False)]
     while stack:
         node, expanded = stack.pop()
         if expanded:
             order.append(node)
             continue
+        if node in visited:
+            continue
+        visited.add(node)
         stack.append((node, True))
         for tensor in node.inputs:
             if tensor is not None:
                 parent = tensor.grad_fn
                 if parent is not None and parent not in visited:
-                    visited.add(parent)
                     stack.append((parent, False))
     order.reverse()
     return order
