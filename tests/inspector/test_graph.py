@@ -1,0 +1,137 @@
+"""Tests for inspector.graph and inspector.graph_trace: the tree, flow and autograd views as data."""
+
+import minimod as mm
+import minimod.nn.functional as F
+from inspector.graph import describe_modules, tree_graph
+from inspector.graph_trace import autograd_graph, flow_graph
+from inspector.targets import resolve
+from inspector.trace import trace_forward
+from minimod import nn
+
+
+def _titles(graph, style=None):
+    return [node.lines[0] for node in graph.nodes if style is None or node.style == style]
+
+
+def _flow(model, example, **options):
+    return flow_graph(model, trace_forward(model, example), **options)
+
+
+class Stateful(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+        self.frozen = nn.Linear(2, 2)
+        self.frozen.requires_grad_(False)
+        self.register_buffer("kept", mm.zeros(3))
+        self.register_buffer("scratch", mm.zeros(2), persistent=False)
+
+
+def test_tree_shows_parameters_and_buffers_in_their_styles():
+    graph = tree_graph(Stateful())
+    styles = {node.lines[0]: node.style for node in graph.nodes}
+    assert styles["kept"] == "buffer" and styles["scratch"] == "buffer_nonpersistent"
+    frozen = [node for node in graph.nodes if node.style == "parameter_frozen"]
+    assert len(frozen) == 2 and all("frozen (requires_grad=False)" in node.lines for node in frozen)
+    assert "(3,)  3" in next(node for node in graph.nodes if node.lines[0] == "kept").lines
+    assert graph.title[1] == "12 parameters (6 trainable), 5 buffer values"
+
+
+def test_tree_of_convnet_has_a_cluster_per_stateful_module():
+    graph = tree_graph(resolve("convnet").model)
+    clusters = [cluster.lines[0] for cluster in graph.clusters]
+    assert clusters == ["ConvNet", "conv1: Conv2d", "conv2: Conv2d", "fc1: Linear", "fc2: Linear"]
+    weight = next(node for node in graph.nodes if node.lines[0] == "weight")
+    assert weight.style == "parameter" and weight.lines[1] == "(10, 1, 5, 5)  250"
+    assert "pool1: MaxPool2d" in _titles(graph, "module")
+    assert all(edge.style == "order" for edge in graph.edges)
+
+
+def test_depth_collapses_and_fold_merges_identical_siblings():
+    model = resolve("resnet18").model
+    graph = tree_graph(model, depth=2)
+    assert "0-1: BasicBlock \u00d7 2" in _titles(graph, "folded")
+    collapsed = _titles(graph, "collapsed")
+    assert collapsed.count("0: BasicBlock") == 3 and collapsed.count("1: BasicBlock") == 3
+    unfolded = tree_graph(model, depth=2, fold=False)
+    assert not _titles(unfolded, "folded") and len(_titles(unfolded, "collapsed")) == 8
+    assert len(tree_graph(model, depth=0).nodes) == 1
+
+
+def test_fold_needs_a_container_and_identical_structure():
+    seq = nn.Sequential(nn.Linear(3, 3), nn.Linear(3, 3), nn.Linear(3, 3), nn.Linear(3, 4))
+    graph = tree_graph(seq)
+    assert _titles(graph, "folded") == ["0-2: Linear \u00d7 3"]
+    infos = describe_modules(resolve("transformer_block").model)
+    attention = tree_graph(resolve("transformer_block").model)
+    assert not _titles(attention, "folded"), "q/k/v projections are not in a container: no fold"
+    assert infos["attn.q_proj"].signature == infos["attn.k_proj"].signature
+
+
+def test_shared_parameter_is_marked():
+    model = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2))
+    model[1].weight = model[0].weight
+    graph = tree_graph(model, fold=False)
+    assert any("shared with 0.weight" in node.lines for node in graph.nodes)
+
+
+def test_flow_of_convnet_has_module_calls_ops_and_shapes():
+    target = resolve("convnet")
+    graph = _flow(target.model, target.example_input)
+    titles = _titles(graph)
+    assert titles[0] == "input" and titles[-1] == "output"
+    assert [t for t in titles if t in {"conv1", "pool1", "conv2", "pool2", "fc1", "fc2"}] == [
+        "conv1", "pool1", "conv2", "pool2", "fc1", "fc2"]
+    assert "relu" in _titles(graph, "op")
+    labels = {edge.label for edge in graph.edges}
+    assert "(1, 10, 24, 24)" in labels and "(1, 320)" in labels
+    nodes = {node.id for node in graph.nodes}
+    assert all(edge.tail in nodes and edge.head in nodes for edge in graph.edges)
+
+
+def test_flow_shows_the_residual_add_and_folds_chained_blocks():
+    target = resolve("resnet18")
+    graph = _flow(target.model, target.example_input)
+    assert "add" in _titles(graph, "op")
+    assert "layer1.0-1" in _titles(graph, "folded")
+    assert "layer1.0.conv1" in _titles(_flow(target.model, target.example_input, fold=False))
+    shallow = _flow(target.model, target.example_input, depth=1)
+    assert "layer2" in _titles(shallow, "collapsed") and "add" not in _titles(shallow, "op")
+
+
+def test_flow_does_not_fold_runs_that_are_not_chained():
+    target = resolve("dynamic_net")
+    graph = _flow(target.model, target.example_input)
+    assert not _titles(graph, "folded")
+    assert "activations.relu (call 3)" in _titles(graph)
+
+
+def test_flow_shows_a_parameter_used_outside_a_leaf_module():
+    class Scale(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gain = nn.Parameter(mm.ones(3))
+            self.fc = nn.Linear(3, 3)
+
+        def forward(self, x):
+            return F.relu(self.fc(x)) * self.gain
+
+    graph = _flow(Scale(), mm.randn(2, 3))
+    assert "gain" in _titles(graph, "parameter") and "mul" in _titles(graph, "op")
+
+
+def test_autograd_graph_names_parameters_by_state_dict_key():
+    target = resolve("convnet")
+    output = target.model(target.example_input)
+    graph = autograd_graph(target.model, output)
+    parameters = set(_titles(graph, "parameter"))
+    assert parameters == set(target.model.state_dict())
+    names = _titles(graph, "grad_fn")
+    assert "AddmmBackward0" in names and any(name.startswith("Convolution") for name in names)
+    assert _titles(graph, "output") == ["output"]
+
+
+def test_autograd_graph_of_an_output_without_grad():
+    model = nn.ReLU()
+    graph = autograd_graph(model, model(mm.randn(2)))
+    assert graph.nodes[0].lines[-1] == "no grad_fn: nothing here requires grad"

@@ -1,0 +1,117 @@
+"""Tests for render_dot, diagram and `minimod render`: golden DOT text, well-formed deterministic SVG, files."""
+
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+import minimod.zoo as zoo
+from inspector.diagram import render
+from inspector.targets import resolve
+from minimod.cli import main
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("MINIMOD_UPDATE_GOLDEN") == "1"  # rewrite the golden files, then review the diff
+SVG = "{http://www.w3.org/2000/svg}"
+
+CASES = {
+    "convnet_tree": ("convnet", {"view": "tree"}),
+    "convnet_flow": ("convnet", {"view": "flow"}),
+    "convnet_autograd": ("convnet", {"view": "autograd"}),
+    "nested_net_tree": ("nested_net", {"view": "tree"}),
+    "running_mean_tree": ("running_mean", {"view": "tree", "mode": "eval"}),
+    "resnet18_tree_depth2": ("resnet18", {"view": "tree", "depth": 2}),
+    "resnet18_flow_depth2_lr": ("resnet18", {"view": "flow", "depth": 2, "rankdir": "LR"}),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_dot_text_matches_golden(case):
+    name, options = CASES[case]
+    target = resolve(name)
+    dot = render(target.model, example_input=target.example_input, **options).dot
+    path = GOLDEN / f"{case}.dot"
+    if UPDATE:
+        path.write_text(dot, encoding="utf-8")
+    assert dot == path.read_text(encoding="utf-8"), f"{case} changed; review, then MINIMOD_UPDATE_GOLDEN=1"
+
+
+@pytest.mark.parametrize("name", list(zoo.ZOO))
+@pytest.mark.parametrize("view", ["tree", "flow", "autograd"])
+def test_every_zoo_model_renders_well_formed_svg(name, view):
+    target = resolve(name)
+    svg = render(target.model, view=view, example_input=target.example_input).svg()
+    root = ET.fromstring(svg)
+    assert root.tag == f"{SVG}svg"
+    texts = " ".join(element.text or "" for element in root.iter(f"{SVG}text"))
+    assert f"{view} view" in texts
+    assert "DejaVu Sans,Verdana" in svg
+
+
+def test_svg_is_deterministic_and_model_state_is_untouched():
+    target = resolve("resnet18")
+    before = {key: value.copy() for key, value in target.model.state_dict().items()}
+    first = render(target.model, view="flow", example_input=target.example_input).svg()
+    second = render(resolve("resnet18").model, view="flow", example_input=target.example_input).svg()
+    assert first == second
+    after = target.model.state_dict()
+    assert all((before[key] == after[key]).all() for key in before)
+
+
+def test_mode_is_shown_and_the_model_keeps_its_own():
+    target = resolve("conv_bn")
+    diagram = render(target.model, view="flow", example_input=target.example_input, mode="eval")
+    assert "flow view, eval mode" in diagram.dot
+    assert target.model.training and all(module.training for module in target.model.modules())
+
+
+def test_legend_lists_the_styles_used():
+    target = resolve("running_mean")
+    dot = render(target.model).dot
+    assert ">buffer<" in dot and ">non-persistent buffer<" in dot and ">parameter<" not in dot
+
+
+def test_save_by_extension_atomically(tmp_path):
+    diagram = render(resolve("net").model)
+    for suffix, magic in ((".svg", b"<?xml"), (".png", b"\x89PNG"), (".dot", b"digraph")):
+        path = diagram.save(tmp_path / f"net{suffix}")
+        assert path.read_bytes().startswith(magic)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.dot", "net.png", "net.svg"]
+    with pytest.raises(Exception, match=r"unknown diagram format '\.pdf'; use \.svg, \.png or \.dot"):
+        diagram.save(tmp_path / "net.pdf")
+    with pytest.raises(Exception, match="does not exist; create it first"):
+        diagram.save(tmp_path / "missing" / "net.svg")
+    assert diagram._repr_svg_() == diagram.svg()
+
+
+def test_render_needs_an_example_input_for_traced_views():
+    with pytest.raises(Exception, match="needs an example input"):
+        render(resolve("net").model, view="flow")
+    with pytest.raises(ValueError, match="unknown view 'side'"):
+        render(resolve("net").model, view="side")
+
+
+def test_cli_render_prints_the_path(tmp_path, capsys):
+    out = tmp_path / "convnet.svg"
+    assert main(["render", "convnet", "-o", str(out), "--view", "flow", "--rankdir", "LR", "--mode", "eval"]) == 0
+    assert capsys.readouterr().out.strip() == str(out)
+    ET.fromstring(out.read_text(encoding="utf-8"))
+    assert main(["render", "resnet18", "-o", str(tmp_path / "r.dot"), "--depth", "1", "--no-fold"]) == 0
+    assert "layer1: Sequential" in (tmp_path / "r.dot").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "arguments, expected",
+    [
+        (["nope"], "minimod: error: unknown TARGET 'nope'"),
+        (["convnet", "--view", "flow", "--input-shape", "1,3,32,32"], "failed: RuntimeError"),
+        (["convnet", "--input-shape", "1,x"], "bad --input-shape '1,x'"),
+        (["missing_file.py:Net"], "the file missing_file.py does not exist"),
+    ],
+)
+def test_cli_bad_target_is_one_line_exit_1(tmp_path, capsys, arguments, expected):
+    assert main(["render", *arguments, "-o", str(tmp_path / "x.svg")]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and expected in error and "Traceback" not in error
+    assert not (tmp_path / "x.svg").exists()
