@@ -763,7 +763,9 @@ class Module:
             loaded.append(module)
 
         check(self, state_dict)
-        if error_msgs:
+        post_hooks = any(module._load_state_dict_post_hooks for module in loaded)
+        key_problems = strict and (missing_keys or unexpected_keys)
+        if error_msgs or (key_problems and not post_hooks):  # nothing has changed yet
             raise self._load_error(strict, missing_keys, unexpected_keys, error_msgs)
         done: list[_Change] = []
         try:
@@ -1068,16 +1070,17 @@ class _Change:
                 new = Tensor(np.array(self.value))
             (module._parameters if name in module._parameters else module._buffers)[name] = new
         else:
-            self.old = target._data.copy()
+            self.old, self.old_version = target._data.copy(), target._version.value
             with no_grad():
                 target.copy_(Tensor._wrap(self.value))  # casts to the parameter's dtype, bumps its version
 
     def undo(self) -> None:
+        """Put back what apply changed (a post hook failed or rejected the keys)."""
         if self.name is None or self.old is None:
             return
         if self.assign:
             module = self.module
             (module._parameters if self.name in module._parameters else module._buffers)[self.name] = self.old
         else:
-            with no_grad():
-                self.target.copy_(Tensor._wrap(self.old))
+            self.target._data[...] = self.old
+            self.target._version.value = self.old_version  # same values again, so the same version
