@@ -1,4 +1,4 @@
-"""Tests for render_dot, diagram and `minimod render`: golden DOT text, well-formed deterministic SVG, files."""
+"""Tests for render_dot, diagram and `minimod render`: golden DOT, well-formed deterministic SVG, files."""
 
 import os
 import xml.etree.ElementTree as ET
@@ -94,7 +94,8 @@ def test_render_needs_an_example_input_for_traced_views():
 
 def test_cli_render_prints_the_path(tmp_path, capsys):
     out = tmp_path / "convnet.svg"
-    assert main(["render", "convnet", "-o", str(out), "--view", "flow", "--rankdir", "LR", "--mode", "eval"]) == 0
+    options = ["--view", "flow", "--rankdir", "LR", "--mode", "eval"]
+    assert main(["render", "convnet", "-o", str(out), *options]) == 0
     assert capsys.readouterr().out.strip() == str(out)
     ET.fromstring(out.read_text(encoding="utf-8"))
     assert main(["render", "resnet18", "-o", str(tmp_path / "r.dot"), "--depth", "1", "--no-fold"]) == 0

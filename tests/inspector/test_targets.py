@@ -157,8 +157,8 @@ def test_wrong_input_shape_is_caught_by_check_forward():
 
 def test_missing_example_input_is_explained(tmp_path):
     path = tmp_path / "plain.py"
-    path.write_text("from minimod import nn\nclass M(nn.Module):\n    def forward(self, x):\n        return x\n",
-                    encoding="utf-8")
+    source = "from minimod import nn\nclass M(nn.Module):\n    def forward(self, x):\n        return x\n"
+    path.write_text(source, encoding="utf-8")
     target = resolve(f"{path}:M")
     assert target.example_input is None
     with pytest.raises(TargetError) as error:
