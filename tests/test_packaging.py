@@ -39,15 +39,26 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(REPO, source, ignore=NOT_SOURCE)
     out = tmp_path_factory.mktemp("wheel")
     build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(out)]
-    result = subprocess.run(
-        [*build, str(source)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = subprocess.run([*build, str(source)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     [built] = out.glob("minimod-*.whl")
     return built
+
+
+@pytest.fixture(scope="module")
+def site(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel unpacked as pip installs it, into a folder away from the checkout."""
+    folder = tmp_path_factory.mktemp("site")
+    zipfile.ZipFile(wheel).extractall(folder)
+    return folder
+
+
+def _run_installed(site: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """Run the interpreter on the installed copy only: the checkout is neither the cwd nor on the path."""
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    return subprocess.run(
+        [sys.executable, *arguments], capture_output=True, text=True, cwd=site.parent, env=env, timeout=120
+    )
 
 
 @pytest.mark.slow
@@ -85,40 +96,25 @@ def test_wheel_metadata_declares_the_one_step_install(wheel: Path) -> None:
 
 
 @pytest.mark.slow
-def test_installed_copy_finds_its_assets_and_runs(wheel: Path, tmp_path: Path) -> None:
-    """Unpacked like pip installs it, away from the checkout: asset_path and `python -m minimod` work."""
-    site = tmp_path / "site"
-    zipfile.ZipFile(wheel).extractall(site)
-    env = {**os.environ, "PYTHONPATH": str(site)}
+def test_installed_copy_finds_its_assets_and_runs(site: Path) -> None:
     probe = (
         "import inspector, inspector.resources as r\n"
         "print(inspector.__file__)\n"
         "print(r.asset_path('inspector.tcss'))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120
-    )
+    result = _run_installed(site, "-c", probe)
     assert result.returncode == 0, result.stderr
     package_file, stylesheet = result.stdout.splitlines()
     assert Path(package_file) == site / "inspector" / "__init__.py"
     assert Path(stylesheet) == site / "inspector" / "assets" / "inspector.tcss"
-    version = subprocess.run(
-        [sys.executable, "-m", "minimod", "--version"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-        timeout=120,
-    )
+    version = _run_installed(site, "-m", "minimod", "--version")
     assert version.returncode == 0, version.stderr
     assert version.stdout == f"minimod {__version__}\n"
 
 
 @pytest.mark.slow
-def test_installed_app_finds_its_stylesheet(wheel: Path, tmp_path: Path) -> None:
+def test_installed_app_finds_its_stylesheet(site: Path) -> None:
     """The inspector App's CSS_PATH, resolved as Textual does (beside app.py), exists in an installed copy."""
-    site = tmp_path / "site"
-    zipfile.ZipFile(wheel).extractall(site)
     probe = (
         "import inspect\n"
         "from pathlib import Path\n"
@@ -132,10 +128,7 @@ def test_installed_app_finds_its_stylesheet(wheel: Path, tmp_path: Path) -> None
         "    for path in filter(None, paths):\n"
         "        print(Path(inspect.getfile(app)).parent / path)\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(site)}
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120
-    )
+    result = _run_installed(site, "-c", probe)
     assert result.returncode == 0, result.stderr
     stylesheets = [Path(line) for line in result.stdout.splitlines()]
     assert stylesheets, "the inspector App has no CSS_PATH"
