@@ -1,0 +1,130 @@
+"""The checker: every reference solution passes, every untouched starter fails, broken code never crashes it."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from lessons.checker import check_exercise, run_checks
+from lessons.course import LESSONS_DIR, find_lesson, load_course
+
+COURSE = load_course()
+BY_LESSON = [pytest.param(lesson, id=lesson.slug, marks=getattr(pytest.mark, f"lesson{lesson.number}"))
+             for lesson in COURSE]
+
+
+@pytest.mark.parametrize("lesson", BY_LESSON)
+def test_reference_solution_passes(lesson):
+    result = run_checks(lesson.number, lesson.check_path, lesson.solution_path)
+    assert result.passed, result.format()
+    assert len(result.outcomes) >= 3, "each exercise has several checks"
+
+
+@pytest.mark.parametrize("lesson", BY_LESSON)
+def test_untouched_starter_fails_every_check_with_a_hint(lesson):
+    result = run_checks(lesson.number, lesson.check_path, lesson.exercise_path)
+    assert not result.passed
+    assert not result.error, result.error  # the starter imports fine...
+    for outcome in result.outcomes:  # ...and every check fails because a stub is not written yet
+        assert not outcome.passed, f"{outcome.title} passes on the untouched starter"
+        assert outcome.hint, f"{outcome.title} has no hint"
+    assert any(f"lesson {lesson.number}, step" in outcome.message for outcome in result.outcomes)
+
+
+def _student(tmp_path, source):
+    path = tmp_path / "exercise.py"
+    path.write_text(textwrap.dedent(source))
+    return path
+
+
+@pytest.mark.lesson1
+def test_partial_solution_passes_some_checks(tmp_path):
+    lesson = find_lesson(1)
+    source = lesson.solution_path.read_text().replace(
+        "return sum(p.numel() for p in model.parameters())", "return len(list(model.parameters()))"
+    )
+    result = run_checks(1, lesson.check_path, _student(tmp_path, source))
+    failed = [outcome for outcome in result.outcomes if not outcome.passed]
+    assert [outcome.title for outcome in failed] == ["count_parameters adds up p.numel()"]
+    assert "returned 2, expected 15" in failed[0].message
+    assert "PASSED" not in result.format().splitlines()[-1].split(":")[0] or not result.passed
+
+
+@pytest.mark.lesson1
+def test_syntax_error_is_reported_with_its_line(tmp_path):
+    result = run_checks(1, find_lesson(1).check_path, _student(tmp_path, "x = 1\ndef broken(:\n"))
+    assert not result.passed
+    assert result.error.startswith("exercise.py, line 2:")
+    assert "fix the line" in result.hint
+
+
+@pytest.mark.lesson1
+def test_error_at_import_names_the_line(tmp_path):
+    result = run_checks(1, find_lesson(1).check_path, _student(tmp_path, "import math\nmath.nope\n"))
+    assert "importing the file failed" in result.error and "exercise.py, line 2" in result.error
+
+
+@pytest.mark.lesson1
+def test_exception_in_student_code_names_the_line(tmp_path):
+    lesson = find_lesson(1)
+    source = lesson.solution_path.read_text().replace(
+        "return x * self.weight + self.bias", "return x * self.weights + self.bias"
+    )
+    result = run_checks(1, lesson.check_path, _student(tmp_path, source))
+    failed = [outcome for outcome in result.outcomes if not outcome.passed]
+    assert len(failed) == 1 and "your code raised AttributeError" in failed[0].message
+    assert "exercise.py, line" in failed[0].message
+
+
+@pytest.mark.lesson1
+def test_infinite_loop_is_stopped_by_the_timeout(tmp_path):
+    path = _student(tmp_path, "while True:\n    pass\n")
+    result = check_exercise(find_lesson(1), path, timeout=3)
+    assert not result.passed and "did not finish within 3 seconds" in result.error
+    assert "loop" in result.hint
+
+
+@pytest.mark.lesson1
+def test_exit_in_student_code_is_reported(tmp_path):
+    result = check_exercise(find_lesson(1), _student(tmp_path, "import os\nos._exit(3)\n"), timeout=30)
+    assert not result.passed and "stopped before reporting" in result.error
+
+
+@pytest.mark.lesson1
+def test_missing_file_is_reported(tmp_path):
+    result = check_exercise(find_lesson(1), tmp_path / "nothing.py")
+    assert not result.passed and "no exercise file at" in result.error
+
+
+@pytest.mark.lesson2
+def test_subprocess_check_passes_the_solution_and_ignores_prints(tmp_path):
+    lesson = find_lesson(2)
+    source = "print('hello from the student')\n" + lesson.solution_path.read_text()
+    result = check_exercise(lesson, _student(tmp_path, source), timeout=60)
+    assert result.passed, result.format()
+
+
+@pytest.mark.lesson2
+def test_command_line_check_exit_codes(tmp_path):
+    env = {"MINIMOD_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(LESSONS_DIR.parent)}
+    import os
+
+    env = {**os.environ, **env}
+    solution = str(find_lesson(2).solution_path)
+    passed = subprocess.run([sys.executable, "-m", "minimod", "lessons", "--check", "2", "--file", solution],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert "PASSED: 4/4 checks pass." in passed.stdout
+    failed = subprocess.run([sys.executable, "-m", "minimod", "lessons", "--check", "2"],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert failed.returncode == 1
+    assert "not written yet: lesson 2, step" in failed.stdout and "hint:" in failed.stdout
+    assert (tmp_path / "data" / "workspace" / "02_parameters_and_buffers" / "exercise.py").exists()
+    listed = subprocess.run([sys.executable, "-m", "minimod", "lessons", "--list"],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert "exercise passed" in listed.stdout.splitlines()[2]
+    bad = subprocess.run([sys.executable, "-m", "minimod", "lessons", "--check", "99"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert bad.returncode == 1 and bad.stderr.startswith("minimod: error: no lesson '99'")
+    assert "Traceback" not in bad.stderr

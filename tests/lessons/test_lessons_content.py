@@ -1,0 +1,83 @@
+"""Lesson content: every step runs, every question's live answer is one of its choices, stubs are labelled."""
+
+import ast
+import re
+
+import pytest
+
+from lessons.course import LESSONS_DIR, StepRunner, load_course
+
+COURSE = load_course()
+BY_LESSON = [pytest.param(lesson, id=lesson.slug, marks=getattr(pytest.mark, f"lesson{lesson.number}"))
+             for lesson in COURSE]
+REPO = LESSONS_DIR.parent
+
+
+@pytest.mark.parametrize("lesson", BY_LESSON)
+def test_every_step_runs_and_questions_match_a_choice(lesson):
+    runner = StepRunner(lesson)
+    for index, step in enumerate(lesson.steps):
+        result = runner.run(index)
+        assert result.error is None, f"step {index + 1} failed:\n{result.error}"
+        if result.model is None:  # a step about bare tensors: the panes keep showing nothing
+            assert step.show != "trace" and not step.focus, f"step {index + 1} shows a pane but sets no model"
+        else:
+            assert hasattr(result.model, "named_modules"), f"step {index + 1}: `model` is not a Module"
+        if step.focus:
+            result.model.get_submodule(step.focus)
+        if step.show == "trace":
+            assert "example_input" in runner.namespace, f"step {index + 1} shows a trace but sets no example_input"
+        for question in lesson.questions_for(index):
+            value, correct = runner.answer(question)
+            assert correct is not None, f"{question.key}: live answer {value!r} is not among {question.choices}"
+            assert question.explanation
+
+
+@pytest.mark.parametrize("lesson", BY_LESSON)
+def test_trace_steps_trace(lesson):
+    from inspector.trace import trace_forward
+
+    runner = StepRunner(lesson)
+    for index, step in enumerate(lesson.steps):
+        if step.show == "trace":
+            result = runner.run(index)
+            trace = trace_forward(result.model, runner.namespace["example_input"], record_ops=False)
+            assert any(event.module == "" for event in trace.events)
+
+
+@pytest.mark.parametrize("lesson", BY_LESSON)
+def test_stubs_name_their_lesson_and_step(lesson):
+    tree = ast.parse(lesson.exercise_path.read_text())
+    messages = [node.args[0].value if isinstance(node.args[0], ast.Constant) else ast.unparse(node.args[0])
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "NotImplementedError"]
+    assert len(messages) >= 3
+    for message in messages:
+        assert re.match(rf"['\"(]*lesson {lesson.number}, step \d+: ", message), message
+
+
+@pytest.mark.parametrize("lesson", BY_LESSON)
+def test_text_teaches_from_real_files(lesson):
+    text = (lesson.folder / "lesson.md").read_text()
+    paths = set(re.findall(r"`((?:minimod|inspector)/[\w/]+(?:\.py)?/?)`", text))
+    assert paths, "the lesson should point to the source files it teaches"
+    for path in paths:
+        assert (REPO / path).exists(), f"lesson.md mentions {path}, which does not exist"
+    assert len(lesson.sections) == len(lesson.steps) >= 4
+    assert lesson.exercise_text, "the lesson ends with a '## Your exercise' section"
+    assert lesson.questions, "each lesson asks at least one predict-then-reveal question"
+
+
+@pytest.mark.parametrize("lesson", BY_LESSON)
+def test_files_open_with_a_docstring(lesson):
+    for name in ("steps.py", "exercise.py", "solution.py", "check.py"):
+        tree = ast.parse((lesson.folder / name).read_text())
+        assert ast.get_docstring(tree), f"{lesson.slug}/{name} needs a one-line docstring"
+
+
+def test_seed_examples_are_taught():
+    code = "\n".join(step.code for lesson in COURSE for step in lesson.steps)
+    for name in ("SimpleModel", "NestedNet", "BaseNet", "ConvNet", "MyLinear", "BigNet", "DynamicNet",
+                 "RunningMean", "ResUnit", "init_weights", "persistent=False", "register_full_backward_hook",
+                 "zero_grad", "optimizer.step()", "requires_grad_(False)", ".half()", ".double()"):
+        assert name in code, f"no step uses {name}"
