@@ -51,8 +51,10 @@ COMMANDS: list[tuple[str, str, str, bool, str, str]] = [
     ("e", "export", "SVG", True, "Export diagram to SVG",
      "Draw the current view (tree, flow or autograd) at the current depth and folds"),
     ("v", "cycle_view", "View", False, "Cycle diagram view", "tree -> flow -> autograd"),
-    ("plus", "depth(1)", "Depth+", False, "Diagram depth +1", "Show one more level of modules"),
-    ("minus", "depth(-1)", "Depth-", False, "Diagram depth -1", "Show one level fewer"),
+    ("plus", "depth(1)", "Depth+", False, "Diagram depth +1", "Show one more level of modules (up to all)"),
+    ("minus", "depth(-1)", "Depth-", False, "Diagram depth -1", "Collapse modules one level higher"),
+    ("z", "toggle_fold", "Fold", False, "Diagram fold on/off",
+     "Draw consecutive identical sibling modules once, as x N"),
     ("r", "toggle_recursive", "Own/subtree", False, "Tensors: own or subtree",
      "Show the selected module's own tensors or its whole subtree's"),
     ("slash", "focus_filter", "Filter", False, "Filter modules", "Type to filter the tree by name or type"),
@@ -81,7 +83,8 @@ class MainScreen(MainActions, Screen):
         self.step_start = 0  # the first event shown while stepping
         self.snapshot_steps = 0  # session.steps when the snapshot was saved
         self.diagram_view = "tree"
-        self.diagram_depth = 2
+        self.diagram_depth: int | None = None  # None: every level
+        self.diagram_fold = True
         self.last_export: str | None = None
         self.last_result: StepResult | None = None
         self.last_error: str | None = None
@@ -175,7 +178,8 @@ class MainScreen(MainActions, Screen):
             text.append(f"  running {self.busy}{progress}...", style="bold green")
         if self.step_cursor is not None:
             text.append(f"  stepping: event {self.step_cursor}", style="bold cyan")
-        text.append(f"  diagram {self.diagram_view}, depth {self.diagram_depth}")
+        depth = "all" if self.diagram_depth is None else self.diagram_depth
+        text.append(f"  diagram {self.diagram_view} depth {depth}{' folded' if self.diagram_fold else ''}")
         if self.last_export:
             text.append(f"  saved {self.last_export}", style="green")
         self.query_one("#status-bar", Static).update(text)

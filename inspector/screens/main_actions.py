@@ -235,7 +235,8 @@ class MainActions:
     def _default_snapshot(self: MainScreen) -> str:
         if self.session.snapshot_path is not None:
             return str(self.session.snapshot_path)
-        return f"{self.session.name.replace('/', '_').replace(':', '_')}-snapshot.npz"
+        name = Path(self.session.name.replace(":", "_")).name.removesuffix(".py")
+        return f"{name}-snapshot.npz"
 
     def action_save(self: MainScreen) -> None:
         self.app.push_screen(PromptScreen("Save the state_dict (mm.save) to", self._default_snapshot(),
@@ -296,15 +297,29 @@ class MainActions:
         self.diagram_view = VIEWS[(VIEWS.index(self.diagram_view) + 1) % len(VIEWS)]
         self.update_status()
 
+    def _model_depth(self: MainScreen) -> int:
+        return max((path.count(".") + 1 for path, _ in self.session.model.named_modules() if path), default=0)
+
     def action_depth(self: MainScreen, change: int) -> None:
-        self.diagram_depth = max(1, min(12, self.diagram_depth + change))
+        """Depth counts module levels below the root; past the model's depth it is 'all' (None)."""
+        deepest = self._model_depth()
+        current = deepest if self.diagram_depth is None else self.diagram_depth
+        wanted = max(0, current + change)
+        self.diagram_depth = None if wanted >= deepest else wanted
+        self.update_status()
+
+    def action_toggle_fold(self: MainScreen) -> None:
+        self.diagram_fold = not self.diagram_fold
         self.update_status()
 
     def action_export(self: MainScreen) -> None:
-        name = self.session.name.replace("/", "_").replace(":", "_")
-        self.app.push_screen(PromptScreen(f"Export the {self.diagram_view} diagram (depth "
-                                          f"{self.diagram_depth}) to", f"{name}-{self.diagram_view}.svg",
-                                          "path/to/file.svg"), self.ask_export)
+        name = Path(self.session.name.replace(":", "_")).name.removesuffix(".py")
+        depth = "all" if self.diagram_depth is None else self.diagram_depth
+        title = (f"Export the {self.diagram_view} diagram (depth {depth}, "
+                 f"{'folded' if self.diagram_fold else 'unfolded'}) to")
+        self.app.push_screen(PromptScreen(title, f"{name}-{self.diagram_view}.svg", "path/to/file.svg",
+                                          "v changes the view, + and - the depth, z the folding"),
+                             self.ask_export)
 
     def ask_export(self: MainScreen, answer: str | None) -> None:
         if answer is None:
@@ -318,7 +333,7 @@ class MainActions:
 
     def start_export(self: MainScreen, path: Path) -> bool:
         """Render the current view, depth and fold state to `path` in the worker."""
-        view, depth, fold = self.diagram_view, self.diagram_depth, self.module_tree.collapsed_paths()
+        view, depth, fold = self.diagram_view, self.diagram_depth, self.diagram_fold
         session = self.session
 
         def job(on_event: Callable[[Any], None], worker: Worker) -> Path:
@@ -326,8 +341,7 @@ class MainActions:
 
             diagram = render(session.model, view=view, example_input=session.example_input, depth=depth,
                              fold=fold)
-            diagram.save(str(path))
-            return path.resolve()
+            return diagram.save(path).resolve()
 
         return self.start_run("export", job)
 

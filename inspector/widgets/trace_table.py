@@ -8,14 +8,19 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
-from inspector.widgets.cells import cell, header, number_cell, shape_text
+from inspector.tensor_summary import format_number
+from inspector.widgets.cells import shape_text
+from inspector.widgets.fast_table import Cell, FastTable, Row
 
-COLUMNS = ("#", "phase", "module", "in", "out", "mean", "std", "min", "max", "ms")
+COLUMNS = (("#", True), ("phase", False), ("module", False), ("in", False), ("out", False), ("mean", True),
+           ("std", True), ("min", True), ("max", True), ("ms", True))
 PHASE_STYLES = {"forward_pre": "cyan", "forward": "green", "backward": "magenta"}
 PHASE_LABELS = {"forward_pre": "pre", "forward": "fwd", "backward": "bwd"}  # narrow: see the help
+NONFINITE_STYLE = "bold red"
 DEFAULT_MAX_ROWS = 2000
+EMPTY_NOTE = "no events yet: f runs a forward pass, b a backward, o an optimizer step"
 
 
 def _shapes(stats: Sequence[Any]) -> str:
@@ -33,7 +38,8 @@ def event_is_nonfinite(event: Any) -> bool:
 
 
 def _main_stats(event: Any) -> Any:
-    """The tensor whose statistics the row shows: the first output, or the first input before forward."""
+    """The tensor whose statistics the row shows: the first output (grad_output for backward),
+    or the first input before forward."""
     for stats in (event.inputs if event.phase == "forward_pre" else event.outputs):
         if stats is not None:
             return stats
@@ -46,7 +52,7 @@ class TraceTable(Vertical):
     DEFAULT_CSS = """
     TraceTable { height: 1fr; }
     TraceTable > #trace-note { height: 1; color: $text-muted; }
-    TraceTable > DataTable { height: 1fr; }
+    TraceTable > FastTable { height: 1fr; }
     """
 
     def __init__(self, *, max_rows: int = DEFAULT_MAX_ROWS, show_time: bool = True, name: str | None = None,
@@ -58,39 +64,32 @@ class TraceTable(Vertical):
         self.phase_filter = ""
         self.matched = 0  # events that passed the filter since the last reset
         self.seen = 0  # events offered since the last reset
-        self._rows: deque[Any] = deque(maxlen=max_rows)
+        self._shown: deque[Any] = deque(maxlen=max_rows)
         self.highlighted: int | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("no events yet: f runs a forward pass, b a backward, o an optimizer step",
-                     id="trace-note")
-        yield DataTable(id="trace-data", cursor_type="row", zebra_stripes=True, cell_padding=0)
-
-    def on_mount(self) -> None:
-        self.table.add_columns(*header(*(COLUMNS if self.show_time else COLUMNS[:-1])))
+        yield Static(EMPTY_NOTE, id="trace-note")
+        yield FastTable(COLUMNS if self.show_time else COLUMNS[:-1], id="trace-data")
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one("#trace-data", DataTable)
+    def table(self) -> FastTable:
+        return self.query_one("#trace-data", FastTable)
 
     @property
     def shown_events(self) -> list[Any]:
         """The events the table holds, oldest first."""
-        return list(self._rows)
+        return list(self._shown)
 
     @property
     def dropped(self) -> int:
         """Matching events that were pushed out of the table (they stay in the session)."""
-        return self.matched - len(self._rows)
+        return self.matched - len(self._shown)
 
     def matches(self, event: Any) -> bool:
-        """Does `event` pass the module filter (a path prefix or substring) and the phase filter?"""
+        """Does `event` pass the module filter (part of its path) and the phase filter?"""
         if self.phase_filter and event.phase != self.phase_filter:
             return False
-        needle = self.module_filter
-        return not needle or event.module == needle or event.module.startswith(needle + ".") or (
-            needle in event.module
-        )
+        return not self.module_filter or self.module_filter in event.module
 
     def set_filter(self, module: str = "", phase: str = "", events: Iterable[Any] = ()) -> None:
         """Change the filters and show the matching ones of `events` (the session's full list)."""
@@ -101,7 +100,7 @@ class TraceTable(Vertical):
 
     def reset(self) -> None:
         """Empty the table (the filters stay)."""
-        self._rows.clear()
+        self._shown.clear()
         self.matched = 0
         self.seen = 0
         self.highlighted = None
@@ -109,7 +108,7 @@ class TraceTable(Vertical):
         self._update_note()
 
     def add_events(self, events: Iterable[Any]) -> None:
-        """Append the matching events; when the table would exceed max_rows, keep only the newest."""
+        """Append the matching events; beyond max_rows the oldest rows leave the table."""
         new = []
         for event in events:
             self.seen += 1
@@ -120,40 +119,39 @@ class TraceTable(Vertical):
             return
         self.matched += len(new)
         table = self.table
-        overflow = len(self._rows) + len(new) > self.max_rows
-        self._rows.extend(new)
-        if overflow:
-            # Rebuilding once is far cheaper than removing rows one by one from the front.
-            table.clear()
-            rows = list(self._rows)
+        follow = table.row_count == 0 or table.cursor_row >= table.row_count - 1
+        new = new[-self.max_rows:]  # only these can be shown: format nothing else
+        if len(self._shown) + len(new) > self.max_rows:
+            kept = self.max_rows - len(new)
+            old_rows = table.rows[len(table.rows) - kept:] if kept else []
+            self._shown.extend(new)
+            table.set_rows([*old_rows, *(self._cells(event) for event in new)])
         else:
-            rows = new
-        follow = overflow or table.row_count == 0 or table.cursor_row >= table.row_count - 1
-        table.add_rows(self._cells(event) for event in rows)
+            self._shown.extend(new)
+            table.append_rows(self._cells(event) for event in new)
         if follow:  # keep showing the newest rows, unless the user moved up to read older ones
-            table.move_cursor(row=table.row_count - 1, animate=False)
+            table.move_cursor(table.row_count - 1)
         self._update_note()
 
-    def _cells(self, event: Any) -> tuple[Any, ...]:
+    def _cells(self, event: Any) -> Row:
         stats = _main_stats(event)
-        bad = event_is_nonfinite(event)
-        style = "bold red" if bad else ""
-        cells: list[Any] = [
-            cell(event.index, right=True),
-            cell(PHASE_LABELS.get(event.phase, event.phase), PHASE_STYLES.get(event.phase, "")),
-            cell(event.module or "(root)", style),
-            cell(_shapes(event.inputs)),
-            cell(_shapes(event.outputs)),
+        style = NONFINITE_STYLE if event_is_nonfinite(event) else ""
+        cells: list[Cell] = [
+            (str(event.index), ""),
+            (PHASE_LABELS.get(event.phase, event.phase), PHASE_STYLES.get(event.phase, "")),
+            (event.module or "(root)", style),
+            (_shapes(event.inputs), ""),
+            (_shapes(event.outputs), ""),
         ]
         values = (stats.mean, stats.std, stats.min, stats.max) if stats is not None else (None,) * 4
-        cells.extend(number_cell(value, style) for value in values)
+        cells.extend((format_number(value), style) for value in values)
         if self.show_time:
-            cells.append(cell(f"{event.elapsed_ms:.2f}", right=True))
+            cells.append((f"{event.elapsed_ms:.2f}", ""))
         return tuple(cells)
 
     def _update_note(self) -> None:
         if not self.seen:
-            text = "no events yet: f runs a forward pass, b a backward, o an optimizer step"
+            text = EMPTY_NOTE
         else:
             text = f"{self.matched:,} of {self.seen:,} events match"
             filters = [f"module ~ {self.module_filter}" if self.module_filter else "",
@@ -161,15 +159,15 @@ class TraceTable(Vertical):
             if any(filters):
                 text += " (" + ", ".join(item for item in filters if item) + ")"
             if self.dropped:
-                text += (f"; showing the newest {len(self._rows):,}, {self.dropped:,} older rows dropped "
+                text += (f"; showing the newest {len(self._shown):,}, {self.dropped:,} older rows dropped "
                          "from view (all kept in the session)")
         self.query_one("#trace-note", Static).update(text)
 
     def highlight(self, index: int) -> bool:
         """Put the cursor on the row of event `index`; False when that event is not in the table."""
-        for row, event in enumerate(self._rows):
+        for row, event in enumerate(self._shown):
             if event.index == index:
-                self.table.move_cursor(row=row)
+                self.table.move_cursor(row)
                 self.highlighted = index
                 return True
         return False

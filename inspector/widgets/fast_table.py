@@ -1,0 +1,182 @@
+"""FastTable: a read-only table that draws only the rows on screen, so thousands of rows cost nothing.
+
+Textual's DataTable measures every cell it is given; the live trace appends rows many times a second,
+so it uses this Line-API table instead: rows are tuples of (text, style) cells, the header stays put.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+Cell = tuple[str, str]  # text, rich style ("" for none)
+Row = tuple[Cell, ...]
+
+
+class FastTable(ScrollView, can_focus=True):
+    """Columns of fixed, content-fitted width with a one-space gutter; a row cursor; a fixed header."""
+
+    BINDINGS = [
+        Binding("up", "cursor(-1)", "Up", show=False),
+        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "jump(0)", "First", show=False),
+        Binding("end", "jump(-1)", "Last", show=False),
+    ]
+
+    COMPONENT_CLASSES = {"fast-table--header", "fast-table--cursor", "fast-table--odd"}
+
+    DEFAULT_CSS = """
+    FastTable { height: 1fr; background: $surface; }
+    FastTable > .fast-table--header { text-style: bold; background: $panel; color: $foreground; }
+    FastTable > .fast-table--cursor { background: $block-cursor-blurred-background; }
+    FastTable:focus > .fast-table--cursor {
+        background: $block-cursor-background; color: $block-cursor-foreground;
+    }
+    FastTable > .fast-table--odd { background: $surface-lighten-1 30%; }
+    """
+
+    cursor_row: reactive[int] = reactive(-1, init=False)
+
+    class RowHighlighted(Message):
+        """The cursor moved to row `index`."""
+
+        def __init__(self, table: FastTable, index: int) -> None:
+            super().__init__()
+            self.table = table
+            self.index = index
+
+        @property
+        def control(self) -> FastTable:
+            return self.table
+
+    def __init__(self, columns: Sequence[tuple[str, bool]], *, id: str | None = None,
+                 classes: str | None = None) -> None:
+        """`columns`: (header, right-aligned) pairs."""
+        super().__init__(id=id, classes=classes)
+        self.columns = list(columns)
+        self.rows: list[Row] = []
+        self._widths = [len(name) for name, _ in self.columns]
+        self._styles: dict[str, Style] = {"": Style()}
+
+    # --- data --------------------------------------------------------------------------------------
+
+    @property
+    def row_count(self) -> int:
+        return len(self.rows)
+
+    def set_rows(self, rows: Iterable[Row]) -> None:
+        """Replace every row."""
+        self.rows = list(rows)
+        self._widths = [len(name) for name, _ in self.columns]
+        self._widen(self.rows)
+        self.cursor_row = min(self.cursor_row, len(self.rows) - 1)
+        self._resize()
+
+    def append_rows(self, rows: Iterable[Row]) -> None:
+        new = list(rows)
+        self.rows.extend(new)
+        self._widen(new)
+        self._resize()
+
+    def clear(self) -> None:
+        self.set_rows([])
+
+    def row_text(self, index: int) -> list[str]:
+        """The plain text of row `index`'s cells."""
+        return [text for text, _ in self.rows[index]]
+
+    def _widen(self, rows: Sequence[Row]) -> None:
+        widths = self._widths
+        for row in rows:
+            for column, (text, _) in enumerate(row):
+                if len(text) > widths[column]:
+                    widths[column] = len(text)
+
+    def _resize(self) -> None:
+        width = sum(width + 1 for width in self._widths)
+        self.virtual_size = Size(width, len(self.rows) + 1)
+        self.refresh()
+
+    # --- cursor ------------------------------------------------------------------------------------
+
+    def move_cursor(self, row: int) -> None:
+        """Put the cursor on `row` (negative counts from the end) and scroll it into view."""
+        if not self.rows:
+            self.cursor_row = -1
+            return
+        row = row % len(self.rows) if row < 0 else min(row, len(self.rows) - 1)
+        self.cursor_row = row
+        self.scroll_to_region(Region(0, row + 1, 1, 1), animate=False, force=True, x_axis=False,
+                              immediate=True)
+        self.call_after_refresh(self._scroll_header_clear, row)
+
+    def _scroll_header_clear(self, row: int) -> None:
+        # The header covers the first visible line: keep the cursor row below it.
+        if row + 1 - self.scroll_offset.y < 1:
+            self.scroll_to(y=row, animate=False, immediate=True)
+
+    def watch_cursor_row(self, old: int, new: int) -> None:
+        self.refresh()
+        if new >= 0:
+            self.post_message(self.RowHighlighted(self, new))
+
+    def action_cursor(self, step: int) -> None:
+        self.move_cursor(max(0, self.cursor_row + step))
+
+    def action_page(self, direction: int) -> None:
+        self.move_cursor(max(0, self.cursor_row + direction * max(1, self.size.height - 2)))
+
+    def action_jump(self, row: int) -> None:
+        self.move_cursor(row)
+
+    def on_click(self, event: events.Click) -> None:
+        row = event.y + self.scroll_offset.y - 1
+        if event.y >= 1 and 0 <= row < len(self.rows):
+            self.move_cursor(row)
+
+    # --- drawing -----------------------------------------------------------------------------------
+
+    def _style(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = Style.parse(name)
+        return style
+
+    def _segments(self, cells: Sequence[Cell], base: Style, cursor: Style | None) -> list[Segment]:
+        segments = []
+        for (text, style_name), width, (_, right) in zip(cells, self._widths, self.columns):
+            padded = text.rjust(width) if right else text.ljust(width)
+            style = base + self._style(style_name)
+            if cursor is not None:
+                style = style + cursor
+            segments.append(Segment(" " + padded, style))
+        return segments
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.size.width
+        base = self.rich_style
+        if y == 0:
+            header = self.get_component_rich_style("fast-table--header")
+            cells = [(name, "") for name, _ in self.columns]
+            strip = Strip(self._segments(cells, base + header, None))
+            return strip.crop_extend(scroll_x, scroll_x + width, base + header)
+        index = scroll_y + y - 1
+        if index >= len(self.rows):
+            return Strip.blank(width, base)
+        row_base = base + self.get_component_rich_style("fast-table--odd") if index % 2 else base
+        cursor = self.get_component_rich_style("fast-table--cursor") if index == self.cursor_row else None
+        strip = Strip(self._segments(self.rows[index], row_base, cursor))
+        fill = row_base + cursor if cursor is not None else row_base
+        return strip.crop_extend(scroll_x, scroll_x + width, fill)

@@ -1,0 +1,277 @@
+"""The inspector app driven by Pilot: module tree, tensor tables, live trace, filters, step-through."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from rich.text import Text
+
+import minimod as mm
+from inspector.app import InspectorApp
+from inspector.events import TensorStats, TraceEvent
+from inspector.messages import TraceBatch
+from inspector.targets import LoadedTarget
+from inspector.widgets.fast_table import FastTable
+from inspector.widgets.module_tree import ModuleTree
+from inspector.widgets.tensor_tables import TensorTables
+from inspector.widgets.trace_panel import TracePanel
+from minimod import nn
+
+SIZE = (120, 40)
+
+
+def make_app(target: object = "convnet", **options: object) -> InspectorApp:
+    mm.manual_seed(0)
+    return InspectorApp(target, **options)
+
+
+async def settle(pilot, timeout: float = 30.0) -> None:
+    """Wait for the model worker to finish and its messages to be handled."""
+    deadline = time.monotonic() + timeout
+    await pilot.pause()
+    while pilot.app.main_screen.busy is not None:
+        assert time.monotonic() < deadline, f"{pilot.app.main_screen.busy} did not finish"
+        await asyncio.sleep(0.02)
+        await pilot.pause()
+    await pilot.pause()
+
+
+def cell_text(value: object) -> str:
+    return value.plain.strip() if isinstance(value, Text) else str(value).strip()
+
+
+def row(table, index: int) -> list[str]:
+    if isinstance(table, FastTable):
+        return [text.strip() for text in table.row_text(index)]
+    return [cell_text(value) for value in table.get_row_at(index)]
+
+
+class NaNNet(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(3, 4)
+        self.fc2 = nn.Linear(4, 2)
+        with mm.no_grad():
+            self.fc2.weight.fill_(float("nan"))
+
+    def forward(self, x):
+        return self.fc2(self.fc1(x))
+
+
+async def test_tree_lists_every_module_with_type_counts_and_mode() -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        tree = pilot.app.screen.query_one(ModuleTree)
+        assert tree.visible_paths() == ["", "conv1", "pool1", "conv2", "pool2", "fc1", "fc2"]
+        conv1 = tree.node_for("conv1").label.plain
+        assert "conv1" in conv1 and "Conv2d" in conv1 and "260p" in conv1 and "train" in conv1
+        root = tree.node_for("").label.plain
+        assert "ConvNet" in root and "21.8kp" in root
+        assert tree.tree_view.has_focus
+
+
+async def test_expand_collapse_and_filter_by_name_or_type() -> None:
+    mm.manual_seed(0)
+    async with make_app("resnet18").run_test(size=SIZE) as pilot:
+        tree = pilot.app.screen.query_one(ModuleTree)
+        layer1 = tree.node_for("layer1")
+        assert layer1.is_expanded and not tree.node_for("layer1.0").is_expanded
+        tree.select_path("layer1")
+        await pilot.press("space")
+        assert not layer1.is_expanded
+        await pilot.press("slash")
+        await pilot.press(*"bn2")
+        await pilot.pause()
+        paths = tree.visible_paths()
+        assert "layer1.0.bn2" in paths and "layer1.0" in paths and "conv1" not in paths
+        assert all(path == "" or "bn2" in path or any(other.startswith(path + ".") for other in paths)
+                   for path in paths)
+        tree.set_filter("basicblock")  # by type, any case
+        await pilot.pause()
+        blocks = [f"layer{stage}.{index}" for stage in range(1, 5) for index in range(2)]
+        assert [path for path in tree.visible_paths() if "." in path] == blocks
+        assert [path for path in tree.visible_paths() if "." not in path] == ["", "layer1", "layer2", "layer3",
+                                                                             "layer4"]
+
+
+async def test_selecting_a_module_shows_its_parameters_and_buffers() -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        tables = pilot.app.screen.query_one(TensorTables)
+        assert tables.parameter_table.row_count == 0  # the root has no parameters of its own
+        await pilot.press("down")
+        await pilot.pause()
+        assert tables.path == "conv1"
+        assert row(tables.parameter_table, 0)[:5] == ["weight", "(10,1,5,5)", "float32", "250", "yes"]
+        assert row(tables.parameter_table, 0)[9] == "-"  # no grad yet
+        assert tables.buffer_table.row_count == 0
+        await pilot.press("home")
+        await pilot.press("r")
+        await pilot.pause()
+        assert tables.recursive and tables.parameter_table.row_count == 8
+        assert "21,840 elements" in str(tables.query_one("#parameter-totals").render())
+
+
+async def test_batchnorm_buffers_and_shared_parameters_are_shown_apart() -> None:
+    mm.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3), nn.Linear(3, 3))
+    model[2].weight = model[0].weight
+    async with make_app(LoadedTarget("shared", model, mm.randn(4, 3))).run_test(size=SIZE) as pilot:
+        screen = pilot.app.screen
+        screen.module_tree.select_path("1")
+        await pilot.pause()
+        tables = screen.query_one(TensorTables)
+        assert [row(tables.buffer_table, i)[0] for i in range(3)] == [
+            "running_mean", "running_var", "num_batches_tracked"]
+        assert row(tables.buffer_table, 2)[2] == "int64" and row(tables.buffer_table, 0)[4] == "yes"
+        screen.module_tree.select_path("2")
+        await pilot.pause()
+        assert row(tables.parameter_table, 0)[0] == "weight (shared)"
+        assert "2.weight = 0.weight" in str(tables.query_one("#parameter-totals").render())
+
+
+async def test_forward_backward_and_step_stream_events_and_update_tables() -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen = pilot.app.screen
+        trace = screen.query_one(TracePanel).table
+        await pilot.press("down", "f")
+        await settle(pilot)
+        assert trace.table.row_count == 14 and len(pilot.app.session.events) == 14
+        assert row(trace.table, 0)[:4] == ["0", "pre", "(root)", "(1,1,28,28)"]
+        assert row(trace.table, 2)[1:5] == ["fwd", "conv1", "(1,1,28,28)", "(1,10,24,24)"]
+        await pilot.press("b")
+        await settle(pilot)
+        assert trace.table.row_count == 14 + 21
+        assert any(row(trace.table, i)[1] == "bwd" for i in range(trace.table.row_count))
+        tables = screen.query_one(TensorTables)
+        assert float(row(tables.parameter_table, 0)[9]) > 0  # grad norm after backward
+        before = pilot.app.session.model.conv1.weight.numpy().copy()
+        await pilot.press("o")
+        await settle(pilot)
+        assert pilot.app.session.steps == 1
+        assert not (before == pilot.app.session.model.conv1.weight.numpy()).all()
+        assert "steps 1" in str(screen.query_one("#status-bar").render())
+
+
+async def test_train_n_steps_from_the_prompt() -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        await pilot.press("t")
+        await pilot.pause()
+        prompt = pilot.app.screen.query_one("#prompt-input")
+        prompt.value = "4"
+        await pilot.press("enter")
+        await settle(pilot)
+        session = pilot.app.session
+        assert session.steps == 4 and len(session.events) == 4 * 21
+        await pilot.press("t")
+        await pilot.pause()
+        pilot.app.screen.query_one("#prompt-input").value = "zero"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert session.steps == 4
+        assert "whole number" in pilot.app.main_screen.last_error
+
+
+async def test_trace_filters_by_module_and_phase() -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        await pilot.press("b")
+        await settle(pilot)
+        panel = pilot.app.screen.query_one(TracePanel)
+        panel.set_filters(module="conv1")
+        await pilot.pause()
+        modules = {row(panel.table.table, i)[2] for i in range(panel.table.table.row_count)}
+        assert modules == {"conv1"} and panel.table.table.row_count == 3
+        panel.set_filters(module="", phase="backward")
+        await pilot.pause()
+        assert panel.table.table.row_count == 7
+        assert "7 of 21 events match (phase = backward)" in str(panel.query_one("#trace-note").render())
+
+
+def _event(index: int, value: float = 0.5) -> TraceEvent:
+    stats = TensorStats((1, 4), "float32", value, 0.1, 0.0, 1.0, 0, 0)
+    return TraceEvent(index, ("forward_pre", "forward", "backward")[index % 3], f"layer{index % 7}", "Linear",
+                      (stats,), (stats,), 0.01, True)
+
+
+async def test_trace_stays_bounded_and_responsive_with_100k_events() -> None:
+    async with make_app(trace_max_rows=2000).run_test(size=SIZE) as pilot:
+        screen = pilot.app.screen
+        events = [_event(index) for index in range(100_000)]
+        pilot.app.session.events.extend(events)
+        start = time.perf_counter()
+        for begin in range(0, 100_000, 5000):
+            screen.post_message(TraceBatch(events[begin:begin + 5000]))
+        await pilot.pause()
+        await pilot.press("2")
+        elapsed = time.perf_counter() - start
+        table = screen.query_one(TracePanel).table
+        assert table.table.row_count == 2000 and table.matched == 100_000 and table.dropped == 98_000
+        assert row(table.table, 1999)[0] == "99999"
+        note = str(table.query_one("#trace-note").render())
+        assert "98,000 older rows dropped" in note
+        assert screen.query_one("#tabs").active == "tab-trace"
+        assert elapsed < 20, f"handling 100k events took {elapsed:.1f} s"
+        screen.query_one(TracePanel).set_filters(module="layer3")  # filters run over the full list
+        await pilot.pause()
+        assert table.matched == len([e for e in events if "layer3" in e.module]) and table.table.row_count == 2000
+
+
+async def test_step_through_advances_one_event_and_highlights_its_module() -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen = pilot.app.screen
+        await pilot.press("f")
+        await settle(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        table = screen.query_one(TracePanel).table
+        assert screen.step_cursor == 0 and table.table.row_count == 1
+        await pilot.press("n", "n")
+        await pilot.pause()
+        assert screen.step_cursor == 2 and table.table.row_count == 3 and table.highlighted == 2
+        assert screen.module_tree.selected_path == "conv1"
+        detail = str(screen.query_one("#step-detail").render())
+        assert "forward conv1 Conv2d" in detail and "output[0] (1, 10, 24, 24)" in detail
+        await pilot.press("p")
+        await pilot.pause()
+        assert screen.step_cursor == 1 and table.table.row_count == 2
+        await pilot.press("escape")
+        await pilot.pause()
+        assert screen.step_cursor is None and table.table.row_count == 14
+
+
+async def test_nan_and_inf_are_highlighted() -> None:
+    mm.manual_seed(0)
+    async with make_app(LoadedTarget("nan", NaNNet(), mm.randn(2, 3))).run_test(size=SIZE) as pilot:
+        screen = pilot.app.screen
+        screen.module_tree.select_path("fc2")
+        await pilot.pause()
+        tables = screen.query_one(TensorTables)
+        assert "red" in str(tables.parameter_table.get_row_at(0)[5].style)
+        await pilot.press("f")
+        await settle(pilot)
+        table = screen.query_one(TracePanel).table
+        fc2 = next(i for i, event in enumerate(table.shown_events) if event.module == "fc2"
+                   and event.phase == "forward")
+        assert "red" in table.table.rows[fc2][2][1]
+        fc1 = next(i for i, event in enumerate(table.shown_events) if event.module == "fc1"
+                   and event.phase == "forward")
+        assert "red" not in table.table.rows[fc1][2][1]
+        target = table.shown_events[fc2].index
+        screen.step_to(+1)
+        while screen.step_cursor != target:
+            screen.step_to(+1)
+        await pilot.pause()
+        assert screen.query_one("#step-detail").has_class("nonfinite")
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_main_panes_fit_the_terminal(size: tuple[int, int]) -> None:
+    async with make_app().run_test(size=size) as pilot:
+        screen = pilot.app.screen
+        assert screen.has_class("narrow") == (size[0] < 100)
+        tree = screen.query_one(ModuleTree)
+        assert tree.region.width >= 26 and tree.region.height >= size[1] - 6
+        assert screen.query_one("#tabs").region.right <= size[0]
+        await pilot.press("down")
+        await pilot.pause()
+        assert screen.query_one(TensorTables).parameter_table.row_count == 2
