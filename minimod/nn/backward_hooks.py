@@ -53,6 +53,8 @@ class BackwardHook:
         self.input_zeros = {}  # position -> (shape, dtype) of tensor arguments that need no grad
         self.n_outputs = -1
         self.output_tensors_index = None
+        self.input_node = None  # the identity node around the inputs
+        self.passthrough = set()  # output positions that are inputs returned as they came
 
     # --- forward: wrap the tensors in identity nodes ---------------------------------------
 
@@ -72,6 +74,7 @@ class BackwardHook:
             outputs = (outputs,)
         node = outputs[0].grad_fn
         node.on_backward = on_backward
+        self.last_node = node
         new_values = list(values)
         for i, original, output in zip(wrapped_index, originals, outputs):
             output._version = original._version  # same storage, same in-place counter
@@ -84,6 +87,7 @@ class BackwardHook:
         self.input_tensors_index = tensor_index
         if tensor_index is not None:
             self.input_wrapped_index = wrapped_index
+            self.input_node = self.last_node
             # torch hands zeros (not None) for tensor arguments that need no grad
             self.input_zeros = {i: (args[i].shape, args[i].dtype)
                                 for i in tensor_index if i not in wrapped_index}
@@ -97,6 +101,8 @@ class BackwardHook:
         self.output_tensors_index = tensor_index
         if tensor_index is not None:
             self.output_wrapped_index = wrapped_index
+            if self.input_node is not None:
+                self.passthrough = {i for i in wrapped_index if outputs[i].grad_fn is self.input_node}
             # an output whose gradient never arrives gets None in grad_output (the loop would give zeros)
             self.received = set()
             for position in wrapped_index:
@@ -128,7 +134,11 @@ class BackwardHook:
                     f"got {len(new)}, but expected {len(self.grad_outputs)}"
                 )
             self.grad_outputs = tuple(new)
-        local_grad_outputs = self.grad_outputs
+        local_grad_outputs = list(self.grad_outputs)
+        for position in self.passthrough:
+            if local_grad_outputs[position] is None and position not in self.received:
+                # torch's undefined gradient still reaches the input node, which turns it into zeros
+                local_grad_outputs[position] = np.zeros_like(grads[self.output_wrapped_index.index(position)])
         if self.input_tensors_index is None:
             # no input needs grad: the backward hooks fire now, with grad_input all None
             warnings.warn(

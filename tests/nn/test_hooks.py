@@ -256,6 +256,14 @@ class _TwoOutputs:
         return a * 2, b * 3, "note"
 
 
+class _PassThrough:
+    """Returns one input as it came (like Identity) next to a computed output."""
+
+    @staticmethod
+    def forward(a, b):
+        return a, b * 2
+
+
 def _module_pair(torch, spec):
     class Ours(nn.Module):
         def forward(self, *args, **kwargs):
@@ -279,6 +287,9 @@ CASES = [
     (_TwoOutputs, [("a", True), ("b", True)], {}, [0]),
     (_TwoOutputs, [("a", True), ("b", True)], {}, [0, 1]),
     (_TwoOutputs, [("a", True), ("b", True)], {}, [1]),
+    (_PassThrough, [("a", True), ("b", True)], {}, [1]),
+    (_PassThrough, [("a", True), ("b", False)], {}, [0]),
+    (_PassThrough, [("a", True), ("b", True)], {}, [0, 1]),
 ]
 
 
