@@ -18,10 +18,13 @@ DEFAULT_TIMEOUT = float(os.environ.get("MINIMOD_CHECK_TIMEOUT", "60"))
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def check(title: str, hint: str = "") -> Callable[[Callable[[ModuleType], None]], Callable[[ModuleType], None]]:
+CheckFunction = Callable[[ModuleType], None]
+
+
+def check(title: str, hint: str = "") -> Callable[[CheckFunction], CheckFunction]:
     """Mark a function in check.py as one check: `fn(student)` asserts on the student's module."""
 
-    def mark(function: Callable[[ModuleType], None]) -> Callable[[ModuleType], None]:
+    def mark(function: CheckFunction) -> CheckFunction:
         function.check_title = title  # type: ignore[attr-defined]
         function.check_hint = hint  # type: ignore[attr-defined]
         return function
@@ -98,7 +101,8 @@ def run_checks(lesson: int, check_path: Path, student_path: Path) -> CheckResult
 
     result = CheckResult(lesson=lesson, path=str(student_path))
     checks_module = load_module_from(check_path, f"_minimod_check_{lesson}")
-    checks = [value for value in vars(checks_module).values() if callable(value) and hasattr(value, "check_title")]
+    checks = [value for value in vars(checks_module).values()
+              if callable(value) and hasattr(value, "check_title")]
     try:
         student = load_module_from(student_path, "exercise")
     except SyntaxError as error:
@@ -107,7 +111,7 @@ def run_checks(lesson: int, check_path: Path, student_path: Path) -> CheckResult
         return result
     except BaseException as error:  # noqa: BLE001 - any error in the student's file is reported, not raised
         result.error = f"importing the file failed: {_describe(error, str(student_path))}"
-        result.hint = "code at the top level of the file runs on import; keep it inside functions and classes."
+        result.hint = "code at the top level of the file runs on import; keep it in functions and classes."
         return result
     for function in checks:
         try:
@@ -160,7 +164,7 @@ def check_exercise(lesson: Any, student_path: Path | str, timeout: float = DEFAU
         if not output.exists():
             tail = (completed.stderr or completed.stdout).strip().splitlines()[-3:]
             result.error = "the checker stopped before reporting: " + (" | ".join(tail) or "no output")
-            result.hint = "your code may have called exit() or crashed Python; run the file with python to see."
+            result.hint = "your code may have called exit() or crashed Python; run the file with python."
             return result
         data = json.loads(output.read_text(encoding="utf-8"))
     data["outcomes"] = [Outcome(**outcome) for outcome in data["outcomes"]]

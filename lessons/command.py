@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
     if args.reset:
         if args.reset == "all":
             progress.reset()
-            print(f"Progress of every lesson forgotten. Exercise files are kept in {data_dir() / 'workspace'}.")
+            print("Progress of every lesson forgotten. "
+                  f"Exercise files are kept in {data_dir() / 'workspace'}.")
         else:
             lesson = find_lesson(args.reset, course)
             progress.reset(lesson.slug)

@@ -1,4 +1,4 @@
-"""The course in the inspector: LessonListScreen (lessons and progress) and LessonScreen (text, code, live model)."""
+"""The course in the inspector: LessonListScreen (lessons, progress) and LessonScreen (text, code, model)."""
 
 from __future__ import annotations
 
@@ -292,7 +292,8 @@ class LessonScreen(Screen):
     def action_exercise(self) -> None:
         self.query_one("#lesson-tabs", TabbedContent).active = "lesson-tab-exercise"
         self.query_one("#lesson-editor", TextArea).focus()
-        self.notify(f"Your exercise file: {self.exercise_path}\nEdit it here (ctrl+s saves) or in any editor.",
+        self.notify(f"Your exercise file: {self.exercise_path}\n"
+                    "Edit it here (ctrl+s saves) or in any editor.",
                     timeout=8)
 
     def action_save_exercise(self) -> None:

@@ -26,7 +26,8 @@ class QuestionPanel(Static):
         """Show `question` (a lessons.course.Question) waiting for a prediction."""
         self.question, self.chosen, self.correct = question, None, None
         self.remove_class("-hidden")
-        self.update(self._body(footer=Text("Predict first: press the number of your answer.", style="italic")))
+        prompt = Text("Predict first: press the number of your answer.", style="italic")
+        self.update(self._body(footer=prompt))
         self._position = position
 
     def hide(self) -> None:

@@ -1,6 +1,5 @@
 """Lesson 1 exercise: write Modules of your own. Check it with: minimod lessons --check 1"""
 
-import minimod as mm
 from minimod import nn
 
 
@@ -12,7 +11,9 @@ class Scale(nn.Module):
 
     def __init__(self, num_features):
         super().__init__()
-        raise NotImplementedError("lesson 1, step 1: create the Parameters self.weight (ones) and self.bias (zeros)")
+        raise NotImplementedError(
+            "lesson 1, step 1: create the Parameters self.weight (ones) and self.bias (zeros)"
+        )
 
     def forward(self, x):
         raise NotImplementedError("lesson 1, step 3: return x * self.weight + self.bias")

@@ -108,7 +108,8 @@ QUESTIONS = [
     ),
     Question(
         step=3,
-        prompt="With weight [1, 2, 3, 4] and bias [0, 0, 1, 1], what is model(mm.tensor([1., 1., 1., 1.]))[2]?",
+        prompt="With weight [1, 2, 3, 4] and bias [0, 0, 1, 1], what is "
+        "model(mm.tensor([1., 1., 1., 1.]))[2]?",
         choices=("1", "3", "4", "7"),
         answer="model(mm.tensor([1.0, 1.0, 1.0, 1.0]))[2].item()",
         explanation="forward computes x * weight + bias element by element: 1 * 3 + 1 = 4.",

@@ -27,7 +27,8 @@ def persistence(student):
 
 
 @check("forward updates the running mean and counts calls",
-       hint="self.mean = self.momentum * self.mean + (1.0 - self.momentum) * x; then self.calls = self.calls + 1.")
+       hint="self.mean = self.momentum * self.mean + (1.0 - self.momentum) * x; "
+       "then self.calls = self.calls + 1.")
 def forward_updates(student):
     model = student.RunningMean(3, momentum=0.5)
     out = None

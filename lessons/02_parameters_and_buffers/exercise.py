@@ -1,6 +1,5 @@
 """Lesson 2 exercise: buffers, persistent and not. Check it with: minimod lessons --check 2"""
 
-import minimod as mm
 from minimod import nn
 
 
@@ -25,5 +24,6 @@ class RunningMean(nn.Module):
 
 
 def split_state(module):
-    """Return (parameter_names, buffer_names): two lists of names, as named_parameters/named_buffers give them."""
+    """Return (parameter_names, buffer_names): two lists of names, as named_parameters() and
+    named_buffers() give them."""
     raise NotImplementedError("lesson 2, step 1: use module.named_parameters() and module.named_buffers()")

@@ -8,12 +8,15 @@ def leaf_names(model):
 
     For MegEngine's NestedNet: ['base_net.linear', 'relu', 'linear'].
     """
-    raise NotImplementedError("lesson 3, step 2: loop over model.named_modules(); keep modules with no children")
+    raise NotImplementedError("lesson 3, step 2: loop over model.named_modules(); keep the childless ones")
 
 
 def bias_names(model):
-    """The full names of all parameters whose own name is 'bias', e.g. ['base_net.linear.bias', 'linear.bias']."""
-    raise NotImplementedError("lesson 3, step 3: filter model.named_parameters() by the last part of the name")
+    """The full names of all parameters whose own name is 'bias'.
+
+    For NestedNet: ['base_net.linear.bias', 'linear.bias'].
+    """
+    raise NotImplementedError("lesson 3, step 3: filter model.named_parameters() by the name's last part")
 
 
 def count_under(model, path):

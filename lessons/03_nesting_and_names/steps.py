@@ -120,7 +120,8 @@ QUESTIONS = [
         step=3,
         prompt="What is the full name of the weight of the Linear inside base_net?",
         choices=("weight", "linear.weight", "base_net.linear.weight", "NestedNet.base_net.linear.weight"),
-        answer="[name for name, p in nested_net.named_parameters() if p is nested_net.base_net.linear.weight][0]",
+        answer="[name for name, p in nested_net.named_parameters() "
+        "if p is nested_net.base_net.linear.weight][0]",
         explanation="A name is the path from the model you asked: the attribute names base_net, linear, "
         "then the parameter's own name. The root's class name is never part of it.",
     ),

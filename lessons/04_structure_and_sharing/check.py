@@ -37,7 +37,8 @@ def sharing_partial(student):
 
 
 @check("swap_activations replaces every ReLU in the tree",
-       hint="for each module in named_modules(), loop over its named_children() and setattr(module, name, new).")
+       hint="for each module in named_modules(), loop over its named_children() "
+       "and setattr(module, name, new).")
 def swapping(student):
     model = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Sequential(nn.ReLU(), nn.Linear(2, 2), nn.ReLU()))
     count = student.swap_activations(model, nn.GELU)
@@ -46,11 +47,13 @@ def swapping(student):
     assert "ReLU" not in kinds, f"ReLU still in the model: {kinds}"
     assert kinds.count("GELU") == 3, f"expected 3 GELU modules, found {kinds.count('GELU')}"
     gelus = [module for module in model.modules() if isinstance(module, nn.GELU)]
-    assert len({id(module) for module in gelus}) == 3, "call make_activation() once per ReLU, not once overall"
+    assert len({id(module) for module in gelus}) == 3, \
+        "call make_activation() once per ReLU, not once overall"
 
 
 @check("DynamicNet registers its layers with ModuleList and ModuleDict",
-       hint="self.linears = nn.ModuleList([...]); self.activations = nn.ModuleDict({...}); a plain list registers nothing.")
+       hint="self.linears = nn.ModuleList([...]); self.activations = nn.ModuleDict({...}); "
+       "a plain list registers nothing.")
 def dynamic_structure(student):
     model = student.DynamicNet(3)
     assert isinstance(model.linears, nn.ModuleList), "self.linears should be an nn.ModuleList"

@@ -55,11 +55,13 @@ def restores(student):
                                   err_msg="evaluate changed running_mean: the model was in training mode")
     model.eval()
     student.evaluate(model, mm.randn(4, 4))
-    assert not any(module.training for module in model.modules()), "a model in eval mode must stay in eval mode"
+    assert not any(module.training for module in model.modules()), \
+        "a model in eval mode must stay in eval mode"
 
 
 @check("NormEvalNet.train keeps BatchNorm in eval mode",
-       hint="super().train(mode); if mode and self.norm_eval: set every BatchNorm module to eval(); return self.")
+       hint="super().train(mode); if mode and self.norm_eval: set every BatchNorm module to eval(); "
+       "return self.")
 def norm_eval(student):
     net = student.NormEvalNet()
     result = net.train()

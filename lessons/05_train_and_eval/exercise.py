@@ -1,6 +1,5 @@
 """Lesson 5 exercise: training and evaluation modes. Check it with: minimod lessons --check 5"""
 
-import minimod as mm
 import minimod.nn.functional as F
 from minimod import nn
 
@@ -36,4 +35,4 @@ class NormEvalNet(nn.Module):
         return self.head(F.relu(self.bn(self.fc(x))))
 
     def train(self, mode=True):
-        raise NotImplementedError("lesson 5, step 5: call super().train(mode), then put BatchNorm layers in eval")
+        raise NotImplementedError("lesson 5, step 5: super().train(mode), then put BatchNorm layers in eval")

@@ -35,10 +35,12 @@ class NestedNet(nn.Module):
 def adding(student):
     base = BaseNet()
     renamed = student.add_prefix(base.state_dict(), "base_net.")
-    assert list(renamed.keys()) == ["base_net.linear.weight", "base_net.linear.bias"], f"keys: {list(renamed)}"
+    assert list(renamed.keys()) == ["base_net.linear.weight", "base_net.linear.bias"], \
+        f"keys: {list(renamed)}"
     net = NestedNet()
     result = net.load_state_dict(renamed, strict=False)
-    assert list(result.missing_keys) == ["linear.weight", "linear.bias"], f"missing keys: {result.missing_keys}"
+    assert list(result.missing_keys) == ["linear.weight", "linear.bias"], \
+        f"missing keys: {result.missing_keys}"
     np.testing.assert_array_equal(net.base_net.linear.weight.numpy(), base.linear.weight.numpy())
 
 
@@ -51,7 +53,8 @@ def stripping(student):
     net = NestedNet()
     stripped = student.strip_prefix(net.state_dict(), "base_net.linear.")
     got = list(stripped.keys())
-    assert got == ["weight", "bias", "linear.weight", "linear.bias"], f"strip_prefix(NestedNet, 'base_net.linear.') = {got}"
+    assert got == ["weight", "bias", "linear.weight", "linear.bias"], \
+        f"strip_prefix(NestedNet, 'base_net.linear.') = {got}"
     np.testing.assert_array_equal(stripped["weight"], net.base_net.linear.weight.numpy(),
                                   err_msg="the values must stay with their (renamed) keys")
 
@@ -68,7 +71,8 @@ def matching(student):
     old_head = target.linear.weight.numpy().copy()
     skipped = list(student.load_matching(target, state))
     assert skipped == ["linear.weight", "head.bias"], f"load_matching skipped {skipped}"
-    np.testing.assert_array_equal(target.base_net.linear.weight.numpy(), source.base_net.linear.weight.numpy(),
+    np.testing.assert_array_equal(target.base_net.linear.weight.numpy(),
+                                  source.base_net.linear.weight.numpy(),
                                   err_msg="base_net.linear.weight should have been loaded")
     np.testing.assert_array_equal(target.linear.bias.numpy(), source.linear.bias.numpy(),
                                   err_msg="linear.bias matches in name and shape, so it should be loaded")
@@ -100,5 +104,6 @@ def round_trip(student):
     restored = fresh_optimizer.state_dict()["state"]
     assert len(restored) == len(saved), f"optimizer state has {len(restored)} entries, expected {len(saved)}"
     for index, entry in saved.items():
-        np.testing.assert_allclose(np.asarray(restored[index]["momentum_buffer"]), np.asarray(entry["momentum_buffer"]),
+        np.testing.assert_allclose(np.asarray(restored[index]["momentum_buffer"]),
+                                   np.asarray(entry["momentum_buffer"]),
                                    err_msg="the optimizer's momentum buffers were not restored")

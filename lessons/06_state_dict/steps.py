@@ -109,7 +109,8 @@ STEPS = [
 QUESTIONS = [
     Question(
         step=2,
-        prompt="The step set the model's linear.bias to 5 after taking `snapshot`. Does snapshot['linear.bias'] "
+        prompt="The step set the model's linear.bias to 5 after taking `snapshot`. "
+        "Does snapshot['linear.bias'] "
         "hold 5s now?",
         choices=("True", "False"),
         answer="bool((snapshot['linear.bias'] == 5).all())",
@@ -118,7 +119,8 @@ QUESTIONS = [
     ),
     Question(
         step=3,
-        prompt="After new_net.load_state_dict(...), is new_net.linear.weight the same Parameter object as before loading?",
+        prompt="After new_net.load_state_dict(...), is new_net.linear.weight the same Parameter object "
+        "as before loading?",
         choices=("True", "False"),
         answer="new_net.linear.weight is weight_object",
         explanation="Loading copies numbers into the existing Parameters, so anything holding them "
@@ -126,7 +128,8 @@ QUESTIONS = [
     ),
     Question(
         step=5,
-        prompt="Loading with strict=False a checkpoint with an extra key 'head.weight': what is result.unexpected_keys?",
+        prompt="Loading with strict=False a checkpoint with an extra key 'head.weight': "
+        "what is result.unexpected_keys?",
         choices=("[]", "['head.weight']", "['linear.bias']", "['head.weight', 'linear.bias']"),
         answer="result.unexpected_keys",
         explanation="unexpected_keys are in the file but not in the model; 'linear.bias' is the "

@@ -15,7 +15,8 @@ def _net():
 
 
 def _hook_count(model):
-    return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks) for m in model.modules())
+    return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks)
+               for m in model.modules())
 
 
 @check("record_shapes lists (name, shape) in the order the hooks fired",
@@ -28,7 +29,8 @@ def shapes(student):
 
 
 @check("record_shapes removes its hooks",
-       hint="keep every handle that register_forward_hook returns and call handle.remove() in a finally block.")
+       hint="keep every handle that register_forward_hook returns and call handle.remove() "
+       "in a finally block.")
 def cleanup(student):
     model = _net()
     student.record_shapes(model, mm.randn(2, 4))
@@ -62,7 +64,8 @@ def clamping(student):
     np.testing.assert_allclose(layer(x).numpy(), np.clip(raw, -0.5, 0.5), rtol=1e-6,
                                err_msg="the output is not clamped to [-0.5, 0.5]")
     handle.remove()
-    np.testing.assert_allclose(layer(x).numpy(), raw, rtol=1e-6, err_msg="after handle.remove() the output is clamped still")
+    np.testing.assert_allclose(layer(x).numpy(), raw, rtol=1e-6,
+                               err_msg="after handle.remove() the output is clamped still")
 
 
 @check("grad_output_shapes records every Linear's grad_output",
@@ -72,7 +75,9 @@ def backward(student):
     model = _net()
     with warnings.catch_warnings():  # the first layer's input needs no grad: PyTorch's warning says so
         warnings.simplefilter("ignore")
-        got = {name: tuple(shape) for name, shape in student.grad_output_shapes(model, mm.randn(6, 4)).items()}
-    assert got == {"0": (6, 3), "2.0": (6, 2)}, f"grad_output_shapes gave {got}, expected {{'0': (6, 3), '2.0': (6, 2)}}"
+        shapes = student.grad_output_shapes(model, mm.randn(6, 4))
+    got = {name: tuple(shape) for name, shape in shapes.items()}
+    expected = {"0": (6, 3), "2.0": (6, 2)}
+    assert got == expected, f"grad_output_shapes gave {got}, expected {expected}"
     assert _hook_count(model) == 0, "the backward hooks are still registered; remove them"
     assert model[0].weight.grad is not None, "call model(x).sum().backward() so the hooks fire"

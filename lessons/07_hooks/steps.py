@@ -1,4 +1,4 @@
-"""Lesson 7's steps: forward pre-hooks, forward hooks (tracing, changing outputs), backward hooks, global hooks."""
+"""Lesson 7's steps: forward pre-hooks, forward hooks (tracing, changing outputs), backward, global hooks."""
 
 from lessons.course import Question, Step
 

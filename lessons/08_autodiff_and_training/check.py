@@ -25,13 +25,15 @@ def manual_sgd(student):
     student.sgd_step(list(model.parameters()), 0.1)
     optim.SGD([p for p in reference.parameters() if p.grad is not None], lr=0.1).step()
     for (name, p), q in zip(model.named_parameters(), reference.parameters()):
-        np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-6, atol=1e-7, err_msg=f"{name} after sgd_step")
+        np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-6, atol=1e-7,
+                                   err_msg=f"{name} after sgd_step")
     assert all(a is b for a, b in zip(model.parameters(), objects)), \
         "the model's Parameter objects were replaced; update them in place with sub_"
 
 
 @check("train_step runs forward, zero_grad, backward and step, and returns a float",
-       hint="loss = model(x).abs().sum(); optimizer.zero_grad(); loss.backward(); optimizer.step(); return loss.item()")
+       hint="loss = model(x).abs().sum(); optimizer.zero_grad(); loss.backward(); optimizer.step(); "
+       "return loss.item()")
 def one_step(student):
     model, reference = _net(), _net()
     x = mm.randn(2, 4)
@@ -39,7 +41,8 @@ def one_step(student):
     ref_optimizer = optim.SGD(reference.parameters(), lr=0.05)
     for step in range(2):
         loss = student.train_step(model, optimizer, x)
-        assert isinstance(loss, float), f"train_step returned {type(loss).__name__}, expected a float (loss.item())"
+        assert isinstance(loss, float), \
+            f"train_step returned {type(loss).__name__}, expected a float (loss.item())"
         ref_loss = reference(x).abs().sum()
         ref_optimizer.zero_grad()
         ref_loss.backward()
@@ -59,4 +62,5 @@ def learns(student):
     losses = list(student.train_to_zero(model, 300, 0.01))
     assert len(losses) == 300, f"train_to_zero returned {len(losses)} losses for 300 steps"
     early, late = np.mean(losses[:30]), np.mean(losses[-30:])
-    assert late < 0.5 * early, f"the loss did not go down: first 30 steps average {early:.3f}, last 30 {late:.3f}"
+    assert late < 0.5 * early, \
+        f"the loss did not go down: first 30 steps average {early:.3f}, last 30 {late:.3f}"

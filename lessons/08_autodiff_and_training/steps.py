@@ -126,7 +126,8 @@ QUESTIONS = [
         prompt="Two forward + backward passes on the same input, with no zero_grad between them. "
         "How does l0.weight.grad compare with one pass?",
         choices=("the same", "twice as big", "zero"),
-        answer="'twice as big' if abs((twice.abs().sum() / once.abs().sum()).item() - 2) < 1e-5 else 'the same'",
+        answer="'twice as big' if abs((twice.abs().sum() / once.abs().sum()).item() - 2) < 1e-5 "
+        "else 'the same'",
         explanation="backward() adds into .grad. That is why every training step starts with zero_grad().",
     ),
     Question(

@@ -28,7 +28,8 @@ def initialising(student):
     assert np.all(model[6].weight.numpy() == 1.0), "the bias-free Linear still needs weight 1.0"
     assert np.all(model[0].weight.numpy() == 0.5) and np.all(model[0].bias.numpy() == 0.0), \
         "Conv2d layers need weight 0.5 and bias 0.0"
-    np.testing.assert_array_equal(model[5].weight.numpy(), norm_weight, err_msg="LayerNorm must be left alone")
+    np.testing.assert_array_equal(model[5].weight.numpy(), norm_weight,
+                                  err_msg="LayerNorm must be left alone")
     assert model[4].weight.requires_grad, "the parameters must still require grad (change values, not flags)"
 
 
@@ -47,7 +48,8 @@ def freezing(student):
 
 
 @check("half_except_norm keeps normalisation layers in float32",
-       hint="model.half() converts everything; then call .float() on each BatchNorm1d/2d and LayerNorm module.")
+       hint="model.half() converts everything; then call .float() on each BatchNorm1d/2d "
+       "and LayerNorm module.")
 def mixed(student):
     model = student.half_except_norm(_model())
     assert model is not None, "return the model"

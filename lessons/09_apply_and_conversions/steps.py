@@ -1,4 +1,4 @@
-"""Lesson 9's steps: apply with init_weights, zero-init of ResUnit's last BatchNorm, dtype conversions, freezing."""
+"""Lesson 9's steps: apply with init_weights, zero-init of a ResUnit's last BatchNorm, dtypes, freezing."""
 
 from lessons.course import Question, Step
 
@@ -63,7 +63,8 @@ STEPS = [
         unit.conv1.requires_grad_(False)  # freeze the first stage
         unit(mm.randn(2, 16, 8, 8)).sum().backward()
         for name, parameter in unit.named_parameters():
-            print(f"{name:18} requires_grad={parameter.requires_grad!s:5} grad is None: {parameter.grad is None}")
+            print(f"{name:18} requires_grad={parameter.requires_grad!s:5}",
+                  f"grad is None: {parameter.grad is None}")
         trainable = [p for p in unit.parameters() if p.requires_grad]
         optimizer = optim.SGD(trainable, lr=0.01)
         print(len(trainable), "of", len(list(unit.parameters())), "parameter tensors train")
@@ -76,7 +77,8 @@ STEPS = [
 QUESTIONS = [
     Question(
         step=1,
-        prompt="net = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2)). Which module does net.apply(fn) visit LAST?",
+        prompt="net = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2)). "
+        "Which module does net.apply(fn) visit LAST?",
         choices=("Linear", "Sequential"),
         answer="visited[-1]",
         explanation="apply recurses into the children first and calls fn(self) at the end, so the "
@@ -91,7 +93,8 @@ QUESTIONS = [
     ),
     Question(
         step=4,
-        prompt="After unit.conv1.requires_grad_(False), what is unit.conv1.conv.weight.grad after backward()?",
+        prompt="After unit.conv1.requires_grad_(False), what is unit.conv1.conv.weight.grad "
+        "after backward()?",
         choices=("None", "a tensor of zeros", "a normal gradient"),
         answer="unit.conv1.conv.weight.grad",
         explanation="A parameter that does not require grad is not part of the gradient graph, so "

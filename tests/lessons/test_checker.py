@@ -1,4 +1,4 @@
-"""The checker: every reference solution passes, every untouched starter fails, broken code never crashes it."""
+"""The checker: every reference solution passes, every untouched starter fails, broken code never crashes."""
 
 import subprocess
 import sys

@@ -33,7 +33,8 @@ def test_find_lesson_by_number_or_name():
 def test_markdown_and_steps_must_agree(tmp_path):
     folder = tmp_path / "01_broken"
     folder.mkdir()
-    (folder / "lesson.md").write_text("# Lesson\n\nintro\n\n## Step 1: one\n\ntext\n\n## Step 2: two\n\nmore\n")
+    (folder / "lesson.md").write_text("# Lesson\n\nintro\n\n## Step 1: one\n\ntext\n\n"
+                                      "## Step 2: two\n\nmore\n")
     (folder / "steps.py").write_text("from lessons.course import Step\nSTEPS = [Step('x = 1')]\n")
     with pytest.raises(UserError, match="2 '## ' sections but steps.py has 1 STEPS"):
         load_lesson(folder)
@@ -42,7 +43,8 @@ def test_markdown_and_steps_must_agree(tmp_path):
 def test_exercise_section_is_not_a_step(tmp_path):
     folder = tmp_path / "01_ok"
     folder.mkdir()
-    (folder / "lesson.md").write_text("# Title\n\nintro\n\n## Step 1: a\n\nbody\n\n## Your exercise\n\nwrite f\n")
+    (folder / "lesson.md").write_text("# Title\n\nintro\n\n## Step 1: a\n\nbody\n\n"
+                                      "## Your exercise\n\nwrite f\n")
     (folder / "steps.py").write_text("from lessons.course import Step\nSTEPS = [Step('x = 1')]\n")
     lesson = load_lesson(folder)
     assert lesson.title == "Title" and lesson.intro == "intro"

@@ -26,10 +26,12 @@ def test_every_step_runs_and_questions_match_a_choice(lesson):
         if step.focus:
             result.model.get_submodule(step.focus)
         if step.show == "trace":
-            assert "example_input" in runner.namespace, f"step {index + 1} shows a trace but sets no example_input"
+            assert "example_input" in runner.namespace, \
+                f"step {index + 1} shows a trace but sets no example_input"
         for question in lesson.questions_for(index):
             value, correct = runner.answer(question)
-            assert correct is not None, f"{question.key}: live answer {value!r} is not among {question.choices}"
+            assert correct is not None, \
+                f"{question.key}: live answer {value!r} is not among {question.choices}"
             assert question.explanation
 
 
