@@ -86,7 +86,9 @@ def test_max_pool_twins(geometry, dtype, with_ties):
     _close(out_j, out, dtype)
     np.testing.assert_array_equal(indices_j, indices)
     g = rng.standard_normal(out.shape).astype(dtype)
-    _close(J.max_pool2d_backward(g, indices, *shape[2:]), R.max_pool2d_backward(g, indices, *shape[2:]), dtype)
+    _close(
+        J.max_pool2d_backward(g, indices, *shape[2:]), R.max_pool2d_backward(g, indices, *shape[2:]), dtype
+    )
 
 
 def test_max_pool_propagates_nan_like_torch():
@@ -106,8 +108,11 @@ def test_avg_pool_twins(geometry, dtype, count_include_pad, divisor):
     out = R.avg_pool2d_forward(x, *args, oh, ow, count_include_pad, divisor)
     _close(J.avg_pool2d_forward(x, *args, oh, ow, count_include_pad, divisor), out, dtype)
     g = rng.standard_normal(out.shape).astype(dtype)
-    _close(J.avg_pool2d_backward(g, *shape[2:], *args, count_include_pad, divisor),
-           R.avg_pool2d_backward(g, *shape[2:], *args, count_include_pad, divisor), dtype)
+    _close(
+        J.avg_pool2d_backward(g, *shape[2:], *args, count_include_pad, divisor),
+        R.avg_pool2d_backward(g, *shape[2:], *args, count_include_pad, divisor),
+        dtype,
+    )
 
 
 ROWS = st.tuples(st.integers(1, 6), st.integers(1, 12), st.integers(0, 2**16))
@@ -125,8 +130,10 @@ def test_batch_norm_twins(shape, dtype):
         _close(got, want, dtype)
     g = rng.standard_normal(dims).astype(dtype)
     _, mean, var = expected
-    for got, want in zip(J.batch_norm_backward(g, x, mean, var, weight, 1e-5),
-                         R.batch_norm_backward(g, x, mean, var, weight, 1e-5)):
+    for got, want in zip(
+        J.batch_norm_backward(g, x, mean, var, weight, 1e-5),
+        R.batch_norm_backward(g, x, mean, var, weight, 1e-5),
+    ):
         assert got.dtype == want.dtype == dtype
         _close(got, want, dtype)
 
@@ -143,7 +150,9 @@ def test_layer_norm_twins(shape, dtype):
         _close(got, want, dtype)
     g = rng.standard_normal((m, d)).astype(dtype)
     _, mean, rstd = expected
-    for got, want in zip(J.layer_norm_backward(g, x, mean, rstd, weight), R.layer_norm_backward(g, x, mean, rstd, weight)):
+    for got, want in zip(
+        J.layer_norm_backward(g, x, mean, rstd, weight), R.layer_norm_backward(g, x, mean, rstd, weight)
+    ):
         _close(got, want, dtype)
 
 
@@ -173,7 +182,9 @@ def test_nll_twins(shape, dtype):
     for got, want in zip(J.nll_loss_forward(log_probs, target, weight, -100), expected):
         _close(got, want, dtype)
     g = rng.standard_normal(m).astype(dtype)
-    _close(J.nll_loss_backward(g, target, expected[1], c), R.nll_loss_backward(g, target, expected[1], c), dtype)
+    _close(
+        J.nll_loss_backward(g, target, expected[1], c), R.nll_loss_backward(g, target, expected[1], c), dtype
+    )
 
 
 @pytest.mark.parametrize("backend", [R, J], ids=["reference", "jit"])

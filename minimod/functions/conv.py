@@ -22,8 +22,9 @@ class Convolution(Function):
         out_channels, _, kh, kw = weight.shape
         oh, ow = output_size
         x = np.ascontiguousarray(x)
-        cols = kernels.im2col(x, kh, kw, stride[0], stride[1], padding[0], padding[1],
-                              dilation[0], dilation[1], oh, ow)
+        cols = kernels.im2col(
+            x, kh, kw, stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], oh, ow
+        )
         w2 = weight.reshape(out_channels, -1)
         if groups == 1:
             out2 = w2 @ cols
@@ -31,8 +32,11 @@ class Convolution(Function):
             out2 = np.empty((out_channels, cols.shape[1]), dtype=cols.dtype)
             og, rows = out_channels // groups, cols.shape[0] // groups
             for g in range(groups):
-                np.matmul(w2[g * og : (g + 1) * og], cols[g * rows : (g + 1) * rows],
-                          out=out2[g * og : (g + 1) * og])
+                np.matmul(
+                    w2[g * og : (g + 1) * og],
+                    cols[g * rows : (g + 1) * rows],
+                    out=out2[g * og : (g + 1) * og],
+                )
         if bias is not None:
             out2 += bias[:, None]
         ctx.save_for_backward(weight, cols)
@@ -65,8 +69,23 @@ class Convolution(Function):
                 grad_cols = np.concatenate(
                     [w2[g * og : (g + 1) * og].T @ g2[g * og : (g + 1) * og] for g in range(groups)]
                 )
-            grad_x = kernels.col2im(grad_cols, n, c, h, w, kh, kw, stride[0], stride[1], padding[0],
-                                    padding[1], dilation[0], dilation[1], oh, ow)
+            grad_x = kernels.col2im(
+                grad_cols,
+                n,
+                c,
+                h,
+                w,
+                kh,
+                kw,
+                stride[0],
+                stride[1],
+                padding[0],
+                padding[1],
+                dilation[0],
+                dilation[1],
+                oh,
+                ow,
+            )
         if need_b and ctx.has_bias:
             grad_b = g2.sum(axis=1)
         return grad_x, grad_w, grad_b

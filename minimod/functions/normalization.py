@@ -91,5 +91,8 @@ class NativeLayerNorm(Function):
         g2 = np.ascontiguousarray(grad_output).reshape(x2.shape)
         grad_x, grad_w, grad_b = kernels.layer_norm_backward(g2, x2, mean, rstd, w)
         has_weight, has_bias = ctx.has_affine
-        return (grad_x.reshape(shape), grad_w.reshape(normalized_shape) if has_weight else None,
-                grad_b.reshape(normalized_shape) if has_bias else None)
+        return (
+            grad_x.reshape(shape),
+            grad_w.reshape(normalized_shape) if has_weight else None,
+            grad_b.reshape(normalized_shape) if has_bias else None,
+        )

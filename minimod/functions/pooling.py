@@ -71,8 +71,10 @@ def _output_length(size, kernel, pad, stride, dilation, ceil_mode):
 def pool2d_geometry(shape, kernel_size, stride, padding, dilation, ceil_mode):
     """Check pooling arguments like torch; return (kernel, stride, padding, dilation, (oh, ow))."""
     kernel = pair(kernel_size, "kernel_size")
-    stride = kernel if stride is None or (isinstance(stride, (tuple, list)) and not stride) else pair(
-        stride, "stride"
+    stride = (
+        kernel
+        if stride is None or (isinstance(stride, (tuple, list)) and not stride)
+        else pair(stride, "stride")
     )
     padding, dilation = pair(padding, "padding"), pair(dilation, "dilation")
     if min(kernel) <= 0:
@@ -92,6 +94,7 @@ def pool2d_geometry(shape, kernel_size, stride, padding, dilation, ceil_mode):
     ow = _output_length(w, kernel[1], padding[1], stride[1], dilation[1], ceil_mode)
     if oh < 1 or ow < 1:
         raise RuntimeError(
-            f"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{oh}x{ow}). Output size is too small"
+            f"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{oh}x{ow}). "
+            "Output size is too small"
         )
     return kernel, stride, padding, dilation, (oh, ow)

@@ -216,7 +216,9 @@ def layer_norm_backward(grad_output, x, mean, rstd, weight):
     g = grad_output.astype(np.float64)
     x_hat = (x.astype(np.float64) - mean[:, None]) * rstd[:, None]
     gw = g * weight.astype(np.float64)[None, :]
-    grad_x = rstd[:, None] * (gw - gw.mean(axis=1, keepdims=True) - x_hat * (gw * x_hat).mean(axis=1, keepdims=True))
+    grad_x = rstd[:, None] * (
+        gw - gw.mean(axis=1, keepdims=True) - x_hat * (gw * x_hat).mean(axis=1, keepdims=True)
+    )
     dtype = grad_output.dtype
     return grad_x.astype(dtype), (g * x_hat).sum(axis=0).astype(dtype), g.sum(axis=0).astype(dtype)
 

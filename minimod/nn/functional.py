@@ -45,8 +45,15 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return Addmm.apply(input, weight, bias)
 
 
-def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
-           groups: int = 1) -> Tensor:
+def conv2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups: int = 1,
+) -> Tensor:
     """2-D cross-correlation of input (N, C, H, W) or (C, H, W) with weight (O, C/groups, kh, kw)."""
     x, unbatched = _batched(input, "conv2d")
     if weight.ndim != 4:
@@ -55,45 +62,80 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
             f"{weight.ndim}-dimensional weight of size {list(weight.shape)} instead"
         )
     if x.dtype != weight.dtype:
-        raise RuntimeError(f"expected scalar type {_torch_dtype(weight.dtype)} but found {_torch_dtype(x.dtype)}")
+        raise RuntimeError(
+            f"expected scalar type {_torch_dtype(weight.dtype)} but found {_torch_dtype(x.dtype)}"
+        )
     if bias is not None and (bias.ndim != 1 or bias.shape[0] != weight.shape[0]):
         raise RuntimeError(
             f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with "
             f"{weight.shape[0]} elements, but got bias of size {list(bias.shape)} instead"
         )
-    stride, pad, dilation, output_size = conv2d_geometry(x.shape, weight.shape, stride, padding, dilation,
-                                                         int(groups))
-    out = Convolution.apply(x, weight, bias, stride=stride, padding=pad, dilation=dilation, groups=int(groups),
-                            output_size=output_size)
+    stride, pad, dilation, output_size = conv2d_geometry(
+        x.shape, weight.shape, stride, padding, dilation, int(groups)
+    )
+    out = Convolution.apply(
+        x,
+        weight,
+        bias,
+        stride=stride,
+        padding=pad,
+        dilation=dilation,
+        groups=int(groups),
+        output_size=output_size,
+    )
     return out.squeeze(0) if unbatched else out
 
 
 # --- pooling -------------------------------------------------------------------------------------
 
 
-def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
-               return_indices: bool = False):
+def max_pool2d(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+):
     """Max over each kernel_size window; with return_indices also where each max was (flat in H·W)."""
     x, unbatched = _pool_input(input)
     kernel, stride, padding, dilation, output_size = pool2d_geometry(
         x.shape, kernel_size, stride, padding, dilation, ceil_mode
     )
-    out, indices = MaxPool2DWithIndices.apply(x, kernel_size=kernel, stride=stride, padding=padding,
-                                              dilation=dilation, output_size=output_size)
+    out, indices = MaxPool2DWithIndices.apply(
+        x, kernel_size=kernel, stride=stride, padding=padding, dilation=dilation, output_size=output_size
+    )
     if unbatched:
         out, indices = out.squeeze(0), indices.squeeze(0)
     return (out, indices) if return_indices else out
 
 
-def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
-               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+def avg_pool2d(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
     """Mean over each kernel_size window."""
     x, unbatched = _pool_input(input)
-    kernel, stride, padding, _, output_size = pool2d_geometry(x.shape, kernel_size, stride, padding, 1, ceil_mode)
+    kernel, stride, padding, _, output_size = pool2d_geometry(
+        x.shape, kernel_size, stride, padding, 1, ceil_mode
+    )
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    out = AvgPool2D.apply(x, kernel_size=kernel, stride=stride, padding=padding, output_size=output_size,
-                          count_include_pad=count_include_pad, divisor_override=divisor_override)
+    out = AvgPool2D.apply(
+        x,
+        kernel_size=kernel,
+        stride=stride,
+        padding=padding,
+        output_size=output_size,
+        count_include_pad=count_include_pad,
+        divisor_override=divisor_override,
+    )
     return out.squeeze(0) if unbatched else out
 
 
@@ -101,10 +143,15 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     """Mean pooling to a fixed output_size (an int, or a pair where None keeps the input's size)."""
     x, unbatched = _pool_input(input)
     sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
-    oh, ow = (x.shape[2] if sizes[0] is None else int(sizes[0]), x.shape[3] if sizes[1] is None else int(sizes[1]))
+    oh, ow = (
+        x.shape[2] if sizes[0] is None else int(sizes[0]),
+        x.shape[3] if sizes[1] is None else int(sizes[1]),
+    )
     if oh < 0 or ow < 0:
-        raise RuntimeError(f"adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 "
-                           f"but received {[oh, ow]}")
+        raise RuntimeError(
+            f"adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 "
+            f"but received {[oh, ow]}"
+        )
     out = AdaptiveAvgPool2D.apply(x, output_size=(oh, ow))
     return out.squeeze(0) if unbatched else out
 
@@ -118,16 +165,27 @@ def _pool_input(input: Tensor) -> tuple[Tensor, bool]:
 # --- normalisation -----------------------------------------------------------------------------------
 
 
-def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
-               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
-               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
     """Normalise each channel (dim 1) by the batch statistics (training) or the running ones; in training
     the running statistics are updated in place (running_var with the unbiased batch variance)."""
     if input.ndim < 2:
         raise ValueError(f"expected at least 2D input (got {input.ndim}D input)")
     channels = input.shape[1]
-    for name, tensor in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
-                         ("bias", bias)):
+    for name, tensor in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
         if tensor is not None and tensor.numel() != channels:
             raise RuntimeError(f"{name} should contain {channels} elements not {tensor.numel()}")
     if training:
@@ -136,14 +194,19 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                 f"Expected more than 1 value per channel when training, got input size {_size(input.shape)}"
             )
     elif running_mean is None or running_var is None:
-        raise RuntimeError(f"{'running_mean' if running_mean is None else 'running_var'} must be defined in "
-                           "evaluation mode")
+        raise RuntimeError(
+            f"{'running_mean' if running_mean is None else 'running_var'} must be defined in evaluation mode"
+        )
     update = training and running_mean is not None and running_var is not None
     out = NativeBatchNorm.apply(
-        input, weight, bias,
+        input,
+        weight,
+        bias,
         running_mean=None if running_mean is None else running_mean._data,
         running_var=None if running_var is None else running_var._data,
-        training=bool(training), momentum=0.1 if momentum is None else momentum, eps=eps,
+        training=bool(training),
+        momentum=0.1 if momentum is None else momentum,
+        eps=eps,
     )
     if update:  # the running statistics changed in place
         running_mean._version.value += 1
@@ -151,13 +214,19 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     return out
 
 
-def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
-               eps: float = 1e-5) -> Tensor:
+def layer_norm(
+    input: Tensor,
+    normalized_shape,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     """Normalise over the last len(normalized_shape) dimensions, then scale by weight and shift by bias."""
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    if not shape or tuple(input.shape[input.ndim - len(shape):]) != shape or len(shape) > input.ndim:
+    if not shape or tuple(input.shape[input.ndim - len(shape) :]) != shape or len(shape) > input.ndim:
         raise RuntimeError(
-            f"Given normalized_shape={list(shape)}, expected input with shape [*, {', '.join(map(str, shape))}], "
+            f"Given normalized_shape={list(shape)}, expected input with shape "
+            f"[*, {', '.join(map(str, shape))}], "
             f"but got input of size{list(input.shape)}"
         )
     for name, tensor in (("weight", weight), ("bias", bias)):
@@ -211,7 +280,9 @@ def _softmax_args(input: Tensor, dim, dtype):
         dim = 0 if input.ndim in (0, 1, 3) else 1
     low, high = -max(input.ndim, 1), max(input.ndim, 1) - 1
     if not low <= dim <= high:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{low}, {high}], but got {dim})")
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{low}, {high}], but got {dim})"
+        )
     x = input if dtype is None else input.to(dtype)
     return x, dim % max(input.ndim, 1)
 
@@ -239,8 +310,15 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return input.flatten(start_dim, end_dim)
 
 
-def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm=None,
-              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+def embedding(
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm=None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
     """Rows of weight picked by the integer indices in input; padding_idx's row gets no gradient."""
     if not np.issubdtype(input.dtype, np.integer):
         raise RuntimeError(
@@ -261,7 +339,9 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
 # --- losses ----------------------------------------------------------------------------------------
 
 
-def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+def mse_loss(
+    input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean"
+) -> Tensor:
     """(input - target)² averaged (or summed, or kept elementwise)."""
     _check_reduction(reduction)
     if tuple(input.shape) != tuple(target.shape):
@@ -269,21 +349,37 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
     return L.MseLoss.apply(input, target, reduction=reduction)
 
 
-def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
-             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
     """Negative log-likelihood of log-probabilities input (N, C, ...) at the class indices target (N, ...)."""
     _check_reduction(reduction)
     classes = _check_class_target(input, target)
     if weight is not None and weight.numel() != classes:
-        raise RuntimeError(f"weight tensor should be defined either for all {classes} classes or no classes "
-                           f"but got weight tensor of shape: {list(weight.shape)}")
+        raise RuntimeError(
+            f"weight tensor should be defined either for all {classes} classes or no classes "
+            f"but got weight tensor of shape: {list(weight.shape)}"
+        )
     w = np.ones(classes, dtype=input.dtype) if weight is None else weight.numpy().astype(input.dtype)
     return L.NllLoss.apply(input, target, weight=w, ignore_index=ignore_index, reduction=reduction)
 
 
-def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
-                  ignore_index: int = -100, reduce=None, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
     """log_softmax over the class dim (1, or 0 for a single sample) then nll_loss; target holds class
     indices, or class probabilities of input's shape. label_smoothing mixes in the uniform distribution."""
     _check_reduction(reduction)
@@ -296,8 +392,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     weight_shape[class_dim] = classes
     if np.issubdtype(target.dtype, np.floating):
         if tuple(target.shape) != tuple(input.shape):
-            raise RuntimeError(f"Expected target size {list(input.shape)}, got {list(target.shape)} (class "
-                               "probabilities must have the input's shape; class indices must be int64)")
+            raise RuntimeError(
+                f"Expected target size {list(input.shape)}, got {list(target.shape)} (class "
+                "probabilities must have the input's shape; class indices must be int64)"
+            )
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / classes
         terms = log_probs * target
@@ -355,8 +453,15 @@ def _check_class_target(input: Tensor, target: Tensor) -> int:
 
 
 def _torch_dtype(dtype) -> str:
-    names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-             "bool": "Bool", "uint8": "Byte"}
+    names = {
+        "float32": "Float",
+        "float64": "Double",
+        "float16": "Half",
+        "int64": "Long",
+        "int32": "Int",
+        "bool": "Bool",
+        "uint8": "Byte",
+    }
     return names.get(np.dtype(dtype).name, np.dtype(dtype).name)
 
 
@@ -365,7 +470,24 @@ def _size(shape) -> str:
 
 
 __all__ = [
-    "linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "layer_norm",
-    "dropout", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax", "flatten",
-    "mse_loss", "cross_entropy", "nll_loss", "embedding",
+    "linear",
+    "conv2d",
+    "max_pool2d",
+    "avg_pool2d",
+    "adaptive_avg_pool2d",
+    "batch_norm",
+    "layer_norm",
+    "dropout",
+    "relu",
+    "leaky_relu",
+    "sigmoid",
+    "tanh",
+    "gelu",
+    "softmax",
+    "log_softmax",
+    "flatten",
+    "mse_loss",
+    "cross_entropy",
+    "nll_loss",
+    "embedding",
 ]
