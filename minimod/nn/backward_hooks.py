@@ -139,6 +139,7 @@ class BackwardHook:
             if local_grad_outputs[position] is None and position not in self.received:
                 # torch's undefined gradient still reaches the input node, which turns it into zeros
                 local_grad_outputs[position] = np.zeros_like(grads[self.output_wrapped_index.index(position)])
+        self.received = set()  # ready for another backward through a retained graph
         if self.input_tensors_index is None:
             # no input needs grad: the backward hooks fire now, with grad_input all None
             warnings.warn(

@@ -487,7 +487,7 @@ class Module:
             submodule_prefix = prefix + ("." if prefix else "") + name
             yield from module.named_modules(memo, submodule_prefix, remove_duplicate)
 
-    # --- mode and conversion -----------------------------------------------------------------
+    # --- mode --------------------------------------------------------------------------------
 
     def train(self, mode: bool = True) -> Module:
         """Set training mode here and in every child (Dropout and BatchNorm behave differently)."""
