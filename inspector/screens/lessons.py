@@ -99,8 +99,9 @@ class LessonScreen(Screen):
     LessonScreen #lesson-left { width: 1fr; }
     LessonScreen #lesson-right { width: 1fr; }
     LessonScreen #lesson-text { height: 1fr; border: round $primary; }
-    LessonScreen #lesson-code { height: auto; max-height: 45%; border: round $secondary; }
-    LessonScreen #lesson-output { height: auto; max-height: 30%; border: round $secondary; }
+    LessonScreen #lesson-code { height: auto; max-height: 40%; border: round $secondary; }
+    LessonScreen #lesson-tabs { height: 1fr; }
+    LessonScreen #lesson-output { height: auto; min-height: 5; max-height: 40%; border: round $secondary; }
     LessonScreen #lesson-status { height: auto; padding: 0 1; background: $boost; }
     LessonScreen #lesson-editor { height: 1fr; }
     """
@@ -150,7 +151,10 @@ class LessonScreen(Screen):
                         yield TraceTable(id="lesson-trace-table", show_time=False)
                     with TabPane("Exercise", id="lesson-tab-exercise"):
                         yield TextArea(self._read_exercise(), id="lesson-editor")
-                yield VerticalScroll(Static(id="lesson-output-body"), id="lesson-output")
+                output = VerticalScroll(Static("Press r to run the step.", id="lesson-output-body"),
+                                        id="lesson-output")
+                output.border_title = "Output"
+                yield output
         yield Static(id="lesson-status")
         yield Footer()
 
