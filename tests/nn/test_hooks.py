@@ -411,3 +411,41 @@ def test_backward_hook_handle_removal_and_module_reuse():
     assert len(calls) == 2
     with mm.no_grad():
         assert layer(x).grad_fn is None  # no wiring without grad mode
+
+
+def test_backward_through_a_retained_graph_matches_torch():
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (mm, torch):
+        class Pair(lib.nn.Module):
+            def forward(self, a, b):
+                return a * 2, b * 3
+
+        module, calls = Pair(), []
+        module.register_full_backward_hook(lambda m, gi, go, calls=calls: calls.append(_arrays(gi + go)))
+        a, b = lib.ones(2, requires_grad=True), lib.ones(2, requires_grad=True)
+        x, y = module(a, b)
+        (x.sum() + y.sum()).backward(retain_graph=True)
+        x.sum().backward()  # second pass: y's gradient is missing this time
+        results.append((calls, a.grad.tolist(), b.grad.tolist()))
+    (ours, *grads_ours), (theirs, *grads_theirs) = results
+    assert grads_ours == grads_theirs
+    assert len(ours) == len(theirs) == 2
+    for got, want in zip(ours, theirs):
+        assert [g is None for g in got] == [w is None for w in want]
+        for g, w in zip(got, want):
+            if g is not None:
+                np.testing.assert_array_equal(g, w)
+
+
+def test_backward_hooks_warn_when_the_output_is_not_a_tensor():
+    class Dict(nn.Module):
+        def forward(self, x):
+            return {"out": x * 2}
+
+    module = Dict()
+    module.register_full_backward_hook(lambda m, gi, go: None)
+    expected = "module output should be a Tensor or a tuple of Tensors but received <class 'dict'>"
+    with pytest.warns(UserWarning, match=expected):
+        out = module(mm.ones(2, requires_grad=True))
+    assert out["out"].tolist() == [2.0, 2.0]
