@@ -1,0 +1,145 @@
+"""Run the benchmarks: `python -m benchmarks [--repeats N] [--quick]`; prints a table of medians.
+
+Every case is timed for minimod, a hand-written numpy reference and (when installed) torch on CPU
+with 2 threads. Repeats are interleaved (case by case, library by library, round after round) so a
+busy machine slows every column alike; each cell is the median over the rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import models
+from . import numpy_reference as reference
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# (label, minimod/torch builder, numpy builder, calls per sample, unit divisor: "per call" or per op)
+CASES = [
+    ("MLP train step (784-256-128-10, batch 64)", models.make_mlp_step, reference.make_mlp_step, 5, 1),
+    ("ConvNet train step (batch 32, 1x28x28)", models.make_convnet_step, reference.make_convnet_step, 2, 1),
+    ("small ResNet train step (16x3x32x32, BN)", models.make_resnet_step, reference.make_resnet_step, 1, 1),
+    ("per-op overhead, a = a*w + b on (4,) [us/op]", models.make_op_overhead, reference.make_op_overhead, 5,
+     2 * models.OPS_PER_CALL),
+    ("ConvNet forward, no hooks", models.make_forward_plain, reference.make_forward_plain, 5, 1),
+    ("ConvNet forward, pre+forward hook on every module", models.make_forward_hooked,
+     reference.make_forward_hooked, 5, 1),
+]
+
+
+def _libraries():
+    import minimod
+
+    libraries = {"minimod": minimod}
+    try:
+        import torch
+
+        torch.set_num_threads(2)
+        libraries["torch"] = torch
+    except ImportError:
+        pass
+    return libraries
+
+
+def _sample(step, calls: int) -> float:
+    start = time.perf_counter()
+    for _ in range(calls):
+        step()
+    return (time.perf_counter() - start) / calls
+
+
+def _fresh_process(code: str) -> float:
+    """Wall time of a new interpreter that imports the library, builds the ConvNet and trains one step."""
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = dict(os.environ, PYTHONPATH=path)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=ROOT)
+    return time.perf_counter() - start
+
+
+def run(repeats: int, quick: bool) -> list[tuple[str, dict[str, float], str]]:
+    libraries = _libraries()
+    rows = []
+    steps = {}
+    for label, make, make_reference, _calls, _divisor in CASES:
+        steps[label] = {name: make(lib) for name, lib in libraries.items()}
+        steps[label]["numpy"] = make_reference()
+        for step in steps[label].values():  # warm up: numba compiles, caches fill
+            step()
+            step()
+    samples = {label: {name: [] for name in steps[label]} for label in steps}
+    for _ in range(repeats):
+        for label, _make, _ref, calls, _divisor in CASES:
+            for name, step in steps[label].items():
+                samples[label][name].append(_sample(step, 1 if quick else calls))
+    for label, _make, _ref, _calls, divisor in CASES:
+        unit = "us" if divisor > 1 else "ms"
+        scale = 1e6 / divisor if divisor > 1 else 1e3
+        rows.append((label, {n: statistics.median(s) * scale for n, s in samples[label].items()}, unit))
+    fresh = {"minimod": models.FRESH_PROCESS_CODE.format(lib="minimod"),
+             "numpy": reference.FRESH_PROCESS_CODE}
+    if "torch" in libraries:
+        torch_code = models.FRESH_PROCESS_CODE.format(lib="torch")
+        fresh["torch"] = "import torch\ntorch.set_num_threads(2)" + torch_code
+    times = {name: [] for name in fresh}
+    for _ in range(max(2, repeats // 3)):
+        for name, code in fresh.items():
+            times[name].append(_fresh_process(code))
+    rows.append(("fresh process: import + build ConvNet + 1 step", {n: statistics.median(t) * 1e3
+                                                                     for n, t in times.items()}, "ms"))
+    return rows
+
+
+def _machine() -> str:
+    import minimod
+    from minimod import kernels
+
+    jit = "on" if kernels.jit_enabled() else "off"
+    parts = [platform.platform(), f"{os.cpu_count()} CPUs", f"Python {platform.python_version()}",
+             f"numpy {np.__version__}", f"minimod {minimod.__version__} (numba kernels {jit})"]
+    try:
+        import torch
+
+        parts.append(f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
+    except ImportError:
+        parts.append("torch not installed")
+    return "machine: " + ", ".join(parts)
+
+
+def format_table(rows) -> str:
+    columns = ["minimod", "numpy", "torch"]
+    header = f"{'case':<52} {'unit':>4} " + " ".join(f"{c:>9}" for c in columns)
+    header += f" {'mm/numpy':>9} {'mm/torch':>9}"
+    lines = [header, "-" * len(header)]
+    for label, values, unit in rows:
+        cells = " ".join(f"{values[c]:>9.2f}" if c in values else f"{'-':>9}" for c in columns)
+        ratios = []
+        for other in ("numpy", "torch"):
+            ratios.append(f"{values['minimod'] / values[other]:>8.2f}x" if other in values else f"{'-':>9}")
+        lines.append(f"{label:<52} {unit:>4} {cells} {' '.join(ratios)}")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7, help="interleaved rounds per case (default 7)")
+    parser.add_argument("--quick", action="store_true", help="one call per sample (a smoke run)")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".numba_cache"))
+    rows = run(args.repeats, args.quick)
+    print(format_table(rows))
+    print(_machine())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

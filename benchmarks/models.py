@@ -1,0 +1,167 @@
+"""The benchmark models and train steps, written once against the shared API (minimod or torch).
+
+Each ``make_*`` takes the library module (``minimod`` or ``torch``) and returns a zero-argument
+callable that runs one step; all randomness comes from numpy, so every library sees the same data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+DATA_SEED = 0
+
+
+def _data(lib, shape, classes):
+    rng = np.random.default_rng(DATA_SEED)
+    x = lib.tensor(rng.normal(size=shape).astype(np.float32))
+    y = lib.tensor(rng.integers(0, classes, size=shape[0]).astype(np.int64))
+    return x, y
+
+
+def mlp(lib):
+    nn = lib.nn
+    return nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+def convnet(lib):
+    """The seeds' ConvNet (MegEngine's tutorial): conv-pool-conv-pool-fc-fc, ReLU after each."""
+    nn, F = lib.nn, lib.nn.functional
+
+    class ConvNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 10, 5)
+            self.pool1 = nn.MaxPool2d(2, 2)
+            self.conv2 = nn.Conv2d(10, 20, 5)
+            self.pool2 = nn.MaxPool2d(2, 2)
+            self.fc1 = nn.Linear(320, 50)
+            self.fc2 = nn.Linear(50, 10)
+
+        def forward(self, x):
+            x = self.pool1(F.relu(self.conv1(x)))
+            x = self.pool2(F.relu(self.conv2(x)))
+            x = x.flatten(1)
+            return F.relu(self.fc2(F.relu(self.fc1(x))))
+
+    return ConvNet()
+
+
+def small_resnet(lib):
+    """conv3x3 3→16 + BN + ReLU, two residual blocks (conv-BN-ReLU-conv-BN + skip), pool, Linear."""
+    nn, F = lib.nn, lib.nn.functional
+
+    class Block(nn.Module):
+        def __init__(self, channels):
+            super().__init__()
+            self.conv1 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(channels)
+            self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+            self.bn2 = nn.BatchNorm2d(channels)
+
+        def forward(self, x):
+            out = F.relu(self.bn1(self.conv1(x)))
+            return F.relu(self.bn2(self.conv2(out)) + x)
+
+    class SmallResNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            conv = nn.Conv2d(3, 16, 3, padding=1, bias=False)
+            self.stem = nn.Sequential(conv, nn.BatchNorm2d(16), nn.ReLU())
+            self.blocks = nn.Sequential(Block(16), Block(16))
+            self.pool = nn.AdaptiveAvgPool2d(1)
+            self.fc = nn.Linear(16, 10)
+
+        def forward(self, x):
+            return self.fc(self.pool(self.blocks(self.stem(x))).flatten(1))
+
+    return SmallResNet()
+
+
+def _train_step(lib, model, x, y):
+    optimizer = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    F = lib.nn.functional
+
+    def step():
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step
+
+
+def make_mlp_step(lib):
+    lib.manual_seed(0)
+    x, y = _data(lib, (64, 784), 10)
+    return _train_step(lib, mlp(lib), x, y)
+
+
+def make_convnet_step(lib):
+    lib.manual_seed(0)
+    x, y = _data(lib, (32, 1, 28, 28), 10)
+    return _train_step(lib, convnet(lib), x, y)
+
+
+def make_resnet_step(lib):
+    lib.manual_seed(0)
+    x, y = _data(lib, (16, 3, 32, 32), 10)
+    return _train_step(lib, small_resnet(lib), x, y)
+
+
+OPS_PER_CALL = 100
+
+
+def make_op_overhead(lib):
+    """a = a * w + b on shape (4,), backward every 100 ops; one call = 100 iterations (200 ops)."""
+    w = lib.tensor(np.full(4, 0.999, np.float32), requires_grad=True)
+    b = lib.tensor(np.full(4, 0.001, np.float32), requires_grad=True)
+    start = np.ones(4, np.float32)
+
+    def step():
+        a = lib.tensor(start)
+        for _ in range(OPS_PER_CALL):
+            a = a * w + b
+        a.sum().backward()
+
+    return step
+
+
+def _hooked(lib, hooked):
+    lib.manual_seed(0)
+    model = convnet(lib)
+    x, _ = _data(lib, (32, 1, 28, 28), 10)
+    records = []
+    if hooked:
+        def pre_hook(module, args):
+            records.append(tuple(tuple(a.shape) for a in args))
+
+        def forward_hook(module, args, output):
+            values = output.detach().numpy()
+            records.append((tuple(output.shape), float(values.mean()), float(values.std())))
+
+        for module in model.modules():
+            module.register_forward_pre_hook(pre_hook)
+            module.register_forward_hook(forward_hook)
+
+    def step():
+        records.clear()
+        with lib.no_grad():
+            return model(x)
+
+    return step
+
+
+def make_forward_plain(lib):
+    return _hooked(lib, hooked=False)
+
+
+def make_forward_hooked(lib):
+    return _hooked(lib, hooked=True)
+
+
+FRESH_PROCESS_CODE = """
+import {lib} as lib
+from benchmarks.models import make_convnet_step
+make_convnet_step(lib)()
+"""
