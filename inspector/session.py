@@ -56,7 +56,9 @@ def describe_error(error: BaseException) -> str:
     while trace is not None:
         frames.append(trace.tb_frame)
         trace = trace.tb_next
-    for frame in reversed(frames):
+    # Only frames below our own count: the ones above are whoever called the session.
+    ours = [index for index, frame in enumerate(frames) if frame.f_code.co_filename.startswith(_LIBRARY_DIRS)]
+    for frame in reversed(frames[ours[0]:] if ours else frames):
         filename = frame.f_code.co_filename
         if not filename.startswith(_LIBRARY_DIRS):
             where = f" (in {Path(filename).name}:{frame.f_lineno}, {frame.f_code.co_name})"
@@ -242,7 +244,7 @@ class Session:
 
     def save_snapshot(self, path: str | Path, overwrite: bool = False) -> Path:
         """mm.save the model's state_dict to `path`; refuses an existing file unless `overwrite`."""
-        path = Path(path).expanduser()
+        path = Path(path).expanduser().absolute()
         if path.suffix != ".npz":
             raise ValueError(f"snapshot file {path} must end in .npz")
         if path.exists() and not overwrite:
@@ -272,7 +274,7 @@ class Session:
 
     def load_snapshot(self, path: str | Path, strict: bool = True) -> LoadReport:
         """load_state_dict from `path`; the report lists problems, or what changed back."""
-        path = Path(path).expanduser()
+        path = Path(path).expanduser().absolute()
         state = read_state_file(path)
         with self._lock:
             report = check_state(self.model, state, path, strict=strict)

@@ -91,8 +91,8 @@ async def test_expand_collapse_and_filter_by_name_or_type() -> None:
         await pilot.pause()
         blocks = [f"layer{stage}.{index}" for stage in range(1, 5) for index in range(2)]
         assert [path for path in tree.visible_paths() if "." in path] == blocks
-        assert [path for path in tree.visible_paths() if "." not in path] == ["", "layer1", "layer2", "layer3",
-                                                                             "layer4"]
+        top = [path for path in tree.visible_paths() if "." not in path]
+        assert top == ["", "layer1", "layer2", "layer3", "layer4"]
 
 
 async def test_selecting_a_module_shows_its_parameters_and_buffers() -> None:
@@ -213,7 +213,8 @@ async def test_trace_stays_bounded_and_responsive_with_100k_events() -> None:
         assert elapsed < 20, f"handling 100k events took {elapsed:.1f} s"
         screen.query_one(TracePanel).set_filters(module="layer3")  # filters run over the full list
         await pilot.pause()
-        assert table.matched == len([e for e in events if "layer3" in e.module]) and table.table.row_count == 2000
+        assert table.matched == len([e for e in events if "layer3" in e.module])
+        assert table.table.row_count == 2000
 
 
 async def test_step_through_advances_one_event_and_highlights_its_module() -> None:
