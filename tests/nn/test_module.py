@@ -492,3 +492,50 @@ def test_parameter_basics():
     assert nn.Parameter().shape == (0,)
     assert not isinstance(param * 2, nn.Parameter)
     assert nn.Parameter([1.0, 2.0]).tolist() == [1.0, 2.0]
+
+
+def test_init_weights_with_apply_as_in_the_seed(capsys):
+    @mm.no_grad()
+    def init_weights(m):
+        print(m)
+        if type(m) is nn.Linear:
+            m.weight.fill_(1.0)
+            print(m.weight)
+
+    net = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2))
+    net.apply(init_weights)
+    assert capsys.readouterr().out == (
+        "Linear(in_features=2, out_features=2, bias=True)\n"
+        "Parameter containing:\ntensor([[1., 1.],\n        [1., 1.]], requires_grad=True)\n"
+    ) * 2 + "Sequential(\n  (0): Linear(in_features=2, out_features=2, bias=True)\n" \
+        "  (1): Linear(in_features=2, out_features=2, bias=True)\n)\n"
+
+
+def test_freezing_batchnorm_by_overriding_train_as_mmdetection_does():
+    class Backbone(nn.Module):
+        def __init__(self, norm_eval=True):
+            super().__init__()
+            self.norm_eval = norm_eval
+            self.conv = nn.Conv2d(1, 2, 3)
+            self.bn = nn.BatchNorm2d(2)
+
+        def forward(self, x):
+            return self.bn(self.conv(x))
+
+        def train(self, mode=True):
+            super().train(mode)
+            if mode and self.norm_eval:
+                for m in self.modules():
+                    if isinstance(m, nn.BatchNorm2d):
+                        m.eval()
+            return self
+
+    net = nn.Sequential(Backbone())
+    net.train()
+    backbone = net[0]
+    assert backbone.training and backbone.conv.training and not backbone.bn.training
+    before = backbone.bn.running_mean.tolist()
+    net(mm.randn(2, 1, 5, 5))
+    assert backbone.bn.running_mean.tolist() == before  # frozen statistics
+    net.eval()
+    assert not any(m.training for m in net.modules())
