@@ -2,7 +2,8 @@
 
 from lessons.course import Question, Step
 
-SOURCES = ["minimod/nn/module.py", "minimod/nn/parameter.py", "minimod/nn/layers/"]
+SOURCES = ["minimod/nn/module.py", "minimod/nn/parameter.py", "minimod/nn/layers/linear.py",
+           "minimod/zoo/megengine.py"]
 
 STEPS = [
     Step(

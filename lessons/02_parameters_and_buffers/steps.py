@@ -2,7 +2,7 @@
 
 from lessons.course import Question, Step
 
-SOURCES = ["minimod/nn/module.py", "minimod/nn/layers/"]
+SOURCES = ["minimod/nn/module.py", "minimod/nn/layers/normalization.py", "minimod/zoo/pytorch_note.py"]
 
 STEPS = [
     Step(
@@ -19,9 +19,9 @@ STEPS = [
         mm.manual_seed(0)
         batch = mm.randn(8, 10, 4, 4) + 3.0  # 8 samples whose channels have a mean near 3
         output = model(batch)
-        print("running_mean:", model.running_mean[:3], "...")
-        print("num_batches_tracked:", model.num_batches_tracked)
-        print("weight unchanged:", model.weight[:3], "...")
+        print("running_mean:", model.running_mean.tolist()[:3], "...")
+        print("num_batches_tracked:", model.num_batches_tracked.item())
+        print("weight unchanged:", model.weight.tolist()[:3], "...")
         """,
     ),
     Step(

@@ -2,7 +2,7 @@
 
 from lessons.course import Question, Step
 
-SOURCES = ["minimod/nn/module.py", "minimod/zoo/"]
+SOURCES = ["minimod/nn/module.py", "minimod/zoo/megengine.py", "minimod/zoo/pytorch_note.py"]
 
 STEPS = [
     Step(

@@ -23,10 +23,10 @@ STEPS = [
         model = nn.BatchNorm1d(3)
         batch = mm.randn(16, 3) * 2.0 + 5.0  # features with mean near 5 and spread near 2
         out = model(batch)
-        print("train: output mean", out.mean(0), "running_mean", model.running_mean)
+        print("train: output mean", out.mean(0).detach(), "running_mean", model.running_mean)
         model.eval()
         out = model(batch)
-        print("eval:  output mean", out.mean(0), "running_mean", model.running_mean)
+        print("eval:  output mean", out.mean(0).detach(), "running_mean", model.running_mean)
         model.train()
         try:
             model(mm.randn(1, 3))

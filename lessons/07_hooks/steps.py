@@ -41,7 +41,8 @@ STEPS = [
 
         with nested_net.base_net.register_forward_pre_hook(double_input):
             doubled_input = nested_net(x)
-        print(plain, doubled_input, sep="\\n")
+        print("plain:        ", plain)
+        print("input doubled:", doubled_input)
         """,
         show="tree",
     ),
