@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         for lesson in course:
             mark = "x" if progress.is_complete(lesson.slug, len(lesson.steps)) else " "
             summary = progress.summary(lesson.slug, len(lesson.steps), len(lesson.questions))
-            print(f"[{mark}] {lesson.number:2d}. {lesson.title}  ({summary})")
+            print(f"[{mark}] {lesson.number:2d}. {lesson.short_title}  ({summary})")
         print("Open the course with 'minimod lessons'; check an exercise with 'minimod lessons --check N'.")
         return 0
     if args.reset:

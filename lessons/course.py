@@ -82,6 +82,11 @@ class Lesson:
     exercise_text: str = ""
 
     @property
+    def short_title(self) -> str:
+        """The title without its "Lesson N: " label."""
+        return self.title.split(": ", 1)[-1] if self.title.startswith("Lesson ") else self.title
+
+    @property
     def exercise_path(self) -> Path:
         return self.folder / "exercise.py"
 

@@ -75,7 +75,7 @@ class LessonListScreen(Screen):
             done = self.progress.is_complete(lesson.slug, len(lesson.steps))
             line = Text()
             line.append("[x] " if done else "[ ] ", style="green" if done else "dim")
-            line.append(f"{lesson.number}. {lesson.title.split(': ', 1)[-1]}", style="bold")
+            line.append(f"{lesson.number}. {lesson.short_title}", style="bold")
             summary = self.progress.summary(lesson.slug, len(lesson.steps), len(lesson.questions))
             line.append(f"\n     {summary}", style="dim")
             options.add_option(Option(line, id=lesson.slug))

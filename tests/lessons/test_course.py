@@ -178,7 +178,7 @@ def test_list_prints_every_lesson(tmp_path, monkeypatch, capsys):
     Progress().record_check("02_parameters_and_buffers", True)
     assert command.run(_args(list=True)) == 0
     out = capsys.readouterr().out
-    assert "1. Lesson 1: Your first Module" in out
+    assert " 1. Your first Module  (0/6 steps" in out
     assert "exercise passed" in out.splitlines()[2]  # lesson 2's line
     assert str(tmp_path) in out
 
