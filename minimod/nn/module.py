@@ -705,6 +705,15 @@ class Module:
                     f"checkpoint, the shape in current model is {_torch_size(param.shape)}."
                 )
                 continue
+            try:  # cast now, so a value that cannot become this dtype is reported with the rest
+                value = np.array(value, copy=True) if assign else value.astype(param.dtype)
+            except (TypeError, ValueError) as error:
+                error_msgs.append(
+                    f'While copying the parameter named "{key}", whose dimensions in the model are '
+                    f"{_torch_size(param.shape)} and whose dimensions in the checkpoint are "
+                    f"{_torch_size(value.shape)}, an exception occurred : {error.args}."
+                )
+                continue
             changes.append(_Change(self, name, param, value, assign))
         extra_state_key = prefix + _EXTRA_STATE_KEY_SUFFIX
         if type(self).set_extra_state is not Module.set_extra_state:
@@ -1064,10 +1073,9 @@ class _Change:
             module.set_extra_state(self.value)
         elif self.assign:
             self.old = target
+            new = Tensor(self.value)  # a writable copy made when the change was staged
             if isinstance(target, Parameter):
-                new = Parameter(Tensor(np.array(self.value)), requires_grad=target.requires_grad)
-            else:
-                new = Tensor(np.array(self.value))
+                new = Parameter(new, requires_grad=target.requires_grad)
             (module._parameters if name in module._parameters else module._buffers)[name] = new
         else:
             self.old, self.old_version = target._data.copy(), target._version.value

@@ -256,6 +256,19 @@ def test_bad_arguments():
         nn.Linear(2, 2).load_state_dict({"weight": [[1, 2], [3, 4]], "bias": np.zeros(2)})
 
 
+def test_a_value_that_cannot_be_cast_is_reported_and_nothing_changes():
+    layer = nn.Linear(2, 2)
+    before = _values(layer)
+    with pytest.raises(RuntimeError) as info:
+        layer.load_state_dict({"weight": np.array([["a", "b"], ["c", "d"]]), "bias": np.ones(2)})
+    assert str(info.value).startswith(
+        'Error(s) in loading state_dict for Linear:\n\tWhile copying the parameter named "weight", whose '
+        "dimensions in the model are torch.Size([2, 2]) and whose dimensions in the checkpoint are "
+        "torch.Size([2, 2]), an exception occurred : "
+    )
+    np.testing.assert_array_equal(_values(layer)["bias"], before["bias"])
+
+
 def test_assign_replaces_the_objects_with_the_checkpoints_values():
     layer = nn.Linear(2, 2)
     old = layer.weight
