@@ -1,0 +1,162 @@
+"""The inspector app's chrome: footer keys, help screen, command palette, themes, mouse, command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import sys
+import time
+
+import pytest
+from rich.console import Console
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+import minimod as mm
+from inspector.app import InspectorApp
+from inspector.commands import inspect_command
+from inspector.screens.help import HelpScreen, key_table
+from inspector.screens.main import COMMANDS, MainScreen
+from inspector.targets import TargetError
+from inspector.widgets.module_tree import ModuleTree
+from inspector.widgets.tensor_tables import TensorTables
+from minimod.errors import UserError
+
+SIZE = (120, 40)
+
+
+def make_app(**options: object) -> InspectorApp:
+    mm.manual_seed(0)
+    return InspectorApp("convnet", **options)
+
+
+async def settle(pilot, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    await pilot.pause()
+    while pilot.app.main_screen.busy is not None:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.02)
+        await pilot.pause()
+    await pilot.pause()
+
+
+async def test_footer_shows_the_main_keys() -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        footer = pilot.app.screen.query_one(Footer)
+        keys = {binding.key for (_, binding, enabled, _) in pilot.app.screen.active_bindings.values()
+                if binding.show and enabled}
+        assert {"f", "b", "o", "t", "n", "m", "c", "s", "l", "e", "question_mark", "q"} <= keys
+        assert footer.region.height == 1 and footer.region.y == SIZE[1] - 1
+
+
+async def test_help_screen_lists_every_key_and_closes() -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, HelpScreen)
+        rendered = pilot.app.screen.query_one("#help-keys", Static)
+        assert rendered.region.height >= len(COMMANDS)  # one line per key at least
+        console = Console(width=96, record=True, file=io.StringIO())
+        console.print(key_table(COMMANDS))
+        text = console.export_text()
+        for _key, _, _, _, title, _ in COMMANDS:
+            assert title in text, title
+        assert "ctrl+p" in text and "toggle light and dark theme" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, MainScreen)
+
+
+async def test_every_action_is_in_the_command_palette() -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        titles = {command.title for command in pilot.app.get_system_commands(pilot.app.screen)}
+        assert {title for _, _, _, _, title, _ in COMMANDS} <= titles
+        assert {"Help: keys", "Toggle light/dark theme", "Quit"} <= titles
+
+
+async def test_running_an_action_from_the_command_palette() -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Run forward")
+        await asyncio.sleep(0.5)  # the palette searches asynchronously
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        await settle(pilot)
+        assert len(pilot.app.session.events) == 14
+
+
+async def test_theme_toggles_between_light_and_dark() -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        assert pilot.app.current_theme.dark
+        await pilot.press("D")
+        assert not pilot.app.current_theme.dark
+        await pilot.press("D")
+        assert pilot.app.current_theme.dark
+
+
+async def test_the_mouse_selects_modules_tabs_and_rows() -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen = pilot.app.screen
+        tree = screen.query_one(ModuleTree)
+        node = tree.node_for("fc1")
+        await pilot.click(tree.tree_view, offset=(8, node.line - tree.tree_view.scroll_offset.y))
+        await pilot.pause()
+        assert tree.selected_path == "fc1" and screen.query_one(TensorTables).path == "fc1"
+        await pilot.click("#tabs #--content-tab-tab-trace")
+        await pilot.pause()
+        assert screen.query_one("#tabs").active == "tab-trace"
+        await pilot.press("f")
+        await settle(pilot)
+        table = screen.query_one("#trace-data")
+        await pilot.click(table, offset=(3, 3))  # header is line 0: line 3 is the third row
+        await pilot.pause()
+        assert table.cursor_row == 2
+
+
+async def test_initial_screen_opens_above_the_main_screen() -> None:
+    class Hello(Screen):
+        def compose(self):
+            yield Static("hello", id="hello")
+
+    async with make_app(initial_screen=Hello).run_test(size=SIZE) as pilot:
+        assert isinstance(pilot.app.screen, Hello)
+        assert pilot.app.main_screen in pilot.app.screen_stack
+        assert pilot.app.session.name == "convnet"
+
+
+def test_inspect_command_arguments_and_a_bad_target() -> None:
+    parser = argparse.ArgumentParser()
+    inspect_command.add_arguments(parser)
+    assert parser.parse_args([]).target is None
+    args = parser.parse_args(["mlp", "--input-shape", "2,1,28,28"])
+    assert (args.target, args.input_shape) == ("mlp", "2,1,28,28")
+    with pytest.raises(TargetError) as caught:
+        inspect_command.run(parser.parse_args(["no_such_model"]))
+    assert isinstance(caught.value, UserError) and "\n" not in str(caught.value)
+    assert "no_such_model" in str(caught.value)
+
+
+def test_inspect_command_module_is_import_light() -> None:
+    import subprocess
+
+    probe = ("import sys, inspector.commands.inspect_command as c; "
+             "print(any(name.startswith('textual') for name in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "False", result.stderr
+
+
+def test_inspect_command_runs_the_app_on_the_resolved_target(monkeypatch) -> None:
+    seen = {}
+
+    def fake_run(self, *args, **kwargs):
+        seen["name"] = self.session.name
+        seen["shape"] = tuple(self.session.example_input.shape)
+
+    monkeypatch.setattr(InspectorApp, "run", fake_run)
+    parser = argparse.ArgumentParser()
+    inspect_command.add_arguments(parser)
+    assert inspect_command.run(parser.parse_args(["mlp", "--input-shape", "3,1,28,28"])) == 0
+    assert seen == {"name": "mlp", "shape": (3, 1, 28, 28)}
