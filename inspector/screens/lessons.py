@@ -30,6 +30,7 @@ from inspector.widgets.tensor_tables import TensorTables
 from inspector.widgets.trace_table import TraceTable
 from lessons.course import Lesson, StepResult, StepRunner, load_course
 from lessons.progress import Progress, atomic_write, workspace_exercise
+from minimod.errors import UserError
 
 _TAB_FOR_VIEW = {"tree": "lesson-tab-tree", "tensors": "lesson-tab-tensors", "trace": "lesson-tab-trace"}
 
@@ -85,7 +86,12 @@ class LessonListScreen(Screen):
     @on(OptionList.OptionSelected, "#lesson-list")
     def _open(self, event: OptionList.OptionSelected) -> None:
         lesson = next(lesson for lesson in self.course if lesson.slug == event.option.id)
-        self.app.push_screen(LessonScreen(lesson, self.progress))
+        try:
+            screen = LessonScreen(lesson, self.progress)
+        except UserError as error:  # e.g. the exercise file cannot be created
+            self.notify(str(error), severity="error", timeout=15)
+            return
+        self.app.push_screen(screen)
 
     def action_leave(self) -> None:
         if len(self.app.screen_stack) > 2:  # the inspector's main screen is below us
