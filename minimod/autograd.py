@@ -256,6 +256,9 @@ class Function:
     differentiable_outputs = None
     # torch's name for this op's graph node when it is not "<ClassName>Backward0"
     node_name = None
+    # True for ops whose result may be a view of the first input (reshape, permute, basic indexing):
+    # the view then shares the input's version counter, so an in-place change through either is seen
+    returns_view = False
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -289,6 +292,8 @@ class Function:
             outputs = tuple(Tensor._wrap(r) for r in result)
         else:
             outputs = Tensor._wrap(result)
+        if cls.returns_view and np.may_share_memory(result, arrays[0]):
+            outputs._version = args[0]._version
         return _notify(cls, args, outputs) if _op_observers else outputs
 
 

@@ -171,6 +171,30 @@ def test_inplace_through_detach_shares_the_version():
         loss.backward()
 
 
+def test_inplace_change_through_a_view_is_caught():
+    w = mm.ones(4, requires_grad=True)
+    loss = (w * w).sum()
+    with mm.no_grad():
+        w[:2].mul_(3)  # a basic index is a view: it shares w's storage and version counter
+    assert w.tolist() == [3.0, 3.0, 1.0, 1.0]
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+    x = mm.ones(2, 2, requires_grad=True)
+    y = x.exp()
+    loss = y.sum() * y.sum()
+    with mm.no_grad():
+        y.view(4).add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+
+
+def test_copies_do_not_share_versions():
+    w = mm.ones(4, requires_grad=True)
+    picked = w[mm.tensor([0, 1])]  # integer-array indexing copies
+    assert picked._version is not w._version
+    assert w.reshape(2, 2)._version is w._version
+
+
 def test_inplace_change_of_unsaved_tensor_is_fine():
     x = mm.tensor([1.0, 2.0], requires_grad=True)
     c = mm.tensor([5.0, 5.0])

@@ -27,6 +27,8 @@ def normalize_shape(shape, size):
 class Reshape(Function):
     """z = x viewed with a new shape;  the gradient is reshaped back."""
 
+    returns_view = True
+
     @staticmethod
     def forward(ctx, x, shape, node_name="ViewBackward0"):
         ctx.input_shape, ctx.node_name = x.shape, node_name
@@ -39,6 +41,8 @@ class Reshape(Function):
 
 class Permute(Function):
     """z = x with its axes reordered;  the gradient takes the inverse order."""
+
+    returns_view = True
 
     @staticmethod
     def forward(ctx, x, dims, node_name="PermuteBackward0"):
@@ -63,6 +67,8 @@ class Permute(Function):
 class Expand(Function):
     """z = x broadcast to a larger shape;  dz/dx sums over the broadcast axes (done by apply)."""
 
+    returns_view = True
+
     @staticmethod
     def forward(ctx, x, shape):
         return np.broadcast_to(x, shape)
@@ -74,6 +80,8 @@ class Expand(Function):
 
 class GetItem(Function):
     """z = x[index];  the gradient is scattered back, adding where an index repeats."""
+
+    returns_view = True
 
     @staticmethod
     def forward(ctx, x, index):
