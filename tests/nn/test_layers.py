@@ -229,6 +229,7 @@ def test_repr_parameters_and_buffers_match_torch(case):
 # --- outputs and gradients against torch ----------------------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")  # torch's own note
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 def test_forward_and_backward_match_torch(case):
     name, args, kwargs, specs, train = case
