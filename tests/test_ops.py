@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import minimod as mm
 from tests.gradcheck import check_gradients, compare_with_torch
@@ -199,3 +202,26 @@ def test_table_covers_the_contract_ops():
                "view", "flatten", "transpose", "permute", "T", "unsqueeze", "squeeze", "expand", "getitem",
                "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "clamp", "cat", "stack", "where"]:
         assert op in names, f"no row for {op}"
+
+
+@settings(max_examples=25)
+@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3),
+       kind=st.sampled_from(["add", "sub", "mul", "div"]))
+def test_broadcast_gradients_reduce_to_each_operand(shapes, kind):
+    """Any pair of broadcastable shapes: grads have the operands' shapes and equal the numpy formula."""
+    rng = np.random.default_rng(0)
+    a_array, b_array = (rng.uniform(0.5, 2.0, size=s) for s in shapes.input_shapes)
+    a, b = mm.tensor(a_array, requires_grad=True), mm.tensor(b_array, requires_grad=True)
+    out = {"add": a + b, "sub": a - b, "mul": a * b, "div": a / b}[kind]
+    assert out.shape == shapes.result_shape
+    out.sum().backward()
+    ones = np.ones(shapes.result_shape)
+    local_a = {"add": ones, "sub": ones, "mul": ones * b_array, "div": ones / b_array}[kind]
+    local_b = {"add": ones, "sub": -ones, "mul": ones * a_array, "div": -ones * a_array / b_array**2}[kind]
+    for tensor, local in ((a, local_a), (b, local_b)):
+        extra = local.ndim - tensor.ndim
+        expected = local.sum(axis=tuple(range(extra))) if extra else local
+        axes = tuple(i for i, n in enumerate(tensor.shape) if n == 1 and expected.shape[i] != 1)
+        expected = expected.sum(axis=axes, keepdims=True) if axes else expected
+        assert tensor.grad.shape == tensor.shape
+        np.testing.assert_allclose(tensor.grad.numpy(), expected.reshape(tensor.shape), rtol=1e-12)
