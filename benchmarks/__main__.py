@@ -66,7 +66,7 @@ def _fresh_process(code: str) -> float:
     return time.perf_counter() - start
 
 
-def run(repeats: int, quick: bool) -> list[tuple[str, dict[str, float], str]]:
+def run(repeats: int, quick: bool, stat=statistics.median) -> list[tuple[str, dict[str, float], str]]:
     libraries = _libraries()
     rows = []
     steps = {}
@@ -84,7 +84,7 @@ def run(repeats: int, quick: bool) -> list[tuple[str, dict[str, float], str]]:
     for label, _make, _ref, _calls, divisor in CASES:
         unit = "us" if divisor > 1 else "ms"
         scale = 1e6 / divisor if divisor > 1 else 1e3
-        rows.append((label, {n: statistics.median(s) * scale for n, s in samples[label].items()}, unit))
+        rows.append((label, {n: stat(s) * scale for n, s in samples[label].items()}, unit))
     fresh = {"minimod": models.FRESH_PROCESS_CODE.format(lib="minimod"),
              "numpy": reference.FRESH_PROCESS_CODE}
     if "torch" in libraries:
@@ -94,9 +94,16 @@ def run(repeats: int, quick: bool) -> list[tuple[str, dict[str, float], str]]:
     for _ in range(max(2, repeats // 3)):
         for name, code in fresh.items():
             times[name].append(_fresh_process(code))
-    rows.append(("fresh process: import + build ConvNet + 1 step", {n: statistics.median(t) * 1e3
+    rows.append(("fresh process: import + build ConvNet + 1 step", {n: stat(t) * 1e3
                                                                      for n, t in times.items()}, "ms"))
     return rows
+
+
+def _load() -> str:
+    try:
+        return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 def _machine() -> str:
@@ -133,10 +140,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7, help="interleaved rounds per case (default 7)")
     parser.add_argument("--quick", action="store_true", help="one call per sample (a smoke run)")
+    parser.add_argument("--stat", choices=["median", "min"], default="median",
+                        help="how to summarise the rounds (min is steadier on a busy machine)")
     args = parser.parse_args(argv)
     os.environ.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".numba_cache"))
-    rows = run(args.repeats, args.quick)
+    rows = run(args.repeats, args.quick, statistics.median if args.stat == "median" else min)
     print(format_table(rows))
+    print(f"{args.stat} of {args.repeats} interleaved rounds; load average {_load()}")
     print(_machine())
     return 0
 
