@@ -30,7 +30,7 @@ class InspectorApp(App[None]):
     CSS_PATH = _stylesheet()
     TITLE = "minimod inspector"
     BINDINGS = [
-        Binding("question_mark", "help", "Help"),
+        Binding("question_mark", "help", "Help", show=False),  # MainScreen shows it first in its footer
         Binding("D", "toggle_theme", "Light/dark", show=False),
         Binding("q", "quit", "Quit"),
     ]

@@ -126,7 +126,8 @@ class Session:
             with Recorder(self.model, on_event=keep):
                 result = run()
         for warning in caught:
-            text = f"{warning.category.__name__}: {warning.message}"
+            message = str(warning.message).split(" See http")[0]  # the link does not fit a toast
+            text = f"{warning.category.__name__}: {message}"
             if text not in self.warnings:
                 self.warnings.append(text)
                 self.new_warnings.append(text)

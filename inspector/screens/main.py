@@ -16,6 +16,7 @@ from inspector.messages import RunFailed, RunFinished, TraceBatch, TrainProgress
 from inspector.screens.main_actions import MainActions
 from inspector.session import Session, StepResult
 from inspector.widgets.modes_panel import ModesPanel
+from inspector.widgets.module_info import ModuleInfo
 from inspector.widgets.module_tree import ModuleTree
 from inspector.widgets.state_panel import StatePanel
 from inspector.widgets.tensor_tables import TensorTables
@@ -68,7 +69,9 @@ COMMANDS: list[tuple[str, str, str, bool, str, str]] = [
 class MainScreen(MainActions, Screen):
     """The inspector's main screen for one Session."""
 
-    BINDINGS = [Binding(key, action, label, show=shown) for key, action, label, shown, _, _ in COMMANDS]
+    BINDINGS = [Binding("question_mark", "app.help", "Help")] + [
+        Binding(key, action, label, show=shown) for key, action, label, shown, _, _ in COMMANDS
+    ]
 
     def __init__(self, session: Session, *, trace_max_rows: int = 2000, show_time: bool = True) -> None:
         super().__init__(id="main-screen")
@@ -76,7 +79,7 @@ class MainScreen(MainActions, Screen):
         self.trace_max_rows = trace_max_rows
         self.show_time = show_time
         self.selected_path = ""
-        self.recursive = False
+        self.recursive = True  # at the root, the whole model's tensors; r shows a module's own only
         self.busy: str | None = None  # the action running in the worker, if any
         self.step_cursor: int | None = None  # index into session.events while stepping through
         self.run_start = 0  # index of the first event of the last run
@@ -98,6 +101,7 @@ class MainScreen(MainActions, Screen):
                 with TabbedContent(id="tabs", initial="tab-tensors"):
                     with TabPane("Tensors", id="tab-tensors"):
                         yield TensorTables(id="tensor-tables")
+                        yield ModuleInfo(id="module-info")
                     with TabPane("Trace", id="tab-trace"):
                         yield TracePanel(lambda: self.session.events, max_rows=self.trace_max_rows,
                                          show_time=self.show_time, id="trace-panel")
@@ -114,6 +118,7 @@ class MainScreen(MainActions, Screen):
         self.sub_title = self.session.name
         self.query_one("#error-panel").display = False
         self.query_one(TensorTables).show(self.session.model, "", self.recursive)
+        self.show_module_info()
         self.query_one(ModesPanel).show_modes(self.session.model)
         self.query_one("#module-tree-view").focus()
         self.update_status()
@@ -188,6 +193,7 @@ class MainScreen(MainActions, Screen):
         """After anything that changed values or modes: tree badges, tensor tables, modes, diff."""
         self.module_tree.refresh_labels()
         self.tensors.refresh_values()
+        self.show_module_info()
         self.modes_panel.show_modes(self.session.model)
         if self.session.snapshot is not None:
             since = self.session.steps - self.snapshot_steps
@@ -201,6 +207,11 @@ class MainScreen(MainActions, Screen):
     def _module_selected(self, message: ModuleTree.ModuleSelected) -> None:
         self.selected_path = message.path
         self.tensors.show(self.session.model, message.path, self.recursive)
+        self.show_module_info()
+
+    def show_module_info(self) -> None:
+        path = self.selected_path
+        self.query_one(ModuleInfo).show(path, self.session.module(path), self.session.events)
 
     def on_trace_batch(self, message: TraceBatch) -> None:
         if self.step_cursor is None:

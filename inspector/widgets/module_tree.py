@@ -20,7 +20,7 @@ class ModuleTree(Vertical):
 
     DEFAULT_CSS = """
     ModuleTree { height: 1fr; }
-    ModuleTree > #module-filter { height: 3; }
+    ModuleTree > #module-filter { height: 1; margin-bottom: 1; }
     ModuleTree > Tree { height: 1fr; }
     """
 
@@ -42,7 +42,7 @@ class ModuleTree(Vertical):
         self._last_posted: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="filter: name or type (/)", id="module-filter")
+        yield Input(placeholder="/ filter: name or type", id="module-filter", compact=True)
         tree: Tree[str] = Tree("model", id="module-tree-view")
         tree.guide_depth = 3
         yield tree

@@ -46,9 +46,9 @@ class TracePanel(Vertical):
 
     DEFAULT_CSS = """
     TracePanel { height: 1fr; }
-    TracePanel > #trace-filters { height: 3; }
+    TracePanel > #trace-filters { height: 1; margin-bottom: 1; }
     TracePanel #trace-module-filter { width: 1fr; }
-    TracePanel #trace-phase-filter { width: 24; }
+    TracePanel #trace-phase-filter { width: 18; }
     TracePanel > #step-detail { height: auto; max-height: 7; }
     """
 
@@ -61,8 +61,9 @@ class TracePanel(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="trace-filters"):
-            yield Input(placeholder="module filter (path or part of it)", id="trace-module-filter")
-            yield Select(PHASE_OPTIONS, value="", allow_blank=False, id="trace-phase-filter")
+            yield Input(placeholder="module filter: path or part of it", id="trace-module-filter",
+                        compact=True)
+            yield Select(PHASE_OPTIONS, value="", allow_blank=False, id="trace-phase-filter", compact=True)
         yield TraceTable(max_rows=self.max_rows, show_time=self.show_time, id="trace-table")
         yield Static("", id="step-detail")
 

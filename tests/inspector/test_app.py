@@ -98,18 +98,19 @@ async def test_expand_collapse_and_filter_by_name_or_type() -> None:
 async def test_selecting_a_module_shows_its_parameters_and_buffers() -> None:
     async with make_app().run_test(size=SIZE) as pilot:
         tables = pilot.app.screen.query_one(TensorTables)
-        assert tables.parameter_table.row_count == 0  # the root has no parameters of its own
+        assert tables.recursive and tables.parameter_table.row_count == 8  # the root: its whole subtree
+        assert "21,840 elements" in str(tables.query_one("#parameter-totals").render())
+        await pilot.press("r")
+        await pilot.pause()
+        assert not tables.recursive and tables.parameter_table.row_count == 0  # none of its own
         await pilot.press("down")
         await pilot.pause()
         assert tables.path == "conv1"
         assert row(tables.parameter_table, 0)[:5] == ["weight", "(10,1,5,5)", "float32", "250", "yes"]
         assert row(tables.parameter_table, 0)[9] == "-"  # no grad yet
         assert tables.buffer_table.row_count == 0
-        await pilot.press("home")
-        await pilot.press("r")
-        await pilot.pause()
-        assert tables.recursive and tables.parameter_table.row_count == 8
-        assert "21,840 elements" in str(tables.query_one("#parameter-totals").render())
+        info = str(pilot.app.screen.query_one("#module-info").render())
+        assert "Conv2d(1, 10, kernel_size=(5, 5)" in info and "not traced yet" in info
 
 
 async def test_batchnorm_buffers_and_shared_parameters_are_shown_apart() -> None:

@@ -1,0 +1,69 @@
+"""ModuleInfo: the selected module's repr, mode, hooks and what its last traced call saw."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Static
+
+from inspector.events import format_shape
+
+MAX_REPR_LINES = 8
+
+
+def _hook_count(module: Any, name: str) -> int:
+    hooks = getattr(module, name, None)
+    return len(hooks) if hasattr(hooks, "__len__") else 0
+
+
+def module_info(path: str, module: Any, events: Sequence[Any] = ()) -> Text:
+    """A few lines on one module; `events` is the session's trace, searched from the newest."""
+    text = Text()
+    text.append(path or "(root)", style="bold")
+    text.append(f"  {type(module).__name__}", style="cyan")
+    text.append("  train" if module.training else "  eval", style="bold yellow" if module.training
+                else "bold blue")
+    children = sum(1 for _ in module.children())
+    text.append(f"  {children} children" if children else "  leaf module")
+    forward = _hook_count(module, "_forward_hooks") + _hook_count(module, "_forward_pre_hooks")
+    backward = _hook_count(module, "_backward_hooks") + _hook_count(module, "_backward_pre_hooks")
+    if forward or backward:
+        text.append(f"  hooks: {forward} forward, {backward} backward")
+    lines = repr(module).splitlines()
+    shown = lines[:MAX_REPR_LINES]
+    text.append("\n" + "\n".join(shown), style="dim" if len(lines) > 1 else "")
+    if len(lines) > MAX_REPR_LINES:
+        text.append(f"\n... {len(lines) - MAX_REPR_LINES} more lines", style="dim italic")
+    last = {}
+    for event in reversed(events):
+        if event.module == path and event.phase not in last:
+            last[event.phase] = event
+            if len(last) == 3:
+                break
+    if "forward" in last:
+        event = last["forward"]
+        inputs = ", ".join(format_shape(item.shape) for item in event.inputs if item is not None)
+        outputs = ", ".join(format_shape(item.shape) for item in event.outputs if item is not None)
+        text.append("\nlast forward: ", style="bold")
+        text.append(f"{inputs or '-'} -> {outputs or '-'} in {event.elapsed_ms:.2f} ms (event {event.index})")
+    if "backward" in last:
+        event = last["backward"]
+        grads = ", ".join(format_shape(item.shape) for item in event.outputs if item is not None)
+        text.append("\nlast backward: ", style="bold")
+        text.append(f"grad_output {grads or '-'} (event {event.index})")
+    if not last:
+        text.append("\nnot traced yet: f runs a forward pass", style="dim")
+    return text
+
+
+class ModuleInfo(Static):
+    """Static text about one module; `show(path, module, events)` refreshes it."""
+
+    DEFAULT_CSS = """
+    ModuleInfo { height: auto; max-height: 14; padding: 0 1; border-top: hkey $primary 40%; }
+    """
+
+    def show(self, path: str, module: Any, events: Sequence[Any] = ()) -> None:
+        self.update(module_info(path, module, events))
