@@ -201,7 +201,9 @@ class Function:
             else:
                 arrays.append(arg)
         record = requires_grad and _grad_mode.enabled
-        ctx = Context(cls, args) if record else _NO_CTX
+        # a fresh scratch context even when not recording: forward may stash facts on it, and a
+        # shared one would keep the last op's arrays alive and race between threads
+        ctx = Context(cls, args) if record else _NoContext()
         try:
             result = cls.forward(ctx, *arrays, **kwargs)
         except ValueError as error:
@@ -246,8 +248,6 @@ class _NoContext:
     def save_for_backward(self, *arrays):
         pass
 
-
-_NO_CTX = _NoContext()
 
 
 def _connect(cls, ctx, args, result):
