@@ -365,6 +365,9 @@ class Tensor:
             correction = 1 if unbiased else 0
         return R.Var.apply(self, dim=dim, correction=correction, keepdim=keepdim)
 
+    def std(self, dim=None, unbiased=True, keepdim=False, correction=None):
+        return self.var(dim, unbiased=unbiased, keepdim=keepdim, correction=correction).sqrt()
+
     def max(self, dim=None, keepdim=False):
         return R.max_along(self, dim=dim, keepdim=keepdim)
 
@@ -406,8 +409,21 @@ class Tensor:
 
     # --- conversion ----------------------------------------------------------------------------
 
-    def to(self, dtype) -> Tensor:
-        return self if self._data.dtype == np.dtype(dtype) else E.Cast.apply(self, dtype=np.dtype(dtype))
+    def to(self, *args, dtype=None, **kwargs) -> Tensor:
+        """Convert to a dtype (differentiably); devices other than "cpu" do not exist here."""
+        for arg in (*args, kwargs.get("device")):
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, str) and arg.split(":")[0] != "cpu":
+                raise RuntimeError(f"minimod runs on the CPU only; cannot move a tensor to {arg!r}")
+            elif arg is not None and not isinstance(arg, str):
+                dtype = arg
+        if dtype is None or self._data.dtype == np.dtype(dtype):
+            return self
+        return E.Cast.apply(self, dtype=np.dtype(dtype))
+
+    def cpu(self) -> Tensor:
+        return self
 
     def float(self):
         return self.to(np.float32)

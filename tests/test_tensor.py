@@ -169,6 +169,18 @@ def test_to_and_dtype_conversions_are_differentiable():
     (y * y).sum().backward()
     assert x.grad.dtype == mm.float32 and x.grad.tolist() == [2.0, 4.0]
     assert x.float() is x and x.half().dtype == mm.float16
+    assert x.to("cpu") is x and x.cpu() is x and x.to(mm.float64).dtype == mm.float64
+    assert x.to("cpu", mm.float16).dtype == mm.float16 and x.to(y).dtype == mm.float64
+    with pytest.raises(RuntimeError, match="CPU only"):
+        x.to("cuda")
+
+
+def test_std_is_sqrt_of_var():
+    torch = pytest.importorskip("torch")
+    values = np.random.default_rng(0).normal(size=(3, 4))
+    ours = mm.tensor(values).std(1)
+    np.testing.assert_allclose(ours.numpy(), torch.tensor(values).std(1).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(mm.tensor(values).std(unbiased=False).item(), values.std(), rtol=1e-12)
 
 
 @given(array=float_arrays(np.float32))
