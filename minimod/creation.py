@@ -8,7 +8,7 @@ import numpy as np
 
 from . import random as _random
 from .functions.elementwise import Where
-from .functions.shape import Cat, Stack
+from .functions.shape import Cat, Stack, _wrap_dim
 from .tensor import _DEFAULT_DTYPE, Tensor
 
 float16, float32, float64 = np.float16, np.float32, np.float64
@@ -105,7 +105,20 @@ def cat(tensors, dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
-    return Cat.apply(*tensors, dim=dim)
+    first = tensors[0].shape
+    axis = _wrap_dim(dim, len(first))
+    for number, other in enumerate(tensors[1:], start=1):
+        if len(other.shape) != len(first):
+            raise RuntimeError(
+                f"Tensors must have same number of dimensions: got {len(first)} and {len(other.shape)}"
+            )
+        for d, (expected, got) in enumerate(zip(first, other.shape)):
+            if d != axis and expected != got:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {axis}. Expected size {expected} but "
+                    f"got size {got} for tensor number {number} in the list."
+                )
+    return Cat.apply(*tensors, dim=axis)
 
 
 def stack(tensors, dim: int = 0) -> Tensor:

@@ -234,6 +234,20 @@ def test_matmul_shape_error_names_both_shapes():
         mm.ones(2, 3) @ mm.ones(4, 5)
 
 
+def test_matmul_error_uses_torch_wording():
+    with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)"):
+        mm.ones(2, 3) @ mm.ones(4, 5)
+
+
+def test_cat_errors_like_torch():
+    expected = "Sizes of tensors must match except in dimension 1. Expected size 2 but got size 3 for tensor"
+    with pytest.raises(RuntimeError, match=expected):
+        mm.cat([mm.ones(2, 3), mm.ones(3, 3)], dim=1)
+    with pytest.raises(RuntimeError, match="Tensors must have same number of dimensions: got 2 and 1"):
+        mm.cat([mm.ones(2, 3), mm.ones(3)])
+    assert mm.cat([mm.ones(2, 3), mm.ones(2, 1)], dim=-1).shape == (2, 4)
+
+
 def test_reshape_error_like_torch():
     with pytest.raises(RuntimeError, match=r"shape '\[4, 4\]' is invalid for input of size 6"):
         mm.ones(2, 3).reshape(4, 4)

@@ -256,6 +256,12 @@ class MatMul(Function):
             raise RuntimeError("both arguments to matmul need to be at least 1D")
         inner_a, inner_b = a.shape[-1], b.shape[-2] if b.ndim > 1 else b.shape[0]
         if inner_a != inner_b:
+            if a.ndim >= 2 and b.ndim == 2:  # torch's wording for a matrix product (batch dims folded)
+                rows = int(np.prod(a.shape[:-1]))
+                raise RuntimeError(
+                    f"mat1 and mat2 shapes cannot be multiplied ({rows}x{inner_a} and "
+                    f"{b.shape[0]}x{b.shape[1]}) (matmul of {tuple(a.shape)} and {tuple(b.shape)})"
+                )
             raise RuntimeError(
                 f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
                 f"({inner_a} != {inner_b})"
