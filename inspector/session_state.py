@@ -53,6 +53,7 @@ class ModeComparison:
     changed_buffers: tuple[tuple[str, float], ...]  # buffer key, max |after - before| of a train forward
     unchanged_buffers: tuple[str, ...]
     note: str = ""  # e.g. how the comparison was isolated from the real model
+    kinds: tuple[tuple[str, str], ...] = ()  # (module path, type name) of every module
 
 
 def parameter_keys(model: Any) -> set[str]:
@@ -142,10 +143,10 @@ def compare_modes(model: Any, example_input: Any) -> ModeComparison:
     """Run a deep copy in eval mode, then in train mode; the real model and its buffers stay as they were."""
     try:
         twin = copy.deepcopy(model)
-        note = "ran on a deep copy; the model is unchanged"
+        note = "ran on a copy: the model is unchanged"
     except Exception:  # a model holding something uncopyable: run on the model, then put everything back
         twin = None
-        note = "ran on the model itself; its buffers and modes were restored afterwards"
+        note = "ran on the model, then restored its buffers and modes"
     target = twin if twin is not None else model
     modes = {path: module.training for path, module in model.named_modules()}
     saved = {key: np.array(to_numpy(value)) for key, value in model.state_dict().items()}
@@ -180,4 +181,5 @@ def compare_modes(model: Any, example_input: Any) -> ModeComparison:
             changed.append((key, largest))
         else:
             unchanged.append(key)
-    return ModeComparison(tuple(differing), tuple(same), tuple(changed), tuple(unchanged), note)
+    return ModeComparison(tuple(differing), tuple(same), tuple(changed), tuple(unchanged), note,
+                          tuple(kinds.items()))

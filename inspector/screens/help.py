@@ -11,32 +11,34 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 GLOBAL_KEYS = [
-    ("?", "this help"),
-    ("ctrl+p", "command palette: every action by name"),
-    ("D", "toggle light and dark theme"),
-    ("q", "quit"),
-    ("tab / shift+tab", "move between panes; the mouse works too"),
-    ("up/down, enter, space", "move in the tree; expand or collapse a module"),
+    ("?", "Help", "this list"),
+    ("ctrl+p", "Command palette", "every action by name"),
+    ("D", "Theme", "toggle light and dark"),
+    ("q", "Quit", "leave the inspector"),
+    ("tab", "Focus", "move between panes (shift+tab back); the mouse works everywhere"),
+    ("arrows", "Move", "in the tree, enter or space expands and collapses a module"),
 ]
 
 INTRO = (
     "The tree on the left lists every named module: its type, its parameter (p) and buffer (b) element "
     "counts over its subtree, and a train/eval badge. Selecting a module drives the tabs on the right. "
     "Statistics (mean, std, min, max) are over finite values, std is the population one; NaN and Inf "
-    "show in red."
+    "show in red. In the trace, pre = forward_pre, fwd = forward, bwd = backward (in/out are then "
+    "grad_input/grad_output); b and o use cross-entropy on random classes for (N, C) outputs, else "
+    "MSE against zeros, and start from zero gradients."
 )
 
 
 def key_table(commands: list[tuple[str, str, str, bool, str, str]]) -> Table:
+    """Two columns, key and what it does, so it reads at 80 columns as well as at 120."""
     table = Table(show_header=True, header_style="bold", box=None, expand=True, padding=(0, 1))
-    table.add_column("key", style="bold cyan", no_wrap=True)
-    table.add_column("action", style="bold", no_wrap=True)
-    table.add_column("what it does")
+    table.add_column("key", style="bold cyan", no_wrap=True, width=8)
+    table.add_column("action", ratio=1)
     names = {"plus": "+", "minus": "-", "slash": "/", "escape": "esc"}
-    for key, _action, _label, _shown, title, description in commands:
-        table.add_row(names.get(key, key), title, description)
-    for key, description in GLOBAL_KEYS:
-        table.add_row(key, "", description)
+    rows = [(names.get(key, key), title, description) for key, _action, _label, _shown, title, description
+            in commands]
+    for key, title, description in [*rows, *GLOBAL_KEYS]:
+        table.add_row(key, Text.assemble((title, "bold"), ": ", description))
     return table
 
 

@@ -101,7 +101,7 @@ class MainScreen(MainActions, Screen):
                 with TabbedContent(id="tabs", initial="tab-tensors"):
                     with TabPane("Tensors", id="tab-tensors"):
                         yield TensorTables(id="tensor-tables")
-                        yield ModuleInfo(id="module-info")
+                        yield ModuleInfo(show_time=self.show_time, id="module-info")
                     with TabPane("Trace", id="tab-trace"):
                         yield TracePanel(lambda: self.session.events, max_rows=self.trace_max_rows,
                                          show_time=self.show_time, id="trace-panel")

@@ -14,6 +14,7 @@ from inspector.messages import RunFailed, RunFinished, TraceBatch, TrainProgress
 from inspector.screens.dialogs import ConfirmScreen, PromptScreen
 from inspector.session import StepResult, describe_error
 from inspector.session_state import LoadReport, ModeComparison
+from inspector.widgets.state_panel import display_path
 
 if TYPE_CHECKING:
     from inspector.screens.main import MainScreen
@@ -83,9 +84,9 @@ class MainActions:
             self.show_tab("tab-state")
             if result.error is None:
                 self.show_error(None)
-                self.notify(f"loaded {result.path}", timeout=3)
+                self.notify(f"loaded {display_path(result.path)}", timeout=3)
             else:
-                self.notify(f"load_state_dict refused {result.path}: see the State dict tab",
+                self.notify(f"load_state_dict refused {display_path(result.path)}: see the State dict tab",
                             severity="error", timeout=5)
         for warning in self.session.take_warnings():
             self.notify(warning, title="warning from the model", severity="warning", timeout=8)
@@ -267,7 +268,7 @@ class MainActions:
         self.snapshot_steps = self.session.steps
         self.state_panel.show_report(None)
         self.show_tab("tab-state")
-        self.notify(f"state_dict saved to {saved}", timeout=3)
+        self.notify(f"state_dict saved to {display_path(saved)}", timeout=3)
         self.refresh_model_views()
 
     def action_load(self: MainScreen) -> None:

@@ -35,8 +35,8 @@ class ModesPanel(Vertical):
     DEFAULT_CSS = """
     ModesPanel { height: 1fr; }
     ModesPanel > #modes-summary { height: auto; }
-    ModesPanel > .panel-title { height: 1; text-style: bold; margin-top: 1; }
-    ModesPanel > DataTable { height: 1fr; }
+    ModesPanel > .panel-title { height: auto; text-style: bold; margin-top: 1; }
+    ModesPanel > DataTable { height: auto; max-height: 45%; }
     """
 
     def __init__(self, id: str | None = None) -> None:
@@ -64,7 +64,7 @@ class ModesPanel(Vertical):
         self.comparison = comparison
         modules = self.query_one("#compare-modules", DataTable)
         modules.clear()
-        kinds = dict((path, kind) for path, kind, _ in comparison.differing)
+        kinds = dict(comparison.kinds)
         for path, kind, largest in comparison.differing:
             modules.add_row(path or "(root)", kind, Text("differ", style="bold yellow"),
                             Text(format_number(largest), justify="right"), key=f"m:{path}")
@@ -73,7 +73,7 @@ class ModesPanel(Vertical):
                             Text("0", justify="right"), key=f"m:{path}")
         self.query_one("#compare-title", Static).update(
             f"Outputs in train vs eval mode: {len(comparison.differing)} differ, {len(comparison.same)} "
-            f"agree ({comparison.note})"
+            f"agree; {comparison.note}"
         )
         buffers = self.query_one("#compare-buffers", DataTable)
         buffers.clear()

@@ -18,7 +18,7 @@ def _hook_count(module: Any, name: str) -> int:
     return len(hooks) if hasattr(hooks, "__len__") else 0
 
 
-def module_info(path: str, module: Any, events: Sequence[Any] = ()) -> Text:
+def module_info(path: str, module: Any, events: Sequence[Any] = (), show_time: bool = True) -> Text:
     """A few lines on one module; `events` is the session's trace, searched from the newest."""
     text = Text()
     text.append(path or "(root)", style="bold")
@@ -26,7 +26,7 @@ def module_info(path: str, module: Any, events: Sequence[Any] = ()) -> Text:
     text.append("  train" if module.training else "  eval", style="bold yellow" if module.training
                 else "bold blue")
     children = sum(1 for _ in module.children())
-    text.append(f"  {children} children" if children else "  leaf module")
+    text.append(f"  {children} child{'' if children == 1 else 'ren'}" if children else "  leaf module")
     forward = _hook_count(module, "_forward_hooks") + _hook_count(module, "_forward_pre_hooks")
     backward = _hook_count(module, "_backward_hooks") + _hook_count(module, "_backward_pre_hooks")
     if forward or backward:
@@ -47,7 +47,8 @@ def module_info(path: str, module: Any, events: Sequence[Any] = ()) -> Text:
         inputs = ", ".join(format_shape(item.shape) for item in event.inputs if item is not None)
         outputs = ", ".join(format_shape(item.shape) for item in event.outputs if item is not None)
         text.append("\nlast forward: ", style="bold")
-        text.append(f"{inputs or '-'} -> {outputs or '-'} in {event.elapsed_ms:.2f} ms (event {event.index})")
+        timing = f" in {event.elapsed_ms:.2f} ms" if show_time else ""
+        text.append(f"{inputs or '-'} -> {outputs or '-'}{timing} (event {event.index})")
     if "backward" in last:
         event = last["backward"]
         grads = ", ".join(format_shape(item.shape) for item in event.outputs if item is not None)
@@ -65,5 +66,9 @@ class ModuleInfo(Static):
     ModuleInfo { height: auto; max-height: 14; padding: 0 1; border-top: hkey $primary 40%; }
     """
 
+    def __init__(self, *, show_time: bool = True, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.show_time = show_time
+
     def show(self, path: str, module: Any, events: Sequence[Any] = ()) -> None:
-        self.update(module_info(path, module, events))
+        self.update(module_info(path, module, events, self.show_time))

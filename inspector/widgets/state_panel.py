@@ -19,15 +19,23 @@ def _shape(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(size) for size in shape) + ")"
 
 
+def display_path(path: Path) -> str:
+    """`path` relative to the current folder when it is inside it (shorter, and what the user typed)."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def report_text(report: LoadReport) -> Text:
     """The load's outcome: problems listed in full, or what was restored."""
     text = Text()
     mode = "strict=True" if report.strict else "strict=False"
     if report.error is not None:
-        text.append(f"load_state_dict({mode}) refused {report.path}; the model is unchanged\n",
+        text.append(f"load_state_dict({mode}) refused {display_path(report.path)}; the model is unchanged\n",
                     style="bold red")
     elif report.loaded:
-        text.append(f"loaded {report.path} ({mode}): ", style="bold green")
+        text.append(f"loaded {display_path(report.path)} ({mode}): ", style="bold green")
         text.append(f"{len(report.restored)} keys changed back to the file's values; ")
         if report.still_different:
             text.append(f"{len(report.still_different)} still differ: {', '.join(report.still_different)}",
@@ -60,8 +68,8 @@ class StatePanel(Vertical):
     DEFAULT_CSS = """
     StatePanel { height: 1fr; }
     StatePanel > #snapshot-info { height: auto; }
-    StatePanel > .panel-title { height: 1; text-style: bold; }
-    StatePanel > DataTable { height: 1fr; }
+    StatePanel > .panel-title { height: 1; text-style: bold; margin-top: 1; }
+    StatePanel > DataTable { height: auto; max-height: 45%; }
     StatePanel > #state-buffer-diff { max-height: 35%; }
     StatePanel > #load-report { height: auto; max-height: 8; }
     StatePanel > #load-actions { height: auto; }
@@ -93,9 +101,10 @@ class StatePanel(Vertical):
         if path is None:
             info.update("no snapshot yet: s saves the state_dict to a .npz file, t trains, l loads it back")
             return
-        text = Text.assemble(("snapshot ", "bold"), str(path))
+        text = Text.assemble(("snapshot ", "bold"), display_path(path))
         if steps_since is not None:
             text.append(f"   ({steps_since} optimizer steps since it was saved)")
+        text.append("\nl loads a file back (strict=True), L with strict=False; s saves again", style="dim")
         info.update(text)
 
     def show_diff(self, diffs: list[KeyDiff]) -> None:

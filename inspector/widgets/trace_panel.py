@@ -18,13 +18,15 @@ PHASE_OPTIONS = [("all phases", ""), ("forward_pre", "forward_pre"), ("forward",
                  ("backward", "backward")]
 
 
-def describe_event(event: Any) -> Text:
+def describe_event(event: Any, show_time: bool = True) -> Text:
     """A few lines on one event: where, when, and the statistics of every input and output."""
     text = Text()
     text.append(f"event {event.index}  ", style="bold")
     text.append(f"{event.phase} ", style="bold cyan")
     text.append(f"{event.module or '(root)'} ", style="bold")
-    text.append(f"{event.kind}  {'train' if event.training else 'eval'}  {event.elapsed_ms:.2f} ms")
+    text.append(f"{event.kind}  {'train' if event.training else 'eval'}")
+    if show_time and event.phase == "forward":
+        text.append(f"  {event.elapsed_ms:.2f} ms")
     names = ("grad_input", "grad_output") if event.phase == "backward" else ("input", "output")
     for label, items in ((names[0], event.inputs), (names[1], event.outputs)):
         for number, stats in enumerate(items):
@@ -98,7 +100,7 @@ class TracePanel(Vertical):
             detail.update("")
             detail.remove_class("nonfinite")
             return
-        detail.update(describe_event(event))
+        detail.update(describe_event(event, self.show_time))
         detail.set_class(event_is_nonfinite(event), "nonfinite")
 
     @on(Input.Changed, "#trace-module-filter")

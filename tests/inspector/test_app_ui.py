@@ -62,7 +62,7 @@ async def test_help_screen_lists_every_key_and_closes() -> None:
         text = console.export_text()
         for _key, _, _, _, title, _ in COMMANDS:
             assert title in text, title
-        assert "ctrl+p" in text and "toggle light and dark theme" in text
+        assert "ctrl+p" in text and "Theme: toggle light and dark" in text
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(pilot.app.screen, MainScreen)
