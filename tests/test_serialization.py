@@ -229,3 +229,32 @@ def test_damaged_manifest(tmp_path, manifest, expected):
 def test_save_into_missing_folder_names_it(tmp_path):
     with pytest.raises(SerializationError, match="does not exist"):
         mm.save({}, tmp_path / "no" / "such" / "c.npz")
+
+
+def test_model_and_optimizer_resume_from_a_checkpoint(tmp_path):
+    from minimod import nn
+
+    def build():
+        mm.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2))
+        return model, optim.Adam(model.parameters(), lr=0.01)
+
+    x, y = mm.randn(16, 4), mm.tensor(np.arange(16) % 2)
+
+    def train(model, opt, steps):
+        for _ in range(steps):
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+
+    model, opt = build()
+    train(model, opt, 3)
+    mm.save({"model": model.state_dict(), "optimizer": opt.state_dict()}, tmp_path / "ckpt")
+    train(model, opt, 2)
+    resumed, resumed_opt = build()
+    checkpoint = mm.load(tmp_path / "ckpt")
+    resumed.load_state_dict(checkpoint["model"])
+    resumed_opt.load_state_dict(checkpoint["optimizer"])
+    train(resumed, resumed_opt, 2)
+    for (name, a), (_, b) in zip(model.state_dict().items(), resumed.state_dict().items()):
+        np.testing.assert_array_equal(a, b, err_msg=name)
