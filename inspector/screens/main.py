@@ -10,11 +10,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Button, DataTable, Footer, Header, Static, TabbedContent, TabPane
 
 from inspector.messages import RunFailed, RunFinished, TraceBatch, TrainProgressed
 from inspector.screens.main_actions import MainActions
 from inspector.session import Session, StepResult
+from inspector.widgets.histogram import TensorHistogram
 from inspector.widgets.modes_panel import ModesPanel
 from inspector.widgets.module_info import ModuleInfo
 from inspector.widgets.module_tree import ModuleTree
@@ -101,6 +102,7 @@ class MainScreen(MainActions, Screen):
                 with TabbedContent(id="tabs", initial="tab-tensors"):
                     with TabPane("Tensors", id="tab-tensors"):
                         yield TensorTables(id="tensor-tables")
+                        yield TensorHistogram(id="tensor-histogram")
                         yield ModuleInfo(show_time=self.show_time, id="module-info")
                     with TabPane("Trace", id="tab-trace"):
                         yield TracePanel(lambda: self.session.events, max_rows=self.trace_max_rows,
@@ -194,6 +196,9 @@ class MainScreen(MainActions, Screen):
         self.module_tree.refresh_labels()
         self.tensors.refresh_values()
         self.show_module_info()
+        table = self.tensors.parameter_table
+        if table.row_count:
+            self.show_histogram(True, self.tensors.parameters[table.cursor_row].name)
         self.modes_panel.show_modes(self.session.model)
         if self.session.snapshot is not None:
             since = self.session.steps - self.snapshot_steps
@@ -208,6 +213,21 @@ class MainScreen(MainActions, Screen):
         self.selected_path = message.path
         self.tensors.show(self.session.model, message.path, self.recursive)
         self.show_module_info()
+
+    @on(DataTable.RowHighlighted, "#parameter-table, #buffer-table")
+    def _tensor_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_histogram(event.data_table.id == "parameter-table", event.row_key.value)
+
+    def show_histogram(self, parameter: bool, name: str | None) -> None:
+        """The histogram of the parameter or buffer `name` (a dotted path from the root)."""
+        tensor = None
+        if name is not None:
+            try:
+                model = self.session.model
+                tensor = model.get_parameter(name) if parameter else model.get_buffer(name)
+            except AttributeError:  # the model changed under the table: show nothing
+                name = None
+        self.query_one(TensorHistogram).show(name, tensor)
 
     def show_module_info(self) -> None:
         path = self.selected_path

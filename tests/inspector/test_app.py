@@ -111,6 +111,12 @@ async def test_selecting_a_module_shows_its_parameters_and_buffers() -> None:
         assert tables.buffer_table.row_count == 0
         info = str(pilot.app.screen.query_one("#module-info").render())
         assert "Conv2d(1, 10, kernel_size=(5, 5)" in info and "not traced yet" in info
+        histogram = str(pilot.app.screen.query_one("#tensor-histogram").render())
+        assert "conv1.weight  histogram of 250 values" in histogram and "none yet" in histogram
+        await pilot.press("b")
+        await settle(pilot)
+        histogram = str(pilot.app.screen.query_one("#tensor-histogram").render())
+        assert "grad" in histogram and "none yet" not in histogram
 
 
 async def test_batchnorm_buffers_and_shared_parameters_are_shown_apart() -> None:
