@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -19,7 +20,7 @@ from inspector.widgets.histogram import TensorHistogram
 from inspector.widgets.modes_panel import ModesPanel
 from inspector.widgets.module_info import ModuleInfo
 from inspector.widgets.module_tree import ModuleTree
-from inspector.widgets.state_panel import StatePanel
+from inspector.widgets.state_panel import StatePanel, display_path
 from inspector.widgets.tensor_tables import TensorTables
 from inspector.widgets.trace_panel import TracePanel
 
@@ -186,9 +187,9 @@ class MainScreen(MainActions, Screen):
         if self.step_cursor is not None:
             text.append(f"  stepping: event {self.step_cursor}", style="bold cyan")
         depth = "all" if self.diagram_depth is None else self.diagram_depth
-        text.append(f"  diagram {self.diagram_view} depth {depth}{' folded' if self.diagram_fold else ''}")
+        text.append(f"  svg: {self.diagram_view} d={depth}{' folded' if self.diagram_fold else ''}")
         if self.last_export:
-            text.append(f"  saved {self.last_export}", style="green")
+            text.append(f" -> {display_path(Path(self.last_export))}", style="green")
         self.query_one("#status-bar", Static).update(text)
 
     def refresh_model_views(self) -> None:

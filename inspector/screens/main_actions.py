@@ -83,6 +83,8 @@ class MainActions:
             self.state_panel.show_report(result)
             self.show_tab("tab-state")
             if result.error is None:
+                if result.path == self.session.snapshot_path:
+                    self.snapshot_steps = self.session.steps  # the model is the snapshot again
                 self.show_error(None)
                 self.notify(f"loaded {display_path(result.path)}", timeout=3)
             else:
@@ -93,7 +95,7 @@ class MainActions:
         if action == "export":
             self.last_export = str(result)
             self.show_error(None)
-            self.notify(f"diagram saved to {result}", timeout=5)
+            self.notify(f"diagram saved to {display_path(result)}", timeout=5)
         self.refresh_model_views()
 
     def _describe_step(self, action: str, result: Any) -> str:

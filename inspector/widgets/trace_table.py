@@ -159,8 +159,8 @@ class TraceTable(Vertical):
             if any(filters):
                 text += " (" + ", ".join(item for item in filters if item) + ")"
             if self.dropped:
-                text += (f"; showing the newest {len(self._shown):,}, {self.dropped:,} older rows dropped "
-                         "from view (all kept in the session)")
+                shown, dropped = len(self._shown), self.dropped
+                text += f"; newest {shown:,} shown, {dropped:,} older dropped from view (kept)"
         self.query_one("#trace-note", Static).update(text)
 
     def highlight(self, index: int) -> bool:

@@ -179,6 +179,19 @@ async def test_train_n_steps_from_the_prompt() -> None:
         assert "whole number" in pilot.app.main_screen.last_error
 
 
+async def test_x_stops_a_training_run() -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen = pilot.app.screen
+        assert screen.start_train(10_000)
+        while pilot.app.session.steps < 2:
+            await asyncio.sleep(0.02)
+        await pilot.press("m")  # refused while training: the model is busy
+        assert pilot.app.session.model.training
+        await pilot.press("x")
+        await settle(pilot)
+        assert 2 <= pilot.app.session.steps < 10_000 and screen.busy is None
+
+
 async def test_trace_filters_by_module_and_phase() -> None:
     async with make_app().run_test(size=SIZE) as pilot:
         await pilot.press("b")
@@ -215,7 +228,7 @@ async def test_trace_stays_bounded_and_responsive_with_100k_events() -> None:
         assert table.table.row_count == 2000 and table.matched == 100_000 and table.dropped == 98_000
         assert row(table.table, 1999)[0] == "99999"
         note = str(table.query_one("#trace-note").render())
-        assert "98,000 older rows dropped" in note
+        assert "newest 2,000 shown, 98,000 older dropped from view" in note
         assert screen.query_one("#tabs").active == "tab-trace"
         assert elapsed < 20, f"handling 100k events took {elapsed:.1f} s"
         screen.query_one(TracePanel).set_filters(module="layer3")  # filters run over the full list

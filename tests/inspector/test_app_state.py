@@ -233,7 +233,7 @@ async def test_export_writes_the_current_view_to_svg_and_shows_the_path(tmp_path
         path = tmp_path / f"model-{view}.svg"
         assert path.exists() and path.read_text().lstrip().startswith(("<?xml", "<svg"))
         assert screen.last_export == str(path.resolve())
-        assert str(path.resolve()) in str(screen.query_one("#status-bar").render())
+        assert str(path.resolve()) in str(screen.query_one("#status-bar").render())  # outside the cwd: whole
         await pilot.press("e")
         await answer_prompt(pilot, str(path))
         assert isinstance(pilot.app.screen, ConfirmScreen)  # asks before overwriting
