@@ -120,6 +120,8 @@ class MainScreen(MainActions, Screen):
         self.title = "minimod inspector"
         self.sub_title = self.session.name
         self.query_one("#error-panel").display = False
+        self.module_tree.border_title = "modules"
+        self.module_tree.border_subtitle = "p params, b buffers"
         self.query_one(TensorTables).show(self.session.model, "", self.recursive)
         self.show_module_info()
         self.query_one(ModesPanel).show_modes(self.session.model)

@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Select, Static
 
 from inspector.events import format_shape
+from inspector.widgets.fast_table import FastTable
 from inspector.widgets.trace_table import TraceTable, event_is_nonfinite
 
 PHASE_OPTIONS = [("all phases", ""), ("forward_pre", "forward_pre"), ("forward", "forward"),
@@ -112,6 +113,13 @@ class TracePanel(Vertical):
     def _module_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.table.table.focus()
+
+    @on(FastTable.RowHighlighted, "#trace-data")
+    def _row_highlighted(self, event: FastTable.RowHighlighted) -> None:
+        # Moving through the table shows the event's details (stepping sets them itself).
+        shown = self.table.shown_events
+        if 0 <= event.index < len(shown):
+            self.show_step(shown[event.index])
 
     @on(Select.Changed, "#trace-phase-filter")
     def _phase_changed(self, event: Select.Changed) -> None:

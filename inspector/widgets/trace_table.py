@@ -145,8 +145,8 @@ class TraceTable(Vertical):
         ]
         values = (stats.mean, stats.std, stats.min, stats.max) if stats is not None else (None,) * 4
         cells.extend((format_number(value), style) for value in values)
-        if self.show_time:
-            cells.append((f"{event.elapsed_ms:.2f}", ""))
+        if self.show_time:  # only a forward event is timed (from its pre-hook to its hook)
+            cells.append((f"{event.elapsed_ms:.2f}" if event.phase == "forward" else "-", ""))
         return tuple(cells)
 
     def _update_note(self) -> None:
