@@ -61,6 +61,8 @@ COMMANDS: list[tuple[str, str, str, bool, str, str]] = [
     ("r", "toggle_recursive", "Own/subtree", False, "Tensors: own or subtree",
      "Show the selected module's own tensors or its whole subtree's"),
     ("slash", "focus_filter", "Filter", False, "Filter modules", "Type to filter the tree by name or type"),
+    ("w", "toggle_tree", "Wide", False, "Hide or show the module tree",
+     "Give the tables the whole width (handy at 80 columns); left/right scroll a wide table"),
     ("1", "tab('tab-tensors')", "Tensors", False, "Show the tensors tab", "Parameters and buffers"),
     ("2", "tab('tab-trace')", "Trace", False, "Show the trace tab", "The live hook trace"),
     ("3", "tab('tab-modes')", "Modes", False, "Show the train/eval tab", "Modes and the comparison"),

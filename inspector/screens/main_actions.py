@@ -356,7 +356,15 @@ class MainActions:
         self.show_tab("tab-tensors")
 
     def action_focus_filter(self: MainScreen) -> None:
+        self.module_tree.display = True
         self.query_one("#module-filter").focus()
+
+    def action_toggle_tree(self: MainScreen) -> None:
+        tree = self.module_tree
+        tree.display = not tree.display
+        if not tree.display and tree.has_focus_within:
+            self.set_focus(None)
+            self.call_after_refresh(self.focus_next)
 
     def action_tab(self: MainScreen, tab: str) -> None:
         self.show_tab(tab)

@@ -296,3 +296,9 @@ async def test_main_panes_fit_the_terminal(size: tuple[int, int]) -> None:
         await pilot.press("down")
         await pilot.pause()
         assert screen.query_one(TensorTables).parameter_table.row_count == 2
+        await pilot.press("w")  # the tables take the whole width
+        await pilot.pause()
+        assert not tree.display and screen.query_one("#tabs").region.x == 0
+        await pilot.press("w")
+        await pilot.pause()
+        assert tree.display
