@@ -26,7 +26,8 @@ def _close(got, expected, dtype):
 
 @st.composite
 def conv_geometry(draw):
-    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    groups = draw(st.integers(1, 3))
+    n, c = draw(st.integers(1, 3)), groups * draw(st.integers(1, 2))
     kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
     sh, sw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     dh, dw = draw(st.integers(1, 2)), draw(st.integers(1, 2))
@@ -36,27 +37,62 @@ def conv_geometry(draw):
     oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
     ow = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
     seed = draw(st.integers(0, 2**16))
-    return (n, c, h, w), (kh, kw, sh, sw, ph, pw, dh, dw, oh, ow), seed
+    return (n, c, h, w), (kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups), seed
 
 
 @settings(deadline=None, max_examples=25)
 @given(conv_geometry(), DTYPES)
-def test_im2col_and_col2im_twins(geometry, dtype):
+def test_im2col_twins(geometry, dtype):
     shape, args, seed = geometry
     x = np.random.default_rng(seed).standard_normal(shape).astype(dtype)
-    cols = R.im2col(x, *args)
-    _close(J.im2col(x, *args), cols, dtype)
-    _close(J.col2im(cols, *shape, *args), R.col2im(cols, *shape, *args), dtype)
+    _close(J.im2col(x, *args), R.im2col(x, *args), dtype)
+
+
+def test_im2col_layout_is_one_row_per_output_pixel():
+    x = np.arange(2 * 4 * 3 * 3, dtype=np.float64).reshape(2, 4, 3, 3)
+    for backend in (R, J):
+        cols = backend.im2col(x, 2, 2, 1, 1, 1, 0, 1, 1, 4, 2, 2)  # pad 1 row; 2 groups of 2 channels
+        assert cols.shape == (2 * 4 * 2, 2 * 2 * 2 * 2)
+        row = cols.reshape(2, 4, 2, 2, 2, 2, 2)[1, 2, 1]  # n=1, y=2, x=1 -> (g, i, j, c)
+        # column (g, i, j, c) holds x[n, g*2 + c, y + i - 1, x + j]
+        assert row[1, 0, 1, 0] == x[1, 2, 1, 2] and row[0, 1, 0, 1] == x[1, 1, 2, 1]
 
 
 def test_col2im_is_the_adjoint_of_im2col():
     # <im2col(x), c> == <x, col2im(c)> for any x, c: the backward pass of convolution is exact
     rng = np.random.default_rng(0)
-    shape, args = (2, 3, 7, 6), (3, 2, 2, 1, 1, 2, 1, 2, 4, 6)
+    shape, args = (2, 4, 7, 6), (3, 2, 2, 1, 1, 2, 1, 2, 4, 6, 2)
     x = rng.standard_normal(shape)
     c = rng.standard_normal(R.im2col(x, *args).shape)
-    for backend in (R, J):
-        assert np.isclose((backend.im2col(x, *args) * c).sum(), (x * backend.col2im(c, *shape, *args)).sum())
+    assert np.isclose((R.im2col(x, *args) * c).sum(), (x * R.col2im(c, *shape, *args)).sum())
+
+
+@settings(deadline=None, max_examples=25)
+@given(conv_geometry(), DTYPES, st.booleans(), st.booleans())
+def test_conv2d_forward_and_backward_twins(geometry, dtype, with_bias, need_input):
+    shape, (kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups), seed = geometry
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(dtype)
+    o = groups * int(rng.integers(1, 3))
+    weight = rng.standard_normal((o, shape[1] // groups, kh, kw)).astype(dtype)
+    bias = rng.standard_normal(o).astype(dtype) if with_bias else None
+    geometry_args = (sh, sw, ph, pw, dh, dw)
+    out, cols = J.conv2d_forward(x, weight, bias, *geometry_args, oh, ow, groups)
+    expected_out, expected_cols = R.conv2d_forward(x, weight, bias, *geometry_args, oh, ow, groups)
+    assert out.dtype == dtype and out.flags.c_contiguous
+    _close(out, expected_out, dtype)
+    _close(cols, expected_cols, dtype)
+    g = rng.standard_normal(out.shape).astype(dtype)
+    got = J.conv2d_backward(g, cols, weight, shape, *geometry_args, groups, need_input, True, with_bias)
+    want = R.conv2d_backward(
+        g, expected_cols, weight, shape, *geometry_args, groups, need_input, True, with_bias
+    )
+    for a, b in zip(got, want):
+        if b is None:
+            assert a is None
+        else:
+            assert a.dtype == dtype and a.shape == b.shape
+            _close(a, b, dtype)
 
 
 @st.composite
@@ -215,9 +251,9 @@ def test_adaptive_pool_uses_the_reference_kernel():
 
 def test_switch_selects_the_backend_at_call_time(monkeypatch):
     monkeypatch.delenv("MINIMOD_DISABLE_JIT", raising=False)
-    assert kernels.backend() is J and kernels.im2col is J.im2col
+    assert kernels.backend() is J and kernels.conv2d_forward is J.conv2d_forward
     monkeypatch.setenv("MINIMOD_DISABLE_JIT", "1")
-    assert kernels.backend() is R and kernels.im2col is R.im2col and not kernels.jit_enabled()
+    assert kernels.backend() is R and kernels.conv2d_forward is R.conv2d_forward and not kernels.jit_enabled()
 
 
 def test_unknown_kernel_name_raises_attribute_error():

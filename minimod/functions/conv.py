@@ -1,94 +1,36 @@
-"""2-D convolution as im2col + one matrix product per group, and its backward (col2im)."""
+"""2-D convolution (im2col + one matrix product per group, and its backward) and its argument checks."""
 
 from __future__ import annotations
-
-import numpy as np
 
 from .. import kernels
 from ..autograd import Function
 
 
 class Convolution(Function):
-    """y = W ⋆ x + b (cross-correlation).  With cols = im2col(x) (C·kh·kw, N·L):
-    Y = W₂ · cols;  dW = dY · colsᵀ,  dx = col2im(W₂ᵀ · dY),  db = Σ dY.
+    """y = W ⋆ x + b (cross-correlation).  With cols = im2col(x) (N·L, C·kh·kw), one row per output pixel,
+    and dY as rows (N·L, O):  Y = cols · W₂ᵀ + b;  dW₂ = dYᵀ · cols,  dx = col2im(dY · W₂),  db = Σ dY
+    (one product per group).
 
-    A primitive for speed: one BLAS product instead of a loop over kernel positions.
+    A primitive for speed: BLAS products instead of a loop over kernel positions.
     ``padding`` is (top, left); bottom and right padding are implied by ``output_size``.
     """
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups, output_size):
-        n, c, h, w = x.shape
-        out_channels, _, kh, kw = weight.shape
-        oh, ow = output_size
-        x = np.ascontiguousarray(x)
-        cols = kernels.im2col(
-            x, kh, kw, stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], oh, ow
-        )
-        w2 = weight.reshape(out_channels, -1)
-        if groups == 1:
-            out2 = w2 @ cols
-        else:
-            out2 = np.empty((out_channels, cols.shape[1]), dtype=cols.dtype)
-            og, rows = out_channels // groups, cols.shape[0] // groups
-            for g in range(groups):
-                np.matmul(
-                    w2[g * og : (g + 1) * og],
-                    cols[g * rows : (g + 1) * rows],
-                    out=out2[g * og : (g + 1) * og],
-                )
-        if bias is not None:
-            out2 += bias[:, None]
+        (sh, sw), (ph, pw), (dh, dw), (oh, ow) = stride, padding, dilation, output_size
+        out, cols = kernels.conv2d_forward(x, weight, bias, sh, sw, ph, pw, dh, dw, oh, ow, groups)
         ctx.save_for_backward(weight, cols)
-        ctx.geometry = (n, c, h, w, kh, kw, stride, padding, dilation, oh, ow, groups)
+        ctx.geometry = (x.shape, sh, sw, ph, pw, dh, dw, groups)
         ctx.has_bias = bias is not None
-        # (O, N·L) -> (N, O, oh, ow)
-        return np.ascontiguousarray(out2.reshape(out_channels, n, oh, ow).transpose(1, 0, 2, 3))
+        return out
 
     @staticmethod
     def backward(ctx, grad_output):
         weight, cols = ctx.saved_tensors
-        n, c, h, w, kh, kw, stride, padding, dilation, oh, ow, groups = ctx.geometry
         need_x, need_w, need_b = ctx.needs_input_grad
-        out_channels = weight.shape[0]
-        g2 = np.ascontiguousarray(grad_output.transpose(1, 0, 2, 3)).reshape(out_channels, n * oh * ow)
-        w2 = weight.reshape(out_channels, -1)
-        og, rows = out_channels // groups, cols.shape[0] // groups
-        grad_x = grad_w = grad_b = None
-        if need_w:
-            if groups == 1:
-                grad_w = (g2 @ cols.T).reshape(weight.shape)
-            else:
-                grad_w = np.concatenate(
-                    [g2[g * og : (g + 1) * og] @ cols[g * rows : (g + 1) * rows].T for g in range(groups)]
-                ).reshape(weight.shape)
-        if need_x:
-            if groups == 1:
-                grad_cols = w2.T @ g2
-            else:
-                grad_cols = np.concatenate(
-                    [w2[g * og : (g + 1) * og].T @ g2[g * og : (g + 1) * og] for g in range(groups)]
-                )
-            grad_x = kernels.col2im(
-                grad_cols,
-                n,
-                c,
-                h,
-                w,
-                kh,
-                kw,
-                stride[0],
-                stride[1],
-                padding[0],
-                padding[1],
-                dilation[0],
-                dilation[1],
-                oh,
-                ow,
-            )
-        if need_b and ctx.has_bias:
-            grad_b = g2.sum(axis=1)
-        return grad_x, grad_w, grad_b
+        return kernels.conv2d_backward(
+            grad_output, cols, weight, *ctx.geometry, need_x, need_w, need_b and ctx.has_bias
+        )
 
 
 # --- geometry: torch's argument forms and checks --------------------------------------------------

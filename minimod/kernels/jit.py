@@ -14,64 +14,8 @@ from numba import njit
 
 from . import reference
 
-# --- convolution ----------------------------------------------------------------------------
-
-
-@njit(cache=True)
-def _valid_range(start, stride, size, limit):
-    """First and one-past-last output index o in [0, size) with 0 <= o*stride + start < limit."""
-    lo = 0
-    if start < 0:
-        lo = (-start + stride - 1) // stride
-    hi = size
-    last = limit - 1 - start  # o*stride <= last
-    if last < 0:
-        hi = 0
-    elif last // stride + 1 < size:
-        hi = last // stride + 1
-    if lo > hi:
-        lo = hi
-    return lo, hi
-
-
-# Index-only kernels: fastmath and numpy's error model let LLVM vectorise the short inner copies
-# (zero-based inner loops matter: a loop from a variable start is several times slower here).
-_FAST = dict(cache=True, fastmath=True, error_model="numpy")
-
-
-# Measured on the 2-core target: numpy's strided-slice copy (reference.im2col) is 2-3x faster than
-# any numba loop we tried (each output row segment is short), so the "twin" is the reference itself.
-im2col = reference.im2col
-
-
-@njit(**_FAST)
-def col2im(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
-    """Same contract as reference.col2im, on flat views of cols and the gradient."""
-    grad = np.zeros((n, c, h, w), dtype=cols.dtype)
-    length = oh * ow
-    total = n * length
-    src = cols.reshape(-1)
-    dst = grad.reshape(-1)
-    for b in range(n):
-        for ci in range(c):
-            plane = (b * c + ci) * h * w
-            for i in range(kh):
-                y_lo, y_hi = _valid_range(i * dh - ph, sh, oh, h)
-                for j in range(kw):
-                    x_lo, x_hi = _valid_range(j * dw - pw, sw, ow, w)
-                    count = x_hi - x_lo
-                    row = ((ci * kh + i) * kw + j) * total
-                    for y in range(y_lo, y_hi):
-                        s = row + b * length + y * ow + x_lo
-                        o = plane + (y * sh + i * dh - ph) * w + x_lo * sw + j * dw - pw
-                        if sw == 1:
-                            for t in range(count):
-                                dst[o + t] += src[s + t]
-                        else:
-                            for t in range(count):
-                                dst[o + t * sw] += src[s + t]
-    return grad
-
+# convolution: numpy's strided copies and BLAS products beat numba loops here (see conv_blas.py)
+from .conv_blas import conv2d_backward, conv2d_forward, im2col  # noqa: F401 - this backend's kernels
 
 # --- pooling ----------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-# --- convolution: im2col / col2im (the GEMM itself is numpy's BLAS matmul) ---------------------
+# --- convolution: im2col / col2im and a product per group (the GEMM itself is numpy's BLAS) -----
 
 
 def _padded(x, ph, pw, extent_h, extent_w, fill=0.0):
@@ -24,33 +24,83 @@ def _padded(x, ph, pw, extent_h, extent_w, fill=0.0):
     return out
 
 
-def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
-    """(N, C, H, W) -> cols (C*kh*kw, N*oh*ow): row (c, i, j), column (n, y, x) holds
-    x[n, c, y*sh + i*dh - ph, x*sw + j*dw - pw] (zero outside the input)."""
+def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups=1):
+    """(N, C, H, W) -> cols (N·oh·ow, G·kh·kw·Cg): row (n, y, x), column (g, i, j, c) holds
+    x[n, g·Cg + c, y·sh + i·dh - ph, x·sw + j·dw - pw] (zero outside the input).
+
+    One row per output pixel, so the product with the weights has the long N·oh·ow side as its rows
+    (the orientation BLAS runs fastest); each group's columns are one contiguous block."""
     n, c, h, w = x.shape
+    cg = c // groups
     span_h, span_w = sh * (oh - 1) + 1, sw * (ow - 1) + 1
     xp = _padded(x, ph, pw, span_h + (kh - 1) * dh, span_w + (kw - 1) * dw)
-    cols = np.empty((c, kh, kw, n, oh, ow), dtype=x.dtype)
+    cols = np.empty((n, oh, ow, groups, kh, kw, cg), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
             window = xp[:, :, i * dh : i * dh + span_h : sh, j * dw : j * dw + span_w : sw]
-            cols[:, i, j] = window.transpose(1, 0, 2, 3)
-    return cols.reshape(c * kh * kw, n * oh * ow)
+            cols[:, :, :, :, i, j, :] = window.transpose(0, 2, 3, 1).reshape(n, oh, ow, groups, cg)
+    return cols.reshape(n * oh * ow, groups * kh * kw * cg)
 
 
-def col2im(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+def col2im(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups=1):
     """The adjoint of im2col: add every column entry back to the input cell it was read from."""
+    cg = c // groups
     span_h, span_w = sh * (oh - 1) + 1, sw * (ow - 1) + 1
     extent_h = max(ph + h, span_h + (kh - 1) * dh)
     extent_w = max(pw + w, span_w + (kw - 1) * dw)
     xp = np.zeros((n, c, extent_h, extent_w), dtype=cols.dtype)
-    cols = cols.reshape(c, kh, kw, n, oh, ow)
+    cols = cols.reshape(n, oh, ow, groups, kh, kw, cg)
     for i in range(kh):
         for j in range(kw):
-            xp[:, :, i * dh : i * dh + span_h : sh, j * dw : j * dw + span_w : sw] += cols[:, i, j].transpose(
-                1, 0, 2, 3
-            )
+            window = cols[:, :, :, :, i, j, :].reshape(n, oh, ow, c).transpose(0, 3, 1, 2)
+            xp[:, :, i * dh : i * dh + span_h : sh, j * dw : j * dw + span_w : sw] += window
     return np.ascontiguousarray(xp[:, :, ph : ph + h, pw : pw + w])
+
+
+def weight_rows(weight, groups):
+    """(O, Cg, kh, kw) -> (G, O/G, kh·kw·Cg): each group's filters as rows, columns in im2col's order."""
+    o, cg, kh, kw = weight.shape
+    per_group = weight.reshape(groups, o // groups, cg, kh, kw).transpose(0, 1, 3, 4, 2)
+    return per_group.reshape(groups, o // groups, kh * kw * cg)
+
+
+def conv2d_forward(x, weight, bias, sh, sw, ph, pw, dh, dw, oh, ow, groups):
+    """(out (N, O, oh, ow), cols): per group g, out_g = cols_g · W_gᵀ (+ bias), cols = im2col(x)."""
+    n = x.shape[0]
+    o = weight.shape[0]
+    kh, kw = weight.shape[2:]
+    cols = im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups)
+    w_rows = weight_rows(weight, groups)
+    k = w_rows.shape[2]
+    out = np.concatenate([cols[:, g * k : (g + 1) * k] @ w_rows[g].T for g in range(groups)], axis=1)
+    if bias is not None:
+        out += bias
+    return np.ascontiguousarray(out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2)), cols
+
+
+def conv2d_backward(
+    grad_output, cols, weight, x_shape, sh, sw, ph, pw, dh, dw, groups, need_input, need_weight, need_bias
+):
+    """(grad_x, grad_weight, grad_bias), None where not needed.  With dY as rows (N·oh·ow, O):
+    dW_g = dY_gᵀ · cols_g,  dx = col2im(dY_g · W_g for each g),  db = Σ dY."""
+    n, o, oh, ow = grad_output.shape
+    kh, kw = weight.shape[2:]
+    og = o // groups
+    g_rows = grad_output.transpose(0, 2, 3, 1).reshape(-1, o)
+    w_rows = weight_rows(weight, groups)
+    k = w_rows.shape[2]
+    grad_x = grad_weight = grad_bias = None
+    if need_weight:
+        blocks = np.stack([g_rows[:, g * og : (g + 1) * og].T @ cols[:, g * k : (g + 1) * k]
+                           for g in range(groups)])
+        cg = weight.shape[1]
+        grad_weight = np.ascontiguousarray(blocks.reshape(o, kh, kw, cg).transpose(0, 3, 1, 2))
+    if need_input:
+        dcols = np.concatenate([g_rows[:, g * og : (g + 1) * og] @ w_rows[g] for g in range(groups)], axis=1)
+        grad_x = col2im(dcols, *x_shape, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups)
+    if need_bias:
+        grad_bias = g_rows.sum(axis=0)
+    return grad_x, grad_weight, grad_bias
 
 
 # --- pooling ------------------------------------------------------------------------------------

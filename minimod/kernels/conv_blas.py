@@ -1,0 +1,121 @@
+"""Fast convolution kernels (exported by jit.py): numpy strided copies, BLAS products, recycled buffers.
+
+Same contracts as reference.im2col / conv2d_forward / conv2d_backward. Measured on the 2-core target,
+numpy's strided copies beat every numba loop we tried for gathering patches (each run is short), so
+this backend's convolution is numpy written for speed:
+
+- the input is copied once to a padded channels-last array, and the patches are one strided copy
+  of its sliding-window view, so each patch row reads runs of kw·C contiguous values;
+- every product has the long N·oh·ow side as its rows, which OpenBLAS splits across threads well
+  (the other orientation was 2-3x slower at 2 threads);
+- the input gradient is accumulated tap by tap (dx[tap's pixels] += dY · W[:, :, i, j]), so the
+  (N·oh·ow, C·kh·kw) patch gradient is never materialised;
+- large arrays come from ``scratch``, so a training step reuses last step's pages.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from . import scratch
+from .reference import weight_rows
+
+
+def _padded_channels_last(x, ph, pw, extent_h, extent_w):
+    """x (N, C, H, W) as (N, Hp, Wp, C) with ph/pw zeros before and enough after to cover the extent."""
+    n, c, h, w = x.shape
+    hp, wp = max(ph + h, extent_h), max(pw + w, extent_w)
+    out = scratch.empty((n, hp, wp, c), x.dtype)
+    out[:, :ph] = 0  # only the border is zeroed: the interior is overwritten just below
+    out[:, ph + h :] = 0
+    out[:, ph : ph + h, :pw] = 0
+    out[:, ph : ph + h, pw + w :] = 0
+    out[:, ph : ph + h, pw : pw + w] = x.transpose(0, 2, 3, 1)
+    return out
+
+
+def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups=1):
+    """Same contract as reference.im2col."""
+    n, c, _, _ = x.shape
+    cg = c // groups
+    extent_h, extent_w = (kh - 1) * dh + 1, (kw - 1) * dw + 1
+    span_h, span_w = sh * (oh - 1) + 1, sw * (ow - 1) + 1
+    xp = _padded_channels_last(x, ph, pw, span_h + extent_h - 1, span_w + extent_w - 1)
+    # (N, oh, ow, C, kh, kw): the window of every output pixel, as a view
+    windows = sliding_window_view(xp, (extent_h, extent_w), axis=(1, 2))
+    windows = windows[:, :span_h:sh, :span_w:sw, :, ::dh, ::dw]
+    cols = scratch.empty((n * oh * ow, groups * kh * kw * cg), x.dtype)
+    target = cols.reshape(n, oh, ow, groups, kh, kw, cg)
+    target[...] = windows.reshape(n, oh, ow, groups, cg, kh, kw).transpose(0, 1, 2, 3, 5, 6, 4)
+    return cols
+
+
+def conv2d_forward(x, weight, bias, sh, sw, ph, pw, dh, dw, oh, ow, groups):
+    """Same contract as reference.conv2d_forward."""
+    n = x.shape[0]
+    o, _, kh, kw = weight.shape
+    og = o // groups
+    cols = im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups)
+    w_rows = weight_rows(weight, groups)
+    k = w_rows.shape[2]
+    rows = scratch.empty((n * oh * ow, o), x.dtype)
+    if groups == 1:
+        np.matmul(cols, w_rows[0].T, out=rows)
+    else:
+        for g in range(groups):
+            rows[:, g * og : (g + 1) * og] = cols[:, g * k : (g + 1) * k] @ w_rows[g].T
+    if bias is not None:
+        rows += bias
+    out = scratch.empty((n, o, oh, ow), x.dtype)
+    out.reshape(n, o, oh * ow)[...] = rows.reshape(n, oh * ow, o).transpose(0, 2, 1)
+    return out, cols
+
+
+def conv2d_backward(
+    grad_output, cols, weight, x_shape, sh, sw, ph, pw, dh, dw, groups, need_input, need_weight, need_bias
+):
+    """Same contract as reference.conv2d_backward."""
+    n, o, oh, ow = grad_output.shape
+    _, cg, kh, kw = weight.shape
+    og = o // groups
+    g_rows = scratch.empty((n * oh * ow, o), grad_output.dtype)  # dY with one row per output pixel
+    g_rows.reshape(n, oh * ow, o)[...] = grad_output.reshape(n, o, oh * ow).transpose(0, 2, 1)
+    grad_x = grad_weight = grad_bias = None
+    if need_weight:
+        k = kh * kw * cg
+        blocks = np.empty((groups, k, og), dtype=grad_output.dtype)
+        for g in range(groups):
+            np.matmul(cols[:, g * k : (g + 1) * k].T, g_rows[:, g * og : (g + 1) * og], out=blocks[g])
+        # (G, kh·kw·Cg, O/G) -> (O, Cg, kh, kw)
+        grad_weight = np.ascontiguousarray(
+            blocks.reshape(groups, kh, kw, cg, og).transpose(0, 4, 3, 1, 2).reshape(weight.shape)
+        )
+    if need_input:
+        grad_x = _grad_input(g_rows, weight, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups)
+    if need_bias:
+        grad_bias = g_rows.sum(axis=0)
+    return grad_x, grad_weight, grad_bias
+
+
+def _grad_input(g_rows, weight, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups):
+    """dx: each kernel tap (i, j) sends dY · W[:, :, i, j] back to the input pixels it read."""
+    n, c, h, w = x_shape
+    o, cg, kh, kw = weight.shape
+    og = o // groups
+    span_h, span_w = sh * (oh - 1) + 1, sw * (ow - 1) + 1
+    hp = max(ph + h, span_h + (kh - 1) * dh)
+    wp = max(pw + w, span_w + (kw - 1) * dw)
+    grad_padded = scratch.zeros((n, hp, wp, c), g_rows.dtype)  # channels last, like g_rows
+    taps = np.ascontiguousarray(weight.transpose(2, 3, 0, 1))  # (kh, kw, O, Cg)
+    tap = scratch.empty((n * oh * ow, cg), g_rows.dtype)
+    for g in range(groups):
+        g_block = g_rows[:, g * og : (g + 1) * og]
+        for i in range(kh):
+            for j in range(kw):
+                np.matmul(g_block, taps[i, j, g * og : (g + 1) * og], out=tap)
+                pixels = grad_padded[:, i * dh : i * dh + span_h : sh, j * dw : j * dw + span_w : sw]
+                pixels[..., g * cg : (g + 1) * cg] += tap.reshape(n, oh, ow, cg)
+    grad_x = scratch.empty((n, c, h, w), g_rows.dtype)
+    grad_x[...] = grad_padded[:, ph : ph + h, pw : pw + w].transpose(0, 3, 1, 2)
+    return grad_x
