@@ -97,6 +97,19 @@ def _html_lines(lines: tuple[str, ...], bold_first: bool = True) -> str:
     return "<" + "<BR/>".join(rendered) + ">"
 
 
+def _cluster_label(lines: tuple[str, ...], keep_centre_clear: bool) -> str:
+    """A cluster's title. With arrows running top to bottom through the cluster (the flow view), an
+    arrow into a centred child would cross a centred title; so the title sits left and an empty cell
+    as wide as the text holds the centre line free."""
+    if not keep_centre_clear:
+        return _html_lines(lines)
+    text = _html_lines(lines)[1:-1]
+    # a generous estimate of the widest line at the cluster font (11 pt DejaVu Sans, bold title)
+    width = int(max(len(line) for line in lines) * 7.6) + 16
+    return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>'
+            f'<TD ALIGN="LEFT" BALIGN="LEFT">{text}</TD><TD WIDTH="{width}"></TD></TR></TABLE>>')
+
+
 def _legend_table(styles: list[str]) -> str:
     cells = []
     seen: set[str] = set()
@@ -146,7 +159,7 @@ def to_dot(graph: Graph) -> str:
             "rankdir": graph.rankdir, "fontname": FONT, "fontsize": "12", "labelloc": "t",
             "label": _title(graph), "nodesep": "0.25", "ranksep": "0.35", "compound": "true",
         }) + ";",
-        "  node " + _attributes({"fontname": FONT, "fontsize": "10", "margin": "0.1,0.05"}) + ";",
+        "  node " + _attributes({"fontname": FONT, "fontsize": "10", "margin": "0.12,0.07"}) + ";",
         "  edge " + _attributes({"fontname": FONT, "fontsize": "9", "arrowsize": "0.7"}) + ";",
     ]
     children: dict[str | None, list[Cluster]] = {}
@@ -156,15 +169,20 @@ def to_dot(graph: Graph) -> str:
     for node in graph.nodes:
         members.setdefault(node.cluster, []).append(node)
 
+    vertical = graph.rankdir in ("TB", "BT") and any(edge.style != "order" for edge in graph.edges)
+
     def emit(cluster_id: str | None, indent: str, level: int) -> None:
         for node in members.get(cluster_id, []):
             lines.append(indent + _node_line(node))
         for cluster in children.get(cluster_id, []):
             lines.append(f"{indent}subgraph {cluster.id} {{")
             attributes = {
-                "label": _html_lines(cluster.lines), "style": "rounded,filled", "color": "#8c8c8c",
+                "label": _cluster_label(cluster.lines, vertical),
+                "style": "rounded,filled", "color": "#8c8c8c",
                 "fillcolor": CLUSTER_FILLS[level % 2], "fontsize": "11", "margin": "10",
             }
+            if vertical:
+                attributes["labeljust"] = "l"
             for key, value in attributes.items():
                 rendered = value if value.startswith("<") else _quote(value)
                 lines.append(f"{indent}  {key}={rendered};")

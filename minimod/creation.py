@@ -10,6 +10,7 @@ from . import random as _random
 from .functions.elementwise import Where
 from .functions.shape import Cat, Stack, _wrap_dim
 from .tensor import _DEFAULT_DTYPE, Tensor
+from .tensor_math import _operand
 
 float16, float32, float64 = np.float16, np.float32, np.float64
 int32, int64, bool_ = np.int32, np.int64, np.bool_
@@ -64,12 +65,12 @@ def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     return _make(np.full(tuple(size), fill_value, dtype=dtype or _DEFAULT_DTYPE), requires_grad)
 
 
-def zeros_like(other: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _make(np.zeros(other.shape, dtype=dtype or other.dtype), requires_grad)
+def zeros_like(input: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:  # noqa: A002 - torch's name
+    return _make(np.zeros(input.shape, dtype=dtype or input.dtype), requires_grad)
 
 
-def ones_like(other: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _make(np.ones(other.shape, dtype=dtype or other.dtype), requires_grad)
+def ones_like(input: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:  # noqa: A002 - torch's name
+    return _make(np.ones(input.shape, dtype=dtype or input.dtype), requires_grad)
 
 
 def randn(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -133,11 +134,22 @@ def stack(tensors, dim: int = 0) -> Tensor:
 
 
 def where(condition, input, other) -> Tensor:  # noqa: A002 - torch's argument names
-    """Elementwise choice: input where condition is true, else other."""
-    def as_tensor(value):
-        return value if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value))
-
-    return Where.apply(as_tensor(condition), as_tensor(input), as_tensor(other))
+    """Elementwise choice: input where condition is true, else other (a Python number takes the
+    other operand's dtype, as in torch: where(c, float32 tensor, 0.0) is float32)."""
+    if not isinstance(condition, Tensor):
+        condition = Tensor._wrap(np.asarray(condition))
+    if isinstance(input, Tensor):
+        other = _operand(other, input)
+    elif isinstance(other, Tensor):
+        input = _operand(input, other)
+    else:
+        input, other = tensor(input), tensor(other)
+    # an integer operand next to a floating one takes the floating dtype (torch's promotion)
+    if input.dtype.kind == "f" and other.dtype.kind != "f":
+        other = Tensor._wrap(other._data.astype(input.dtype))
+    elif other.dtype.kind == "f" and input.dtype.kind != "f":
+        input = Tensor._wrap(input._data.astype(other.dtype))
+    return Where.apply(condition, input, other)
 
 
 __all__ = [name for name in dir() if not name.startswith("_") and name not in ("np", "builtins")]

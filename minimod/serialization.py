@@ -42,13 +42,14 @@ class SerializationError(UserError, ValueError):
 # --- save -------------------------------------------------------------------------------------
 
 
-def save(obj, f) -> None:
+def save(obj, f=None, *, path=None) -> None:
     """Write obj (state dicts, or dicts/lists of them) to the .npz file at exactly path f.
 
     The file is written to a temporary file beside f, flushed to disk and then renamed over f, so
     a crash mid-save leaves the old file (or no file), never half a file. f may also be a binary
-    file object, which is written directly.
+    file object, which is written directly. ``path=`` is accepted for f (torch calls it f).
     """
+    f = _path_argument("save", f, path)
     arrays: dict[str, np.ndarray] = {}
     manifest = {"format": FORMAT, "version": VERSION, "root": _encode(obj, arrays, "obj")}
     arrays[MANIFEST] = np.frombuffer(json.dumps(manifest).encode("utf-8"), dtype=np.uint8)
@@ -74,6 +75,12 @@ def save(obj, f) -> None:
             os.unlink(handle.name)
         raise
     _fsync_directory(directory)
+
+
+def _path_argument(function: str, f, path):
+    if (f is None) == (path is None):
+        raise TypeError(f"{function}() takes the file as f (or path=), exactly once")
+    return f if path is None else path
 
 
 def _fsync_directory(directory: str) -> None:
@@ -125,8 +132,10 @@ def _encode(value, arrays: dict, where: str) -> dict:
     if isinstance(value, (list, tuple)):
         kind = "tuple" if isinstance(value, tuple) else "list"
         return {"type": kind, "items": [_encode(v, arrays, f"{where}[{i}]") for i, v in enumerate(value)]}
+    kind = type(value).__name__
+    article = "an" if kind[:1].lower() in "aeiou" else "a"
     raise SerializationError(
-        f"cannot save {where}: a {type(value).__name__} would need pickle; mm.save writes only dicts, "
+        f"cannot save {where}: {article} {kind} would need pickle; mm.save writes only dicts, "
         "lists, tuples, numbers, strings, None, Tensors and numeric arrays"
     )
 
@@ -145,10 +154,11 @@ def _add_array(array: np.ndarray, arrays: dict, where: str) -> str:
 # --- load -------------------------------------------------------------------------------------
 
 
-def load(f):
+def load(f=None, *, path=None):
     """Read what save() wrote. Raises SerializationError naming the file if it is missing,
     truncated, or not a minimod save. Arrays come back as writable ndarrays, tensors as Tensors.
     """
+    f = _path_argument("load", f, path)
     name = f"'{os.fspath(f)}'" if not hasattr(f, "read") else "the file object"
     if not hasattr(f, "read"):
         if not os.path.exists(f):
@@ -163,10 +173,7 @@ def load(f):
             )
         with archive:
             if MANIFEST not in archive.files:
-                raise SerializationError(
-                    f"cannot load {name}: it is an .npz file but was not written by mm.save (no "
-                    f"'{MANIFEST}' entry)"
-                )
+                raise SerializationError(f"cannot load {name}: {_foreign_zip(archive)}")
             manifest = _read_manifest(archive[MANIFEST], name)
             entries = {key: archive[key] for key in archive.files if key != MANIFEST}
     except SerializationError:
@@ -180,6 +187,17 @@ def load(f):
             problem = f"it is truncated or corrupt ({type(error).__name__}: {error})"
         raise SerializationError(f"cannot load {name}: {problem}") from error
     return _decode(manifest["root"], entries, name)
+
+
+def _foreign_zip(archive) -> str:
+    """What a zip without our manifest is, as far as its entry names tell."""
+    names = archive.zip.namelist()
+    if any(n.endswith("data.pkl") for n in names):
+        return ("it was written by torch.save (a pickle inside a zip), not mm.save; load it with torch "
+                "and save model.state_dict() values with mm.save")
+    if names and all(n.endswith(".npy") for n in names):
+        return f"it is an .npz file but was not written by mm.save (no '{MANIFEST}' entry)"
+    return "it is a zip archive, not a file written by mm.save"
 
 
 def _looks_like_zip(f) -> bool:

@@ -8,12 +8,15 @@ from . import autograd
 from ._tensor_str import tensor_repr
 from .autograd import _Version
 from .functions import elementwise as E
-from .functions import reduction as R
-from .functions import shape as S
+from .tensor_math import _DEFAULT_DTYPE, TensorMath
 
 
-class Tensor:
-    """An n-dimensional array that remembers how it was computed, so it can be differentiated."""
+class Tensor(TensorMath):
+    """An n-dimensional array that remembers how it was computed, so it can be differentiated.
+
+    This file holds what a tensor is (storage, autograd fields, in-place changes, conversion); its
+    math (``a + b``, ``x.sum()``, ``x.reshape(...)``) is inherited from TensorMath in tensor_math.py.
+    """
 
     __slots__ = (
         "_data",
@@ -244,169 +247,6 @@ class Tensor:
         self._data[index] = value._data if isinstance(value, Tensor) else value
         self._bump()
 
-    # --- arithmetic ----------------------------------------------------------------------------
-
-    def __add__(self, other):
-        return _binary(E.Add, self, _operand(other, self))
-
-    def __radd__(self, other):
-        return _binary(E.Add, _operand(other, self), self)
-
-    def __sub__(self, other):
-        return _binary(E.Sub, self, _operand(other, self))
-
-    def __rsub__(self, other):
-        return _binary(E.Sub, _operand(other, self), self)
-
-    def __mul__(self, other):
-        return _binary(E.Mul, self, _operand(other, self))
-
-    def __rmul__(self, other):
-        return _binary(E.Mul, _operand(other, self), self)
-
-    def __truediv__(self, other):
-        return _binary(E.Div, self, _operand(other, self))
-
-    def __rtruediv__(self, other):
-        return _binary(E.Div, _operand(other, self), self)
-
-    def __pow__(self, exponent):
-        if isinstance(exponent, Tensor):
-            return _binary(E.PowTensor, self, exponent)
-        return E.Pow.apply(self, exponent)
-
-    def __rpow__(self, base):
-        return _binary(E.PowTensor, _operand(base, self), self)
-
-    def __neg__(self):
-        return E.Neg.apply(self)
-
-    def __matmul__(self, other):
-        return _binary(E.MatMul, self, _operand(other, self))
-
-    def __rmatmul__(self, other):
-        return _binary(E.MatMul, _operand(other, self), self)
-
-    # comparisons give boolean tensors outside autograd
-    def __eq__(self, other):
-        return Tensor._wrap(self._data == _raw(other))
-
-    def __ne__(self, other):
-        return Tensor._wrap(self._data != _raw(other))
-
-    def __lt__(self, other):
-        return Tensor._wrap(self._data < _raw(other))
-
-    def __le__(self, other):
-        return Tensor._wrap(self._data <= _raw(other))
-
-    def __gt__(self, other):
-        return Tensor._wrap(self._data > _raw(other))
-
-    def __ge__(self, other):
-        return Tensor._wrap(self._data >= _raw(other))
-
-    __hash__ = object.__hash__
-
-    def __bool__(self):
-        if self._data.size != 1:
-            raise RuntimeError(
-                f"Boolean value of Tensor with more than one value is ambiguous (shape {self.shape})"
-            )
-        return bool(self._data)
-
-    def __float__(self):
-        return float(self.item())
-
-    def __int__(self):
-        return int(self.item())
-
-    def __index__(self):
-        return int(self.item())
-
-    # --- elementwise math ----------------------------------------------------------------------
-
-    def exp(self):
-        return E.Exp.apply(self)
-
-    def log(self):
-        return E.Log.apply(self)
-
-    def sqrt(self):
-        return E.Sqrt.apply(self)
-
-    def abs(self):
-        return E.Abs.apply(self)
-
-    def tanh(self):
-        return E.Tanh.apply(self)
-
-    def sigmoid(self):
-        return E.Sigmoid.apply(self)
-
-    def relu(self):
-        return E.Relu.apply(self)
-
-    def clamp(self, min=None, max=None):  # noqa: A002 - torch's argument names
-        return E.Clamp.apply(self, min=min, max=max)
-
-    clip = clamp
-
-    # --- reductions ----------------------------------------------------------------------------
-
-    def sum(self, dim=None, keepdim=False):
-        return R.Sum.apply(self, dim=dim, keepdim=keepdim)
-
-    def mean(self, dim=None, keepdim=False):
-        return R.Mean.apply(self, dim=dim, keepdim=keepdim)
-
-    def var(self, dim=None, unbiased=True, keepdim=False, correction=None):
-        if correction is None:
-            correction = 1 if unbiased else 0
-        return R.Var.apply(self, dim=dim, correction=correction, keepdim=keepdim)
-
-    def std(self, dim=None, unbiased=True, keepdim=False, correction=None):
-        return self.var(dim, unbiased=unbiased, keepdim=keepdim, correction=correction).sqrt()
-
-    def max(self, dim=None, keepdim=False):
-        return R.max_along(self, dim=dim, keepdim=keepdim)
-
-    def argmax(self, dim=None, keepdim=False):
-        return Tensor._wrap(R.argmax(self._data, dim, keepdim))
-
-    # --- shape ---------------------------------------------------------------------------------
-
-    def reshape(self, *shape):
-        return S.Reshape.apply(self, shape=S.normalize_shape(shape, self._data.size))
-
-    def view(self, *shape):
-        return self.reshape(*shape)
-
-    def flatten(self, start_dim=0, end_dim=-1):
-        return S.flatten(self, start_dim, end_dim)
-
-    def transpose(self, dim0, dim1):
-        return S.transpose(self, dim0, dim1)
-
-    def permute(self, *dims):
-        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-            dims = tuple(dims[0])
-        return S.Permute.apply(self, dims=tuple(dims))
-
-    def unsqueeze(self, dim):
-        return S.unsqueeze(self, dim)
-
-    def squeeze(self, dim=None):
-        return S.squeeze(self, dim)
-
-    def expand(self, *sizes):
-        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
-            sizes = tuple(sizes[0])
-        return S.expand(self, sizes)
-
-    def __getitem__(self, index):
-        return S.getitem(self, index)
-
     # --- conversion ----------------------------------------------------------------------------
 
     def to(self, *args, dtype=None, **kwargs) -> Tensor:
@@ -450,8 +290,6 @@ class Tensor:
 
 # --- helpers -----------------------------------------------------------------------------------
 
-_DEFAULT_DTYPE = np.dtype(np.float32)
-
 
 def _as_array(data, dtype=None) -> np.ndarray:
     """torch's rules: Python floats become float32, ints int64, an ndarray keeps its dtype."""
@@ -463,37 +301,6 @@ def _as_array(data, dtype=None) -> np.ndarray:
     if dtype is None and array.dtype == np.float64:
         array = array.astype(_DEFAULT_DTYPE)
     return array
-
-
-def _operand(value, like: Tensor):
-    """A Python number or array next to a Tensor: a constant (requires_grad=False) of its dtype."""
-    if isinstance(value, Tensor):
-        return value
-    if isinstance(value, (int, float, bool)):
-        dtype = like._data.dtype
-        if np.issubdtype(dtype, np.floating):
-            return Tensor._wrap(np.asarray(value, dtype=dtype))
-        if isinstance(value, float):  # int tensor * 0.5 is float32, as in torch
-            return Tensor._wrap(np.asarray(value, dtype=_DEFAULT_DTYPE))
-        if isinstance(value, int) and not isinstance(value, bool) and dtype != np.bool_:
-            return Tensor._wrap(np.asarray(value, dtype=dtype))
-    return Tensor._wrap(np.asarray(value))
-
-
-def _binary(function, a: Tensor, b: Tensor):
-    """Apply a two-operand op; an integer or bool operand next to a float one takes the float dtype."""
-    dtype_a, dtype_b = a._data.dtype, b._data.dtype
-    if dtype_a != dtype_b:
-        float_a, float_b = dtype_a.kind == "f", dtype_b.kind == "f"
-        if float_a and not float_b:
-            b = Tensor._wrap(b._data.astype(dtype_a))
-        elif float_b and not float_a:
-            a = Tensor._wrap(a._data.astype(dtype_b))
-    return function.apply(a, b)
-
-
-def _raw(value):
-    return value._data if isinstance(value, Tensor) else value
 
 
 autograd.Tensor = Tensor  # autograd wraps results without importing this module

@@ -258,3 +258,18 @@ def test_model_and_optimizer_resume_from_a_checkpoint(tmp_path):
     train(resumed, resumed_opt, 2)
     for (name, a), (_, b) in zip(model.state_dict().items(), resumed.state_dict().items()):
         np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+def test_torch_checkpoint_is_named_as_such(tmp_path):
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "model.pt"
+    torch.save({"w": torch.zeros(2)}, path)
+    message = _error(path)
+    assert "torch.save" in message and "mm.save" in message
+
+
+def test_zip_that_is_not_npz(tmp_path):
+    path = tmp_path / "notes.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("notes.txt", "hello")
+    assert "zip archive, not a file written by mm.save" in _error(path)

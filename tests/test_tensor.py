@@ -253,7 +253,8 @@ def test_repr_of_grad_fn_names_match_torch():
              "x @ y[0]", "x.reshape(4)", "x.view(4)", "x.flatten()", "x.transpose(0, 1)", "x.permute(1, 0)",
              "x.T", "x.unsqueeze(0)", "x.squeeze()", "x.squeeze(0)", "x[0]", "x[:, 1:]", "x.clone()",
              "x.double()", "LIB.cat([x, y])", "LIB.stack([x, y])", "LIB.where(x > 1, x, y)",
-             "x.unsqueeze(0).expand(3, 2, 2)"]
+             "x.unsqueeze(0).expand(3, 2, 2)", "x.T.reshape(4)", "x.T.flatten()", "x.T.view(2, 2)",
+             "x.reshape(1, 4).view(4)", "abs(x)"]
     values = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32)
     for expr in exprs:
         names = {}
@@ -270,3 +271,26 @@ def test_max_dim_returns_named_tuple():
     assert result.values.tolist() == [5.0, 7.0] and result.indices.tolist() == [1, 0]
     assert values.tolist() == [5.0, 7.0] and indices.dtype == mm.int64
     assert repr(result).startswith("minimod.return_types.max(\nvalues=tensor([5., 7.]),\nindices=")
+
+
+def test_view_never_copies_like_torch():
+    torch = pytest.importorskip("torch")
+    for lib in (mm, torch):
+        x = lib.tensor(np.arange(24.0).reshape(2, 3, 4), requires_grad=True)
+        with pytest.raises(RuntimeError, match=r"view size is not compatible.*Use \.reshape"):
+            x.permute(0, 2, 1).view(2, 12)
+        assert x.permute(0, 2, 1).reshape(2, 12).shape == (2, 12)
+    x = mm.zeros(2, 3)
+    v = x.view(3, 2)
+    v.numpy()[0, 0] = 5.0
+    assert x[0, 0].item() == 5.0  # a view shares storage
+
+
+def test_each_shape_op_has_its_own_function_class():
+    """The inspector's flow view names an op after its Function: flatten must not read "reshape"."""
+    ops = []
+    with mm.autograd.register_op_observer(lambda cls, inputs, outputs: ops.append(cls.__name__)):
+        x = mm.zeros(2, 3, 4)
+        x.flatten(1), x.reshape(6, 4), x.view(24), x.unsqueeze(0), x.squeeze(), x.transpose(0, 1)
+        x.permute(2, 0, 1)
+    assert ops == ["Flatten", "Reshape", "View", "Unsqueeze", "Squeeze", "Transpose", "Permute"]

@@ -1,4 +1,4 @@
-"""Shape ops: reshape, permute, expand, indexing, cat and stack. Gradients move data back."""
+"""Shape ops: reshape/view, flatten, (un)squeeze, permute/transpose, expand, indexing, cat and stack."""
 
 from __future__ import annotations
 
@@ -25,18 +25,61 @@ def normalize_shape(shape, size):
 
 
 class Reshape(Function):
-    """z = x viewed with a new shape;  the gradient is reshaped back."""
+    """z = x with a new shape (a view when the strides allow, else a copy);  the gradient is reshaped back."""
 
     returns_view = True
 
     @staticmethod
-    def forward(ctx, x, shape, node_name="ViewBackward0"):
-        ctx.input_shape, ctx.node_name = x.shape, node_name
-        return x.reshape(shape)
+    def forward(ctx, x, shape):
+        ctx.input_shape = x.shape
+        out = x.reshape(shape)
+        # torch names a reshape that had to copy after the copy's view
+        ctx.node_name = "ViewBackward0" if np.may_share_memory(out, x) else "UnsafeViewBackward0"
+        return out
 
     @staticmethod
     def backward(ctx, grad_output):
         return grad_output.reshape(ctx.input_shape)
+
+
+class View(Reshape):
+    """Reshape that never copies: a shape the strides cannot express is an error, as in torch."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape, ctx.node_name = x.shape, "ViewBackward0"
+        try:
+            return np.reshape(x, shape, copy=False)
+        except ValueError:
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least one dimension "
+                "spans across two contiguous subspaces). Use .reshape(...) instead."
+            ) from None
+
+
+# flatten, unsqueeze and squeeze are reshapes; their own classes let a trace name the op (the flow view)
+class Flatten(Reshape):
+    """z = x with dims start_dim..end_dim merged into one;  the gradient is reshaped back."""
+
+
+class Unsqueeze(Reshape):
+    """z = x with a new dim of size 1;  the gradient drops it again."""
+
+    node_name = "UnsqueezeBackward0"
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape = x.shape
+        return x.reshape(shape)
+
+
+class Squeeze(Reshape):
+    """z = x without (some of) its dims of size 1;  the gradient puts them back."""
+
+    @staticmethod
+    def forward(ctx, x, shape, node_name="SqueezeBackward0"):
+        ctx.input_shape, ctx.node_name = x.shape, node_name
+        return x.reshape(shape)
 
 
 class Permute(Function):
@@ -45,8 +88,7 @@ class Permute(Function):
     returns_view = True
 
     @staticmethod
-    def forward(ctx, x, dims, node_name="PermuteBackward0"):
-        ctx.node_name = node_name
+    def forward(ctx, x, dims):
         dims = tuple(d % max(x.ndim, 1) for d in dims)
         if sorted(dims) != list(range(x.ndim)):
             raise RuntimeError(
@@ -62,6 +104,10 @@ class Permute(Function):
     @staticmethod
     def backward(ctx, grad_output):
         return np.transpose(grad_output, ctx.inverse)
+
+
+class Transpose(Permute):
+    """z = x with two axes swapped (a permute of two dims);  the gradient swaps them back."""
 
 
 class Expand(Function):
@@ -158,24 +204,24 @@ def _wrap_dim(dim, ndim):
 
 def flatten(x, start_dim=0, end_dim=-1):
     if x.ndim == 0:
-        return Reshape.apply(x, shape=(1,))
+        return Flatten.apply(x, shape=(1,))
     start, end = _wrap_dim(start_dim, x.ndim), _wrap_dim(end_dim, x.ndim)
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     shape = x.shape[:start] + (int(np.prod(x.shape[start : end + 1])),) + x.shape[end + 1 :]
-    return Reshape.apply(x, shape=shape)
+    return Flatten.apply(x, shape=shape)
 
 
 def transpose(x, dim0, dim1):
     dims = list(range(x.ndim))
     a, b = _wrap_dim(dim0, x.ndim), _wrap_dim(dim1, x.ndim)
     dims[a], dims[b] = dims[b], dims[a]
-    return Permute.apply(x, dims=tuple(dims), node_name="TransposeBackward0")
+    return Transpose.apply(x, dims=tuple(dims))
 
 
 def unsqueeze(x, dim):
     dim = _wrap_dim(dim, x.ndim + 1)
-    return Reshape.apply(x, shape=x.shape[:dim] + (1,) + x.shape[dim:], node_name="UnsqueezeBackward0")
+    return Unsqueeze.apply(x, shape=x.shape[:dim] + (1,) + x.shape[dim:])
 
 
 def squeeze(x, dim=None):
@@ -184,7 +230,7 @@ def squeeze(x, dim=None):
     else:
         dims = {_wrap_dim(d, x.ndim) for d in ((dim,) if isinstance(dim, int) else dim)} if x.ndim else set()
         shape = tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1))
-    return Reshape.apply(x, shape=shape, node_name="SqueezeBackward0" if dim is None else "SqueezeBackward1")
+    return Squeeze.apply(x, shape=shape, node_name="SqueezeBackward0" if dim is None else "SqueezeBackward1")
 
 
 def expand(x, sizes):

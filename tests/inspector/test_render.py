@@ -23,6 +23,7 @@ CASES = {
     "running_mean_tree": ("running_mean", {"view": "tree", "mode": "eval"}),
     "resnet18_tree_depth2": ("resnet18", {"view": "tree", "depth": 2}),
     "resnet18_flow_depth2_lr": ("resnet18", {"view": "flow", "depth": 2, "rankdir": "LR"}),
+    "transformer_block_flow": ("transformer_block", {"view": "flow"}),
 }
 
 
