@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -70,12 +71,13 @@ def test_threads_never_share_an_array():
     live, clashes, lock = set(), [], threading.Lock()
 
     def work():
-        for _ in range(300):
+        for _ in range(100):
             a = scratch.empty(BIG, np.float32)
             with lock:  # no other live array may have this memory
                 if a.ctypes.data in live:
                     clashes.append(a.ctypes.data)
                 live.add(a.ctypes.data)
+            time.sleep(0)  # let the other threads run while this one holds the array
             with lock:
                 live.discard(a.ctypes.data)
             del a
