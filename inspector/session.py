@@ -177,6 +177,9 @@ class Session:
         self.last_output = output
         tensor = self._first_tensor(output)
         loss = self.loss_for(tensor)
+        if not loss.requires_grad:
+            raise ValueError(f"{self.name}'s output does not require grad (no parameter requires grad and "
+                             "the input does not either): there is nothing for backward to do")
         loss.backward()
         return tensor, float(loss.item())
 

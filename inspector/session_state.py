@@ -54,6 +54,7 @@ class ModeComparison:
     unchanged_buffers: tuple[str, ...]
     note: str = ""  # e.g. how the comparison was isolated from the real model
     kinds: tuple[tuple[str, str], ...] = ()  # (module path, type name) of every module
+    not_called: tuple[str, ...] = ()  # modules the forward never called (containers, unused branches)
 
 
 def parameter_keys(model: Any) -> set[str]:
@@ -181,5 +182,6 @@ def compare_modes(model: Any, example_input: Any) -> ModeComparison:
             changed.append((key, largest))
         else:
             unchanged.append(key)
+    not_called = tuple(path for path in kinds if path not in eval_outputs and path not in train_outputs)
     return ModeComparison(tuple(differing), tuple(same), tuple(changed), tuple(unchanged), note,
-                          tuple(kinds.items()))
+                          tuple(kinds.items()), not_called)

@@ -71,6 +71,9 @@ class ModesPanel(Vertical):
         for path in comparison.same:
             modules.add_row(path or "(root)", kinds.get(path, ""), Text("same", style="dim"),
                             Text("0", justify="right"), key=f"m:{path}")
+        for path in comparison.not_called:
+            modules.add_row(path, kinds.get(path, ""), Text("not called", style="dim italic"),
+                            Text("-", justify="right"), key=f"m:{path}")
         self.query_one("#compare-title", Static).update(
             f"Outputs in train vs eval mode: {len(comparison.differing)} differ, {len(comparison.same)} "
             f"agree; {comparison.note}"

@@ -206,6 +206,25 @@ def test_a_raising_forward_propagates_with_a_one_line_description() -> None:
     assert session.events[-1].phase == "forward_pre"  # events up to the failure are kept
 
 
+@pytest.mark.parametrize("name", ["dynamic_net", "conv_bn", "transformer_block", "running_mean"])
+def test_zoo_models_run_forward_backward_and_compare(name: str) -> None:
+    mm.manual_seed(0)
+    entry = get(name)
+    session = Session(entry.build(), entry.example_input(), name)
+    assert session.forward().events > 0
+    if not any(parameter.requires_grad for parameter in session.model.parameters()):
+        with pytest.raises(ValueError, match="nothing for backward to do"):
+            session.backward()
+    else:
+        assert np.isfinite(session.backward().loss)
+        assert session.step().loss is not None
+    comparison = session.compare_modes()
+    counted = len(comparison.differing) + len(comparison.same) + len(comparison.not_called)
+    assert counted == len(list(session.model.named_modules()))
+    if name == "dynamic_net":  # containers are never called, and the forward picks one activation
+        assert set(comparison.not_called) == {"linears", "activations", "activations.lrelu"}
+
+
 def test_missing_example_input_is_explained() -> None:
     session = Session(nn.Linear(2, 2), None, "lin")
     with pytest.raises(ValueError, match="--input-shape"):
