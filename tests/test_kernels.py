@@ -239,6 +239,15 @@ def test_gelu_twins(size, tanh, dtype, seed):
     _close(J.gelu_backward(g, x, tanh), R.gelu_backward(g, x, tanh), dtype)
 
 
+@settings(deadline=None, max_examples=20)
+@given(st.integers(1, 9), st.integers(1, 9), st.integers(1, 4), st.integers(1, 4), DTYPES, st.integers(0, 99))
+def test_adaptive_avg_pool_backward_twins(h, w, oh, ow, dtype, seed):
+    g = np.random.default_rng(seed).standard_normal((2, 3, oh, ow)).astype(dtype)
+    got = J.adaptive_avg_pool2d_backward(g, h, w)
+    assert got.dtype == dtype
+    _close(got, R.adaptive_avg_pool2d_backward(g, h, w), dtype)
+
+
 def test_adaptive_pool_uses_the_reference_kernel():
     x = np.arange(2 * 5 * 7, dtype=np.float64).reshape(1, 2, 5, 7)
     out = J.adaptive_avg_pool2d_forward(x, 2, 3)

@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numba import njit
 
-from . import reference
+from . import reference, scratch
 
 # convolution: numpy's strided copies and BLAS products beat numba loops here (see conv_blas.py)
 from .conv_blas import conv2d_backward, conv2d_forward, im2col  # noqa: F401 - this backend's kernels
@@ -20,12 +20,22 @@ from .conv_blas import conv2d_backward, conv2d_forward, im2col  # noqa: F401 - t
 # --- pooling ----------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+# Each kernel below fills output arrays its Python wrapper took from the scratch pool (numba code
+# cannot call the pool), so a training step reuses the previous step's pages.
+
+
 def max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     """Same contract as reference.max_pool2d_forward."""
+    shape = (*x.shape[:2], oh, ow)
+    out, indices = scratch.empty(shape, x.dtype), scratch.empty(shape, np.int64)
+    _max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, out, indices)
+    return out, indices
+
+
+@njit(cache=True)
+def _max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, out, indices):
     n, c, h, w = x.shape
-    out = np.empty((n, c, oh, ow), dtype=x.dtype)
-    indices = np.empty((n, c, oh, ow), dtype=np.int64)
+    oh, ow = out.shape[2:]
     for b in range(n):
         for ch in range(c):
             plane = x[b, ch]
@@ -55,20 +65,23 @@ def max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
                                 where = iy * w + ix
                     out[b, ch, y, xo] = best
                     indices[b, ch, y, xo] = where
-    return out, indices
+
+
+def max_pool2d_backward(grad_output, indices, h, w):
+    """Same contract as reference.max_pool2d_backward."""
+    grad = scratch.zeros((*grad_output.shape[:2], h, w), grad_output.dtype)
+    _max_pool2d_backward(grad_output, indices, grad.reshape(grad.shape[0], grad.shape[1], h * w))
+    return grad
 
 
 @njit(cache=True)
-def max_pool2d_backward(grad_output, indices, h, w):
-    """Same contract as reference.max_pool2d_backward."""
+def _max_pool2d_backward(grad_output, indices, grad):
     n, c, oh, ow = grad_output.shape
-    grad = np.zeros((n, c, h * w), dtype=grad_output.dtype)
     for b in range(n):
         for ch in range(c):
             for y in range(oh):
                 for xo in range(ow):
                     grad[b, ch, indices[b, ch, y, xo]] += grad_output[b, ch, y, xo]
-    return grad.reshape((n, c, h, w))
 
 
 @njit(cache=True)
@@ -78,11 +91,17 @@ def _avg_geometry(y, stride, pad, kernel, limit):
     return max(start, 0), min(end, limit), end - start
 
 
-@njit(cache=True)
 def avg_pool2d_forward(x, kh, kw, sh, sw, ph, pw, oh, ow, count_include_pad, divisor_override):
     """Same contract as reference.avg_pool2d_forward."""
+    out = scratch.zeros((*x.shape[:2], oh, ow), x.dtype)
+    _avg_pool2d_forward(x, kh, kw, sh, sw, ph, pw, count_include_pad, divisor_override, out)
+    return out
+
+
+@njit(cache=True)
+def _avg_pool2d_forward(x, kh, kw, sh, sw, ph, pw, count_include_pad, divisor_override, out):
     n, c, h, w = x.shape
-    out = np.zeros((n, c, oh, ow), dtype=x.dtype)
+    oh, ow = out.shape[2:]
     for y in range(oh):
         y0, y1, size_h = _avg_geometry(y, sh, ph, kh, h)
         for xo in range(ow):
@@ -102,14 +121,19 @@ def avg_pool2d_forward(x, kh, kw, sh, sw, ph, pw, oh, ow, count_include_pad, div
                         for ix in range(x0, x1):
                             total += x[b, ch, iy, ix]
                     out[b, ch, y, xo] = total / divisor
-    return out
+
+
+def avg_pool2d_backward(grad_output, h, w, kh, kw, sh, sw, ph, pw, count_include_pad, divisor_override):
+    """Same contract as reference.avg_pool2d_backward."""
+    grad = scratch.zeros((*grad_output.shape[:2], h, w), grad_output.dtype)
+    _avg_pool2d_backward(grad_output, kh, kw, sh, sw, ph, pw, count_include_pad, divisor_override, grad)
+    return grad
 
 
 @njit(cache=True)
-def avg_pool2d_backward(grad_output, h, w, kh, kw, sh, sw, ph, pw, count_include_pad, divisor_override):
-    """Same contract as reference.avg_pool2d_backward."""
+def _avg_pool2d_backward(grad_output, kh, kw, sh, sw, ph, pw, count_include_pad, divisor_override, grad):
     n, c, oh, ow = grad_output.shape
-    grad = np.zeros((n, c, h, w), dtype=grad_output.dtype)
+    h, w = grad.shape[2:]
     for y in range(oh):
         y0, y1, size_h = _avg_geometry(y, sh, ph, kh, h)
         for xo in range(ow):
@@ -128,22 +152,49 @@ def avg_pool2d_backward(grad_output, h, w, kh, kw, sh, sw, ph, pw, count_include
                     for iy in range(y0, y1):
                         for ix in range(x0, x1):
                             grad[b, ch, iy, ix] += share
-    return grad
 
 
 adaptive_avg_pool2d_forward = reference.adaptive_avg_pool2d_forward  # a few windows: numpy is enough
-adaptive_avg_pool2d_backward = reference.adaptive_avg_pool2d_backward
+
+
+def adaptive_avg_pool2d_backward(grad_output, h, w):
+    """Same contract as reference.adaptive_avg_pool2d_backward."""
+    grad = scratch.zeros((*grad_output.shape[:2], h, w), grad_output.dtype)
+    _adaptive_avg_pool2d_backward(grad_output, grad)
+    return grad
+
+
+@njit(cache=True)
+def _adaptive_avg_pool2d_backward(grad_output, grad):
+    n, c, oh, ow = grad_output.shape
+    h, w = grad.shape[2:]
+    for y in range(oh):
+        y0, y1 = (y * h) // oh, -((-(y + 1) * h) // oh)
+        for xo in range(ow):
+            x0, x1 = (xo * w) // ow, -((-(xo + 1) * w) // ow)
+            size = (y1 - y0) * (x1 - x0)
+            for b in range(n):
+                for ch in range(c):
+                    share = grad_output[b, ch, y, xo] / size
+                    for iy in range(y0, y1):
+                        for ix in range(x0, x1):
+                            grad[b, ch, iy, ix] += share
 
 
 # --- normalisation ----------------------------------------------------------------------------
 
 
-@njit(cache=True)
 def batch_norm_forward(x, weight, bias, eps):
     """Same contract as reference.batch_norm_forward."""
+    out = scratch.empty(x.shape, x.dtype)
+    mean, var = _batch_norm_forward(x, weight, bias, eps, out)
+    return out, mean, var
+
+
+@njit(cache=True)
+def _batch_norm_forward(x, weight, bias, eps, out):
     n, c, length = x.shape
     count = n * length
-    out = np.empty_like(x)
     mean = np.empty(c, dtype=np.float64)
     var = np.empty(c, dtype=np.float64)
     for ch in range(c):
@@ -164,15 +215,20 @@ def batch_norm_forward(x, weight, bias, eps):
         for b in range(n):
             for i in range(length):
                 out[b, ch, i] = x[b, ch, i] * scale + shift
-    return out, mean, var
+    return mean, var
+
+
+def batch_norm_backward(grad_output, x, mean, var, weight, eps):
+    """Same contract as reference.batch_norm_backward."""
+    grad_x = scratch.empty(grad_output.shape, grad_output.dtype)
+    grad_weight, grad_bias = _batch_norm_backward(grad_output, x, mean, var, weight, eps, grad_x)
+    return grad_x, grad_weight, grad_bias
 
 
 @njit(cache=True)
-def batch_norm_backward(grad_output, x, mean, var, weight, eps):
-    """Same contract as reference.batch_norm_backward."""
+def _batch_norm_backward(grad_output, x, mean, var, weight, eps, grad_x):
     n, c, length = x.shape
     count = n * length
-    grad_x = np.empty_like(grad_output)
     grad_weight = np.empty(c, dtype=grad_output.dtype)
     grad_bias = np.empty(c, dtype=grad_output.dtype)
     for ch in range(c):
@@ -194,7 +250,7 @@ def batch_norm_backward(grad_output, x, mean, var, weight, eps):
         for b in range(n):
             for i in range(length):
                 grad_x[b, ch, i] = scale * (grad_output[b, ch, i] - mean_g - (x[b, ch, i] - m) * k)
-    return grad_x, grad_weight, grad_bias
+    return grad_weight, grad_bias
 
 
 @njit(cache=True)
