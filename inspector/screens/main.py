@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Static, TabbedContent, TabPane
 
+from inspector.events import format_shape
 from inspector.messages import RunFailed, RunFinished, TraceBatch, TrainProgressed
 from inspector.screens.main_actions import MainActions
 from inspector.session import Session, StepResult
@@ -174,9 +175,14 @@ class MainScreen(MainActions, Screen):
         model = session.model
         text = Text()
         text.append(f" {session.name} ", style="bold reverse")
-        shape = getattr(session.example_input, "shape", None)
-        if shape is not None:
-            text.append(f" input ({', '.join(str(size) for size in shape)})")
+        example = session.example_input
+        items = example if isinstance(example, tuple) else (example,)
+        if example is None:
+            text.append(" no example input", style="bold red")
+        else:
+            shown = [format_shape(tuple(item.shape)) if hasattr(item, "shape") else repr(item)
+                     for item in items]
+            text.append(f" input {', '.join(shown)}")
         text.append("  train" if model.training else "  eval", style="bold yellow" if model.training
                     else "bold blue")
         text.append(f"  events {len(session.events):,}  steps {session.steps}")
