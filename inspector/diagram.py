@@ -11,7 +11,7 @@ from pathlib import Path
 
 from minimod.errors import UserError
 
-__all__ = ["Diagram", "render", "run_dot", "VIEWS", "RANKDIRS", "FORMATS"]
+__all__ = ["Diagram", "render", "run_dot", "check_output_path", "VIEWS", "RANKDIRS", "FORMATS"]
 
 VIEWS = ("tree", "flow", "autograd")
 RANKDIRS = ("TB", "LR", "BT", "RL")
@@ -88,20 +88,7 @@ class Diagram:
 
         The file appears whole or not at all (written beside it, then renamed). Returns the path.
         """
-        target = Path(path)
-        suffix = target.suffix.lower()
-        if suffix and suffix not in FORMATS:
-            raise UserError(
-                f"cannot write {target}: unknown diagram format '{suffix}'; use .svg, .png or .dot"
-            )
-        output_format = FORMATS.get(suffix, "svg")
-        directory = target.parent if str(target.parent) else Path(".")
-        if not directory.is_dir():
-            raise UserError(
-                f"cannot write {target}: the directory {directory} does not exist; create it first"
-            )
-        if target.is_dir():
-            raise UserError(f"cannot write {target}: it is a directory; give a file name such as model.svg")
+        target, output_format = check_output_path(path)
         if output_format == "dot":
             data = self.dot.encode("utf-8")
         elif output_format == "svg":
@@ -110,6 +97,21 @@ class Diagram:
             data = self.png()
         _atomic_write(target, data)
         return target
+
+
+def check_output_path(path: str | os.PathLike[str]) -> tuple[Path, str]:
+    """(path, format) for a diagram file; a UserError for an unknown extension, a missing directory
+    or a directory given as the file. The format follows the extension; none means SVG."""
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix and suffix not in FORMATS:
+        raise UserError(f"cannot write {target}: unknown diagram format '{suffix}'; use .svg, .png or .dot")
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise UserError(f"cannot write {target}: the directory {directory} does not exist; create it first")
+    if target.is_dir():
+        raise UserError(f"cannot write {target}: it is a directory; give a file name such as model.svg")
+    return target, FORMATS.get(suffix, "svg")
 
 
 def _atomic_write(target: Path, data: bytes) -> None:

@@ -19,7 +19,24 @@ from inspector.graph import (
 )
 from inspector.trace import Trace
 
-__all__ = ["flow_graph", "autograd_graph"]
+__all__ = ["flow_graph", "autograd_graph", "op_name", "OP_NAMES"]
+
+
+# a Function's class name -> the name a student calls it by (torch's functional); others are lowercased
+OP_NAMES = {
+    "MaxPool2DWithIndices": "max_pool2d", "AvgPool2D": "avg_pool2d",
+    "AdaptiveAvgPool2D": "adaptive_avg_pool2d",
+    "Convolution": "conv2d", "LeakyRelu": "leaky_relu", "LogSoftmax": "log_softmax", "Addmm": "linear",
+    "NativeBatchNorm": "batch_norm", "NativeLayerNorm": "layer_norm", "NllLoss": "nll_loss",
+    "MseLoss": "mse_loss", "PowTensor": "pow", "Cast": "to", "GetItem": "getitem",
+}
+# ops that only pass tensors through (module backward hooks): no node, the tensor keeps its producer
+_PASS_THROUGH = {"BackwardHookFunction"}
+
+
+def op_name(function_name: str) -> str:
+    """`LogSoftmax` -> `log_softmax`: the flow view's label for an op."""
+    return OP_NAMES.get(function_name, function_name.lower())
 
 
 class _FlowBuilder:
@@ -201,8 +218,12 @@ class _FlowBuilder:
                 self._note_shapes(item.output_ids, item.output_shapes)
                 if not item.stack or self._owner(list(item.stack)) is not None:
                     continue  # outside the model, or inside a module drawn as one node
-                name = item.name.lower()
-                node = self._node([name], "op", self._cluster(list(item.stack)))
+                if item.name in _PASS_THROUGH:
+                    for source, target in zip(item.input_ids, item.output_ids, strict=False):
+                        if source in self.producer and target is not None:
+                            self.producer[target] = self.producer[source]
+                    continue
+                node = self._node([op_name(item.name)], "op", self._cluster(list(item.stack)))
                 self._inputs(item.input_ids, node, None)
                 self._outputs(item.output_ids, node)
                 continue

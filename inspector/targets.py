@@ -34,6 +34,11 @@ class LoadedTarget:
     example_input: object | None
 
 
+def _a(noun: str) -> str:
+    """`an int`, `a str`."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
 def _one_line(error: BaseException) -> str:
     text = " ".join(str(error).split())
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
@@ -151,7 +156,7 @@ def _build(value: object, name: str, spec: str):
         raise TargetError(f"TARGET '{spec}': {name} is a class but not a Module subclass; name an nn.Module")
     if not callable(value):
         raise TargetError(
-            f"TARGET '{spec}': {name} is a {type(value).__name__}, "
+            f"TARGET '{spec}': {name} is {_a(type(value).__name__)}, "
             f"not a Module subclass or a function returning one"
         )
     try:
@@ -169,7 +174,7 @@ def _build(value: object, name: str, spec: str):
         raise TargetError(f"TARGET '{spec}': {name}() raised {_one_line(error)}") from error
     if not isinstance(model, Module):
         raise TargetError(
-            f"TARGET '{spec}': {name}() returned a {type(model).__name__}, not a Module; return the model"
+            f"TARGET '{spec}': {name}() returned {_a(type(model).__name__)}, not a Module; return the model"
         )
     return model
 
@@ -189,7 +194,7 @@ def _example_from(module, spec: str) -> object | None:
         value = tuple(value)
     if not isinstance(value, (Tensor, tuple)):
         raise TargetError(
-            f"TARGET '{spec}': example_input is a {type(value).__name__}; make it a Tensor, a tuple of "
+            f"TARGET '{spec}': example_input is {_a(type(value).__name__)}; make it a Tensor, a tuple of "
             f"forward arguments, or a function returning one"
         )
     return value
@@ -249,7 +254,7 @@ def check_forward(target: LoadedTarget) -> object:
     except Exception as error:
         raise TargetError(
             f"running {target.name} on input {_describe_input(target.example_input)} failed: "
-            f"{_one_line(error)}; pass a matching --input-shape"
+            f"{_one_line(error)}; fix the model's forward, or pass a matching --input-shape"
         ) from error
 
 

@@ -22,14 +22,15 @@ class Recorder:
     """Records a TraceEvent for every forward pre-hook, forward hook and full backward hook of every
     module in `model` (and, with `record_ops=True`, an OpEvent for every functional op).
 
-    Use it as a context manager; every hook and the op observer are removed on exit, also when the
-    forward raises. `on_event(event)` is called for each TraceEvent as it happens (from the thread
-    running the model), `on_op(op)` for each OpEvent. With `stats=False` the inputs and outputs are
-    recorded as empty tuples (cheapest). `track_tensors` (default: `record_ops`) numbers the tensors
-    seen (keeping them alive until the recorder is dropped) so `input_ids`/`output_ids` link a
-    producer to its consumers; `backward=False` skips the backward hooks. Full backward hooks wrap
-    each module's inputs and outputs in new tensors after the hooks have seen them (as in torch),
-    so ids link across modules only with `backward=False`.
+    Use it as a context manager: it attaches minimod's global module hooks (nn.register_module_*) and
+    the op observer, and removes every handle on exit, also when the forward raises.
+    `on_event(event)` is called for each TraceEvent as it happens (from the thread running the
+    model), `on_op(op)` for each OpEvent. With `stats=False` the inputs and outputs are recorded as
+    empty tuples (cheapest). `track_tensors` (default: `record_ops`) numbers the tensors seen
+    (keeping them alive until the recorder is dropped) so `input_ids`/`output_ids` link a producer
+    to its consumers; `backward=False` skips the backward hooks. Full backward hooks wrap each
+    module's inputs and outputs in new tensors after the hooks have seen them (as in torch), so ids
+    link across modules only with `backward=False`.
     """
 
     def __init__(
@@ -66,15 +67,19 @@ class Recorder:
     # --- attaching and detaching ---------------------------------------------------------------
 
     def __enter__(self) -> Recorder:
+        from minimod import nn
+
         self._thread = threading.get_ident()
         self._stack.clear()
         try:
             for path, module in self.model.named_modules():
                 self._paths[id(module)] = path
-                self._handles.append(module.register_forward_pre_hook(self._forward_pre_hook))
-                self._handles.append(module.register_forward_hook(self._forward_hook))
-                if self.backward:
-                    self._handles.append(module.register_full_backward_hook(self._backward_hook))
+            # global hooks: three handles however big the model, and modules the model creates or
+            # swaps in during the run are seen too (those outside the model are ignored)
+            self._handles.append(nn.register_module_forward_pre_hook(self._forward_pre_hook))
+            self._handles.append(nn.register_module_forward_hook(self._forward_hook))
+            if self.backward:
+                self._handles.append(nn.register_module_full_backward_hook(self._backward_hook))
             if self.track_tensors:
                 for name, tensor in self.model.named_parameters():
                     self._named_tensors[id(tensor)] = name
@@ -137,7 +142,9 @@ class Recorder:
     # --- hooks -------------------------------------------------------------------------------
 
     def _forward_pre_hook(self, module, args) -> None:
-        path = self._paths.get(id(module), "")
+        path = self._paths.get(id(module))
+        if path is None:
+            return  # a module that is not part of the model (another model, or the UI's)
         if path == "":
             self._stack.clear()  # a new top-level call: forget anything an earlier raise left behind
         inputs, input_ids = self._describe(args)
@@ -149,7 +156,9 @@ class Recorder:
 
     def _forward_hook(self, module, args, output) -> None:
         end = time.perf_counter()
-        path = self._paths.get(id(module), "")
+        path = self._paths.get(id(module))
+        if path is None:
+            return
         start = end
         # pop this module's frame (and any frame a raising child left above it)
         while self._stack:
@@ -165,7 +174,9 @@ class Recorder:
         )
 
     def _backward_hook(self, module, grad_input, grad_output) -> None:
-        path = self._paths.get(id(module), "")
+        path = self._paths.get(id(module))
+        if path is None:
+            return
         inputs, input_ids = self._describe(grad_input)
         outputs, output_ids = self._describe(grad_output)
         self._emit(

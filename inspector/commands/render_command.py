@@ -47,9 +47,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Resolve TARGET, check one forward when the view needs it, render, save; prints the path."""
-    from inspector.diagram import render
+    from inspector.diagram import check_output_path, render
     from inspector.targets import check_forward, resolve
 
+    check_output_path(args.output)  # a bad -o fails before the model is built and traced
     target = resolve(args.target, args.input_shape)
     if args.mode is not None:
         target.model.train(args.mode == "train")

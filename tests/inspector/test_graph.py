@@ -135,3 +135,27 @@ def test_autograd_graph_of_an_output_without_grad():
     model = nn.ReLU()
     graph = autograd_graph(model, model(mm.randn(2)))
     assert graph.nodes[0].lines[-1] == "no grad_fn: nothing here requires grad"
+
+
+def test_flow_names_ops_as_torch_functionals_and_shows_flatten():
+    class Head(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(6, 3)
+
+        def forward(self, x):
+            return F.log_softmax(self.fc(x.flatten(1)), dim=1)
+
+    ops = _titles(_flow(Head(), mm.randn(2, 2, 3)), "op")
+    assert ops == ["flatten", "log_softmax"]
+
+
+def test_flow_skips_backward_hook_plumbing():
+    """A user's own full backward hook wraps tensors in BackwardHookFunction: not an op to draw."""
+    model = nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 2))
+    model[0].register_full_backward_hook(lambda module, grad_input, grad_output: None)
+    graph = _flow(model, mm.randn(1, 3))
+    assert not _titles(graph, "op")
+    titles = {node.id: node.lines[0] for node in graph.nodes}
+    chain = [(titles[edge.tail], titles[edge.head]) for edge in graph.edges]
+    assert chain == [("input", "0"), ("0", "1"), ("1", "2"), ("2", "output")]

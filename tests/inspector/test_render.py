@@ -117,3 +117,44 @@ def test_cli_bad_target_is_one_line_exit_1(tmp_path, capsys, arguments, expected
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and expected in error and "Traceback" not in error
     assert not (tmp_path / "x.svg").exists()
+
+
+def test_cli_bad_targets_in_a_file_are_one_line_exit_1(tmp_path, capsys):
+    source = tmp_path / "student.py"
+    source.write_text(
+        "from minimod import nn\n"
+        "import minimod as mm\n"
+        "class Broken(nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        raise ValueError('oops in forward')\n"
+        "class Fine(nn.Linear):\n"
+        "    def __init__(self):\n"
+        "        super().__init__(4, 2)\n"
+        "example_input = mm.randn(1, 4)\n"
+        "NUMBER = 3\n",
+        encoding="utf-8",
+    )
+    cases = [
+        ([f"{source}:Broken", "--view", "flow"], "failed: ValueError: oops in forward"),
+        ([f"{source}:NUMBER"], "NUMBER is an int, not a Module subclass"),
+        ([f"{source}:Nope"], "has no name 'Nope'; models found there: Broken, Fine"),
+        ([f"{source}:Fine", "--view", "flow", "--input-shape", "1,5"], "on input of shape (1, 5) failed"),
+    ]
+    for arguments, expected in cases:
+        assert main(["render", *arguments, "-o", str(tmp_path / "x.svg")]) == 1
+        error = capsys.readouterr().err
+        assert error.count("\n") == 1 and expected in error and "Traceback" not in error, error
+    assert not (tmp_path / "x.svg").exists()
+    assert main(["render", f"{source}:Fine", "--view", "autograd", "-o", str(tmp_path / "fine.png")]) == 0
+    assert (tmp_path / "fine.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_cli_unknown_extension_fails_before_building_the_model(tmp_path, capsys, monkeypatch):
+    import inspector.targets
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("the target was resolved before the output path was checked")
+
+    monkeypatch.setattr(inspector.targets, "resolve", no_build)
+    assert main(["render", "resnet18", "-o", str(tmp_path / "r.txt")]) == 1
+    assert "unknown diagram format '.txt'; use .svg, .png or .dot" in capsys.readouterr().err

@@ -38,6 +38,13 @@ def _hook_counts(model):
     ]
 
 
+def _global_hook_counts():
+    from minimod.nn import module
+
+    return (len(module._global_forward_pre_hooks), len(module._global_forward_hooks),
+            len(module._global_backward_hooks), len(mm.autograd._op_observers))
+
+
 def test_tensor_stats_counts_nan_and_inf_and_ignores_them_in_the_numbers():
     stats = tensor_stats(mm.tensor([1.0, float("nan"), float("inf"), -float("inf"), 3.0]))
     assert stats == TensorStats((5,), "float32", 2.0, 1.0, 1.0, 3.0, 1, 2)
@@ -81,11 +88,13 @@ def test_recorder_records_pre_and_forward_events_in_call_order():
 
 def test_recorder_removes_every_hook_on_exit_even_when_forward_raises():
     model = Broken()
-    before = _hook_counts(model)
-    with pytest.raises(RuntimeError, match="boom"), Recorder(model, record_ops=True):
+    before, global_before = _hook_counts(model), _global_hook_counts()
+    with pytest.raises(RuntimeError, match="boom"), Recorder(model, record_ops=True) as recorder:
+        assert _global_hook_counts() == (1, 1, 1, 1)  # global hooks, one handle each
         model(mm.randn(1, 4))
-    assert _hook_counts(model) == before
-    assert not mm.autograd._op_observers
+    assert _hook_counts(model) == before and _global_hook_counts() == global_before == (0, 0, 0, 0)
+    assert [(e.phase, e.module) for e in recorder.events] == [
+        ("forward_pre", ""), ("forward_pre", "fc"), ("forward", "fc")]
     # and a later recording starts clean
     with Recorder(Tiny()) as recorder:
         pass
@@ -142,3 +151,13 @@ def test_preserved_state_restores_grads():
     with preserved_state(model):
         model.zero_grad()
     assert model.fc1.weight.grad is grad
+
+
+def test_recorder_ignores_modules_outside_the_model():
+    model, other = Tiny(), nn.Linear(2, 2)
+    with Recorder(model) as recorder:
+        other(mm.randn(1, 2))
+        model(mm.randn(1, 4))
+        nn.ReLU()(mm.randn(1))  # not part of the model: not recorded
+    assert {event.module for event in recorder.events} == {"", "fc1", "fc2"}
+    assert _global_hook_counts() == (0, 0, 0, 0)
