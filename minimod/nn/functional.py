@@ -7,14 +7,12 @@ import numpy as np
 from .. import random as _random
 from ..autograd import is_grad_enabled
 from ..functions import activation as A
-from ..functions import loss as L
 from ..functions.conv import Convolution, conv2d_geometry
 from ..functions.linear import Addmm, Embedding, Mm
 from ..functions.normalization import NativeBatchNorm, NativeLayerNorm
 from ..functions.pooling import AdaptiveAvgPool2D, AvgPool2D, MaxPool2DWithIndices, pool2d_geometry
 from ..tensor import Tensor
-
-_REDUCTIONS = ("none", "mean", "sum")
+from ._functional_loss import _torch_dtype, cross_entropy, mse_loss, nll_loss  # noqa: F401 - part of F
 
 
 def _batched(input: Tensor, name: str) -> tuple[Tensor, bool]:
@@ -334,135 +332,6 @@ def embedding(
     if indices.size and (indices.min() < 0 or indices.max() >= rows):
         raise IndexError("index out of range in self")
     return Embedding.apply(input, weight, padding_idx=padding_idx)
-
-
-# --- losses ----------------------------------------------------------------------------------------
-
-
-def mse_loss(
-    input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean"
-) -> Tensor:
-    """(input - target)² averaged (or summed, or kept elementwise)."""
-    _check_reduction(reduction)
-    if tuple(input.shape) != tuple(target.shape):
-        np.broadcast_shapes(input.shape, target.shape)  # raises like torch when they cannot broadcast
-    return L.MseLoss.apply(input, target, reduction=reduction)
-
-
-def nll_loss(
-    input: Tensor,
-    target: Tensor,
-    weight: Tensor | None = None,
-    size_average=None,
-    ignore_index: int = -100,
-    reduce=None,
-    reduction: str = "mean",
-) -> Tensor:
-    """Negative log-likelihood of log-probabilities input (N, C, ...) at the class indices target (N, ...)."""
-    _check_reduction(reduction)
-    classes = _check_class_target(input, target)
-    if weight is not None and weight.numel() != classes:
-        raise RuntimeError(
-            f"weight tensor should be defined either for all {classes} classes or no classes "
-            f"but got weight tensor of shape: {list(weight.shape)}"
-        )
-    w = np.ones(classes, dtype=input.dtype) if weight is None else weight.numpy().astype(input.dtype)
-    return L.NllLoss.apply(input, target, weight=w, ignore_index=ignore_index, reduction=reduction)
-
-
-def cross_entropy(
-    input: Tensor,
-    target: Tensor,
-    weight: Tensor | None = None,
-    size_average=None,
-    ignore_index: int = -100,
-    reduce=None,
-    reduction: str = "mean",
-    label_smoothing: float = 0.0,
-) -> Tensor:
-    """log_softmax over the class dim (1, or 0 for a single sample) then nll_loss; target holds class
-    indices, or class probabilities of input's shape. label_smoothing mixes in the uniform distribution."""
-    _check_reduction(reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    class_dim = 0 if input.ndim == 1 else 1
-    classes = input.shape[class_dim]
-    log_probs = log_softmax(input, class_dim)
-    weight_shape = [1] * input.ndim
-    weight_shape[class_dim] = classes
-    if np.issubdtype(target.dtype, np.floating):
-        if tuple(target.shape) != tuple(input.shape):
-            raise RuntimeError(
-                f"Expected target size {list(input.shape)}, got {list(target.shape)} (class "
-                "probabilities must have the input's shape; class indices must be int64)"
-            )
-        if label_smoothing > 0:
-            target = target * (1 - label_smoothing) + label_smoothing / classes
-        terms = log_probs * target
-        if weight is not None:
-            terms = terms * weight.reshape(*weight_shape)
-        if reduction == "none":
-            return -terms.sum(class_dim)
-        total = -terms.sum()
-        return total if reduction == "sum" else total / (input.numel() // max(classes, 1))
-    loss = nll_loss(log_probs, target, weight, ignore_index=ignore_index, reduction=reduction)
-    if label_smoothing <= 0:
-        return loss
-    # torch's smoothing term: the weighted mean of -log p over all classes, ignoring ignore_index targets
-    keep = Tensor._wrap((target.numpy() != ignore_index).astype(input.dtype))
-    smooth = log_probs if weight is None else log_probs * weight.reshape(*weight_shape)
-    smooth = -smooth.sum(class_dim) * keep
-    if reduction == "mean":
-        if weight is None:
-            denominator = keep.numpy().sum()
-        else:
-            t = target.numpy()
-            denominator = weight.numpy()[t[t != ignore_index]].sum()
-        smooth = smooth.sum() / Tensor._wrap(np.asarray(denominator, dtype=input.dtype))
-    elif reduction == "sum":
-        smooth = smooth.sum()
-    return loss * (1 - label_smoothing) + smooth * (label_smoothing / classes)
-
-
-def _check_reduction(reduction: str) -> None:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{reduction} is not a valid value for reduction")
-
-
-def _check_class_target(input: Tensor, target: Tensor) -> int:
-    """torch's checks for class-index targets; returns the number of classes."""
-    if input.ndim < 1:
-        raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
-    if not np.issubdtype(target.dtype, np.integer):
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_torch_dtype(target.dtype)}")
-    if input.ndim == 1:
-        if target.ndim != 0:
-            raise RuntimeError("0D target tensor expected, multi-target not supported")
-        return input.shape[0]
-    if input.shape[0] != (target.shape[0] if target.ndim else 1):
-        raise ValueError(
-            f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
-            f"({target.shape[0] if target.ndim else 1})."
-        )
-    expected = (input.shape[0], *input.shape[2:])
-    if tuple(target.shape) != expected:
-        if input.ndim == 2:
-            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-        raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
-    return input.shape[1]
-
-
-def _torch_dtype(dtype) -> str:
-    names = {
-        "float32": "Float",
-        "float64": "Double",
-        "float16": "Half",
-        "int64": "Long",
-        "int32": "Int",
-        "bool": "Bool",
-        "uint8": "Byte",
-    }
-    return names.get(np.dtype(dtype).name, np.dtype(dtype).name)
 
 
 def _size(shape) -> str:
