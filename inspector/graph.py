@@ -13,12 +13,17 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class Node:
-    """One box of a diagram; `lines[0]` is its title. `style` is a key of render_dot.NODE_STYLES."""
+    """One box of a diagram; `lines[0]` is its title. `style` is a key of render_dot.NODE_STYLES.
+
+    A node with `cells` (style "row") is drawn as those boxes side by side, in order: a module's
+    parameters and buffers, which must read in state_dict order (dot would reorder separate nodes).
+    """
 
     id: str
     lines: tuple[str, ...]
     style: str
     cluster: str | None = None
+    cells: tuple[Node, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +56,13 @@ class Graph:
     clusters: list[Cluster] = field(default_factory=list)
     rankdir: str = "TB"
 
+    def boxes(self) -> list[Node]:
+        """Every box drawn: the nodes, with a row node replaced by its cells."""
+        return [box for node in self.nodes for box in (node.cells or (node,))]
+
     def styles_used(self) -> list[str]:
         seen: dict[str, None] = {}
-        for node in self.nodes:
+        for node in self.boxes():
             seen.setdefault(node.style, None)
         return list(seen)
 
@@ -257,7 +266,7 @@ class _TreeBuilder:
             Cluster(cluster_id, (*heading, totals_line(info.total_parameters, info.total_buffers)), "module",
                     cluster)
         )
-        state_row: list[str] = []
+        cells: list[Node] = []
         for name, shape, requires_grad, shared in info.parameters:
             lines = [name, f"{shape_text(shape)}  {count_text(math.prod(shape))}"]
             if shared:
@@ -265,13 +274,18 @@ class _TreeBuilder:
             if not requires_grad:
                 lines.append("frozen (requires_grad=False)")
             style = "parameter" if requires_grad else "parameter_frozen"
-            state_row.append(self._node(lines, style, cluster_id))
+            cells.append(Node(f"{cluster_id}_{name}", tuple(lines), style, cluster_id))
         for name, shape, persistent in info.buffers:
             lines = [name, f"{shape_text(shape)}  {count_text(math.prod(shape))}"]
             if not persistent:
                 lines.append("not in state_dict")
             style = "buffer" if persistent else "buffer_nonpersistent"
-            state_row.append(self._node(lines, style, cluster_id))
+            cells.append(Node(f"{cluster_id}_{name}", tuple(lines), style, cluster_id))
+        state_row: list[str] = []
+        if cells:
+            node_id = f"n{len(self.nodes)}"
+            self.nodes.append(Node(node_id, (), "row", cluster_id, tuple(cells)))
+            state_row.append(node_id)
         top: list[str] = state_row
         previous: Rows | None = (state_row, state_row) if state_row else None
         runs = fold_runs(self.infos, path) if self.fold else [[child] for child in info.children]

@@ -145,7 +145,20 @@ def _title(graph: Graph) -> str:
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0">{"".join(rows)}</TABLE>>'
 
 
+def _cell(box: Node) -> str:
+    """One box of a row node, as a table cell drawn in its style's colours and border."""
+    look = NODE_STYLES[box.style]
+    border = next((f' STYLE="{kind}"' for kind in ("dashed", "dotted") if kind in look["style"]), "")
+    return (f'<TD BGCOLOR="{look["fillcolor"]}" COLOR="{look["color"]}" BORDER="1"{border} CELLPADDING="5">'
+            f"{_html_lines(box.lines)[1:-1]}</TD>")
+
+
 def _node_line(node: Node) -> str:
+    if node.cells:
+        cells = "".join(_cell(box) for box in node.cells)
+        table = '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="10" CELLPADDING="5">'
+        label = f"<{table}<TR>{cells}</TR></TABLE>>"
+        return f"{node.id} {_attributes({'label': label, 'shape': 'plain'})};"
     attributes = {"label": _html_lines(node.lines, bold_first=node.style != "op")}
     attributes.update(NODE_STYLES[node.style])
     return f"{node.id} {_attributes(attributes)};"
@@ -169,7 +182,7 @@ def to_dot(graph: Graph) -> str:
     for node in graph.nodes:
         members.setdefault(node.cluster, []).append(node)
 
-    vertical = graph.rankdir in ("TB", "BT") and any(edge.style != "order" for edge in graph.edges)
+    vertical = graph.rankdir in ("TB", "BT") and any(edge.style == "data" for edge in graph.edges)
 
     def emit(cluster_id: str | None, indent: str, level: int) -> None:
         for node in members.get(cluster_id, []):

@@ -10,7 +10,7 @@ from minimod import nn
 
 
 def _titles(graph, style=None):
-    return [node.lines[0] for node in graph.nodes if style is None or node.style == style]
+    return [node.lines[0] for node in graph.boxes() if style is None or node.style == style]
 
 
 def _flow(model, example, **options):
@@ -29,11 +29,11 @@ class Stateful(nn.Module):
 
 def test_tree_shows_parameters_and_buffers_in_their_styles():
     graph = tree_graph(Stateful())
-    styles = {node.lines[0]: node.style for node in graph.nodes}
+    styles = {node.lines[0]: node.style for node in graph.boxes()}
     assert styles["kept"] == "buffer" and styles["scratch"] == "buffer_nonpersistent"
-    frozen = [node for node in graph.nodes if node.style == "parameter_frozen"]
+    frozen = [node for node in graph.boxes() if node.style == "parameter_frozen"]
     assert len(frozen) == 2 and all("frozen (requires_grad=False)" in node.lines for node in frozen)
-    assert "(3,)  3" in next(node for node in graph.nodes if node.lines[0] == "kept").lines
+    assert "(3,)  3" in next(node for node in graph.boxes() if node.lines[0] == "kept").lines
     assert graph.title[1] == "12 parameters (6 trainable), 5 buffer values"
 
 
@@ -41,7 +41,7 @@ def test_tree_of_convnet_has_a_cluster_per_stateful_module():
     graph = tree_graph(resolve("convnet").model)
     clusters = [cluster.lines[0] for cluster in graph.clusters]
     assert clusters == ["ConvNet", "conv1: Conv2d", "conv2: Conv2d", "fc1: Linear", "fc2: Linear"]
-    weight = next(node for node in graph.nodes if node.lines[0] == "weight")
+    weight = next(node for node in graph.boxes() if node.lines[0] == "weight")
     assert weight.style == "parameter" and weight.lines[1] == "(10, 1, 5, 5)  250"
     assert "pool1: MaxPool2d" in _titles(graph, "module")
     assert all(edge.style == "order" for edge in graph.edges)
@@ -72,7 +72,18 @@ def test_shared_parameter_is_marked():
     model = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2))
     model[1].weight = model[0].weight
     graph = tree_graph(model, fold=False)
-    assert any("shared with 0.weight" in node.lines for node in graph.nodes)
+    assert any("shared with 0.weight" in node.lines for node in graph.boxes())
+
+
+def test_parameters_and_buffers_stay_in_state_dict_order():
+    """One row node per module, its cells in state_dict order (separate nodes were reordered by dot)."""
+    model = nn.Sequential(nn.Conv2d(3, 3, 1), nn.Sequential(nn.Conv2d(3, 3, 1), nn.BatchNorm2d(3)))
+    graph = tree_graph(model)
+    rows = [node for node in graph.nodes if node.cells]
+    assert [[cell.lines[0] for cell in row.cells] for row in rows] == [
+        ["weight", "bias"], ["weight", "bias"],
+        ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]]
+    assert [cell.style for cell in rows[-1].cells] == ["parameter"] * 2 + ["buffer"] * 3
 
 
 def test_flow_of_convnet_has_module_calls_ops_and_shapes():

@@ -158,3 +158,15 @@ def test_cli_unknown_extension_fails_before_building_the_model(tmp_path, capsys,
     monkeypatch.setattr(inspector.targets, "resolve", no_build)
     assert main(["render", "resnet18", "-o", str(tmp_path / "r.txt")]) == 1
     assert "unknown diagram format '.txt'; use .svg, .png or .dot" in capsys.readouterr().err
+
+
+def test_svg_draws_a_modules_state_in_state_dict_order():
+    from minimod import nn
+
+    model = nn.Sequential(nn.Conv2d(3, 3, 1), nn.Sequential(nn.Conv2d(3, 3, 1), nn.BatchNorm2d(3)))
+    root = ET.fromstring(render(model, view="tree").svg())
+    names = ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
+    texts = [(float(t.get("y")), float(t.get("x")), t.text)
+             for t in root.iter(f"{SVG}text") if t.text in names]
+    lowest = max(y for y, _, _ in texts)  # the BatchNorm row is drawn last, lowest on the page
+    assert [name for _, _, name in sorted((x, y, n) for y, x, n in texts if y == lowest)] == names
