@@ -106,20 +106,67 @@ def _load() -> str:
         return "unknown"
 
 
-def _machine() -> str:
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _blas() -> str:
+    """numpy's BLAS, its threads, and the OPENBLAS_* settings that change its speed."""
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        text = f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
+    except Exception:  # numpy's config layout is not an API; the benchmark must still run
+        text = "unknown BLAS"
+    try:
+        from threadpoolctl import threadpool_info
+
+        threads = [pool["num_threads"] for pool in threadpool_info() if pool.get("user_api") == "blas"]
+        if threads:
+            text += f", {max(threads)} threads"
+    except ImportError:
+        pass
+    settings = [f"{name}={os.environ[name]}" for name in sorted(os.environ) if name.startswith("OPENBLAS_")]
+    return f"{text}; {', '.join(settings) if settings else 'no OPENBLAS_* set'}"
+
+
+def _machine() -> list[str]:
+    """The lines that say where the figures came from: CPU, cores, versions, BLAS, thread counts."""
     import minimod
     from minimod import kernels
 
     jit = "on" if kernels.jit_enabled() else "off"
-    parts = [platform.platform(), f"{os.cpu_count()} CPUs", f"Python {platform.python_version()}",
-             f"numpy {np.__version__}", f"minimod {minimod.__version__} (numba kernels {jit})"]
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    lines = [
+        f"machine: {_cpu_model()}, {os.cpu_count()} CPUs ({usable} usable), {platform.platform()}",
+        f"versions: Python {platform.python_version()}, numpy {np.__version__}, "
+        f"minimod {minimod.__version__} (numba kernels {jit})",
+        f"BLAS: {_blas()}",
+    ]
+    threads = []
+    try:
+        import numba
+
+        threads.append(f"numba {numba.__version__} ({numba.config.NUMBA_NUM_THREADS} threads)")
+    except ImportError:
+        threads.append("numba not installed")
     try:
         import torch
 
-        parts.append(f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
+        threads.append(f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
     except ImportError:
-        parts.append("torch not installed")
-    return "machine: " + ", ".join(parts)
+        threads.append("torch not installed")
+    lines.append("threads: " + ", ".join(threads))
+    return lines
 
 
 def format_table(rows) -> str:
@@ -147,7 +194,7 @@ def main(argv=None) -> int:
     rows = run(args.repeats, args.quick, statistics.median if args.stat == "median" else min)
     print(format_table(rows))
     print(f"{args.stat} of {args.repeats} interleaved rounds; load average {_load()}")
-    print(_machine())
+    print("\n".join(_machine()))
     return 0
 
 
