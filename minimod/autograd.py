@@ -176,6 +176,8 @@ class Function:
     differentiable_outputs = None
     # torch's name for this op's graph node when it is not "<ClassName>Backward0"
     node_name = None
+    # the op's name in error messages when it is not the class name in lower case
+    op_name = None
     # True for ops whose result may be a view of the first input (reshape, permute, basic indexing):
     # the view then shares the input's version counter, so an in-place change through either is seen
     returns_view = False
@@ -220,21 +222,23 @@ class Function:
 
 
 def _shape_error(cls, arrays, error):
-    """numpy's broadcast ValueError as torch's RuntimeError, naming the op and both shapes."""
+    """numpy's broadcast ValueError as torch's RuntimeError, naming the op and every shape."""
     shapes = [a.shape for a in arrays if isinstance(a, np.ndarray)]
     if "broadcast" not in str(error) or len(shapes) < 2:
         return error
     ndim = max(len(s) for s in shapes)
     padded = [(1,) * (ndim - len(s)) + tuple(s) for s in shapes]
     for dim in reversed(range(ndim)):
-        sizes = [p[dim] for p in padded if p[dim] != 1]
-        if len(set(sizes)) > 1:
-            (i, a), (j, b) = [(k, p[dim]) for k, p in enumerate(padded) if p[dim] != 1][:2]
+        sizes = [(k, p[dim]) for k, p in enumerate(padded) if p[dim] != 1]
+        first = sizes[0] if sizes else None
+        other = next(((k, size) for k, size in sizes if size != first[1]), None) if first else None
+        if other is not None:
+            (i, a), (j, b) = first, other
             names = "abcdefgh"
             listed = " and ".join(str(tuple(s)) for s in shapes)
             return RuntimeError(
-                f"{cls.__name__.lower()}: The size of tensor {names[i]} ({a}) must match the size of "
-                f"tensor {names[j]} ({b}) at non-singleton dimension {dim} (shapes {listed})"
+                f"{cls.op_name or cls.__name__.lower()}: The size of tensor {names[i]} ({a}) must match the "
+                f"size of tensor {names[j]} ({b}) at non-singleton dimension {dim} (shapes {listed})"
             )
     return error
 

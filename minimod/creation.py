@@ -117,7 +117,8 @@ def cat(tensors, dim: int = 0) -> Tensor:
             if d != axis and expected != got:
                 raise RuntimeError(
                     f"Sizes of tensors must match except in dimension {axis}. Expected size {expected} but "
-                    f"got size {got} for tensor number {number} in the list."
+                    f"got size {got} for tensor number {number} in the list. (cat of shapes "
+                    f"{' and '.join(str(tuple(t.shape)) for t in tensors)})"
                 )
     return Cat.apply(*tensors, dim=axis)
 

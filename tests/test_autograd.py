@@ -220,6 +220,16 @@ def test_broadcast_error_names_op_and_both_shapes(expr, shapes):
     assert message.split(":")[0] in {"add", "sub", "mul", "div"}
 
 
+def test_shape_errors_of_where_pow_and_cat_name_the_op_and_the_shapes():
+    a, b = mm.ones(2, 3), mm.ones(2, 4)
+    with pytest.raises(RuntimeError, match=r"^where: .*tensor a \(3\) must match the size of tensor c \(4\)"):
+        mm.where(a > 0, a, b)
+    with pytest.raises(RuntimeError, match=r"^pow: .*\(shapes \(2, 3\) and \(2, 4\)\)"):
+        a ** b
+    with pytest.raises(RuntimeError, match=r"in the list\. \(cat of shapes \(2, 3\) and \(2, 4\)\)"):
+        mm.cat([a, b])
+
+
 def test_broadcast_error_matches_torch_wording():
     torch = pytest.importorskip("torch")
     with pytest.raises(RuntimeError) as expected:

@@ -95,6 +95,7 @@ class PowTensor(Function):
     """z = a ** b;  dz/da = b · a^(b-1),  dz/db = z · ln a."""
 
     node_name = "PowBackward1"
+    op_name = "pow"
 
     @staticmethod
     def forward(ctx, a, b):
