@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from . import autograd
+from . import autograd, tensor_math
 from ._tensor_str import tensor_repr
 from .autograd import _Version
 from .functions import elementwise as E
 from .tensor_math import _DEFAULT_DTYPE, TensorMath
+
+if TYPE_CHECKING:
+    from .hooks import RemovableHandle
 
 
 class Tensor(TensorMath):
@@ -32,7 +38,7 @@ class Tensor(TensorMath):
     )
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operators
 
-    def __init__(self, data, dtype=None, requires_grad=False):
+    def __init__(self, data, dtype=None, requires_grad: bool = False) -> None:
         self._data = _as_array(data, dtype)
         self.grad = None
         self.requires_grad = False
@@ -46,7 +52,7 @@ class Tensor(TensorMath):
             self.requires_grad_(True)
 
     @classmethod
-    def _wrap(cls, array):
+    def _wrap(cls, array: np.ndarray) -> Tensor:
         """A Tensor around an existing ndarray, with no checks (the fast path for op results)."""
         tensor = object.__new__(Tensor)
         tensor._data = array
@@ -67,7 +73,7 @@ class Tensor(TensorMath):
         return self._data.shape
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype:
         return self._data.dtype
 
     @property
@@ -77,13 +83,13 @@ class Tensor(TensorMath):
     def dim(self) -> int:
         return self._data.ndim
 
-    def size(self, dim=None):
+    def size(self, dim: int | None = None) -> tuple | int:
         return self._data.shape if dim is None else self._data.shape[dim]
 
     def numel(self) -> int:
         return int(self._data.size)
 
-    def __len__(self):
+    def __len__(self) -> int:
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self._data.shape[0]
@@ -102,14 +108,14 @@ class Tensor(TensorMath):
         """The tensor's own storage (not a copy): writing into it changes the tensor."""
         return self._data
 
-    def item(self):
+    def item(self) -> float | int | bool:
         if self._data.size != 1:
             raise RuntimeError(
                 f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
             )
         return self._data.item()
 
-    def tolist(self):
+    def tolist(self) -> list | float | int | bool:
         return self._data.tolist()
 
     def detach(self) -> Tensor:
@@ -130,7 +136,7 @@ class Tensor(TensorMath):
     def clone(self) -> Tensor:
         return E.Clone.apply(self)
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
         return self._data if dtype is None else self._data.astype(dtype)
 
     # --- autograd ------------------------------------------------------------------------------
@@ -152,7 +158,7 @@ class Tensor(TensorMath):
     def backward(self, gradient=None, retain_graph=None) -> None:
         autograd.backward(self, gradient, retain_graph=bool(retain_graph))
 
-    def register_hook(self, hook):
+    def register_hook(self, hook) -> RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new grad."""
         from .hooks import RemovableHandle
 
@@ -265,24 +271,24 @@ class Tensor(TensorMath):
     def cpu(self) -> Tensor:
         return self
 
-    def float(self):
+    def float(self) -> Tensor:
         return self.to(np.float32)
 
-    def double(self):
+    def double(self) -> Tensor:
         return self.to(np.float64)
 
-    def half(self):
+    def half(self) -> Tensor:
         return self.to(np.float16)
 
-    def type_as(self, other):
+    def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 
     # --- repr ----------------------------------------------------------------------------------
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return tensor_repr(self)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Tensor]:
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
@@ -304,3 +310,4 @@ def _as_array(data, dtype=None) -> np.ndarray:
 
 
 autograd.Tensor = Tensor  # autograd wraps results without importing this module
+tensor_math.Tensor = Tensor  # so typing.get_type_hints can resolve the mixin's annotations

@@ -6,11 +6,16 @@ side, live in minimod/functions/.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .functions import elementwise as E
 from .functions import reduction as R
 from .functions import shape as S
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
 
 # torch's default floating dtype: Python floats become float32
 _DEFAULT_DTYPE = np.dtype(np.float32)
@@ -23,111 +28,111 @@ class TensorMath:
 
     # --- arithmetic ----------------------------------------------------------------------------
 
-    def __add__(self, other):
+    def __add__(self, other) -> Tensor:
         return _binary(E.Add, self, _operand(other, self))
 
-    def __radd__(self, other):
+    def __radd__(self, other) -> Tensor:
         return _binary(E.Add, _operand(other, self), self)
 
-    def __sub__(self, other):
+    def __sub__(self, other) -> Tensor:
         return _binary(E.Sub, self, _operand(other, self))
 
-    def __rsub__(self, other):
+    def __rsub__(self, other) -> Tensor:
         return _binary(E.Sub, _operand(other, self), self)
 
-    def __mul__(self, other):
+    def __mul__(self, other) -> Tensor:
         return _binary(E.Mul, self, _operand(other, self))
 
-    def __rmul__(self, other):
+    def __rmul__(self, other) -> Tensor:
         return _binary(E.Mul, _operand(other, self), self)
 
-    def __truediv__(self, other):
+    def __truediv__(self, other) -> Tensor:
         return _binary(E.Div, self, _operand(other, self))
 
-    def __rtruediv__(self, other):
+    def __rtruediv__(self, other) -> Tensor:
         return _binary(E.Div, _operand(other, self), self)
 
-    def __pow__(self, exponent):
+    def __pow__(self, exponent) -> Tensor:
         if isinstance(exponent, TensorMath):
             return _binary(E.PowTensor, self, exponent)
         return E.Pow.apply(self, exponent)
 
-    def __rpow__(self, base):
+    def __rpow__(self, base) -> Tensor:
         return _binary(E.PowTensor, _operand(base, self), self)
 
-    def __neg__(self):
+    def __neg__(self) -> Tensor:
         return E.Neg.apply(self)
 
-    def __pos__(self):
+    def __pos__(self) -> Tensor:
         return self
 
-    def __abs__(self):
+    def __abs__(self) -> Tensor:
         return E.Abs.apply(self)
 
-    def __matmul__(self, other):
+    def __matmul__(self, other) -> Tensor:
         return _binary(E.MatMul, self, _operand(other, self))
 
-    def __rmatmul__(self, other):
+    def __rmatmul__(self, other) -> Tensor:
         return _binary(E.MatMul, _operand(other, self), self)
 
     # comparisons give boolean tensors outside autograd
-    def __eq__(self, other):
+    def __eq__(self, other) -> Tensor:
         return self._wrap(self._data == _raw(other))
 
-    def __ne__(self, other):
+    def __ne__(self, other) -> Tensor:
         return self._wrap(self._data != _raw(other))
 
-    def __lt__(self, other):
+    def __lt__(self, other) -> Tensor:
         return self._wrap(self._data < _raw(other))
 
-    def __le__(self, other):
+    def __le__(self, other) -> Tensor:
         return self._wrap(self._data <= _raw(other))
 
-    def __gt__(self, other):
+    def __gt__(self, other) -> Tensor:
         return self._wrap(self._data > _raw(other))
 
-    def __ge__(self, other):
+    def __ge__(self, other) -> Tensor:
         return self._wrap(self._data >= _raw(other))
 
     __hash__ = object.__hash__
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         if self._data.size != 1:
             raise RuntimeError(
                 f"Boolean value of Tensor with more than one value is ambiguous (shape {self.shape})"
             )
         return bool(self._data)
 
-    def __float__(self):
+    def __float__(self) -> float:
         return float(self.item())
 
-    def __int__(self):
+    def __int__(self) -> int:
         return int(self.item())
 
-    def __index__(self):
+    def __index__(self) -> int:
         return int(self.item())
 
     # --- elementwise math ----------------------------------------------------------------------
 
-    def exp(self):
+    def exp(self) -> Tensor:
         return E.Exp.apply(self)
 
-    def log(self):
+    def log(self) -> Tensor:
         return E.Log.apply(self)
 
-    def sqrt(self):
+    def sqrt(self) -> Tensor:
         return E.Sqrt.apply(self)
 
-    def abs(self):
+    def abs(self) -> Tensor:
         return E.Abs.apply(self)
 
-    def tanh(self):
+    def tanh(self) -> Tensor:
         return E.Tanh.apply(self)
 
-    def sigmoid(self):
+    def sigmoid(self) -> Tensor:
         return E.Sigmoid.apply(self)
 
-    def relu(self):
+    def relu(self) -> Tensor:
         return E.Relu.apply(self)
 
     def clamp(self, min=None, max=None):  # noqa: A002 - torch's argument names
@@ -137,64 +142,64 @@ class TensorMath:
 
     # --- reductions ----------------------------------------------------------------------------
 
-    def sum(self, dim=None, keepdim=False):
+    def sum(self, dim=None, keepdim=False) -> Tensor:
         return R.Sum.apply(self, dim=dim, keepdim=keepdim)
 
-    def mean(self, dim=None, keepdim=False):
+    def mean(self, dim=None, keepdim=False) -> Tensor:
         return R.Mean.apply(self, dim=dim, keepdim=keepdim)
 
-    def var(self, dim=None, unbiased=True, keepdim=False, correction=None):
+    def var(self, dim=None, unbiased=True, keepdim=False, correction=None) -> Tensor:
         if correction is None:
             correction = 1 if unbiased else 0
         return R.Var.apply(self, dim=dim, correction=correction, keepdim=keepdim)
 
-    def std(self, dim=None, unbiased=True, keepdim=False, correction=None):
+    def std(self, dim=None, unbiased=True, keepdim=False, correction=None) -> Tensor:
         return self.var(dim, unbiased=unbiased, keepdim=keepdim, correction=correction).sqrt()
 
-    def max(self, dim=None, keepdim=False):
+    def max(self, dim=None, keepdim=False) -> Tensor | R.MaxResult:
         return R.max_along(self, dim=dim, keepdim=keepdim)
 
-    def argmax(self, dim=None, keepdim=False):
+    def argmax(self, dim=None, keepdim=False) -> Tensor:
         return self._wrap(R.argmax(self._data, dim, keepdim))
 
     # --- shape ---------------------------------------------------------------------------------
 
-    def reshape(self, *shape):
+    def reshape(self, *shape) -> Tensor:
         return S.Reshape.apply(self, shape=S.normalize_shape(shape, self._data.size))
 
-    def view(self, *shape):
+    def view(self, *shape) -> Tensor:
         return S.View.apply(self, shape=S.normalize_shape(shape, self._data.size))
 
-    def flatten(self, start_dim=0, end_dim=-1):
+    def flatten(self, start_dim=0, end_dim=-1) -> Tensor:
         return S.flatten(self, start_dim, end_dim)
 
-    def transpose(self, dim0, dim1):
+    def transpose(self, dim0, dim1) -> Tensor:
         return S.transpose(self, dim0, dim1)
 
-    def permute(self, *dims):
+    def permute(self, *dims) -> Tensor:
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
         return S.Permute.apply(self, dims=tuple(dims))
 
-    def unsqueeze(self, dim):
+    def unsqueeze(self, dim) -> Tensor:
         return S.unsqueeze(self, dim)
 
-    def squeeze(self, dim=None):
+    def squeeze(self, dim=None) -> Tensor:
         return S.squeeze(self, dim)
 
-    def expand(self, *sizes):
+    def expand(self, *sizes) -> Tensor:
         if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
             sizes = tuple(sizes[0])
         return S.expand(self, sizes)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index) -> Tensor:
         return S.getitem(self, index)
 
 
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def _operand(value, like):
+def _operand(value, like: Tensor) -> Tensor:
     """A Python number or array next to a Tensor: a constant (requires_grad=False) of its dtype."""
     if isinstance(value, TensorMath):
         return value
@@ -209,7 +214,7 @@ def _operand(value, like):
     return like._wrap(np.asarray(value))
 
 
-def _binary(function, a, b):
+def _binary(function, a: Tensor, b: Tensor) -> Tensor:
     """Apply a two-operand op; an integer or bool operand next to a float one takes the float dtype."""
     dtype_a, dtype_b = a._data.dtype, b._data.dtype
     if dtype_a != dtype_b:
