@@ -12,6 +12,7 @@ from .grad_mode import (  # noqa: F401 - re-exported: autograd is where users lo
     no_grad,
     set_grad_enabled,
 )
+from .hooks import _notify, _op_observers, register_op_observer  # noqa: F401 - re-exported
 
 # the Tensor class, bound by minimod.tensor when it loads (it imports this module first)
 Tensor = None
@@ -135,30 +136,6 @@ class AccumulateGrad:
 
     def __repr__(self):
         return f"<AccumulateGrad object at {id(self):#x}>"
-
-
-# --- op observers ----------------------------------------------------------------------------
-
-_op_observers: dict = {}
-
-
-def register_op_observer(observer):
-    """Call ``observer(function_class, inputs, outputs)`` after every op (the inspector's flow view).
-
-    ``inputs`` are the op's positional arguments (Tensors or plain values), ``outputs`` a Tensor or a
-    tuple of Tensors. Returns a handle whose ``remove()`` (or ``with``) detaches the observer.
-    """
-    from .hooks import RemovableHandle
-
-    handle = RemovableHandle(_op_observers)
-    _op_observers[handle.id] = observer
-    return handle
-
-
-def _notify(cls, args, outputs):
-    for observer in list(_op_observers.values()):
-        observer(cls, args, outputs)
-    return outputs
 
 
 # --- Function --------------------------------------------------------------------------------

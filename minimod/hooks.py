@@ -1,4 +1,4 @@
-"""RemovableHandle: what every register_*_hook returns, to take the hook away again."""
+"""RemovableHandle (what every register_*_hook returns) and op observers (a hook on every op)."""
 
 from __future__ import annotations
 
@@ -29,3 +29,25 @@ class RemovableHandle:
 
     def __repr__(self):
         return f"<RemovableHandle id={self.id}>"
+
+
+# --- op observers ----------------------------------------------------------------------------
+
+_op_observers: dict = {}
+
+
+def register_op_observer(observer) -> RemovableHandle:
+    """Call ``observer(function_class, inputs, outputs)`` after every op (the inspector's flow view).
+
+    ``inputs`` are the op's positional arguments (Tensors or plain values), ``outputs`` a Tensor or a
+    tuple of Tensors. Returns a handle whose ``remove()`` (or ``with``) detaches the observer.
+    """
+    handle = RemovableHandle(_op_observers)
+    _op_observers[handle.id] = observer
+    return handle
+
+
+def _notify(cls, args, outputs):
+    for observer in list(_op_observers.values()):
+        observer(cls, args, outputs)
+    return outputs
