@@ -21,7 +21,7 @@ import numpy as np
 
 MIN_BYTES = 128 * 1024  # malloc serves smaller arrays from its free lists without faulting
 PER_SHAPE = 6  # a step rarely holds more live arrays of one shape (e.g. conv outputs of equal size)
-MAX_BYTES = 512 * 1024 * 1024
+MAX_BYTES = 256 * 1024 * 1024
 
 _pool: dict[tuple, list[np.ndarray]] = {}
 _pooled_bytes = 0
