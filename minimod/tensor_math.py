@@ -47,10 +47,10 @@ class TensorMath:
         return _binary(E.Mul, _operand(other, self), self)
 
     def __truediv__(self, other) -> Tensor:
-        return _binary(E.Div, self, _operand(other, self))
+        return _binary(E.Div, *_true_division(self, _operand(other, self)))
 
     def __rtruediv__(self, other) -> Tensor:
-        return _binary(E.Div, _operand(other, self), self)
+        return _binary(E.Div, *_true_division(_operand(other, self), self))
 
     def __pow__(self, exponent) -> Tensor:
         if isinstance(exponent, TensorMath):
@@ -224,6 +224,13 @@ def _binary(function, a: Tensor, b: Tensor) -> Tensor:
         elif float_b and not float_a:
             a = a._wrap(a._data.astype(dtype_b))
     return function.apply(a, b)
+
+
+def _true_division(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """Integers divided give the default float dtype (torch: int / int is float32, not float64)."""
+    if a._data.dtype.kind != "f" and b._data.dtype.kind != "f":
+        a = a._wrap(a._data.astype(_DEFAULT_DTYPE))
+    return a, b
 
 
 def _raw(value):

@@ -177,3 +177,10 @@ def test_where_keeps_the_tensor_dtype_next_to_python_numbers():
     assert x.grad.tolist() == [0.0, 1.0]
     assert mm.where(x > 0, 1.0, 0.0).dtype == np.float32
     assert mm.where(x > 0, mm.tensor([1, 2]), 0.5).dtype == np.float32
+
+
+def test_integer_division_gives_float32_like_torch():
+    assert (mm.tensor([1, 2]) / 2).dtype == np.float32
+    assert (3 / mm.tensor([1, 2])).dtype == np.float32
+    assert (mm.tensor([1, 2]) / mm.tensor([2, 4])).tolist() == [0.5, 0.5]
+    assert (mm.tensor([1.0], dtype=mm.float64) / mm.tensor([2])).dtype == np.float64
