@@ -49,7 +49,8 @@ class TraceEvent:
 
     phase "forward_pre": `inputs` are the forward's positional arguments, `outputs` is empty.
     phase "forward": `inputs` and `outputs` of the call; `elapsed_ms` is the time spent in forward
-    (including forward hooks registered before the recorder's).
+    (from the recorder's global pre-hook to its global forward hook: the module's own pre-hooks and
+    forward; its own forward hooks run after the recorder's and are not timed).
     phase "backward": `inputs` are the gradients with respect to the module's inputs (grad_input),
     `outputs` the gradients with respect to its outputs (grad_output), as in a full backward hook.
     `input_ids` / `output_ids` number the tensors within one recording (first seen, first numbered;
