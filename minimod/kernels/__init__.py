@@ -4,6 +4,10 @@
 MINIMOD_DISABLE_JIT=1 in the environment selects reference.py, otherwise jit.py (imported, and
 numba with it, on the first kernel call, so ``import minimod`` never loads numba). Without numba
 installed the reference kernels are used.
+
+Besides reference.py and jit.py: conv_blas.py holds the fast backend's convolution (numpy and BLAS,
+exported by jit.py), and scratch.py the pool of large arrays that the fast kernels recycle between
+training steps (a fresh large array costs a page fault per 4 KiB page).
 """
 
 from __future__ import annotations

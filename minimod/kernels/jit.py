@@ -1,8 +1,11 @@
-"""numba twins of reference.py: the same contracts, written as loops; the only file importing numba.
+"""The fast backend: numba twins of reference.py (same contracts, as loops); the only file importing numba.
 
 Each function compiles on its first call (per dtype) and is cached on disk (cache=True; numba
 honours NUMBA_CACHE_DIR). NUMBA_DISABLE_JIT=1 runs these as plain Python, to step through them.
-Statistics and reductions accumulate in float64, as the reference does.
+Statistics and reductions accumulate in float64, as the reference does. Where numpy itself is
+faster (convolution's strided copies and BLAS products, the softmax family's vectorised exp), this
+backend exports numpy code instead, and it says why next to the name. Large outputs come from
+scratch.py's pool.
 """
 
 from __future__ import annotations
