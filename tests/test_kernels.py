@@ -255,6 +255,20 @@ def test_gelu_twins(size, tanh, dtype, seed):
     _close(J.gelu_backward(g, x, tanh), R.gelu_backward(g, x, tanh), dtype)
 
 
+def test_normalisation_twins_propagate_nan_and_inf_alike():
+    # the jit kernels may reorder their float64 sums (fastmath "reassoc"), never drop a NaN or inf
+    x = np.random.default_rng(0).standard_normal((3, 2, 5)).astype(np.float32)
+    x[1, 0, 2], x[0, 1, 1] = np.nan, np.inf
+    w, b = np.ones(2, np.float32), np.zeros(2, np.float32)
+    with np.errstate(invalid="ignore"):
+        for got, want in zip(J.batch_norm_forward(x, w, b, 1e-5), R.batch_norm_forward(x, w, b, 1e-5)):
+            np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        rows, w5, b5 = x.reshape(6, 5), np.ones(5, np.float32), np.zeros(5, np.float32)
+        got, want = J.layer_norm_forward(rows, w5, b5, 1e-5)[0], R.layer_norm_forward(rows, w5, b5, 1e-5)[0]
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    assert np.isnan(got).any()
+
+
 @settings(deadline=None, max_examples=20)
 @given(st.integers(1, 9), st.integers(1, 9), st.integers(1, 4), st.integers(1, 4), DTYPES, st.integers(0, 99))
 def test_adaptive_avg_pool_backward_twins(h, w, oh, ow, dtype, seed):
