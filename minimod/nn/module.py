@@ -701,8 +701,8 @@ class Module:
                 value = np.asarray(value[0])  # a 1-element vector loads into a scalar, as in torch
             if value.shape != param.shape:
                 error_msgs.append(
-                    f"size mismatch for {key}: copying a param with shape {_torch_size(value.shape)} from "
-                    f"checkpoint, the shape in current model is {_torch_size(param.shape)}."
+                    f"size mismatch for {key}: copying a param with shape {_size_text(value.shape)} from "
+                    f"checkpoint, the shape in current model is {_size_text(param.shape)}."
                 )
                 continue
             try:  # cast now, so a value that cannot become this dtype is reported with the rest
@@ -710,8 +710,8 @@ class Module:
             except (TypeError, ValueError) as error:
                 error_msgs.append(
                     f'While copying the parameter named "{key}", whose dimensions in the model are '
-                    f"{_torch_size(param.shape)} and whose dimensions in the checkpoint are "
-                    f"{_torch_size(value.shape)}, an exception occurred : {error.args}."
+                    f"{_size_text(param.shape)} and whose dimensions in the checkpoint are "
+                    f"{_size_text(value.shape)}, an exception occurred : {error.args}."
                 )
                 continue
             changes.append(_Change(self, name, param, value, assign))
@@ -1023,9 +1023,10 @@ def _snapshot(tensor: Tensor) -> np.ndarray:
     return array
 
 
-def _torch_size(shape: tuple) -> str:
-    # torch prints shapes as torch.Size([2, 3]); the message keeps torch's exact text
-    return f"torch.Size({list(shape)})"
+def _size_text(shape: tuple) -> str:
+    # torch's wording with minimod's name, as in every minimod message ("minimod.FloatTensor"): a student
+    # never sees "torch." from minimod; nn.functional prints shapes the same way
+    return f"minimod.Size({list(shape)})"
 
 
 def _parse_to(args: tuple, kwargs: dict):

@@ -183,8 +183,8 @@ def test_strict_error_lists_every_problem_in_torchs_format():
         "Error(s) in loading state_dict for Net:\n"
         '\tMissing key(s) in state_dict: "fc.bias", "bn.running_var". \n'
         '\tUnexpected key(s) in state_dict: "extra", "bn.foo.bar". \n'
-        "\tsize mismatch for fc.weight: copying a param with shape torch.Size([4, 3]) from checkpoint, "
-        "the shape in current model is torch.Size([2, 3])."
+        "\tsize mismatch for fc.weight: copying a param with shape minimod.Size([4, 3]) from checkpoint, "
+        "the shape in current model is minimod.Size([2, 3])."
     )
 
 
@@ -203,7 +203,8 @@ def test_strict_error_matches_torch_exactly():
         with pytest.raises(RuntimeError) as info:
             module.load_state_dict(state)
         messages.append(str(info.value))
-    assert messages[0] == messages[1]
+    # torch's message word for word, with minimod's name for the shape type (minimod.Size)
+    assert messages[0] == messages[1].replace("torch.Size(", "minimod.Size(")
 
 
 def test_any_error_leaves_the_module_unchanged():
@@ -232,7 +233,7 @@ def test_shape_mismatch_raises_even_when_not_strict():
         net.load_state_dict({"fc.weight": np.zeros((5, 3))}, strict=False)
     assert str(info.value) == (
         "Error(s) in loading state_dict for Net:\n\tsize mismatch for fc.weight: copying a param with shape "
-        "torch.Size([5, 3]) from checkpoint, the shape in current model is torch.Size([2, 3])."
+        "minimod.Size([5, 3]) from checkpoint, the shape in current model is minimod.Size([2, 3])."
     )
 
 
@@ -263,8 +264,8 @@ def test_a_value_that_cannot_be_cast_is_reported_and_nothing_changes():
         layer.load_state_dict({"weight": np.array([["a", "b"], ["c", "d"]]), "bias": np.ones(2)})
     assert str(info.value).startswith(
         'Error(s) in loading state_dict for Linear:\n\tWhile copying the parameter named "weight", whose '
-        "dimensions in the model are torch.Size([2, 2]) and whose dimensions in the checkpoint are "
-        "torch.Size([2, 2]), an exception occurred : "
+        "dimensions in the model are minimod.Size([2, 2]) and whose dimensions in the checkpoint are "
+        "minimod.Size([2, 2]), an exception occurred : "
     )
     np.testing.assert_array_equal(_values(layer)["bias"], before["bias"])
 
@@ -362,3 +363,50 @@ def test_save_and_load_through_files(tmp_path):
     assert repr(fresh.load_state_dict(serialization.load(path))) == "<All keys matched successfully>"
     for key, value in _values(net).items():
         np.testing.assert_array_equal(_values(fresh)[key], value)
+
+
+# --- BatchNorm's num_batches_tracked (state dict version 2) ------------------------------------
+
+
+def _trained_net() -> Net:
+    net = Net()
+    for _ in range(3):
+        net(mm.randn(4, 3))
+    return net
+
+
+def test_batchnorm_fills_in_num_batches_tracked_missing_from_an_old_or_plain_state_dict():
+    # a plain dict (a file, or hand-made) has no version metadata: the count is kept, not reported missing
+    net = _trained_net()
+    plain = {k: v for k, v in net.state_dict().items() if k != "bn.num_batches_tracked"}
+    assert net.load_state_dict(plain) == ([], [])
+    assert net.bn.num_batches_tracked.item() == 3
+    assert "bn.num_batches_tracked" not in plain  # the caller's dict is not changed
+    old = net.state_dict()
+    del old["bn.num_batches_tracked"]
+    old._metadata["bn"]["version"] = 1
+    assert net.load_state_dict(old) == ([], [])
+    assert net.bn.num_batches_tracked.item() == 3
+
+
+def test_batchnorm_state_dict_of_version_2_must_have_num_batches_tracked():
+    net = _trained_net()
+    state = net.state_dict()
+    assert state._metadata["bn"] == {"version": 2} and state._metadata["fc"] == {"version": 1}
+    del state["bn.num_batches_tracked"]
+    with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "bn.num_batches_tracked"'):
+        net.load_state_dict(state)
+
+
+def test_batchnorm_num_batches_tracked_fill_in_matches_torch():
+    torch = pytest.importorskip("torch")
+    results = []
+    for bn in (nn.BatchNorm2d(3), torch.nn.BatchNorm2d(3)):
+        state = bn.state_dict()
+        del state["num_batches_tracked"]
+        with pytest.raises(RuntimeError) as info:
+            bn.load_state_dict(state)
+        state._metadata[""]["version"] = 1
+        loaded = (tuple(bn.load_state_dict(state)), tuple(bn.load_state_dict(dict(state))))
+        results.append((str(info.value), loaded))
+    assert results[0] == results[1]

@@ -21,6 +21,8 @@ class _BatchNorm(Module):
     momentum=None makes it a cumulative average. In eval mode the running estimates are used.
     """
 
+    _version = 2  # version 2 added num_batches_tracked (see _load_from_state_dict)
+
     def __init__(
         self,
         num_features: int,
@@ -74,6 +76,19 @@ class _BatchNorm(Module):
 
     def _check_input_dim(self, input: Tensor) -> None:
         raise NotImplementedError
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs) -> None:
+        # a state dict from before version 2 (or without version metadata, e.g. a plain dict or a file)
+        # may lack num_batches_tracked: keep the current count instead of calling it missing, as torch does
+        version = local_metadata.get("version", None)
+        if (version is None or version < 2) and self.track_running_stats:
+            key = prefix + "num_batches_tracked"
+            if key not in state_dict:
+                state_dict[key] = (self.num_batches_tracked if self.num_batches_tracked is not None
+                                   else tensor(0))
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
