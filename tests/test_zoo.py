@@ -313,6 +313,25 @@ def test_zoo_command_lists_every_model(capsys):
     assert "seed 001" in out
 
 
+@pytest.mark.parametrize("width", [80, 160])
+def test_zoo_command_rows_name_every_count_and_description_in_full(capsys, monkeypatch, width):
+    from minimod import cli, zoo
+
+    monkeypatch.setenv("COLUMNS", str(width))
+    assert cli.main(["zoo"]) == 0
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= width
+    lines = out.splitlines()
+    for name, entry in zoo.ZOO.items():
+        model = entry.build()
+        row = next(line for line in lines if line.strip("│ ").startswith(name))
+        parameters = f"{sum(p.numel() for p in model.parameters()):,}"
+        buffers = f"{sum(b.numel() for b in model.buffers()):,}"
+        cells = row.replace("│", " ").split()
+        assert parameters in cells and buffers in cells, row
+        assert entry.description in out  # never cut or wrapped
+
+
 def test_zoo_command_shows_one_model(capsys):
     from minimod import cli
 

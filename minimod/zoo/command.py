@@ -43,22 +43,45 @@ def run(args: argparse.Namespace) -> int:
         console.print(repr(model), markup=False, highlight=False, soft_wrap=True)
         return 0
 
-    table = Table(title="minimod zoo: built-in example models", title_justify="left")
-    table.add_column("name", style="bold cyan", no_wrap=True)
-    table.add_column("description")
-    table.add_column("parameters", justify="right")
-    table.add_column("buffers", justify="right")
-    table.add_column("source", no_wrap=True)
+    rows = []
     for entry in zoo.ZOO.values():
         model = entry.build()
         name = f"{entry.name} (default)" if entry.name == zoo.DEFAULT else entry.name
-        table.add_row(
-            name,
-            entry.description,
-            f"{_count(model.parameters()):,}",
-            f"{_count(model.buffers()):,}",
-            entry.source,
-        )
-    console.print(table)
+        rows.append((name, entry.description, f"{_count(model.parameters()):,}",
+                     f"{_count(model.buffers()):,}", entry.source))
+    title = "minimod zoo: built-in example models"
+    if console.width >= _TABLE_WIDTH:
+        table = Table(title=title, title_justify="left")
+        table.add_column("name", style="bold cyan", no_wrap=True)
+        table.add_column("description")
+        table.add_column("parameters", justify="right")
+        table.add_column("buffers", justify="right")
+        table.add_column("source", no_wrap=True)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    else:
+        _print_narrow(console, title, rows)
+    console.print("parameters, buffers: how many numbers the model holds (numel, summed).")
     console.print("Open one with `minimod inspect NAME`; `minimod zoo NAME` prints its structure.")
     return 0
+
+
+# the table needs this many columns to keep each description on one line; below it, two lines per model
+_TABLE_WIDTH = 140
+
+
+def _print_narrow(console, title: str, rows: list[tuple[str, ...]]) -> None:
+    """One line of name and counts per model, its description indented below it (for 80 columns)."""
+    from rich.markup import escape
+
+    name_width = max(len(row[0]) for row in rows)
+    count_width = max(len("parameters"), *(len(row[2]) for row in rows))
+    buffer_width = max(len("buffers"), *(len(row[3]) for row in rows))
+    console.print(title, highlight=False)
+    console.print(f"[bold]{'name':<{name_width}}  {'parameters':>{count_width}}  "
+                  f"{'buffers':>{buffer_width}}  source[/bold]", highlight=False)
+    for name, description, parameters, buffers, source in rows:
+        console.print(f"[bold cyan]{escape(name):<{name_width}}[/bold cyan]  {parameters:>{count_width}}  "
+                      f"{buffers:>{buffer_width}}  {escape(source)}", highlight=False)
+        console.print(f"    {escape(description)}", style="dim", highlight=False)
