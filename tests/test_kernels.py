@@ -63,7 +63,7 @@ def test_im2col_layout_is_one_row_per_output_pixel():
     [((2, 1, 20, 20), True), ((2, 8, 6, 6), False)],
     ids=["pixel-major", "channels-last"],
 )
-def test_fast_im2col_picks_the_memory_order_with_longer_runs(shape, pixel_major):
+def test_fast_conv_picks_the_memory_order_with_longer_runs(shape, pixel_major):
     x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
     args = (3, 3, 1, 2, 1, 0, 1, 1, shape[2], (shape[3] - 3) // 2 + 1)
     cols = J.im2col(x, *args)
@@ -72,6 +72,12 @@ def test_fast_im2col_picks_the_memory_order_with_longer_runs(shape, pixel_major)
     w = np.random.default_rng(2).standard_normal((4, shape[1], 3, 3)).astype(np.float32)
     out, _ = J.conv2d_forward(x, w, None, *args[2:], 1)
     _close(out, R.conv2d_forward(x, w, None, *args[2:], 1)[0], np.float32)
+    # the input gradient follows the same choice of memory order
+    g = np.random.default_rng(3).standard_normal(out.shape).astype(np.float32)
+    got = J.conv2d_backward(g, cols, w, shape, *args[2:8], 1, True, True, False)
+    want = R.conv2d_backward(g, R.im2col(x, *args), w, shape, *args[2:8], 1, True, True, False)
+    for a, b in zip(got[:2], want[:2]):
+        _close(a, b, np.float32)
 
 
 def test_col2im_is_the_adjoint_of_im2col():

@@ -114,23 +114,42 @@ def conv2d_backward(
 
 
 def _grad_input(g_rows, weight, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups):
-    """dx: each kernel tap (i, j) sends dY · W[:, :, i, j] back to the input pixels it read."""
+    """dx = col2im(dY · W₂), in im2col's memory order for this shape (see im2col)."""
     n, c, h, w = x_shape
     o, cg, kh, kw = weight.shape
     og = o // groups
     span_h, span_w = sh * (oh - 1) + 1, sw * (ow - 1) + 1
     hp = max(ph + h, span_h + (kh - 1) * dh)
     wp = max(pw + w, span_w + (kw - 1) * dw)
-    grad_padded = scratch.zeros((n, hp, wp, c), g_rows.dtype)  # channels last, like g_rows
-    taps = np.ascontiguousarray(weight.transpose(2, 3, 0, 1))  # (kh, kw, O, Cg)
-    tap = scratch.empty((n * oh * ow, cg), g_rows.dtype)
-    for g in range(groups):
-        g_block = g_rows[:, g * og : (g + 1) * og]
-        for i in range(kh):
-            for j in range(kw):
-                np.matmul(g_block, taps[i, j, g * og : (g + 1) * og], out=tap)
-                pixels = grad_padded[:, i * dh : i * dh + span_h : sh, j * dw : j * dw + span_w : sw]
-                pixels[..., g * cg : (g + 1) * cg] += tap.reshape(n, oh, ow, cg)
     grad_x = scratch.empty((n, c, h, w), g_rows.dtype)
-    grad_x[...] = grad_padded[:, ph : ph + h, pw : pw + w].transpose(0, 3, 1, 2)
+    if kw * cg >= ow:
+        # channels last: each kernel tap (i, j) sends dY · W[:, :, i, j] back to the pixels it read, so
+        # the (N·oh·ow, C·kh·kw) patch gradient is never materialised
+        grad_padded = scratch.zeros((n, hp, wp, c), g_rows.dtype)
+        taps = np.ascontiguousarray(weight.transpose(2, 3, 0, 1))  # (kh, kw, O, Cg)
+        tap = scratch.empty((n * oh * ow, cg), g_rows.dtype)
+        for g in range(groups):
+            g_block = g_rows[:, g * og : (g + 1) * og]
+            for i in range(kh):
+                for j in range(kw):
+                    np.matmul(g_block, taps[i, j, g * og : (g + 1) * og], out=tap)
+                    pixels = grad_padded[:, i * dh : i * dh + span_h : sh, j * dw : j * dw + span_w : sw]
+                    pixels[..., g * cg : (g + 1) * cg] += tap.reshape(n, oh, ow, cg)
+        grad_x[...] = grad_padded[:, ph : ph + h, pw : pw + w].transpose(0, 3, 1, 2)
+        return grad_x
+    # pixel-major (few channels): the patch gradient as (G·kh·kw·Cg, N·oh·ow), then each tap's rows are
+    # added back along runs of ow pixels (a narrow product per tap would waste BLAS on Cg columns)
+    w_rows = weight_rows(weight, groups)
+    k = w_rows.shape[2]
+    cols_t = scratch.empty((groups * k, n * oh * ow), g_rows.dtype)
+    for g in range(groups):
+        np.matmul(w_rows[g].T, g_rows[:, g * og : (g + 1) * og].T, out=cols_t[g * k : (g + 1) * k])
+    patches = cols_t.reshape(groups, kh, kw, cg, n, oh, ow)
+    grad_padded = scratch.zeros((n, c, hp, wp), g_rows.dtype)
+    planes = grad_padded.reshape(n, groups, cg, hp, wp)
+    for i in range(kh):
+        for j in range(kw):
+            pixels = planes[:, :, :, i * dh : i * dh + span_h : sh, j * dw : j * dw + span_w : sw]
+            pixels += patches[:, i, j].transpose(2, 0, 1, 3, 4)
+    grad_x[...] = grad_padded[:, :, ph : ph + h, pw : pw + w]
     return grad_x
