@@ -144,7 +144,11 @@ def test_batchnorm_parameters_buffers_and_state_dict(capsys):
     bias = state["bias"]
     assert isinstance(bias, np.ndarray) and bias.dtype == np.float32
     np.testing.assert_array_equal(bias, np.zeros(10, dtype=np.float32))
-    with pytest.raises(ValueError, match="read-only"):
+    print(repr(bn.state_dict()["bias"]))
+    assert capsys.readouterr().out == (
+        "array([0., 0., 0., 0., 0., 0., 0., 0., 0., 0.], dtype=float32)\n"  # as the seed shows it
+    )
+    with pytest.raises(ValueError, match="assignment destination is read-only"):
         bn.state_dict()["bias"][0] = 1
 
 
@@ -183,6 +187,22 @@ def test_my_linear(capsys):
         print(name, parameter.shape)
     assert capsys.readouterr().out == "weight (4, 3)\nbias (3,)\n"
     assert repr(m) == "MyLinear()"
+
+
+def test_my_linear_named_parameters_print_like_the_note(capsys):
+    mm.manual_seed(0)
+    m = MyLinear(4, 3)
+    print(m(mm.randn(4)))
+    for parameter in m.named_parameters():
+        print(parameter)
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].startswith("tensor([") and lines[0].endswith("], grad_fn=<AddBackward0>)")
+    assert lines[1] == "('weight', Parameter containing:"
+    assert lines[2].startswith("tensor([[") and len(lines) == 8  # 4 rows of weight, then the bias
+    assert lines[5].endswith("]], requires_grad=True))")
+    assert lines[6] == "('bias', Parameter containing:"
+    assert lines[7].startswith("tensor([") and lines[7].endswith("], requires_grad=True))")
 
 
 def test_sequential_of_my_linear():
@@ -229,11 +249,15 @@ def test_dynamic_net_parameters_and_dtype_change():
         "linears.2.weight", "linears.2.bias", "final.weight", "final.bias",
     ]
     assert dynamic_net(mm.randn(4), "lrelu").shape == (1,)
+    # "Move all parameters to a CUDA device": minimod has the CPU only, and says so
+    with pytest.raises(RuntimeError, match="minimod runs on the CPU only \\(got device='cuda'\\)"):
+        dynamic_net.to(device="cuda")
     dynamic_net.to(dtype=mm.float64)
+    assert all(p.dtype == np.float64 for p in dynamic_net.parameters())
     assert dynamic_net(mm.randn(4, dtype=mm.float64), "relu").dtype == np.float64
 
 
-def test_training_teaches_net_to_output_zero():
+def test_training_teaches_net_to_output_zero(capsys):
     # the note's loop, shortened (10000 -> 3000 steps) with a larger learning rate (1e-4 -> 1e-3)
     mm.manual_seed(0)
     net = Net()
@@ -252,9 +276,23 @@ def test_training_teaches_net_to_output_zero():
         after = net(probe).abs().mean().item()
     assert after < 0.2 * before
     assert np.abs(net.l1.weight.numpy()).max() < 0.5  # "much closer to 0"
+    print(net.l1.weight)
+    out = capsys.readouterr().out
+    assert out.startswith("Parameter containing:\ntensor([[") and out.endswith("]], requires_grad=True)\n")
+    assert out.count("\n") == 4  # a (3, 1) weight: three rows, as the note prints it
 
 
-def test_running_mean_buffers_and_state_dict(capsys):
+def test_saving_and_loading_the_state_dict_as_the_note_does(tmp_path, capsys):
+    net = Net()
+    mm.save(net.state_dict(), tmp_path / "net.npz")  # the note: torch.save(net.state_dict(), 'net.pt')
+    new_net = Net()
+    print(new_net.load_state_dict(mm.load(tmp_path / "net.npz")))
+    assert capsys.readouterr().out == "<All keys matched successfully>\n"
+    for (name, value), (_, loaded) in zip(net.state_dict().items(), new_net.state_dict().items()):
+        np.testing.assert_array_equal(value, loaded, err_msg=name)
+
+
+def test_running_mean_buffers_and_state_dict(capsys, tmp_path):
     m = RunningMean(4)
     inputs = [mm.randn(4) for _ in range(10)]
     for input in inputs:
@@ -268,9 +306,12 @@ def test_running_mean_buffers_and_state_dict(capsys):
     # `unserialized_thing` was registered with persistent=False: a buffer, but not in state_dict
     assert [name for name, _ in m.named_buffers()] == ["mean", "unserialized_thing"]
     assert list(m.state_dict()) == ["mean"]
+    mm.save(m.state_dict(), tmp_path / "mean.npz")  # serialized form will contain the 'mean' tensor
     m_loaded = RunningMean(4)
-    m_loaded.load_state_dict(m.state_dict())
-    assert np.all((m.mean == m_loaded.mean).numpy())
+    m_loaded.load_state_dict(mm.load(tmp_path / "mean.npz"))
+    assert np.all((m.mean == m_loaded.mean).numpy())  # the note: assert(torch.all(m.mean == m_loaded.mean))
+    m.to(dtype=mm.float64)  # buffers, persistent or not, follow the module's dtype changes
+    assert m.mean.dtype == np.float64 and m.unserialized_thing.dtype == np.float64
 
 
 # --- seed 004: nnabla's Module API, written the minimod way ------------------------------------------
