@@ -166,27 +166,17 @@ adaptive_avg_pool2d_forward = reference.adaptive_avg_pool2d_forward  # a few win
 
 
 def adaptive_avg_pool2d_backward(grad_output, h, w):
-    """Same contract as reference.adaptive_avg_pool2d_backward."""
-    grad = scratch.zeros((*grad_output.shape[:2], h, w), grad_output.dtype)
-    _adaptive_avg_pool2d_backward(grad_output, grad)
-    return grad
-
-
-@njit(cache=True)
-def _adaptive_avg_pool2d_backward(grad_output, grad):
+    """Same contract as reference.adaptive_avg_pool2d_backward: the same broadcast adds (numpy beat a
+    numba loop 2.5x here), into a recycled array."""
     n, c, oh, ow = grad_output.shape
-    h, w = grad.shape[2:]
+    grad = scratch.zeros((n, c, h, w), grad_output.dtype)
     for y in range(oh):
         y0, y1 = (y * h) // oh, -((-(y + 1) * h) // oh)
         for xo in range(ow):
             x0, x1 = (xo * w) // ow, -((-(xo + 1) * w) // ow)
-            size = (y1 - y0) * (x1 - x0)
-            for b in range(n):
-                for ch in range(c):
-                    share = grad_output[b, ch, y, xo] / size
-                    for iy in range(y0, y1):
-                        for ix in range(x0, x1):
-                            grad[b, ch, iy, ix] += share
+            size = grad_output.dtype.type((y1 - y0) * (x1 - x0))
+            grad[:, :, y0:y1, x0:x1] += (grad_output[:, :, y, xo] / size)[:, :, None, None]
+    return grad
 
 
 # --- normalisation ----------------------------------------------------------------------------
