@@ -62,6 +62,6 @@ def run(args: argparse.Namespace) -> int:
         print(result.format())
         progress.record_check(lesson.slug, result.passed)
         return 0 if result.passed else 1
-    from inspector.screens.lessons import run_course
+    from inspector.screens.lesson_list import run_course
 
     return run_course()

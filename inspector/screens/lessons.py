@@ -1,4 +1,4 @@
-"""The course in the inspector: LessonListScreen (lessons, progress) and LessonScreen (text, code, model)."""
+"""LessonScreen: one lesson in the inspector: text, step code and questions beside the live model's panes."""
 
 from __future__ import annotations
 
@@ -16,86 +16,20 @@ from textual.widgets import (
     Footer,
     Header,
     Markdown,
-    OptionList,
     Static,
     TabbedContent,
     TabPane,
     TextArea,
 )
-from textual.widgets.option_list import Option
 
-from inspector.widgets.lesson_question import QuestionPanel
+from inspector.widgets.lesson_question import QuestionPanel, Revealed
 from inspector.widgets.module_tree import ModuleTree
 from inspector.widgets.tensor_tables import TensorTables
 from inspector.widgets.trace_table import TraceTable
-from lessons.course import Lesson, StepResult, StepRunner, load_course
+from lessons.course import Lesson, Question, StepResult, StepRunner
 from lessons.progress import Progress, atomic_write, workspace_exercise
-from minimod.errors import UserError
 
 _TAB_FOR_VIEW = {"tree": "lesson-tab-tree", "tensors": "lesson-tab-tensors", "trace": "lesson-tab-trace"}
-
-
-class LessonListScreen(Screen):
-    """Every lesson with the student's progress; Enter opens one."""
-
-    DEFAULT_CSS = """
-    LessonListScreen #lesson-list { height: 1fr; }
-    LessonListScreen #lesson-list-help { height: auto; padding: 0 1; }
-    """
-    BINDINGS = [Binding("escape", "leave", "Back to the inspector")]
-
-    def __init__(self, progress: Progress | None = None) -> None:
-        super().__init__()
-        self.course = load_course()
-        self.progress = progress or Progress()
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static(
-            "Guided lessons on Modules, in PyTorch's vocabulary. Pick a lesson and press Enter. "
-            "Your progress is saved as you go.",
-            id="lesson-list-help",
-        )
-        yield OptionList(id="lesson-list")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.title = "minimod lessons"
-        self.refresh_list()
-        if self.progress.warning:
-            self.notify(self.progress.warning, severity="warning", timeout=10)
-
-    def on_screen_resume(self) -> None:
-        self.refresh_list()
-
-    def refresh_list(self) -> None:
-        options = self.query_one("#lesson-list", OptionList)
-        highlighted = options.highlighted
-        options.clear_options()
-        for lesson in self.course:
-            done = self.progress.is_complete(lesson.slug, len(lesson.steps))
-            line = Text()
-            line.append("[x] " if done else "[ ] ", style="green" if done else "dim")
-            line.append(f"{lesson.number}. {lesson.short_title}", style="bold")
-            summary = self.progress.summary(lesson.slug, len(lesson.steps), len(lesson.questions))
-            line.append(f"\n     {summary}", style="dim")
-            options.add_option(Option(line, id=lesson.slug))
-        options.highlighted = highlighted if highlighted is not None else 0
-        options.focus()
-
-    @on(OptionList.OptionSelected, "#lesson-list")
-    def _open(self, event: OptionList.OptionSelected) -> None:
-        lesson = next(lesson for lesson in self.course if lesson.slug == event.option.id)
-        try:
-            screen = LessonScreen(lesson, self.progress)
-        except UserError as error:  # e.g. the exercise file cannot be created
-            self.notify(str(error), severity="error", timeout=15)
-            return
-        self.app.push_screen(screen)
-
-    def action_leave(self) -> None:
-        if len(self.app.screen_stack) > 2:  # the inspector's main screen is below us
-            self.app.pop_screen()
 
 
 class LessonScreen(Screen):
@@ -104,8 +38,9 @@ class LessonScreen(Screen):
     DEFAULT_CSS = """
     LessonScreen #lesson-left { width: 1fr; }
     LessonScreen #lesson-right { width: 1fr; }
-    LessonScreen #lesson-text { height: 1fr; border: round $primary; }
+    LessonScreen #lesson-text { height: 1fr; min-height: 4; border: round $primary; }
     LessonScreen #lesson-code { height: auto; max-height: 40%; border: round $secondary; }
+    LessonScreen #lesson-question { max-height: 50%; overflow-y: auto; }
     LessonScreen #lesson-tabs { height: 1fr; }
     LessonScreen #lesson-output { height: auto; min-height: 5; max-height: 40%; border: round $secondary; }
     LessonScreen #lesson-status { height: auto; padding: 0 1; background: $boost; }
@@ -118,6 +53,7 @@ class LessonScreen(Screen):
         Binding("c", "check", "Check exercise"),
         Binding("e", "exercise", "Exercise file"),
         Binding("ctrl+s", "save_exercise", "Save file"),
+        Binding("o", "toggle_subtree", "Own/subtree", show=False),
         Binding("1", "answer(0)", "Answer 1", show=False),
         Binding("2", "answer(1)", "Answer 2", show=False),
         Binding("3", "answer(2)", "Answer 3", show=False),
@@ -137,6 +73,8 @@ class LessonScreen(Screen):
         self.last_result: StepResult | None = None
         self.last_check: Any = None
         self.model: Any = None
+        self.tensor_path = ""
+        self.tensor_subtree = False
 
     # --- layout -----------------------------------------------------------------------------------
 
@@ -156,7 +94,9 @@ class LessonScreen(Screen):
                     with TabPane("Trace", id="lesson-tab-trace"):
                         yield TraceTable(id="lesson-trace-table", show_time=False)
                     with TabPane("Exercise", id="lesson-tab-exercise"):
-                        yield TextArea(self._read_exercise(), id="lesson-editor")
+                        # no language=: highlighting needs tree-sitter, which is not a dependency
+                        yield TextArea(self._read_exercise(), id="lesson-editor", show_line_numbers=True,
+                                       tab_behavior="indent")
                 output = VerticalScroll(Static("Press r to run the step.", id="lesson-output-body"),
                                         id="lesson-output")
                 output.border_title = "Output"
@@ -177,9 +117,9 @@ class LessonScreen(Screen):
     # --- showing a step -----------------------------------------------------------------------
 
     def show_step(self) -> None:
-        """Show the current step's text and code; the panes keep the last run's model until `r`."""
+        """Show the current step's text, code and questions; the panes keep the last run's model until r."""
         title, body = self.lesson.sections[self.step]
-        parts = [f"# {self.lesson.title}"]
+        parts = []  # the lesson's title is in the header already
         if self.step == 0 and self.lesson.intro:
             parts.append(self.lesson.intro)
         parts += [f"## {title}", body]
@@ -189,23 +129,38 @@ class LessonScreen(Screen):
             parts.append("Source files: " + ", ".join(f"`{path}`" for path in self.lesson.sources))
         self.query_one("#lesson-markdown", Markdown).update("\n\n".join(parts))
         self.query_one("#lesson-text", VerticalScroll).scroll_home(animate=False)
-        code = self.lesson.steps[self.step].code
-        self.query_one("#lesson-code-body", Static).update(Syntax(code, "python", line_numbers=False))
-        self.query_one("#lesson-code", VerticalScroll).border_title = (
-            f"Step {self.step + 1} of {len(self.lesson.steps)}: press r to run"
-        )
-        self.query_one("#lesson-question", QuestionPanel).hide()
+        code = self.lesson.steps[self.step].code.rstrip("\n")
+        # wrapped, so no code hides past the right edge; numbered, so a wrapped line reads as one line
+        syntax = Syntax(code, "python", word_wrap=True, line_numbers=True)
+        self.query_one("#lesson-code-body", Static).update(syntax)
+        panel = self.query_one("#lesson-question", QuestionPanel)
+        panel.ask(self._pending_questions(self.step))
+        self._set_output(Text("Predict first: press the number of your answer; the step then runs."
+                              if panel.asking else "Press r to run the step.", style="italic"))
+        self._code_title()
         self._status()
+
+    def _code_title(self) -> None:
+        panel = self.query_one("#lesson-question", QuestionPanel)
+        what = f"predict (1-{len(panel.question.choices)}), then it runs" if panel.asking \
+            else "press r to run"
+        self.query_one("#lesson-code", VerticalScroll).border_title = (
+            f"Step {self.step + 1} of {len(self.lesson.steps)}: {what}"
+        )
+
+    def _pending_questions(self, step: int) -> list[Question]:
+        answered = self.progress.lesson(self.lesson.slug)["questions"]
+        return [question for question in self.lesson.questions_for(step) if question.key not in answered]
 
     def _status(self, extra: str = "") -> None:
         summary = self.progress.summary(self.lesson.slug, len(self.lesson.steps), len(self.lesson.questions))
         text = Text()
         text.append(f"Step {self.step + 1}/{len(self.lesson.steps)}  ", style="bold")
-        text.append(f"{summary}  ")
-        text.append(f"exercise file: {self.exercise_path}", style="dim")
+        text.append(summary)
         if extra:
-            text.append(f"\n{extra}")
+            text.append(f"  {extra}")
         self.query_one("#lesson-status", Static).update(text)
+        self.query_one("#lesson-editor", TextArea).border_title = str(self.exercise_path)
 
     def _set_output(self, text: Text | str) -> None:
         self.query_one("#lesson-output-body", Static).update(text)
@@ -221,7 +176,7 @@ class LessonScreen(Screen):
     def _go(self, step: int) -> None:
         if self.busy or not 0 <= step < len(self.lesson.steps):
             if step >= len(self.lesson.steps):
-                self.notify("That was the last step: press c to check your exercise.")
+                self.notify("That was the last step: press e to open your exercise, c to check it.")
             return
         self.step = step
         self.progress.set_step(self.lesson.slug, step)
@@ -230,14 +185,23 @@ class LessonScreen(Screen):
     def action_run_step(self) -> None:
         if self.busy:
             return
+        panel = self.query_one("#lesson-question", QuestionPanel)
+        if panel.asking:
+            self.notify(f"Predict first: press 1-{len(panel.question.choices)} to choose your answer. "
+                        "The step runs right after and shows whether you were right.")
+            return
+        self._start_run(panel.questions if panel.predicted else [])
+
+    def _start_run(self, questions: list[Question]) -> None:
         self.busy = True
         self._set_output(Text(f"Running step {self.step + 1}...", style="italic"))
-        self._run_in_thread(self.step)
+        self._run_in_thread(self.step, questions)
 
     @work(thread=True, exclusive=True, group="lesson-step")
-    def _run_in_thread(self, index: int) -> None:
+    def _run_in_thread(self, index: int, questions: list[Question]) -> None:
         result = self.runner.run(index)
         trace = None
+        answers: list[tuple[Any, int | None]] = []
         example = self.runner.namespace.get("example_input")
         view = self.lesson.steps[index].show
         if result.error is None and view == "trace" and result.model is not None and example is not None:
@@ -247,9 +211,15 @@ class LessonScreen(Screen):
                 trace = trace_forward(result.model, example, record_ops=False)
             except Exception as error:  # noqa: BLE001 - shown to the student, not raised
                 result.output += f"\n(tracing model(example_input) failed: {error})"
-        self.app.call_from_thread(self._show_result, result, trace)
+        if result.error is None:
+            for question in questions:
+                try:
+                    answers.append(self.runner.answer(question))
+                except Exception as error:  # noqa: BLE001 - a broken question must not stop the lesson
+                    answers.append((f"(could not compute the answer: {error})", None))
+        self.app.call_from_thread(self._show_result, result, trace, answers)
 
-    def _show_result(self, result: StepResult, trace: Any) -> None:
+    def _show_result(self, result: StepResult, trace: Any, answers: list[tuple[Any, int | None]]) -> None:
         self.busy = False
         self.last_result = result
         if result.error is not None:
@@ -263,47 +233,58 @@ class LessonScreen(Screen):
             tree = self.query_one("#lesson-module-tree", ModuleTree)
             tree.set_model(self.model)
             tree.select_path(step.focus)
-            self.query_one("#lesson-tensor-tables", TensorTables).show(self.model, step.focus)
+            self.tensor_subtree = False
+            self._show_tensors(step.focus)
         table = self.query_one("#lesson-trace-table", TraceTable)
         table.reset()
         if trace is not None:
             table.add_events(trace.events)
         self.query_one("#lesson-tabs", TabbedContent).active = _TAB_FOR_VIEW[step.show]
-        questions = self.lesson.questions_for(result.index)
-        if questions:
-            answered = self.progress.lesson(self.lesson.slug)["questions"]
-            pending = [question for question in questions if question.key not in answered] or questions
-            self.query_one("#lesson-question", QuestionPanel).ask(pending[0])
+        panel = self.query_one("#lesson-question", QuestionPanel)
+        if answers and panel.predicted:
+            outcomes = [Revealed(chosen, value, correct_index)
+                        for chosen, (value, correct_index) in zip(panel.predictions, answers)]
+            panel.reveal(outcomes)
+            for question, outcome in zip(panel.questions, outcomes):
+                self.progress.record_answer(self.lesson.slug, question.key, outcome.chosen, outcome.correct)
+        self._code_title()
         self._status()
+
+    def _show_tensors(self, path: str) -> None:
+        """The tensor tables of the module at `path`, with the key that works here (o, not r) in the hints."""
+        tables = self.query_one("#lesson-tensor-tables", TensorTables)
+        self.tensor_path = path
+        tables.show(self.model, path, self.tensor_subtree)
+        scope = "subtree" if self.tensor_subtree else "own"
+        title = tables.query_one("#parameter-title", Static)
+        title.update(Text.assemble(("Parameters", "bold"), f" of {path or '(root)'} ({scope}; o toggles "
+                                                             "own/subtree)"))
+        totals = tables.query_one("#parameter-totals", Static)
+        totals.update(str(totals.content).replace("(r shows the subtree)", "(o shows the subtree)"))
+
+    def action_toggle_subtree(self) -> None:
+        if self.model is not None:
+            self.tensor_subtree = not self.tensor_subtree
+            self._show_tensors(self.tensor_path)
 
     @on(ModuleTree.ModuleSelected)
     def _module_selected(self, event: ModuleTree.ModuleSelected) -> None:
         if self.model is not None:
-            self.query_one("#lesson-tensor-tables", TensorTables).show(self.model, event.path)
+            self._show_tensors(event.path)
 
     def action_answer(self, index: int) -> None:
         panel = self.query_one("#lesson-question", QuestionPanel)
-        question = panel.question
-        if question is None or panel.chosen is not None or self.busy or index >= len(question.choices):
+        if self.busy or not panel.predict(index):
             return
-        try:
-            value, correct_index = self.runner.answer(question)
-        except Exception as error:  # noqa: BLE001
-            self.notify(f"could not compute the answer: {error}", severity="error")
-            return
-        correct = panel.reveal(index, correct_index, value)
-        self.progress.record_answer(self.lesson.slug, question.key, index, correct)
-        self._status()
-        remaining = [q for q in self.lesson.questions_for(self.step) if q.key not in
-                     self.progress.lesson(self.lesson.slug)["questions"]]
-        if remaining:
-            self.notify("Another question waits: press r to run the step again and see it.")
+        self._code_title()
+        if panel.predicted:  # the last prediction is in: run the step and reveal
+            self._start_run(panel.questions)
 
     def action_exercise(self) -> None:
         self.query_one("#lesson-tabs", TabbedContent).active = "lesson-tab-exercise"
         self.query_one("#lesson-editor", TextArea).focus()
         self.notify(f"Your exercise file: {self.exercise_path}\n"
-                    "Edit it here (ctrl+s saves) or in any editor.",
+                    "Edit it here (ctrl+s saves, escape leaves the editor) or in any editor; c checks it.",
                     timeout=8)
 
     def action_save_exercise(self) -> None:
@@ -342,7 +323,7 @@ class LessonScreen(Screen):
         self.last_check = result
         self.progress.record_check(self.lesson.slug, result.passed)
         self._set_output(Text(result.format(), style="green" if result.passed else "yellow"))
-        self.notify("Exercise passed!" if result.passed else "Not passed yet: read the hints below.",
+        self.notify("Exercise passed!" if result.passed else "Not passed yet: the Output pane has hints.",
                     severity="information" if result.passed else "warning")
         self._status()
 
@@ -353,11 +334,3 @@ class LessonScreen(Screen):
             return
         self._save_editor()
         self.app.pop_screen()
-
-
-def run_course() -> int:
-    """Open the inspector on the lesson list (the `minimod lessons` command)."""
-    from inspector.app import InspectorApp
-
-    InspectorApp(initial_screen=LessonListScreen).run()
-    return 0

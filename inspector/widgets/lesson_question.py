@@ -1,15 +1,33 @@
-"""QuestionPanel: a predict-then-reveal question: the student picks a choice, then the live answer shows."""
+"""QuestionPanel: predict-then-reveal: the student predicts before the step runs, then sees the truth."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
 from textual.widgets import Static
 
 
+@dataclass(frozen=True)
+class Revealed:
+    """One question's outcome: the prediction, the live value and which choice it matches (None: none)."""
+
+    chosen: int
+    value: Any
+    correct_index: int | None
+
+    @property
+    def correct(self) -> bool:
+        return self.correct_index is not None and self.chosen == self.correct_index
+
+
 class QuestionPanel(Static):
-    """Shows one question and its numbered choices; `reveal` adds the verdict and the explanation."""
+    """The questions of one step, asked one by one before the step runs; `reveal` shows every verdict.
+
+    States: hidden (no questions), asking (a prediction is awaited), predicted (every question has a
+    prediction; the step is to run), revealed (verdicts and explanations shown).
+    """
 
     DEFAULT_CSS = """
     QuestionPanel { height: auto; padding: 0 1; border: round $accent; }
@@ -18,44 +36,88 @@ class QuestionPanel(Static):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id, classes="-hidden")
-        self.question: Any = None
-        self.chosen: int | None = None
-        self.correct: bool | None = None
+        self.questions: list[Any] = []
+        self.predictions: list[int] = []
+        self.revealed: list[Revealed] = []
 
-    def ask(self, question: Any, position: str = "") -> None:
-        """Show `question` (a lessons.course.Question) waiting for a prediction."""
-        self.question, self.chosen, self.correct = question, None, None
-        self.remove_class("-hidden")
-        prompt = Text("Predict first: press the number of your answer.", style="italic")
-        self.update(self._body(footer=prompt))
-        self._position = position
+    # --- state ---------------------------------------------------------------------------------
+
+    @property
+    def question(self) -> Any:
+        """The question awaiting a prediction, or None."""
+        return self.questions[len(self.predictions)] if self.asking else None
+
+    @property
+    def asking(self) -> bool:
+        return len(self.predictions) < len(self.questions)
+
+    @property
+    def predicted(self) -> bool:
+        """Every question has a prediction and nothing is revealed yet: the step should run now."""
+        return bool(self.questions) and not self.asking and not self.revealed
+
+    # --- changes -------------------------------------------------------------------------------
+
+    def ask(self, questions: list[Any]) -> None:
+        """Show `questions` (lessons.course.Question) and wait for a prediction for the first one."""
+        self.questions, self.predictions, self.revealed = list(questions), [], []
+        self.set_class(not self.questions, "-hidden")
+        self._refresh_text()
 
     def hide(self) -> None:
-        self.question = None
-        self.add_class("-hidden")
+        self.ask([])
 
-    def reveal(self, chosen: int, correct_index: int | None, value: Any) -> bool:
-        """Show the verdict for choice `chosen`, given the live answer `value`; returns True if right."""
-        self.chosen = chosen
-        self.correct = correct_index is not None and chosen == correct_index
-        verdict = Text()
-        if self.correct:
-            verdict.append("Right! ", style="bold green")
-        else:
-            verdict.append("Not quite. ", style="bold red")
-            if correct_index is not None:
-                verdict.append(f"The answer is {correct_index + 1}) {self.question.choices[correct_index]}. ")
-        verdict.append(f"Computed live from the model: {value!r}\n", style="dim")
-        verdict.append(self.question.explanation)
-        self.update(self._body(footer=verdict))
-        return self.correct
+    def predict(self, index: int) -> bool:
+        """Record choice `index` for the current question; False if there is none or no such choice."""
+        question = self.question
+        if question is None or not 0 <= index < len(question.choices):
+            return False
+        self.predictions.append(index)
+        self._refresh_text()
+        return True
 
-    def _body(self, footer: Text) -> Text:
+    def reveal(self, outcomes: list[Revealed]) -> None:
+        """Show each question's verdict, the live value and the explanation."""
+        self.revealed = list(outcomes)
+        self._refresh_text()
+
+    # --- text ----------------------------------------------------------------------------------
+
+    def _refresh_text(self) -> None:
         text = Text()
+        for position, question in enumerate(self.questions):
+            if position:
+                text.append("\n")
+            chosen = self.predictions[position] if position < len(self.predictions) else None
+            self._question_text(text, question, chosen)
+            if position < len(self.revealed):
+                self._verdict_text(text, question, self.revealed[position])
+            elif position == len(self.predictions):
+                text.append("Predict first: press the number of your answer.", style="italic")
+                if position + 1 < len(self.questions):
+                    text.append(f" (question {position + 1} of {len(self.questions)})", style="dim")
+                break  # later questions appear once this one has a prediction
+            elif self.predicted and position == len(self.questions) - 1:
+                text.append("Press r to run the step and see the answer.", style="italic")
+        text.rstrip()
+        self.update(text)
+
+    @staticmethod
+    def _question_text(text: Text, question: Any, chosen: int | None) -> None:
         text.append("Predict: ", style="bold")
-        text.append(self.question.prompt + "\n")
-        for index, choice in enumerate(self.question.choices):
-            marker = ">" if index == self.chosen else " "
-            text.append(f"{marker} {index + 1}) {choice}\n")
-        text.append_text(footer)
-        return text
+        text.append(question.prompt + "\n")
+        for index, choice in enumerate(question.choices):
+            marked = index == chosen
+            text.append(f"{'>' if marked else ' '} {index + 1}) {choice}\n", style="bold" if marked else "")
+
+    @staticmethod
+    def _verdict_text(text: Text, question: Any, outcome: Revealed) -> None:
+        if outcome.correct:
+            text.append("Right! ", style="bold green")
+        else:
+            text.append("Not quite. ", style="bold red")
+            if outcome.correct_index is not None:
+                text.append(f"The answer is {outcome.correct_index + 1}) "
+                            f"{question.choices[outcome.correct_index]}. ")
+        text.append(f"Computed live from the model: {outcome.value!r}\n", style="dim")
+        text.append(question.explanation + "\n")

@@ -1,6 +1,9 @@
 """Lesson 1 exercise: write Modules of your own. Check it with: minimod lessons --check 1"""
 
-from minimod import nn
+# ruff: noqa: F401 - the names the steps used, ready for you (you may not need all of them)
+import minimod as mm
+import minimod.nn.functional as F
+from minimod import nn, optim
 
 
 class Scale(nn.Module):

@@ -1,6 +1,9 @@
 """Lesson 3 exercise: walk a model's tree by name. Check it with: minimod lessons --check 3"""
 
-from minimod import nn
+# ruff: noqa: F401 - the names the steps used, ready for you (you may not need all of them)
+import minimod as mm
+import minimod.nn.functional as F
+from minimod import nn, optim
 
 
 def leaf_names(model):

@@ -1,6 +1,9 @@
 """Lesson 4 exercise: change a model's tree and share parameters. Check it with: minimod lessons --check 4"""
 
-from minimod import nn
+# ruff: noqa: F401 - the names the steps used, ready for you (you may not need all of them)
+import minimod as mm
+import minimod.nn.functional as F
+from minimod import nn, optim
 
 
 def share_parameters(src, dst):

@@ -1,7 +1,9 @@
 """Lesson 5 exercise: training and evaluation modes. Check it with: minimod lessons --check 5"""
 
+# ruff: noqa: F401 - the names the steps used, ready for you (you may not need all of them)
+import minimod as mm
 import minimod.nn.functional as F
-from minimod import nn
+from minimod import nn, optim
 
 
 def training_flags(model):

@@ -2,7 +2,10 @@
 
 from collections import OrderedDict
 
+# ruff: noqa: F401 - the names the steps used, ready for you (you may not need all of them)
 import minimod as mm
+import minimod.nn.functional as F
+from minimod import nn, optim
 
 
 def add_prefix(state_dict, prefix):

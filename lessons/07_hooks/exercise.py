@@ -1,6 +1,9 @@
 """Lesson 7 exercise: watch and change a model with hooks. Check it with: minimod lessons --check 7"""
 
-from minimod import nn
+# ruff: noqa: F401 - the names the steps used, ready for you (you may not need all of them)
+import minimod as mm
+import minimod.nn.functional as F
+from minimod import nn, optim
 
 
 def record_shapes(model, x):

@@ -1,7 +1,9 @@
 """Lesson 9 exercise: whole-model operations. Check it with: minimod lessons --check 9"""
 
+# ruff: noqa: F401 - the names the steps used, ready for you (you may not need all of them)
 import minimod as mm
-from minimod import nn
+import minimod.nn.functional as F
+from minimod import nn, optim
 
 
 def init_weights(m):

@@ -7,7 +7,8 @@ import pytest
 pytest.importorskip("textual")
 
 from inspector.app import InspectorApp  # noqa: E402
-from inspector.screens.lessons import LessonListScreen, LessonScreen  # noqa: E402
+from inspector.screens.lesson_list import LessonListScreen  # noqa: E402
+from inspector.screens.lessons import LessonScreen  # noqa: E402
 from inspector.widgets.lesson_question import QuestionPanel  # noqa: E402
 from inspector.widgets.module_tree import ModuleTree  # noqa: E402
 from inspector.widgets.tensor_tables import TensorTables  # noqa: E402
@@ -50,24 +51,30 @@ async def test_walk_lesson_one_end_to_end(data_dir):
         names = [row.name for row in screen.query_one(TensorTables).parameters]
         assert names == ["weight", "bias"]
 
-        await pilot.press("n")  # step 2 has a question
-        await pilot.press("r")
-        await _settle(app, pilot)
-        panel = screen.query_one(QuestionPanel)
-        assert panel.question is not None and "parameters()" in panel.question.prompt
-        await pilot.press(str(panel.question.choices.index("2") + 1))
+        await pilot.press("n")  # step 2 has a question: it is asked before the step runs
         await pilot.pause()
-        assert panel.correct is True
+        panel = screen.query_one(QuestionPanel)
+        assert panel.asking and "parameters()" in panel.question.prompt
+        await pilot.press("r")  # refused: predict first
+        await _settle(app, pilot)
+        assert screen.last_result.index == 0 and panel.asking
+        await pilot.press(str(panel.question.choices.index("2") + 1))  # predicting runs the step
+        await _settle(app, pilot)
+        assert screen.last_result.index == 1 and screen.last_result.error is None
+        assert [outcome.correct for outcome in panel.revealed] == [True]
+        assert "Right!" in str(panel.content)
 
         for step in range(2, len(lesson.steps)):
-            await pilot.press("n", "r")
+            await pilot.press("n")
+            await pilot.pause()
+            if panel.asking:
+                await pilot.press("1")  # any prediction; the step runs and the answer is revealed
+            else:
+                await pilot.press("r")
             await _settle(app, pilot)
             assert screen.last_result.error is None, screen.last_result.error
             assert screen.last_result.index == step
-            if panel.question is not None and panel.chosen is None:
-                await pilot.press("1")  # any prediction; the answer is revealed either way
-                await pilot.pause()
-                assert panel.correct is not None
+            assert all(outcome.value is not None for outcome in panel.revealed)
         await pilot.press("n")  # past the last step: stays there
         assert screen.step == len(lesson.steps) - 1
         assert type(screen.query_one(ModuleTree).model).__name__ == "ConvNet"
