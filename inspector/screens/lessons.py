@@ -69,6 +69,7 @@ class LessonScreen(Screen):
         record = self.progress.lesson(lesson.slug)
         self.step = min(max(int(record.get("step", 0)), 0), len(lesson.steps) - 1)
         self.exercise_path: Path = workspace_exercise(lesson.slug, lesson.exercise_path)
+        self.editor_baseline = self._read_exercise()  # the file as the editor last saw it
         self.busy = False
         self.last_result: StepResult | None = None
         self.last_check: Any = None
@@ -95,7 +96,7 @@ class LessonScreen(Screen):
                         yield TraceTable(id="lesson-trace-table", show_time=False)
                     with TabPane("Exercise", id="lesson-tab-exercise"):
                         # no language=: highlighting needs tree-sitter, which is not a dependency
-                        yield TextArea(self._read_exercise(), id="lesson-editor", show_line_numbers=True,
+                        yield TextArea(self.editor_baseline, id="lesson-editor", show_line_numbers=True,
                                        tab_behavior="indent")
                 output = VerticalScroll(Static("Press r to run the step.", id="lesson-output-body"),
                                         id="lesson-output")
@@ -281,32 +282,53 @@ class LessonScreen(Screen):
             self._start_run(panel.questions)
 
     def action_exercise(self) -> None:
+        self._sync_editor()
         self.query_one("#lesson-tabs", TabbedContent).active = "lesson-tab-exercise"
         self.query_one("#lesson-editor", TextArea).focus()
         self.notify(f"Your exercise file: {self.exercise_path}\n"
                     "Edit it here (ctrl+s saves, escape leaves the editor) or in any editor; c checks it.",
                     timeout=8)
 
+    @on(TabbedContent.TabActivated, "#lesson-tabs")
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "lesson-tab-exercise":
+            self._sync_editor()
+
     def action_save_exercise(self) -> None:
-        if self._save_editor():
+        if self._sync_editor() == "saved":
             self.notify(f"Saved {self.exercise_path}")
 
-    def _save_editor(self) -> bool:
-        """Write the editor's text to the exercise file if it changed; True if something was written."""
+    def _sync_editor(self) -> str:
+        """Bring the editor and the exercise file together: "saved", "reloaded" or "" (nothing to do).
+
+        Edits made in the editor are written to the file. When only the file changed (the student
+        used another editor), the editor reloads it, so a stale editor never overwrites that work.
+        """
         editor = self.query_one("#lesson-editor", TextArea)
-        if editor.text == self._read_exercise():
-            return False
+        on_disk = self._read_exercise()
+        if editor.text == self.editor_baseline:
+            if on_disk == self.editor_baseline:
+                return ""
+            editor.load_text(on_disk)
+            self.editor_baseline = on_disk
+            return "reloaded"
         try:
+            if on_disk != self.editor_baseline:  # changed in both places: keep the file's version too
+                backup = self.exercise_path.with_name(self.exercise_path.name + ".bak")
+                atomic_write(backup, on_disk)
+                self.notify(f"{self.exercise_path.name} was also changed outside the editor; that version "
+                            f"is kept in {backup}", severity="warning", timeout=12)
             atomic_write(self.exercise_path, editor.text)
         except OSError as error:
             self.notify(f"cannot save {self.exercise_path}: {error.strerror}", severity="error")
-            return False
-        return True
+            return ""
+        self.editor_baseline = editor.text
+        return "saved"
 
     def action_check(self) -> None:
         if self.busy:
             return
-        self._save_editor()
+        self._sync_editor()
         self.busy = True
         self._set_output(Text(f"Checking {self.exercise_path} ...", style="italic"))
         self._check_in_thread()
@@ -332,5 +354,5 @@ class LessonScreen(Screen):
         if editor.has_focus:
             self.query_one("#lesson-text", VerticalScroll).focus()
             return
-        self._save_editor()
+        self._sync_editor()
         self.app.pop_screen()

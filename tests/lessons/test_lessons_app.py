@@ -118,3 +118,86 @@ async def test_editor_saves_to_the_exercise_file(data_dir):
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert screen.exercise_path.read_text() == "# my answer\n"
+
+
+async def test_an_exercise_edited_in_another_editor_is_not_overwritten(data_dir):
+    from textual.widgets import TextArea
+
+    lesson = find_lesson(5)
+    app = InspectorApp("simple_model", initial_screen=lambda: LessonScreen(lesson))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        editor = screen.query_one("#lesson-editor", TextArea)
+        # the student writes the solution with another editor while the lesson is open...
+        screen.exercise_path.write_text(lesson.solution_path.read_text())
+        await pilot.press("c")  # ...and checks it: the editor's stale copy must not replace it
+        await _settle(app, pilot)
+        assert screen.last_check.passed, screen.last_check.format()
+        assert screen.exercise_path.read_text() == lesson.solution_path.read_text()
+        assert editor.text == lesson.solution_path.read_text()  # the editor shows the file's new text
+
+        # edits in the editor pane win when only the editor changed
+        editor.load_text(editor.text + "\n# more\n")
+        await pilot.press("c")
+        await _settle(app, pilot)
+        assert screen.exercise_path.read_text().endswith("# more\n")
+
+        # changed in both places: the editor's text is saved, the file's version kept beside it
+        editor.load_text(editor.text + "# editor\n")
+        screen.exercise_path.write_text("# outside\n")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert screen.exercise_path.read_text().endswith("# editor\n")
+        backup = screen.exercise_path.with_name("exercise.py.bak")
+        assert backup.read_text() == "# outside\n"
+
+
+async def test_questions_come_before_the_step_and_answered_ones_are_not_asked_again(data_dir):
+    lesson = find_lesson(8)  # step 3 asks two questions
+    index = next(i for i in range(len(lesson.steps)) if len(lesson.questions_for(i)) == 2)
+    Progress().set_step(lesson.slug, index)
+    app = InspectorApp("simple_model", initial_screen=lambda: LessonScreen(lesson))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        panel = screen.query_one(QuestionPanel)
+        first, second = lesson.questions_for(index)
+        assert screen.step == index and panel.question is first
+        await pilot.press("r")  # no running before predicting
+        await _settle(app, pilot)
+        assert screen.last_result is None
+        await pilot.press("9")  # not a choice: ignored
+        await pilot.press("1")
+        await pilot.pause()
+        assert panel.question is second and screen.last_result is None  # the second waits its turn
+        await pilot.press(str(second.choices.index("None") + 1))
+        await _settle(app, pilot)
+        assert screen.last_result.index == index and screen.last_result.error is None
+        assert [outcome.correct for outcome in panel.revealed] == [False, True]
+        assert "twice as big" in str(panel.content) and "Right!" in str(panel.content)
+        await pilot.press("n", "p")  # back to the step: nothing left to predict
+        await pilot.pause()
+        assert not panel.asking and not panel.questions
+    answers = Progress().lesson(lesson.slug)["questions"]  # saved on disk
+    assert answers[first.key] == {"choice": 0, "correct": False}
+    assert answers[second.key]["correct"] is True
+
+
+async def test_tensor_hints_name_the_lesson_key(data_dir):
+    lesson = find_lesson(3)
+    app = InspectorApp("simple_model", initial_screen=lambda: LessonScreen(lesson))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("r")
+        await _settle(app, pilot)
+        tables = screen.query_one(TensorTables)
+        title = str(tables.query_one("#parameter-title").content)
+        assert "o toggles own/subtree" in title and "r toggles" not in title
+        assert tables.parameters == [] and "(o shows the subtree)" in str(
+            tables.query_one("#parameter-totals").content)
+        await pilot.press("o")
+        await pilot.pause()
+        names = [row.name for row in tables.parameters]
+        assert names[:2] == ["base_net.linear.weight", "base_net.linear.bias"]
