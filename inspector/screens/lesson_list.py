@@ -34,8 +34,8 @@ class LessonListScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(
-            "Guided lessons on Modules, in PyTorch's vocabulary. Pick a lesson and press Enter. "
-            "Your progress is saved as you go.",
+            "Guided lessons on Modules, in PyTorch's vocabulary. Pick a lesson and press Enter; "
+            "lesson 1 explains the keys. Your progress is saved as you go.",
             id="lesson-list-help",
         )
         yield OptionList(id="lesson-list")

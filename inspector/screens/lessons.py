@@ -45,6 +45,7 @@ class LessonScreen(Screen):
     LessonScreen #lesson-output { height: auto; min-height: 5; max-height: 40%; border: round $secondary; }
     LessonScreen #lesson-status { height: auto; padding: 0 1; background: $boost; }
     LessonScreen #lesson-editor { height: 1fr; }
+    LessonScreen.-wide #lesson-right { display: none; }
     """
     BINDINGS = [
         Binding("n", "next_step", "Next"),
@@ -54,6 +55,7 @@ class LessonScreen(Screen):
         Binding("e", "exercise", "Exercise file"),
         Binding("ctrl+s", "save_exercise", "Save file"),
         Binding("o", "toggle_subtree", "Own/subtree", show=False),
+        Binding("w", "toggle_wide", "Wide text", show=False),
         Binding("1", "answer(0)", "Answer 1", show=False),
         Binding("2", "answer(1)", "Answer 2", show=False),
         Binding("3", "answer(2)", "Answer 3", show=False),
@@ -165,6 +167,9 @@ class LessonScreen(Screen):
 
     def _set_output(self, text: Text | str) -> None:
         self.query_one("#lesson-output-body", Static).update(text)
+        output = self.query_one("#lesson-output", VerticalScroll)
+        output.border_title = "Output"
+        output.scroll_home(animate=False)
 
     # --- actions -------------------------------------------------------------------------------
 
@@ -263,6 +268,10 @@ class LessonScreen(Screen):
         totals = tables.query_one("#parameter-totals", Static)
         totals.update(str(totals.content).replace("(r shows the subtree)", "(o shows the subtree)"))
 
+    def action_toggle_wide(self) -> None:
+        """Give the text and code the whole width (useful at 80 columns); w again brings the panes back."""
+        self.toggle_class("-wide")
+
     def action_toggle_subtree(self) -> None:
         if self.model is not None:
             self.tensor_subtree = not self.tensor_subtree
@@ -345,6 +354,11 @@ class LessonScreen(Screen):
         self.last_check = result
         self.progress.record_check(self.lesson.slug, result.passed)
         self._set_output(Text(result.format(), style="green" if result.passed else "yellow"))
+        done = sum(outcome.passed for outcome in result.outcomes)
+        verdict = "passed" if result.passed else "not passed yet"
+        self.query_one("#lesson-output", VerticalScroll).border_title = (
+            f"Check: {verdict}, {done}/{len(result.outcomes)} checks pass"
+        )
         self.notify("Exercise passed!" if result.passed else "Not passed yet: the Output pane has hints.",
                     severity="information" if result.passed else "warning")
         self._status()
