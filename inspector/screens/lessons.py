@@ -139,7 +139,7 @@ class LessonScreen(Screen):
         panel = self.query_one("#lesson-question", QuestionPanel)
         panel.ask(self._pending_questions(self.step))
         self._set_output(Text("Predict first: press the number of your answer; the step then runs."
-                              if panel.asking else "Press r to run the step.", style="italic"))
+                              if panel.asking else "Press r to run the step.", style="italic"), show=False)
         self._code_title()
         self._status()
 
@@ -165,7 +165,9 @@ class LessonScreen(Screen):
         self.query_one("#lesson-status", Static).update(text)
         self.query_one("#lesson-editor", TextArea).border_title = str(self.exercise_path)
 
-    def _set_output(self, text: Text | str) -> None:
+    def _set_output(self, text: Text | str, show: bool = True) -> None:
+        if show:
+            self.remove_class("-wide")  # a result must be seen: bring the panes back
         self.query_one("#lesson-output-body", Static).update(text)
         output = self.query_one("#lesson-output", VerticalScroll)
         output.border_title = "Output"

@@ -19,9 +19,9 @@ STEPS = [
         mm.manual_seed(0)
         batch = mm.randn(8, 10, 4, 4) + 3.0  # 8 samples whose channels have a mean near 3
         output = model(batch)
-        print("running_mean:", model.running_mean.tolist()[:3], "...")
+        print("running_mean:", model.running_mean[:3], "...")  # the first 3 of 10 channels
         print("num_batches_tracked:", model.num_batches_tracked.item())
-        print("weight unchanged:", model.weight.tolist()[:3], "...")
+        print("weight unchanged:", model.weight[:3].detach(), "...")
         """,
     ),
     Step(

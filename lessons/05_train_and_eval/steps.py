@@ -55,15 +55,15 @@ STEPS = [
         other = mm.randn(4, 4)
         before = model[1].running_mean.clone()
         # forgot model.eval():
-        print("same input twice:", model(test)[0].item(), model(test)[0].item())
+        print("same input twice:", round(model(test)[0].item(), 4), round(model(test)[0].item(), 4))
         mixed = mm.cat([test[:1], other[1:]])
-        print("sample 0, other batch-mates:", model(mixed)[0].item())
+        print("sample 0, other batch-mates:", round(model(mixed)[0].item(), 4))
         print("running_mean moved:", (model[1].running_mean - before).abs().sum().item() > 0)
 
         model.eval()
         with mm.no_grad():
-            print("eval, same input twice:", model(test)[0].item(), model(test)[0].item())
-            print("eval, other batch-mates:", model(mixed)[0].item())
+            print("eval, same input twice:", round(model(test)[0].item(), 4), round(model(test)[0].item(), 4))
+            print("eval, other batch-mates:", round(model(mixed)[0].item(), 4))
         example_input = test
         """,
         show="tensors",
