@@ -62,7 +62,11 @@ class LessonListScreen(Screen):
             summary = self.progress.summary(lesson.slug, len(lesson.steps), len(lesson.questions))
             line.append(f"\n     {summary}", style="dim")
             options.add_option(Option(line, id=lesson.slug))
-        options.highlighted = highlighted if highlighted is not None else 0
+        if highlighted is None:  # on opening: the first lesson not finished yet
+            unfinished = [index for index, lesson in enumerate(self.course)
+                          if not self.progress.is_complete(lesson.slug, len(lesson.steps))]
+            highlighted = unfinished[0] if unfinished else 0
+        options.highlighted = highlighted
         options.focus()
 
     @on(OptionList.OptionSelected, "#lesson-list")

@@ -201,3 +201,20 @@ async def test_tensor_hints_name_the_lesson_key(data_dir):
         await pilot.pause()
         names = [row.name for row in tables.parameters]
         assert names[:2] == ["base_net.linear.weight", "base_net.linear.bias"]
+
+
+async def test_the_list_opens_on_the_first_unfinished_lesson(data_dir):
+    from textual.widgets import OptionList
+
+    progress = Progress()
+    first = find_lesson(1)
+    for step in range(len(first.steps)):
+        progress.mark_step_done(first.slug, step)
+    progress.record_check(first.slug, True)
+    app = InspectorApp("simple_model", initial_screen=LessonListScreen)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app.screen.query_one(OptionList).highlighted == 1
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.lesson.number == 2
