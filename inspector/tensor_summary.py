@@ -151,7 +151,7 @@ def human_count(count: int) -> str:
 
 
 def format_number(value: float | None) -> str:
-    """A statistic in at most 9 characters, 3 significant digits; '-' for missing."""
+    """A statistic in at most 8 characters, 3 significant digits ('-1.84e-5'); '-' for missing."""
     if value is None:
         return "-"
     if value != value or value in (float("inf"), float("-inf")):
@@ -160,4 +160,5 @@ def format_number(value: float | None) -> str:
         return "0"
     if 1e-3 <= abs(value) < 1e5:
         return f"{value:.3g}"
-    return f"{value:.2e}"
+    mantissa, _, exponent = f"{value:.2e}".partition("e")
+    return f"{mantissa}e{int(exponent)}"  # e-05 -> e-5: two characters fewer in every column

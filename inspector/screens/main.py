@@ -20,7 +20,7 @@ from inspector.session import Session, StepResult
 from inspector.widgets.histogram import TensorHistogram
 from inspector.widgets.modes_panel import ModesPanel
 from inspector.widgets.module_info import ModuleInfo
-from inspector.widgets.module_tree import ModuleTree
+from inspector.widgets.module_tree import LEGEND, ModuleTree
 from inspector.widgets.state_panel import StatePanel, display_path
 from inspector.widgets.tensor_tables import TensorTables
 from inspector.widgets.trace_panel import TracePanel
@@ -124,7 +124,7 @@ class MainScreen(MainActions, Screen):
         self.sub_title = self.session.name
         self.query_one("#error-panel").display = False
         self.module_tree.border_title = "modules"
-        self.module_tree.border_subtitle = "p params, b buffers"
+        self.module_tree.border_subtitle = LEGEND
         self.query_one(TensorTables).show(self.session.model, "", self.recursive)
         self.show_module_info()
         self.query_one(ModesPanel).show_modes(self.session.model)

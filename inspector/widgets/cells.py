@@ -18,8 +18,8 @@ def number_cell(value: float | None, style: str = "") -> Text:
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
-    """(1,10,24,24): no spaces, to keep columns narrow."""
-    return "(" + ",".join(str(size) for size in shape) + ")"
+    """1×10×24×24 (a scalar: 'scalar'): no brackets or spaces, to keep columns narrow."""
+    return "×".join(str(size) for size in shape) if shape else "scalar"
 
 
 def header(*names: str) -> list[Text]:

@@ -2,6 +2,7 @@
 
 Textual's DataTable measures every cell it is given; the live trace appends rows many times a second,
 so it uses this Line-API table instead: rows are tuples of (text, style) cells, the header stays put.
+Columns that do not fit the width are left out, least important first (see `priorities`).
 """
 
 from __future__ import annotations
@@ -48,6 +49,18 @@ class FastTable(ScrollView, can_focus=True):
 
     cursor_row: reactive[int] = reactive(-1, init=False)
 
+    class ColumnsHidden(Message):
+        """The set of columns left out for lack of width changed; `names` are their headers."""
+
+        def __init__(self, table: FastTable, names: list[str]) -> None:
+            super().__init__()
+            self.table = table
+            self.names = names
+
+        @property
+        def control(self) -> FastTable:
+            return self.table
+
     class RowHighlighted(Message):
         """The cursor moved to row `index`."""
 
@@ -60,14 +73,18 @@ class FastTable(ScrollView, can_focus=True):
         def control(self) -> FastTable:
             return self.table
 
-    def __init__(self, columns: Sequence[tuple[str, bool]], *, id: str | None = None,
-                 classes: str | None = None) -> None:
-        """`columns`: (header, right-aligned) pairs."""
+    def __init__(self, columns: Sequence[tuple[str, bool]], *, priorities: Sequence[int] | None = None,
+                 id: str | None = None, classes: str | None = None) -> None:
+        """`columns`: (header, right-aligned) pairs; `priorities`: one per column, lower is kept longer
+        when the width runs short (default: left to right)."""
         super().__init__(id=id, classes=classes)
         self.columns = list(columns)
+        self.priorities = list(priorities) if priorities is not None else list(range(len(self.columns)))
         self.rows: list[Row] = []
         self._widths = [len(name) for name, _ in self.columns]
         self._styles: dict[str, Style] = {"": Style()}
+        self._visible: list[int] = list(range(len(self.columns)))
+        self.hidden_columns: list[str] = []  # headers of the columns left out at this width
 
     # --- data --------------------------------------------------------------------------------------
 
@@ -103,10 +120,31 @@ class FastTable(ScrollView, can_focus=True):
                 if len(text) > widths[column]:
                     widths[column] = len(text)
 
+    def _choose_columns(self) -> None:
+        """Keep the most important columns that fit the width (the first by priority always)."""
+        available = self.scrollable_content_region.width or self.size.width
+        order = sorted(range(len(self.columns)), key=lambda column: self.priorities[column])
+        kept: set[int] = set()
+        used = 0
+        for rank, column in enumerate(order):
+            need = self._widths[column] + 1
+            if rank == 0 or not available or used + need <= available:
+                kept.add(column)
+                used += need
+        self._visible = [column for column in range(len(self.columns)) if column in kept]
+        hidden = [self.columns[column][0] for column in range(len(self.columns)) if column not in kept]
+        if hidden != self.hidden_columns:
+            self.hidden_columns = hidden
+            self.post_message(self.ColumnsHidden(self, hidden))
+
     def _resize(self) -> None:
-        width = sum(width + 1 for width in self._widths)
+        self._choose_columns()
+        width = sum(self._widths[column] + 1 for column in self._visible)
         self.virtual_size = Size(width, len(self.rows) + 1)
         self.refresh()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._resize()
 
     # --- cursor ------------------------------------------------------------------------------------
 
@@ -155,7 +193,9 @@ class FastTable(ScrollView, can_focus=True):
 
     def _segments(self, cells: Sequence[Cell], base: Style, cursor: Style | None) -> list[Segment]:
         segments = []
-        for (text, style_name), width, (_, right) in zip(cells, self._widths, self.columns):
+        for column in self._visible:
+            text, style_name = cells[column]
+            width, right = self._widths[column], self.columns[column][1]
             padded = text.rjust(width) if right else text.ljust(width)
             style = base + self._style(style_name)
             if cursor is not None:

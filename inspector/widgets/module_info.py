@@ -10,7 +10,8 @@ from textual.widgets import Static
 
 from inspector.events import format_shape
 
-MAX_REPR_LINES = 8
+MAX_REPR_LINES = 4
+MAX_CHILDREN = 8
 
 
 def _hook_count(module: Any, name: str) -> int:
@@ -31,11 +32,16 @@ def module_info(path: str, module: Any, events: Sequence[Any] = (), show_time: b
     backward = _hook_count(module, "_backward_hooks") + _hook_count(module, "_backward_pre_hooks")
     if forward or backward:
         text.append(f"  hooks: {forward} forward, {backward} backward")
-    lines = repr(module).splitlines()
-    shown = lines[:MAX_REPR_LINES]
-    text.append("\n" + "\n".join(shown), style="dim" if len(lines) > 1 else "")
-    if len(lines) > MAX_REPR_LINES:
-        text.append(f"\n... {len(lines) - MAX_REPR_LINES} more lines", style="dim italic")
+    if children:  # the tree already shows a container's children: name them, skip the long repr
+        names = [name for name, _ in module.named_children()]
+        shown = ", ".join(names[:MAX_CHILDREN]) + (f", ... ({len(names)} in all)" if len(names) > MAX_CHILDREN
+                                                    else "")
+        text.append(f"\n{type(module).__name__}({shown})", style="dim")
+    else:
+        lines = repr(module).splitlines()
+        text.append("\n" + "\n".join(lines[:MAX_REPR_LINES]))
+        if len(lines) > MAX_REPR_LINES:
+            text.append(f"\n... {len(lines) - MAX_REPR_LINES} more lines", style="dim italic")
     last = {}
     for event in reversed(events):
         if event.module == path and event.phase not in last:
@@ -63,7 +69,7 @@ class ModuleInfo(Static):
     """Static text about one module; `show(path, module, events)` refreshes it."""
 
     DEFAULT_CSS = """
-    ModuleInfo { height: auto; max-height: 14; padding: 0 1; border-top: hkey $primary 40%; }
+    ModuleInfo { height: auto; max-height: 8; padding: 0 1; border-top: hkey $primary 40%; }
     """
 
     def __init__(self, *, show_time: bool = True, id: str | None = None) -> None:

@@ -14,6 +14,13 @@ from textual.widgets.tree import TreeNode
 
 from inspector.tensor_summary import human_count, subtree_counts
 
+LEGEND = "T/E train/eval, p/b counts"  # the help spells it out
+
+
+def mode_badge(training: bool) -> Text:
+    """A one-letter badge: T (train mode) or E (eval mode), in reverse video."""
+    return Text("T", style="bold reverse yellow") if training else Text("E", style="bold reverse blue")
+
 
 class ModuleTree(Vertical):
     """The model's modules as a tree; highlighting one posts ModuleTree.ModuleSelected(path, module)."""
@@ -118,15 +125,14 @@ class ModuleTree(Vertical):
         module = self._module(path)
         n_parameters, n_buffers = self._counts.get(path, (0, 0))
         name = path.rpartition(".")[2] if path else type(module).__name__
-        label = Text(name, style="bold")
+        # The badge leads, so a narrow pane cuts the counts, never the mode.
+        label = Text.assemble(mode_badge(module.training), " ", (name, "bold"))
         if path:
             label.append(f" {type(module).__name__}", style="cyan")
         if n_parameters:
             label.append(f" {human_count(n_parameters)}p", style="green")
         if n_buffers:
             label.append(f" {human_count(n_buffers)}b", style="magenta")
-        label.append(" train" if module.training else " eval", style="bold yellow" if module.training
-                     else "bold blue")
         return label
 
     def _matches(self, path: str) -> bool:

@@ -15,10 +15,31 @@ from inspector.widgets.cells import cell, header, number_cell, shape_text
 
 PARAMETER_COLUMNS = ("name", "shape", "dtype", "numel", "grad", "mean", "std", "min", "max", "|grad|")
 BUFFER_COLUMNS = ("name", "shape", "dtype", "numel", "saved", "mean", "std", "min", "max")
+# When the width runs short, columns leave in reverse order of these (lower stays longer); a column
+# that carries news (a frozen parameter, a non-persistent buffer, mixed dtypes) moves up.
+PARAMETER_PRIORITY = {"name": 0, "shape": 1, "mean": 3, "std": 4, "|grad|": 5, "min": 6, "max": 7,
+                      "numel": 8, "grad": 9, "dtype": 10}
+BUFFER_PRIORITY = {"name": 0, "shape": 1, "mean": 3, "std": 4, "min": 5, "max": 6, "saved": 7, "numel": 8,
+                   "dtype": 9}
+SCROLLBAR = 2  # a table's vertical scrollbar takes two columns
 
 
 def _stat(value: float | None, row: TensorRow) -> Text:
     return number_cell(value, "bold red" if row.nonfinite else "")
+
+
+def choose_columns(columns: tuple[str, ...], widths: dict[str, int], priority: dict[str, float],
+                   available: int) -> list[str]:
+    """The columns to show: the most important ones whose widths add up to at most `available`,
+    in their usual order (the first by priority always; everything when `available` is 0, unknown)."""
+    kept: set[str] = set()
+    used = 0
+    for rank, name in enumerate(sorted(columns, key=lambda column: priority[column])):
+        if rank and available and used + widths[name] > available:
+            break  # strictly by importance: a narrow column never jumps ahead of a wider, more useful one
+        kept.add(name)
+        used += widths[name]
+    return [name for name in columns if name in kept]
 
 
 class TensorTables(Vertical):
@@ -29,7 +50,7 @@ class TensorTables(Vertical):
     TensorTables > .tensor-title { height: 1; text-style: bold; }
     TensorTables > DataTable { height: auto; max-height: 1fr; }
     TensorTables > #parameter-table { max-height: 65%; }
-    TensorTables > .tensor-totals { height: 1; color: $text-muted; }
+    TensorTables > .tensor-totals { height: auto; max-height: 2; color: $text-muted; }
     """
 
     def __init__(self, model: Any = None, *, name: str | None = None, id: str | None = None,
@@ -40,6 +61,9 @@ class TensorTables(Vertical):
         self.recursive = False
         self.parameters: list[TensorRow] = []
         self.buffers: list[TensorRow] = []
+        self._parameter_cells: list[dict[str, Text]] = []
+        self._buffer_cells: list[dict[str, Text]] = []
+        self._filled_width = 0
 
     def compose(self) -> ComposeResult:
         yield Static("Parameters", id="parameter-title", classes="tensor-title")
@@ -50,10 +74,13 @@ class TensorTables(Vertical):
         yield Static("", id="buffer-totals", classes="tensor-totals")
 
     def on_mount(self) -> None:
-        self.parameter_table.add_columns(*header(*PARAMETER_COLUMNS))
-        self.buffer_table.add_columns(*header(*BUFFER_COLUMNS))
         if self.model is not None:
             self.show(self.model, self.path, self.recursive)
+
+    def on_resize(self) -> None:
+        if self.model is not None and self.size.width != self._filled_width:
+            self._fill_parameters()
+            self._fill_buffers()
 
     @property
     def parameter_table(self) -> DataTable:
@@ -62,6 +89,16 @@ class TensorTables(Vertical):
     @property
     def buffer_table(self) -> DataTable:
         return self.query_one("#buffer-table", DataTable)
+
+    def row_values(self, kind: str, index: int) -> dict[str, str]:
+        """Every column of row `index` of the "parameter" or "buffer" table, shown or not, as text."""
+        cells = (self._parameter_cells if kind == "parameter" else self._buffer_cells)[index]
+        return {name: value.plain.strip() for name, value in cells.items()}
+
+    def shown_columns(self, kind: str) -> list[str]:
+        """The columns the "parameter" or "buffer" table shows at its current width."""
+        table = self.parameter_table if kind == "parameter" else self.buffer_table
+        return [str(key.value) for key in table.columns]
 
     def show(self, model: Any, path: str = "", recursive: bool = False) -> None:
         """Fill both tables with the tensors of the module at `path` (own, or its whole subtree)."""
@@ -76,6 +113,8 @@ class TensorTables(Vertical):
         self.query_one("#buffer-title", Static).update(
             Text.assemble(("Buffers", "bold"), f" of {where} ({scope}; saved = persistent, in state_dict)")
         )
+        self._parameter_cells = [self._parameter_row(row) for row in self.parameters]
+        self._buffer_cells = [self._buffer_row(row) for row in self.buffers]
         self._fill_parameters()
         self._fill_buffers()
 
@@ -88,50 +127,79 @@ class TensorTables(Vertical):
         """A tensor's name relative to the shown module: the title already names the module."""
         return name[len(self.path) + 1:] if self.path and name.startswith(self.path + ".") else name
 
+    def _parameter_row(self, row: TensorRow) -> dict[str, Text]:
+        name = cell(self._local(row.name))
+        if row.shared_with:
+            name.append(" (shared)", style="bold magenta")
+        bad_grad = row.grad_norm is not None and not math.isfinite(row.grad_norm)
+        return {
+            "name": name, "shape": cell(shape_text(row.shape)), "dtype": cell(row.dtype),
+            "numel": cell(f"{row.numel:,}", right=True),
+            "grad": cell("yes") if row.flag else cell("frozen", "bold blue"),
+            "mean": _stat(row.mean, row), "std": _stat(row.std, row), "min": _stat(row.min, row),
+            "max": _stat(row.max, row), "|grad|": number_cell(row.grad_norm, "bold red" if bad_grad else ""),
+        }
+
+    def _buffer_row(self, row: TensorRow) -> dict[str, Text]:
+        return {
+            "name": cell(self._local(row.name)), "shape": cell(shape_text(row.shape)),
+            "dtype": cell(row.dtype), "numel": cell(f"{row.numel:,}", right=True),
+            "saved": cell("yes") if row.flag else cell("no", "bold yellow"),
+            "mean": _stat(row.mean, row), "std": _stat(row.std, row), "min": _stat(row.min, row),
+            "max": _stat(row.max, row),
+        }
+
+    def _fill(self, table: DataTable, columns: tuple[str, ...], priority: dict[str, float],
+              rows: list[TensorRow], cells: list[dict[str, Text]]) -> list[str]:
+        """Show the columns that fit the width; returns the names of those left out."""
+        widths = {name: max([len(name) + 1, *(value.cell_len for value in
+                                              (row[name] for row in cells))]) for name in columns}
+        priority = dict(priority)
+        dtypes = {row.dtype for row in rows}
+        if len(dtypes) > 1:
+            priority["dtype"] = 2
+        if any(not row.flag for row in rows):
+            priority["grad" if "grad" in priority else "saved"] = 2
+        available = max(0, self.size.width - SCROLLBAR) if self.size.width else 0
+        shown = choose_columns(columns, widths, priority, available)
+        if [str(key.value) for key in table.columns] != shown:
+            table.clear(columns=True)
+            for name in shown:
+                table.add_column(header(name)[0], key=name)
+        else:
+            table.clear()
+        for row, values in zip(rows, cells):
+            table.add_row(*(values[name] for name in shown), key=row.name)
+        self._filled_width = self.size.width
+        return [name for name in columns if name not in shown]
+
+    def _hidden_note(self, hidden: list[str], rows: list[TensorRow]) -> str:
+        if not hidden or not rows:
+            return ""
+        dtypes = sorted({row.dtype for row in rows})
+        note = f"; all {dtypes[0]}" if "dtype" in hidden and len(dtypes) == 1 else ""
+        return note + f"; hidden here: {', '.join(hidden)} (w widens)"
+
     def _fill_parameters(self) -> None:
-        table = self.parameter_table
-        table.clear()
-        for row in self.parameters:
-            name = cell(self._local(row.name))
-            if row.shared_with:
-                name.append(" (shared)", style="bold magenta")
-            bad_grad = row.grad_norm is not None and not math.isfinite(row.grad_norm)
-            grad_norm = number_cell(row.grad_norm, "bold red" if bad_grad else "")
-            table.add_row(
-                name,
-                cell(shape_text(row.shape)),
-                cell(row.dtype),
-                cell(f"{row.numel:,}", right=True),
-                cell("yes") if row.flag else cell("frozen", "blue"),
-                _stat(row.mean, row), _stat(row.std, row), _stat(row.min, row), _stat(row.max, row),
-                grad_norm,
-                key=row.name,
-            )
+        hidden = self._fill(self.parameter_table, PARAMETER_COLUMNS, PARAMETER_PRIORITY, self.parameters,
+                            self._parameter_cells)
         summary = totals(self.parameters)
         shared = [row for row in self.parameters if row.shared_with]
-        note = f"{summary.count} parameters, {summary.numel:,} elements ({human_count(summary.numel)})"
-        note += f", {summary.trainable:,} trainable"
+        note = f"{summary.count} parameters, {summary.numel:,} elements ({human_count(summary.numel)}), "
+        note += "all trainable" if summary.trainable == summary.numel else f"{summary.trainable:,} trainable"
         if shared:
             note += "; shared: " + ", ".join(f"{row.name} = {' = '.join(row.shared_with)}" for row in shared)
         if not self.parameters:
             note = "no parameters" + ("" if self.recursive else " of its own (r shows the subtree)")
-        self.query_one("#parameter-totals", Static).update(note)
+        self.query_one("#parameter-totals", Static).update(note + self._hidden_note(hidden, self.parameters))
 
     def _fill_buffers(self) -> None:
-        table = self.buffer_table
-        table.clear()
-        for row in self.buffers:
-            table.add_row(
-                cell(self._local(row.name)),
-                cell(shape_text(row.shape)),
-                cell(row.dtype),
-                cell(f"{row.numel:,}", right=True),
-                cell("yes") if row.flag else cell("no", "yellow"),
-                _stat(row.mean, row), _stat(row.std, row), _stat(row.min, row), _stat(row.max, row),
-                key=row.name,
-            )
+        hidden = self._fill(self.buffer_table, BUFFER_COLUMNS, BUFFER_PRIORITY, self.buffers,
+                            self._buffer_cells)
         summary = totals(self.buffers)
-        note = f"{summary.count} buffers, {summary.numel:,} elements, {summary.trainable:,} persistent"
+        note = f"{summary.count} buffers, {summary.numel:,} elements, "
+        everything = summary.trainable == summary.numel
+        note += "all persistent" if everything else f"{summary.trainable:,} persistent"
         if not self.buffers:
             note = "no buffers" + ("" if self.recursive else " of its own")
-        self.query_one("#buffer-totals", Static).update(note)
+        self.query_one("#buffer-totals", Static).update(note + self._hidden_note(hidden, self.buffers))

@@ -11,7 +11,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Select, Static
 
-from inspector.events import format_shape
+from inspector.tensor_summary import format_number
+from inspector.widgets.cells import shape_text
 from inspector.widgets.fast_table import FastTable
 from inspector.widgets.trace_table import TraceTable, event_is_nonfinite
 
@@ -35,8 +36,9 @@ def describe_event(event: Any, show_time: bool = True) -> Text:
             if stats is None:
                 text.append("None", style="dim")
                 continue
-            line = (f"{format_shape(stats.shape)} {stats.dtype}  mean {stats.mean:.4g}  std {stats.std:.4g}"
-                    f"  min {stats.min:.4g}  max {stats.max:.4g}")
+            numbers = "  ".join(f"{name} {format_number(value)}" for name, value in (
+                ("mean", stats.mean), ("std", stats.std), ("min", stats.min), ("max", stats.max)))
+            line = f"{shape_text(stats.shape)} {stats.dtype}  {numbers}"
             if stats.nan or stats.inf:
                 text.append(line + f"  NaN {stats.nan}  Inf {stats.inf}", style="bold red")
             else:

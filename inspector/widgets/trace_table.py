@@ -16,6 +16,8 @@ from inspector.widgets.fast_table import Cell, FastTable, Row
 
 COLUMNS = (("#", True), ("phase", False), ("module", False), ("in", False), ("out", False), ("mean", True),
            ("std", True), ("min", True), ("max", True), ("ms", True))
+# Which columns stay when the width runs short (lower stays longer); the step detail shows everything.
+PRIORITIES = (6, 1, 0, 3, 2, 4, 5, 7, 8, 9)
 PHASE_STYLES = {"forward_pre": "cyan", "forward": "green", "backward": "magenta"}
 PHASE_LABELS = {"forward_pre": "pre", "forward": "fwd", "backward": "bwd"}  # narrow: see the help
 NONFINITE_STYLE = "bold red"
@@ -51,7 +53,7 @@ class TraceTable(Vertical):
 
     DEFAULT_CSS = """
     TraceTable { height: 1fr; }
-    TraceTable > #trace-note { height: 1; color: $text-muted; }
+    TraceTable > #trace-note { height: auto; max-height: 2; color: $text-muted; }
     TraceTable > FastTable { height: 1fr; }
     """
 
@@ -69,7 +71,8 @@ class TraceTable(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(EMPTY_NOTE, id="trace-note")
-        yield FastTable(COLUMNS if self.show_time else COLUMNS[:-1], id="trace-data")
+        columns = COLUMNS if self.show_time else COLUMNS[:-1]
+        yield FastTable(columns, priorities=PRIORITIES[:len(columns)], id="trace-data")
 
     @property
     def table(self) -> FastTable:
@@ -161,7 +164,14 @@ class TraceTable(Vertical):
             if self.dropped:
                 shown, dropped = len(self._shown), self.dropped
                 text += f"; newest {shown:,} shown, {dropped:,} older dropped from view (kept)"
+            hidden = self.table.hidden_columns
+            if hidden:
+                text += f"; hidden at this width: {', '.join(hidden)} (w widens)"
         self.query_one("#trace-note", Static).update(text)
+
+    def on_fast_table_columns_hidden(self, message: FastTable.ColumnsHidden) -> None:
+        message.stop()
+        self._update_note()
 
     def highlight(self, index: int) -> bool:
         """Put the cursor on the row of event `index`; False when that event is not in the table."""

@@ -82,13 +82,13 @@ async def test_mode_toggle_for_a_subtree_and_the_whole_model() -> None:
         await pilot.pause()
         model = pilot.app.session.model
         assert not model.bn.training and model.fc1.training and model.training
-        assert tree.node_for("bn").label.plain.endswith("eval")
-        assert tree.node_for("fc1").label.plain.endswith("train")
+        assert tree.node_for("bn").label.plain.startswith("E ")
+        assert tree.node_for("fc1").label.plain.startswith("T ")
         assert "1 in eval mode (bn)" in str(screen.query_one("#modes-summary").render())
         await pilot.press("M")
         await pilot.pause()
         assert not any(module.training for module in model.modules())
-        assert all(tree.node_for(path).label.plain.endswith("eval") for path in tree.visible_paths())
+        assert all(tree.node_for(path).label.plain.startswith("E ") for path in tree.visible_paths())
         await pilot.press("M")
         await pilot.pause()
         assert all(module.training for module in model.modules())
