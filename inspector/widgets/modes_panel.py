@@ -53,7 +53,7 @@ class ModesPanel(Vertical):
 
     def on_mount(self) -> None:
         modules = self.query_one("#compare-modules", DataTable)
-        modules.add_columns("module", "type", "outputs", "max |train-eval|")
+        modules.add_columns("module", "type", "train vs eval", "max |diff|")
         buffers = self.query_one("#compare-buffers", DataTable)
         buffers.add_columns("buffer", "training forward", "max |change|")
 
@@ -65,8 +65,13 @@ class ModesPanel(Vertical):
         modules = self.query_one("#compare-modules", DataTable)
         modules.clear()
         kinds = dict(comparison.kinds)
-        for path, kind, largest in comparison.differing:
-            modules.add_row(path or "(root)", kind, Text("differ", style="bold yellow"),
+        own = set(comparison.own)
+        # The causes first (a Dropout, a BatchNorm), then what differs because its input did.
+        ordered = sorted(comparison.differing, key=lambda item: item[0] not in own)
+        for path, kind, largest in ordered:
+            verdict = (Text("differs itself", style="bold yellow") if path in own
+                       else Text("differs (input)", style="yellow"))
+            modules.add_row(path or "(root)", kind, verdict,
                             Text(format_number(largest), justify="right"), key=f"m:{path}")
         for path in comparison.same:
             modules.add_row(path or "(root)", kinds.get(path, ""), Text("same", style="dim"),
@@ -74,10 +79,14 @@ class ModesPanel(Vertical):
         for path in comparison.not_called:
             modules.add_row(path, kinds.get(path, ""), Text("not called", style="dim italic"),
                             Text("-", justify="right"), key=f"m:{path}")
-        self.query_one("#compare-title", Static).update(
-            f"Outputs in train vs eval mode: {len(comparison.differing)} differ, {len(comparison.same)} "
-            f"agree; {comparison.note}"
-        )
+        causes = ", ".join(comparison.own[:6]) + (" ..." if len(comparison.own) > 6 else "")
+        self.query_one("#compare-title", Static).update(Text.assemble(
+            ("Outputs in train vs eval mode: ", "bold"),
+            f"{len(comparison.differing)} differ, {len(comparison.same)} agree",
+            (f"; {len(comparison.own)} differ on the same input (the cause: {causes}), the others because "
+             "their input did" if comparison.own else ""),
+            (f"  ({comparison.note})", "dim"),
+        ))
         buffers = self.query_one("#compare-buffers", DataTable)
         buffers.clear()
         for key, largest in comparison.changed_buffers:

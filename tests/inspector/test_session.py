@@ -138,6 +138,7 @@ def test_compare_modes_finds_dropout_batchnorm_and_changed_buffers_without_touch
     comparison = session.compare_modes()
     differing = {path for path, _, _ in comparison.differing}
     assert {"bn", "drop", "fc2", ""} <= differing
+    assert comparison.own == ("bn", "drop")  # the causes; fc2 and the root only see a changed input
     assert "fc1" in comparison.same
     changed = {key for key, _ in comparison.changed_buffers}
     assert changed == {"bn.running_mean", "bn.running_var", "bn.num_batches_tracked"}
