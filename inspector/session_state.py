@@ -122,9 +122,9 @@ def check_state(model: Any, state: dict[str, np.ndarray], path: Path, strict: bo
 
 
 def _outputs_by_module(model: Any, example_input: Any,
-                       inputs: dict[str, tuple[Any, ...]] | None = None) -> dict[str, list[np.ndarray]]:
+                       inputs: dict[str, list[Any]] | None = None) -> dict[str, list[np.ndarray]]:
     """Run `model` once and keep a copy of every module's tensor outputs, by dotted path (and, into
-    `inputs`, of the positional arguments of each module's first call)."""
+    `inputs`, [positional arguments, outputs] of each module's first call: a module may run twice)."""
     from inspector.events import flatten_values
 
     captured: dict[str, list[np.ndarray]] = {}
@@ -133,11 +133,13 @@ def _outputs_by_module(model: Any, example_input: Any,
         def hook(module: Any, args: Any, output: Any, path: str = path) -> None:
             captured[path] = [np.array(to_numpy(leaf)) for leaf in flatten_values(output)
                               if isinstance(leaf, mm.Tensor)]
+            if inputs is not None and len(inputs.get(path, ())) == 1:  # the first call's output
+                inputs[path].append(captured[path])
 
         def pre_hook(module: Any, args: Any, path: str = path) -> None:
             if inputs is not None and path not in inputs:  # a copy: an in-place op may change it later
-                inputs[path] = tuple(mm.tensor(np.array(to_numpy(arg))) if isinstance(arg, mm.Tensor) else arg
-                                     for arg in args)
+                inputs[path] = [tuple(mm.tensor(np.array(to_numpy(arg))) if isinstance(arg, mm.Tensor)
+                                      else arg for arg in args)]
         handles.append(module.register_forward_hook(hook))
         handles.append(module.register_forward_pre_hook(pre_hook))
     from inspector.trace import call_model
@@ -164,7 +166,7 @@ def compare_modes(model: Any, example_input: Any) -> ModeComparison:
     saved = {key: np.array(to_numpy(value)) for key, value in model.state_dict().items()}
     try:
         target.eval()
-        eval_inputs: dict[str, tuple[Any, ...]] = {}
+        eval_inputs: dict[str, list[Any]] = {}
         eval_outputs = _outputs_by_module(target, example_input, eval_inputs)
         before = {key: np.array(to_numpy(value)) for key, value in target.named_buffers()}
         target.train()
@@ -195,14 +197,14 @@ def compare_modes(model: Any, example_input: Any) -> ModeComparison:
         else:
             unchanged.append(key)
     not_called = tuple(path for path in kinds if path not in eval_outputs and path not in train_outputs)
-    own = _own_differences(twin, [path for path, _, _ in differing], eval_inputs, eval_outputs)
+    own = _own_differences(twin, [path for path, _, _ in differing], eval_inputs)
     return ModeComparison(tuple(differing), tuple(same), tuple(changed), tuple(unchanged), note,
                           tuple(kinds.items()), not_called, own)
 
 
-def _own_differences(twin: Any, paths: list[str], inputs: dict[str, tuple[Any, ...]],
-                     eval_outputs: dict[str, list[np.ndarray]]) -> tuple[str, ...]:
-    """The leaf modules among `paths` that give a different output in train mode on their eval-mode input.
+def _own_differences(twin: Any, paths: list[str], calls: dict[str, list[Any]]) -> tuple[str, ...]:
+    """The leaf modules among `paths` that give a different output in train mode on their eval-mode input
+    (`calls`: path -> [arguments, outputs] of its first call in eval mode).
 
     Only on a copy (`twin`, already used; each leaf is copied again so its buffers start as the model's
     were): without one, say nothing rather than touch the user's model again.
@@ -212,19 +214,19 @@ def _own_differences(twin: Any, paths: list[str], inputs: dict[str, tuple[Any, .
     own = []
     for path in paths:
         module = twin.get_submodule(path) if path else twin
-        if path not in inputs or any(True for _ in module.children()):
+        if len(calls.get(path, ())) != 2 or any(True for _ in module.children()):
             continue
+        arguments, before = calls[path]
         try:
             probe = copy.deepcopy(module)
             probe.train()
             with mm.no_grad():
-                output = probe(*inputs[path])
+                output = probe(*arguments)
         except Exception:  # a module that cannot run alone (keyword arguments, state): not a verdict
             continue
         from inspector.events import flatten_values
 
         values = [np.array(to_numpy(leaf)) for leaf in flatten_values(output) if isinstance(leaf, mm.Tensor)]
-        before = eval_outputs.get(path, [])
         if len(values) != len(before) or any(a.shape != b.shape or _max_abs(a, b) > 0.0
                                               for a, b in zip(values, before)):
             own.append(path)

@@ -53,7 +53,7 @@ class ModesPanel(Vertical):
 
     def on_mount(self) -> None:
         modules = self.query_one("#compare-modules", DataTable)
-        modules.add_columns("module", "type", "train vs eval", "max |diff|")
+        modules.add_columns("module", "train vs eval", "max |diff|", "type")
         buffers = self.query_one("#compare-buffers", DataTable)
         buffers.add_columns("buffer", "training forward", "max |change|")
 
@@ -71,21 +71,21 @@ class ModesPanel(Vertical):
         for path, kind, largest in ordered:
             verdict = (Text("differs itself", style="bold yellow") if path in own
                        else Text("differs (input)", style="yellow"))
-            modules.add_row(path or "(root)", kind, verdict,
-                            Text(format_number(largest), justify="right"), key=f"m:{path}")
+            modules.add_row(path or "(root)", verdict, Text(format_number(largest), justify="right"), kind,
+                            key=f"m:{path}")
         for path in comparison.same:
-            modules.add_row(path or "(root)", kinds.get(path, ""), Text("same", style="dim"),
-                            Text("0", justify="right"), key=f"m:{path}")
+            modules.add_row(path or "(root)", Text("same", style="dim"), Text("0", justify="right"),
+                            kinds.get(path, ""), key=f"m:{path}")
         for path in comparison.not_called:
-            modules.add_row(path, kinds.get(path, ""), Text("not called", style="dim italic"),
-                            Text("-", justify="right"), key=f"m:{path}")
-        causes = ", ".join(comparison.own[:6]) + (" ..." if len(comparison.own) > 6 else "")
+            modules.add_row(path, Text("not called", style="dim italic"), Text("-", justify="right"),
+                            kinds.get(path, ""), key=f"m:{path}")
+        causes = ", ".join(comparison.own[:3]) + (" ..." if len(comparison.own) > 3 else "")
         self.query_one("#compare-title", Static).update(Text.assemble(
             ("Outputs in train vs eval mode: ", "bold"),
-            f"{len(comparison.differing)} differ, {len(comparison.same)} agree",
-            (f"; {len(comparison.own)} differ on the same input (the cause: {causes}), the others because "
-             "their input did" if comparison.own else ""),
-            (f"  ({comparison.note})", "dim"),
+            f"{len(comparison.differing)} differ, {len(comparison.same)} agree.",
+            (f" {len(comparison.own)} differ itself, on the same input ({causes}); the rest because their "
+             "input did." if comparison.own else ""),
+            (f" ({comparison.note})", "dim"),
         ))
         buffers = self.query_one("#compare-buffers", DataTable)
         buffers.clear()

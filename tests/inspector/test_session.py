@@ -139,6 +139,12 @@ def test_compare_modes_finds_dropout_batchnorm_and_changed_buffers_without_touch
     differing = {path for path, _, _ in comparison.differing}
     assert {"bn", "drop", "fc2", ""} <= differing
     assert comparison.own == ("bn", "drop")  # the causes; fc2 and the root only see a changed input
+    mm.manual_seed(0)
+    entry = get("resnet18")
+    own = Session(entry.build(), entry.example_input(), "resnet18").compare_modes().own
+    # Only the BatchNorms: a ReLU called twice in a block is judged on its first call, not its last output
+    assert "bn1" in own and "layer1.0.relu" not in own
+    assert {type(entry.build().get_submodule(path)).__name__ for path in own} == {"BatchNorm2d"}
     assert "fc1" in comparison.same
     changed = {key for key, _ in comparison.changed_buffers}
     assert changed == {"bn.running_mean", "bn.running_var", "bn.num_batches_tracked"}
