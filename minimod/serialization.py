@@ -19,12 +19,12 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 import zipfile
 from collections import OrderedDict
 
 import numpy as np
 
+from .atomic_file import atomic_write
 from .errors import UserError
 from .tensor import Tensor
 
@@ -62,39 +62,17 @@ def save(obj, f=None, *, path=None) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise SerializationError(f"cannot save to '{path}': the folder '{directory}' does not exist")
-    handle = tempfile.NamedTemporaryFile(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp",
-                                         delete=False)
     try:
-        with handle:
-            np.savez(handle, **arrays)  # a file object: numpy adds no ".npz" to the name
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, path)
-    except BaseException:
-        if os.path.exists(handle.name):
-            os.unlink(handle.name)
-        raise
-    _fsync_directory(directory)
+        # a file object: numpy adds no ".npz" to the name
+        atomic_write(path, lambda stream: np.savez(stream, **arrays))
+    except OSError as error:
+        raise SerializationError(f"cannot save to '{path}': {error.strerror or error}") from None
 
 
 def _path_argument(function: str, f, path):
     if (f is None) == (path is None):
         raise TypeError(f"{function}() takes the file as f (or path=), exactly once")
     return f if path is None else path
-
-
-def _fsync_directory(directory: str) -> None:
-    """Make the rename itself durable (best effort: not every platform can open a directory)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _encode(value, arrays: dict, where: str) -> dict:
