@@ -1,4 +1,4 @@
-"""Graph -> DOT text: one table of node styles, HTML-like labels, and a legend in the title.
+"""Graph -> DOT text built with the graphviz package: one table of node styles, HTML labels, a legend.
 
 The colour legend (what each node style means, shown in every diagram's title):
 
@@ -77,18 +77,6 @@ def html_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
-def _quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _attributes(attributes: dict[str, str]) -> str:
-    parts = []
-    for key, value in attributes.items():
-        rendered = value if value.startswith("<") and value.endswith(">") else _quote(value)
-        parts.append(f"{key}={rendered}")
-    return "[" + ", ".join(parts) + "]"
-
-
 def _html_lines(lines: tuple[str, ...], bold_first: bool = True) -> str:
     rendered = []
     for index, line in enumerate(lines):
@@ -153,28 +141,30 @@ def _cell(box: Node) -> str:
             f"{_html_lines(box.lines)[1:-1]}</TD>")
 
 
-def _node_line(node: Node) -> str:
+def _node_attributes(node: Node) -> dict[str, str]:
+    """The DOT attributes of one node: a row node becomes a borderless table of its cells."""
     if node.cells:
         cells = "".join(_cell(box) for box in node.cells)
         table = '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="10" CELLPADDING="5">'
-        label = f"<{table}<TR>{cells}</TR></TABLE>>"
-        return f"{node.id} {_attributes({'label': label, 'shape': 'plain'})};"
-    attributes = {"label": _html_lines(node.lines, bold_first=node.style != "op")}
-    attributes.update(NODE_STYLES[node.style])
-    return f"{node.id} {_attributes(attributes)};"
+        return {"label": f"<{table}<TR>{cells}</TR></TABLE>>", "shape": "plain"}
+    return {"label": _html_lines(node.lines, bold_first=node.style != "op"), **NODE_STYLES[node.style]}
 
 
 def to_dot(graph: Graph) -> str:
-    """The DOT text of `graph`: clusters nested as subgraphs, nodes inside their cluster, then edges."""
-    lines = [
-        "digraph minimod {",
-        "  " + "graph " + _attributes({
+    """The DOT text of `graph`, built with the graphviz package: clusters nested as subgraphs, nodes
+    inside their cluster, then the edges. graphviz writes attributes sorted by name, and every name
+    and id here comes from the graph's order, so the text is the same for the same graph."""
+    import graphviz  # only rendering needs it; `import inspector` stays light
+
+    diagram = graphviz.Digraph(
+        "minimod",
+        graph_attr={
             "rankdir": graph.rankdir, "fontname": FONT, "fontsize": "12", "labelloc": "t",
             "label": _title(graph), "nodesep": "0.25", "ranksep": "0.35", "compound": "true",
-        }) + ";",
-        "  node " + _attributes({"fontname": FONT, "fontsize": "10", "margin": "0.12,0.07"}) + ";",
-        "  edge " + _attributes({"fontname": FONT, "fontsize": "9", "arrowsize": "0.7"}) + ";",
-    ]
+        },
+        node_attr={"fontname": FONT, "fontsize": "10", "margin": "0.12,0.07"},
+        edge_attr={"fontname": FONT, "fontsize": "9", "arrowsize": "0.7"},
+    )
     children: dict[str | None, list[Cluster]] = {}
     for cluster in graph.clusters:
         children.setdefault(cluster.parent, []).append(cluster)
@@ -184,11 +174,10 @@ def to_dot(graph: Graph) -> str:
 
     vertical = graph.rankdir in ("TB", "BT") and any(edge.style == "data" for edge in graph.edges)
 
-    def emit(cluster_id: str | None, indent: str, level: int) -> None:
+    def emit(target: graphviz.Digraph, cluster_id: str | None, level: int) -> None:
         for node in members.get(cluster_id, []):
-            lines.append(indent + _node_line(node))
+            target.node(node.id, **_node_attributes(node))
         for cluster in children.get(cluster_id, []):
-            lines.append(f"{indent}subgraph {cluster.id} {{")
             attributes = {
                 "label": _cluster_label(cluster.lines, vertical),
                 "style": "rounded,filled", "color": "#8c8c8c",
@@ -196,17 +185,13 @@ def to_dot(graph: Graph) -> str:
             }
             if vertical:
                 attributes["labeljust"] = "l"
-            for key, value in attributes.items():
-                rendered = value if value.startswith("<") else _quote(value)
-                lines.append(f"{indent}  {key}={rendered};")
-            emit(cluster.id, indent + "  ", level + 1)
-            lines.append(f"{indent}}}")
+            with target.subgraph(name=cluster.id, graph_attr=attributes) as subgraph:
+                emit(subgraph, cluster.id, level + 1)
 
-    emit(None, "  ", 0)
+    emit(diagram, None, 0)
     for edge in graph.edges:
         attributes = dict(EDGE_STYLES[edge.style])
         if edge.label:
             attributes["label"] = f" {edge.label} "
-        lines.append(f"  {edge.tail} -> {edge.head} {_attributes(attributes)};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+        diagram.edge(edge.tail, edge.head, **attributes)
+    return diagram.source
