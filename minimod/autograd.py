@@ -13,6 +13,7 @@ from .grad_mode import (  # noqa: F401 - re-exported: autograd is where users lo
     set_grad_enabled,
 )
 from .hooks import _notify, _op_observers, register_op_observer  # noqa: F401 - re-exported
+from .kernels import scratch
 
 # the Tensor class, bound by minimod.tensor when it loads (it imports this module first)
 Tensor = None
@@ -388,13 +389,19 @@ def _backward_node(node, grads, pending, leaves, retain_graph):
             if entry is None:
                 leaves[id(parent_tensor)] = [parent_tensor, input_grad]
             else:
-                entry[1] = entry[1] + input_grad
+                entry[1] = _sum(entry[1], input_grad)
             continue
         slot = pending.get(parent)
         if slot is None:
             slot = pending[parent] = [None] * parent.n_outputs
         index = parent_tensor._output_nr
-        slot[index] = input_grad if slot[index] is None else slot[index] + input_grad
+        slot[index] = input_grad if slot[index] is None else _sum(slot[index], input_grad)
+
+
+def _sum(a, b):
+    """a + b for two gradients of one tensor (same shape and dtype), into a recycled array when large:
+    a residual block's input gets two activation-sized gradients every step."""
+    return np.add(a, b, out=scratch.empty(a.shape, a.dtype)) if a.dtype.kind == "f" else a + b
 
 
 def _run_tensor_hooks(node, grads):

@@ -149,6 +149,23 @@ def test_max_pool_twins(geometry, dtype, with_ties):
     )
 
 
+@pytest.mark.parametrize("stride", [1, 2, 3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool_2x2_fast_path_matches_reference(stride, dtype):
+    """jit's dedicated 2x2 kernel (no padding, no dilation): ties, -inf and several NaNs in one window."""
+    rng = np.random.default_rng(stride)
+    x = rng.integers(0, 3, (2, 3, 7, 8)).astype(dtype)
+    x[0, 0, :2, :2] = np.nan
+    x[0, 1, 2:4, 2:4] = -np.inf
+    x[1, 2, 1, 1] = np.nan
+    oh, ow = (7 - 2) // stride + 1, (8 - 2) // stride + 1
+    args = (2, 2, stride, stride, 0, 0, 1, 1, oh, ow)
+    out, indices = R.max_pool2d_forward(x, *args)
+    out_j, indices_j = J.max_pool2d_forward(x, *args)
+    np.testing.assert_array_equal(out_j, out)
+    np.testing.assert_array_equal(indices_j, indices)
+
+
 def test_max_pool_propagates_nan_like_torch():
     x = np.array([[[[1.0, np.nan], [3.0, 2.0]]]])
     for backend in (R, J):

@@ -88,3 +88,25 @@ def test_threads_never_share_an_array():
     for thread in threads:
         thread.join()
     assert clashes == []
+
+
+def test_relu_add_and_gradient_sums_recycle_only_what_nobody_holds():
+    """ReLU, Add and the backward pass's gradient sums take pooled arrays: results a caller still holds keep
+    their values while later steps reuse the rest (a residual block: its input gets two gradients)."""
+    import minimod as mm
+
+    rng = np.random.default_rng(0)
+    x = mm.tensor(rng.standard_normal(BIG).astype(np.float32), requires_grad=True)
+    held = []
+    for step in range(4):
+        h = (x * (step + 1)).relu()
+        out = h + x
+        out.sum().backward()
+        held.append((h, out, x.grad.numpy().copy(), h.detach().numpy().copy(), out.detach().numpy().copy()))
+        x.grad = None
+    data = x.detach().numpy()
+    for step, (h, out, grad, h_then, out_then) in enumerate(held):
+        np.testing.assert_array_equal(h.detach().numpy(), h_then)
+        np.testing.assert_array_equal(out.detach().numpy(), out_then)
+        np.testing.assert_array_equal(h_then, np.maximum(data * (step + 1), 0))
+        np.testing.assert_array_equal(grad, (data > 0) * np.float32(step + 1) + 1)

@@ -5,6 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
+from ..kernels import scratch
+
+
+def _recycled_like(a):
+    """An array for the result of an elementwise op on a C-contiguous float array: from the scratch pool
+    (a training step's activations and their gradients reuse last step's pages instead of faulting in
+    fresh ones), or None to let numpy allocate (other dtypes and layouts keep numpy's rules)."""
+    if a.dtype.kind == "f" and a.flags.c_contiguous:
+        return scratch.empty(a.shape, a.dtype)
+    return None
 
 
 class Add(Function):
@@ -12,6 +22,8 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx, a, b):
+        if a.shape == b.shape and a.dtype == b.dtype and b.flags.c_contiguous:
+            return np.add(a, b, out=_recycled_like(a))
         return a + b
 
     @staticmethod
@@ -213,14 +225,17 @@ class Relu(Function):
 
     @staticmethod
     def forward(ctx, x):
-        z = np.maximum(x, 0)
+        z = np.maximum(x, 0, out=_recycled_like(x))
         ctx.save_for_backward(z)
         return z
 
     @staticmethod
     def backward(ctx, grad_output):
         (z,) = ctx.saved_tensors
-        return grad_output * (z > 0)
+        out = _recycled_like(z) if grad_output.shape == z.shape and grad_output.dtype == z.dtype else None
+        if out is None:
+            return grad_output * (z > 0)
+        return np.multiply(grad_output, np.greater(z, 0, out=scratch.empty(z.shape, np.bool_)), out=out)
 
 
 class Clamp(Function):

@@ -46,8 +46,8 @@ def backend():
 def __getattr__(name: str):
     if name.startswith("__"):
         raise AttributeError(name)
-    if name == "jit":  # `from minimod.kernels import jit` names the module itself
-        return importlib.import_module(".jit", __name__)
+    if name in ("jit", "scratch", "conv_blas"):  # `from minimod.kernels import jit` names the module
+        return importlib.import_module(f".{name}", __name__)  # (scratch is numpy only: no numba)
     try:
         return getattr(backend(), name)
     except AttributeError:

@@ -20,7 +20,7 @@ from math import prod
 import numpy as np
 
 MIN_BYTES = 128 * 1024  # malloc serves smaller arrays from its free lists without faulting
-PER_SHAPE = 6  # a step rarely holds more live arrays of one shape (e.g. conv outputs of equal size)
+PER_SHAPE = 16  # a residual stage holds ~12 live activations of one shape (conv, BN, ReLU outputs)
 MAX_BYTES = 256 * 1024 * 1024
 
 _pool: dict[tuple, list[np.ndarray]] = {}
