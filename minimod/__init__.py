@@ -29,6 +29,40 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .functional_forms import (  # torch's function forms: mm.exp(x), mm.sum(x, 1), mm.max(x, dim=0)
+    abs,
+    all,
+    allclose,
+    any,
+    argmax,
+    clamp,
+    clip,
+    equal,
+    exp,
+    flatten,
+    is_tensor,
+    log,
+    matmul,
+    max,
+    mean,
+    neg,
+    numel,
+    permute,
+    pow,
+    relu,
+    relu_,
+    reshape,
+    sigmoid,
+    sqrt,
+    squeeze,
+    std,
+    sum,
+    t,
+    tanh,
+    transpose,
+    unsqueeze,
+    var,
+)
 from .random import manual_seed
 from .tensor import Tensor
 
@@ -51,4 +85,7 @@ __all__ = [
     "randint", "arange", "from_numpy", "cat", "stack", "where", "no_grad", "enable_grad",
     "is_grad_enabled", "set_grad_enabled", "manual_seed", "float16", "float32", "float64", "int32",
     "int64", "bool_", "half", "double", "long", "save", "load", "nn", "optim",
+    "abs", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "relu_", "clamp", "clip", "neg", "pow", "matmul",
+    "sum", "mean", "var", "std", "max", "argmax", "all", "any", "reshape", "flatten", "transpose", "permute",
+    "unsqueeze", "squeeze", "t", "numel", "is_tensor", "allclose", "equal",
 ]

@@ -181,12 +181,11 @@ class Tensor(TensorMath):
         """Keep the gradient of a non-leaf tensor in ``.grad`` after backward."""
         if self.grad_fn is None or self._retains_grad:
             return
-        self._retains_grad = True
 
         def store(grad):
             self.grad = grad if self.grad is None else Tensor._wrap(self.grad._data + grad._data)
 
-        self.register_hook(store)
+        self._retains_grad = self.register_hook(store)  # the handle: an in-place op moves the hook
 
     # --- in-place changes (each bumps the version counter) ---------------------------------------
 
@@ -246,6 +245,63 @@ class Tensor(TensorMath):
         self._data /= other._data if isinstance(other, Tensor) else other
         return self._bump()
 
+    def relu_(self) -> Tensor:
+        """relu in place. With autograd recording, the tensor's history becomes ReluBackward0 (as in torch):
+        the values before the change feed a Relu node, and this tensor is that node's output."""
+        if self._data.dtype == np.bool_:
+            raise RuntimeError("Boolean inputs not supported for relu")
+        if not (self.requires_grad and autograd._grad_mode.enabled):
+            out = E.Relu.apply(self)
+            self._data[...] = out._data
+            return self._bump()
+        self._check_recordable_inplace()
+        # the tensor as it was (its storage, its old history): the Relu node's input
+        before = Tensor._wrap(self._data)
+        before.requires_grad, before.grad_fn, before._output_nr = True, self.grad_fn, self._output_nr
+        before._version = self._version
+        return self._take_history(E.Relu.apply(before))
+
+    def _check_recordable_inplace(self) -> None:
+        """Refuse the recorded in-place ops (relu_) where torch does, and on views, which minimod cannot
+        record (torch rewrites the base tensor's history; minimod has no such node)."""
+        node = self.grad_fn
+        if node is None:
+            self._check_inplace()  # a leaf that requires grad: torch's error
+        base = node.inputs[0] if node.function.returns_view and node.inputs else None
+        if base is None or base._version is not self._version:
+            return
+        while base.grad_fn is not None and base.grad_fn.function.returns_view:
+            parent = base.grad_fn.inputs[0]
+            if parent is None or parent._version is not base._version:
+                break
+            base = parent
+        if base.grad_fn is None:
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in an in-place operation."
+            )
+        raise RuntimeError(
+            f"in-place change of a view (grad_fn=<{node.name()}>) of a tensor in the graph: minimod cannot "
+            "record it. Write the out-of-place form (x = x.relu(), or F.relu(x) without inplace=True)."
+        )
+
+    def _take_history(self, out: Tensor) -> Tensor:
+        """Finish a recorded in-place op: out's values go into this storage and out's node becomes this
+        tensor's grad_fn (hooks and retain_grad registered before stay with the old values, as in torch)."""
+        node = out.grad_fn
+        self._data[...] = out._data
+        self._bump()
+        self.grad_fn, self._output_nr = node, 0
+        if len(node.saved_arrays) == 1 and node.saved_arrays[0] is out._data:
+            # the node saved its output: read it from this storage instead, so that a later in-place
+            # change of this tensor is caught by backward's version check (and out's copy is freed)
+            node.saved_arrays = (self._data,)
+            node._saved_versions = [(self._version, self._version.value, self._data)]
+        if self._retains_grad:  # torch: .grad after backward is the gradient of the new values
+            self._retains_grad.remove()
+            self._retains_grad = False
+            self.retain_grad()
+        return self
+
     def __setitem__(self, index, value):
         self._check_inplace()
         if isinstance(index, Tensor):
@@ -279,6 +335,19 @@ class Tensor(TensorMath):
 
     def half(self) -> Tensor:
         return self.to(np.float16)
+
+    def long(self) -> Tensor:
+        return self.to(np.int64)
+
+    def int(self) -> Tensor:
+        return self.to(np.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(np.bool_)
+
+    def contiguous(self) -> Tensor:
+        """This tensor when its storage is C-contiguous, else a contiguous copy (differentiable)."""
+        return self if self._data.flags.c_contiguous else self.clone()
 
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)

@@ -55,12 +55,23 @@ class TensorMath:
     def __pow__(self, exponent) -> Tensor:
         if isinstance(exponent, TensorMath):
             return _binary(E.PowTensor, self, exponent)
-        return E.Pow.apply(self, exponent)
+        base = self
+        if self._data.dtype.kind in "biu":
+            if isinstance(exponent, float):  # int tensor ** 0.5 is float32, as in torch
+                base = self._wrap(self._data.astype(_DEFAULT_DTYPE))
+            elif isinstance(exponent, int) and exponent < 0:
+                raise RuntimeError("Integers to negative integer powers are not allowed.")
+        return E.Pow.apply(base, exponent)
 
     def __rpow__(self, base) -> Tensor:
         return _binary(E.PowTensor, _operand(base, self), self)
 
     def __neg__(self) -> Tensor:
+        if self._data.dtype == np.bool_:
+            raise RuntimeError(
+                "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert "
+                "a mask, use the `~` or `logical_not()` operator instead."
+            )
         return E.Neg.apply(self)
 
     def __pos__(self) -> Tensor:
@@ -113,40 +124,58 @@ class TensorMath:
         return int(self.item())
 
     # --- elementwise math ----------------------------------------------------------------------
+    # exp, log, sqrt, tanh and sigmoid of an integer or bool tensor are float32, as in torch
 
     def exp(self) -> Tensor:
-        return E.Exp.apply(self)
+        return E.Exp.apply(_floating(self))
 
     def log(self) -> Tensor:
-        return E.Log.apply(self)
+        return E.Log.apply(_floating(self))
 
     def sqrt(self) -> Tensor:
-        return E.Sqrt.apply(self)
+        return E.Sqrt.apply(_floating(self))
 
     def abs(self) -> Tensor:
         return E.Abs.apply(self)
 
     def tanh(self) -> Tensor:
-        return E.Tanh.apply(self)
+        return E.Tanh.apply(_floating(self))
 
     def sigmoid(self) -> Tensor:
-        return E.Sigmoid.apply(self)
+        return E.Sigmoid.apply(_floating(self))
 
     def relu(self) -> Tensor:
+        if self._data.dtype == np.bool_:
+            raise RuntimeError("Boolean inputs not supported for relu")
         return E.Relu.apply(self)
 
-    def clamp(self, min=None, max=None):  # noqa: A002 - torch's argument names
-        return E.Clamp.apply(self, min=min, max=max)
+    def clamp(self, min=None, max=None) -> Tensor:  # noqa: A002 - torch's argument names
+        x = self
+        if x._data.dtype.kind in "biu" and any(isinstance(b, float) for b in (min, max)):
+            x = x._wrap(x._data.astype(_DEFAULT_DTYPE))  # an int tensor clamped to 0.5 is float32
+        return E.Clamp.apply(x, min=min, max=max)
 
     clip = clamp
 
+    # torch's method spellings of the operators
+    def neg(self) -> Tensor:
+        return -self
+
+    def pow(self, exponent) -> Tensor:
+        return self**exponent
+
+    def matmul(self, other) -> Tensor:
+        return self @ other
+
     # --- reductions ----------------------------------------------------------------------------
 
-    def sum(self, dim=None, keepdim=False) -> Tensor:
-        return R.Sum.apply(self, dim=dim, keepdim=keepdim)
+    def sum(self, dim=None, keepdim=False, dtype=None) -> Tensor:
+        x = self if dtype is None else self.to(dtype)
+        return R.Sum.apply(x, dim=dim, keepdim=keepdim)
 
-    def mean(self, dim=None, keepdim=False) -> Tensor:
-        return R.Mean.apply(self, dim=dim, keepdim=keepdim)
+    def mean(self, dim=None, keepdim=False, dtype=None) -> Tensor:
+        x = self if dtype is None else self.to(dtype)
+        return R.Mean.apply(x, dim=dim, keepdim=keepdim)
 
     def var(self, dim=None, unbiased=True, keepdim=False, correction=None) -> Tensor:
         if correction is None:
@@ -157,10 +186,25 @@ class TensorMath:
         return self.var(dim, unbiased=unbiased, keepdim=keepdim, correction=correction).sqrt()
 
     def max(self, dim=None, keepdim=False) -> Tensor | R.MaxResult:
+        if isinstance(dim, TensorMath):
+            raise TypeError(
+                "max(input, other), the elementwise maximum of two tensors, is not in minimod; "
+                "write mm.where(a >= b, a, b), or pass an int dim for max along a dimension"
+            )
+        if dim is not None and not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"max(): argument 'dim' must be int, not {type(dim).__name__}")
         return R.max_along(self, dim=dim, keepdim=keepdim)
 
     def argmax(self, dim=None, keepdim=False) -> Tensor:
         return self._wrap(R.argmax(self._data, dim, keepdim))
+
+    def all(self, dim=None, keepdim=False) -> Tensor:
+        """True where every element (along dim) is nonzero: bool (uint8 for uint8 input), as in torch."""
+        return self._wrap(_logical_reduce(np.all, self._data, dim, keepdim))
+
+    def any(self, dim=None, keepdim=False) -> Tensor:
+        """True where some element (along dim) is nonzero: bool (uint8 for uint8 input), as in torch."""
+        return self._wrap(_logical_reduce(np.any, self._data, dim, keepdim))
 
     # --- shape ---------------------------------------------------------------------------------
 
@@ -175,6 +219,12 @@ class TensorMath:
 
     def transpose(self, dim0, dim1) -> Tensor:
         return S.transpose(self, dim0, dim1)
+
+    def t(self) -> Tensor:
+        """Transpose of a tensor of at most 2 dims (as torch.t; use transpose or .T otherwise)."""
+        if self._data.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self._data.ndim}D")
+        return self.transpose(0, 1) if self._data.ndim == 2 else self.view(self._data.shape)
 
     def permute(self, *dims) -> Tensor:
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
@@ -231,6 +281,20 @@ def _true_division(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     if a._data.dtype.kind != "f" and b._data.dtype.kind != "f":
         a = a._wrap(a._data.astype(_DEFAULT_DTYPE))
     return a, b
+
+
+def _floating(x: Tensor) -> Tensor:
+    """x itself when floating, else x as float32 (torch's dtype for exp, log, ... of integers)."""
+    if x._data.dtype.kind == "f":
+        return x
+    return x._wrap(x._data.astype(_DEFAULT_DTYPE))
+
+
+def _logical_reduce(reduce, array: np.ndarray, dim, keepdim: bool) -> np.ndarray:
+    """np.all / np.any over torch's dim (None, an int or a tuple): bool, or uint8 for uint8 input."""
+    axes = R._axes(dim, array.ndim)
+    out = np.asarray(reduce(array, axis=axes if array.ndim else None, keepdims=keepdim and array.ndim > 0))
+    return out.astype(np.uint8) if array.dtype == np.uint8 else out
 
 
 def _raw(value):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import random as _random
-from ..autograd import is_grad_enabled
+from ..autograd import is_grad_enabled, no_grad
 from ..functions import activation as A
 from ..functions.conv import Convolution, conv2d_geometry
-from ..functions.linear import Addmm, Embedding, Mm
+from ..functions.linear import Embedding
+from ..functions.linear import linear as _linear
 from ..functions.normalization import NativeBatchNorm, NativeLayerNorm
 from ..functions.pooling import AdaptiveAvgPool2D, AvgPool2D, MaxPool2DWithIndices, pool2d_geometry
 from ..tensor import Tensor
@@ -38,9 +39,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({rows}x{in_features} and {w_shape[1]}x{w_shape[0]})"
         )
-    if bias is None:
-        return Mm.apply(input, weight)
-    return Addmm.apply(input, weight, bias)
+    return _linear(input, weight, bias)  # torch's graph: AddmmBackward0(bias, input, TBackward0(weight))
 
 
 def conv2d(
@@ -240,7 +239,8 @@ def layer_norm(
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    return input.relu()
+    """max(x, 0); inplace=True overwrites input and returns it (Tensor.relu_)."""
+    return input.relu_() if inplace else input.relu()
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -317,7 +317,11 @@ def embedding(
     scale_grad_by_freq: bool = False,
     sparse: bool = False,
 ) -> Tensor:
-    """Rows of weight picked by the integer indices in input; padding_idx's row gets no gradient."""
+    """Rows of weight picked by the integer indices in input; padding_idx's row gets no gradient.
+
+    With max_norm, the rows about to be looked up whose norm_type-norm exceeds max_norm are first scaled
+    down to it, in weight itself and outside autograd, as torch's embedding_renorm_ does.
+    """
     if not np.issubdtype(input.dtype, np.integer):
         raise RuntimeError(
             "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; "
@@ -331,7 +335,22 @@ def embedding(
     indices = input.numpy()
     if indices.size and (indices.min() < 0 or indices.max() >= rows):
         raise IndexError("index out of range in self")
+    if max_norm is not None:
+        _renorm_rows(weight, indices, float(max_norm), float(norm_type))
     return Embedding.apply(input, weight, padding_idx=padding_idx)
+
+
+def _renorm_rows(weight: Tensor, indices: np.ndarray, max_norm: float, norm_type: float) -> None:
+    """torch's embedding_renorm_: each looked-up row with norm > max_norm is scaled by
+    max_norm / (norm + 1e-7), in place under no_grad (one version bump), so the lookup sees the new rows."""
+    rows = np.unique(indices.astype(np.int64, copy=False))
+    table = weight.numpy()
+    norms = np.linalg.norm(table[rows].astype(np.float64), ord=norm_type, axis=1)
+    too_long = norms > max_norm
+    if np.any(too_long):
+        scale = max_norm / (norms[too_long] + 1e-7)
+        with no_grad():
+            weight[rows[too_long]] = table[rows[too_long]] * scale[:, None].astype(table.dtype)
 
 
 def _size(shape) -> str:

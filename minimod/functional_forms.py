@@ -1,0 +1,197 @@
+"""torch's function forms of the Tensor methods (mm.exp(x), mm.sum(x, 1), mm.max(x, dim=0), ...).
+
+Each one calls the Tensor method of the same name, so the two spellings cannot drift apart; the
+comparisons allclose and equal, which answer a Python bool, are the only ones with logic of their own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .functions.reduction import MaxResult
+from .tensor import Tensor
+from .tensor_math import TensorMath
+
+# --- elementwise -------------------------------------------------------------------------------
+
+
+def abs(input: Tensor) -> Tensor:  # noqa: A001 - torch's name
+    return input.abs()
+
+
+def exp(input: Tensor) -> Tensor:
+    return input.exp()
+
+
+def log(input: Tensor) -> Tensor:
+    return input.log()
+
+
+def sqrt(input: Tensor) -> Tensor:
+    return input.sqrt()
+
+
+def tanh(input: Tensor) -> Tensor:
+    return input.tanh()
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return input.sigmoid()
+
+
+def relu(input: Tensor) -> Tensor:
+    return input.relu()
+
+
+def relu_(input: Tensor) -> Tensor:
+    return input.relu_()
+
+
+def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - torch's argument names
+    return input.clamp(min, max)
+
+
+clip = clamp
+
+
+def neg(input: Tensor) -> Tensor:
+    return input.neg()
+
+
+def pow(input: Tensor, exponent) -> Tensor:  # noqa: A001 - torch's name
+    return input.pow(exponent)
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    return input @ other
+
+
+# --- reductions ------------------------------------------------------------------------------
+
+
+def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
+    return input.sum(dim, keepdim, dtype=dtype)
+
+
+def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    return input.mean(dim, keepdim, dtype=dtype)
+
+
+def var(input: Tensor, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None) -> Tensor:
+    return input.var(dim, unbiased=unbiased, keepdim=keepdim, correction=correction)
+
+
+def std(input: Tensor, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None) -> Tensor:
+    return input.std(dim, unbiased=unbiased, keepdim=keepdim, correction=correction)
+
+
+def max(input: Tensor, dim=None, keepdim: bool = False) -> Tensor | MaxResult:  # noqa: A001
+    """The largest element, or with dim the (values, indices) named tuple along that dimension."""
+    return input.max(dim, keepdim)
+
+
+def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return input.argmax(dim, keepdim)
+
+
+def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    return input.all(dim, keepdim)
+
+
+def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    return input.any(dim, keepdim)
+
+
+# --- shape -----------------------------------------------------------------------------------
+
+
+def reshape(input: Tensor, shape) -> Tensor:
+    return input.reshape(shape)
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    return input.flatten(start_dim, end_dim)
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    return input.transpose(dim0, dim1)
+
+
+def permute(input: Tensor, dims) -> Tensor:
+    return input.permute(dims)
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    return input.unsqueeze(dim)
+
+
+def squeeze(input: Tensor, dim=None) -> Tensor:
+    return input.squeeze(dim)
+
+
+def t(input: Tensor) -> Tensor:
+    return input.t()
+
+
+def numel(input: Tensor) -> int:
+    return input.numel()
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+# --- comparisons that answer a Python bool ------------------------------------------------------
+
+
+def allclose(
+    input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+) -> bool:
+    """True when |input - other| <= atol + rtol * |other| everywhere (broadcasting; same dtype, as torch)."""
+    _check_tensors("allclose", input, other)
+    a, b = input._data, other._data
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"{_torch_name(a.dtype)} did not match {_torch_name(b.dtype)}")
+    _check_broadcast(a.shape, b.shape)
+    return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True when both have the same shape and the same elements (dtypes may differ; nan never equals)."""
+    _check_tensors("equal", input, other)
+    return input.shape == other.shape and bool(np.array_equal(input._data, other._data))
+
+
+def _check_tensors(name: str, input, other) -> None:
+    for position, (argument, value) in enumerate((("input", input), ("other", other)), start=1):
+        if not isinstance(value, TensorMath):
+            raise TypeError(
+                f"{name}(): argument '{argument}' (position {position}) must be Tensor, "
+                f"not {type(value).__name__}"
+            )
+
+
+def _check_broadcast(shape_a: tuple, shape_b: tuple) -> None:
+    """torch's message when two shapes cannot broadcast."""
+    ndim = len(shape_a) if len(shape_a) > len(shape_b) else len(shape_b)
+    a = (1,) * (ndim - len(shape_a)) + tuple(shape_a)
+    b = (1,) * (ndim - len(shape_b)) + tuple(shape_b)
+    for dim in reversed(range(ndim)):
+        if a[dim] != b[dim] and a[dim] != 1 and b[dim] != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({a[dim]}) must match the size of tensor b ({b[dim]}) at "
+                f"non-singleton dimension {dim}"
+            )
+
+
+def _torch_name(dtype) -> str:
+    names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+             "bool": "Bool", "uint8": "Byte", "int16": "Short", "int8": "Char"}
+    return names.get(np.dtype(dtype).name, np.dtype(dtype).name)
+
+
+__all__ = [
+    "abs", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "relu_", "clamp", "clip", "neg", "pow", "matmul",
+    "sum", "mean", "var", "std", "max", "argmax", "all", "any", "reshape", "flatten", "transpose", "permute",
+    "unsqueeze", "squeeze", "t", "numel", "is_tensor", "allclose", "equal",
+]
