@@ -92,6 +92,12 @@ def _describe(error: BaseException, student_path: str) -> str:
         return f"not written yet: {error}{_where(error, student_path)}"
     if isinstance(error, AssertionError):
         return str(error) or "an assertion failed"
+    missing = getattr(error, "name", None)
+    owner = getattr(error, "obj", None)
+    if isinstance(error, AttributeError) and isinstance(owner, ModuleType) and owner.__name__ == "exercise" \
+            and missing:
+        return (f"{Path(student_path).name} has no {missing!r}: keep the names the starter file gives "
+                f"(a renamed or deleted class or function cannot be checked)")
     return f"your code raised {type(error).__name__}: {error}{_where(error, student_path)}"
 
 

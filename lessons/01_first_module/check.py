@@ -8,10 +8,14 @@ from minimod import nn
 
 
 @check("Scale registers weight and bias as Parameters",
-       hint="assign nn.Parameter(mm.ones(num_features)) to self.weight, and zeros to self.bias.")
+       hint="__init__ starts with super().__init__(); then self.weight = nn.Parameter(mm.ones(num_features)) "
+       "and self.bias = nn.Parameter(mm.zeros(num_features)), in that order.")
 def scale_parameters(student):
     model = student.Scale(3)
     names = [name for name, _ in model.named_parameters()]
+    if not names and isinstance(getattr(model, "weight", None), mm.Tensor):
+        raise AssertionError("self.weight is a plain tensor, so it is not registered: "
+                             "wrap it in nn.Parameter(...)")
     assert names == ["weight", "bias"], f"named_parameters() gives {names}, expected ['weight', 'bias']"
     assert isinstance(model.weight, nn.Parameter), "self.weight is not an nn.Parameter"
     assert model.weight.shape == (3,), f"Scale(3).weight has shape {model.weight.shape}, expected (3,)"

@@ -42,6 +42,10 @@ STEPS = [
     ),
     Step(
         """
+        try:
+            model.bias[0] = 1.0  # in place, while gradients are recorded: refused
+        except RuntimeError as error:
+            print("RuntimeError:", error)
         with mm.no_grad():
             model.bias[0] = 1.0
         print(model.bias)

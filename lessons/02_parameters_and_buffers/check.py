@@ -13,6 +13,10 @@ from minimod import nn
 def buffers_registered(student):
     model = student.RunningMean(4)
     buffers = [name for name, _ in model.named_buffers()]
+    for name in ("mean", "calls"):
+        if name not in buffers and name in vars(model):
+            raise AssertionError(f"self.{name} is a plain attribute, not a buffer: create it with "
+                                 f"self.register_buffer({name!r}, ...)")
     assert buffers == ["mean", "calls"], f"named_buffers() gives {buffers}, expected ['mean', 'calls']"
     assert list(model.parameters()) == [], "RunningMean should have no parameters: use buffers"
     np.testing.assert_allclose(model.mean.numpy(), np.zeros(4), err_msg="mean should start at zeros")

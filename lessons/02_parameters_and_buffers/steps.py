@@ -21,6 +21,7 @@ STEPS = [
         output = model(batch)
         print("running_mean:", model.running_mean[:3], "...")  # the first 3 of 10 channels
         print("num_batches_tracked:", model.num_batches_tracked.item())
+        # .detach() gives the numbers without the gradient bookkeeping (lesson 8), for printing
         print("weight unchanged:", model.weight[:3].detach(), "...")
         """,
     ),

@@ -1,8 +1,9 @@
-"""Lesson 3's steps: NestedNet's tree, named_children vs named_modules, dotted names, BigNet."""
+"""Lesson 3's steps: NestedNet's tree, named_children vs named_modules, dotted names, BigNet, Sequential."""
 
 from lessons.course import Question, Step
 
-SOURCES = ["minimod/nn/module.py", "minimod/zoo/megengine.py", "minimod/zoo/pytorch_note.py"]
+SOURCES = ["minimod/nn/module.py", "minimod/nn/containers.py", "minimod/zoo/megengine.py",
+           "minimod/zoo/pytorch_note.py"]
 
 STEPS = [
     Step(
@@ -105,6 +106,18 @@ STEPS = [
         """,
         show="trace",
     ),
+    Step(
+        """
+        mm.manual_seed(0)
+        model = net = nn.Sequential(MyLinear(4, 3), nn.ReLU(), MyLinear(3, 1))
+        print(net)
+        print([name for name, _ in net.named_parameters()])
+        print(net[0] is net.get_submodule("0"))
+        example_input = mm.randn(1, 4)
+        print(net(example_input))
+        """,
+        show="tree",
+    ),
 ]
 
 QUESTIONS = [
@@ -118,12 +131,14 @@ QUESTIONS = [
     ),
     Question(
         step=3,
-        prompt="What is the full name of the weight of the Linear inside base_net?",
-        choices=("weight", "linear.weight", "base_net.linear.weight", "NestedNet.base_net.linear.weight"),
-        answer="[name for name, p in nested_net.named_parameters() "
+        prompt="What name does nested_net.base_net.named_parameters() give to the weight of the Linear "
+        "inside base_net?",
+        choices=("weight", "linear.weight", "base_net.linear.weight", "BaseNet.linear.weight"),
+        answer="[name for name, p in nested_net.base_net.named_parameters() "
         "if p is nested_net.base_net.linear.weight][0]",
-        explanation="A name is the path from the model you asked: the attribute names base_net, linear, "
-        "then the parameter's own name. The root's class name is never part of it.",
+        explanation="A name is the path from the module you asked: base_net itself is the root "
+        "here, so the path is linear, then the parameter's own name. Asked from nested_net, the "
+        "same tensor is base_net.linear.weight; a class name is never part of a path.",
     ),
     Question(
         step=5,
@@ -131,5 +146,14 @@ QUESTIONS = [
         choices=("2", "4", "6", "8"),
         answer="len(list(big_net.parameters()))",
         explanation="Three MyLinear modules (l1, net.l0, net.l1), each with a weight and a bias: 6.",
+    ),
+    Question(
+        step=6,
+        prompt="In nn.Sequential(MyLinear(4, 3), nn.ReLU(), MyLinear(3, 1)), what is the full name of "
+        "the last layer's bias?",
+        choices=("bias", "l1.bias", "2.bias", "MyLinear.bias"),
+        answer="list(dict(net.named_parameters()))[-1]",
+        explanation="A Sequential names its children by position, from 0: the ReLU is child 1 (it has "
+        "no parameters) and the last MyLinear is child 2.",
     ),
 ]

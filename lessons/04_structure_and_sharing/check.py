@@ -42,6 +42,12 @@ def sharing_partial(student):
 def swapping(student):
     model = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Sequential(nn.ReLU(), nn.Linear(2, 2), nn.ReLU()))
     count = student.swap_activations(model, nn.GELU)
+    dotted = [name for name, _ in model.named_children() if "." in name]
+    if dotted:
+        raise AssertionError(
+            f"swap_activations added children named {dotted} to the top of the model: setattr(model, "
+            f"{dotted[0]!r}, new) does not reach inside; set the attribute on the module that holds the "
+            f"ReLU (loop over each module's named_children())")
     assert count == 3, f"swap_activations returned {count}, expected 3 (one ReLU outside, two inside)"
     kinds = [type(module).__name__ for _, module in model.named_modules()]
     assert "ReLU" not in kinds, f"ReLU still in the model: {kinds}"

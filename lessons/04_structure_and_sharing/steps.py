@@ -58,8 +58,8 @@ STEPS = [
 
         print(nested_net.base_net.linear.weight is base_net.linear.weight)
         with mm.no_grad():
-            base_net.linear.bias.fill_(7.0)
-        print(nested_net.base_net.linear.bias)
+            base_net.linear.bias.fill_(7.0)  # change it through base_net...
+        print(nested_net.base_net.linear.bias)  # ...and nested_net sees the change
         """,
         show="tensors",
         focus="base_net.linear",
@@ -118,11 +118,13 @@ STEPS = [
 QUESTIONS = [
     Question(
         step=2,
-        prompt="After `nested_net.basenet = nn.Linear(5, 3)`, how many children does nested_net have?",
-        choices=("2", "3", "4"),
-        answer="len(list(nested_net.children()))",
-        explanation="basenet is a new name, so it is added next to base_net, relu and linear: 4 "
-        "children. Step 3 deletes it again with del.",
+        prompt="nested_net had 4 parameter tensors. After `nested_net.basenet = nn.Linear(5, 3)`, "
+        "how many does list(nested_net.parameters()) hold?",
+        choices=("4", "5", "6"),
+        answer="len(list(nested_net.parameters()))",
+        explanation="basenet is a new name, so a fourth child is added next to base_net, relu and "
+        "linear, and its weight and bias join the parameters: 6. An optimizer would carry this "
+        "useless layer along. Step 3 deletes it again with del.",
     ),
     Question(
         step=4,
@@ -135,10 +137,11 @@ QUESTIONS = [
     ),
     Question(
         step=5,
-        prompt="How many parameters does ListNet, which keeps three Linear layers in a plain list, have?",
-        choices=("0", "3", "6"),
-        answer="len(list(ListNet().parameters()))",
-        explanation="A plain list is invisible to Module.__setattr__, so nothing is registered. "
-        "nn.ModuleList would register 3 layers x (weight, bias) = 6.",
+        prompt="How many parameter tensors does DynamicNet(3) have?",
+        choices=("2", "6", "8", "10"),
+        answer="len(list(model.parameters()))",
+        explanation="The ModuleList registers 3 Linear layers (a weight and a bias each: 6), final "
+        "adds 2: 8. The activations have no parameters. The plain list in ListNet registered "
+        "nothing: 0.",
     ),
 ]

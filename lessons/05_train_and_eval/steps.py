@@ -58,7 +58,8 @@ STEPS = [
         print("same input twice:", round(model(test)[0].item(), 4), round(model(test)[0].item(), 4))
         mixed = mm.cat([test[:1], other[1:]])
         print("sample 0, other batch-mates:", round(model(mixed)[0].item(), 4))
-        print("running_mean moved:", (model[1].running_mean - before).abs().sum().item() > 0)
+        moved = (model[1].running_mean - before).abs().sum().item() > 0
+        print("running_mean moved:", moved)
 
         model.eval()
         with mm.no_grad():
@@ -110,11 +111,14 @@ QUESTIONS = [
     ),
     Question(
         step=4,
-        prompt="After model.eval(), does the model give the same output twice for the same input?",
+        prompt="With eval() forgotten, does asking the model about the test batch change the "
+        "BatchNorm's running_mean?",
         choices=("True", "False"),
-        answer="bool((model(test) == model(test)).numpy().all())",
-        explanation="In eval mode Dropout is the identity and BatchNorm uses its fixed running "
-        "statistics, so nothing random or batch-dependent is left.",
+        answer="moved",
+        explanation="In training mode BatchNorm updates its running statistics on every call, so each "
+        "'test' quietly overwrites what training learned. Dropout also makes the same input give "
+        "different answers, and BatchNorm's batch statistics make a sample's answer depend on its "
+        "batch-mates. After eval() the answers are stable and the buffers stay put.",
     ),
     Question(
         step=5,

@@ -70,7 +70,9 @@ def matching(student):
     state["head.bias"] = np.zeros(2, dtype=np.float32)
     old_head = target.linear.weight.numpy().copy()
     skipped = list(student.load_matching(target, state))
-    assert skipped == ["linear.weight", "head.bias"], f"load_matching skipped {skipped}"
+    assert skipped == ["linear.weight", "head.bias"], (
+        f"load_matching skipped {skipped}, expected ['linear.weight', 'head.bias'] (linear.weight has "
+        f"another shape in the model, head.bias is not in the model)")
     np.testing.assert_array_equal(target.base_net.linear.weight.numpy(),
                                   source.base_net.linear.weight.numpy(),
                                   err_msg="base_net.linear.weight should have been loaded")

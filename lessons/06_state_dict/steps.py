@@ -114,8 +114,9 @@ QUESTIONS = [
         "hold 5s now?",
         choices=("True", "False"),
         answer="bool((snapshot['linear.bias'] == 5).all())",
-        explanation="state_dict() copies the values at the moment you call it; later changes to the "
-        "model do not reach the snapshot (and the snapshot cannot be written to).",
+        explanation="state_dict() copies the values at the moment you call it: it is a snapshot, and "
+        "later changes to the model do not reach it (nor can it be written to). That makes a state "
+        "dict safe to keep as 'the best weights so far' while training continues.",
     ),
     Question(
         step=3,
@@ -123,8 +124,8 @@ QUESTIONS = [
         "as before loading?",
         choices=("True", "False"),
         answer="new_net.linear.weight is weight_object",
-        explanation="Loading copies numbers into the existing Parameters, so anything holding them "
-        "(an optimizer, a shared reference) keeps working.",
+        explanation="Loading copies numbers into the existing Parameters: the objects stay, only "
+        "their values change, so anything holding them (an optimizer, a shared reference) keeps working.",
     ),
     Question(
         step=5,

@@ -69,8 +69,8 @@ def clamping(student):
 
 
 @check("grad_output_shapes records every Linear's grad_output",
-       hint="register_full_backward_hook(hook) with hook(module, grad_input, grad_output); "
-       "only for isinstance(module, nn.Linear); then remove the handles.")
+       hint="register_full_backward_hook(hook) with hook(module, grad_input, grad_output, name=name) "
+       "(name=name as in record_shapes); only for isinstance(module, nn.Linear); then remove the handles.")
 def backward(student):
     model = _net()
     with warnings.catch_warnings():  # the first layer's input needs no grad: PyTorch's warning says so

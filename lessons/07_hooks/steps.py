@@ -129,7 +129,8 @@ QUESTIONS = [
         choices=("BaseNet", "ReLU", "Linear", "NestedNet"),
         answer="order[-1]",
         explanation="A forward hook fires when its module's forward returns. NestedNet's forward "
-        "returns only after all its children have finished, so the root reports last.",
+        "returns only after all its children have finished, so inner modules report before the "
+        "modules that contain them, and the root reports last.",
     ),
     Question(
         step=4,
@@ -138,6 +139,6 @@ QUESTIONS = [
         choices=("None", "a tensor of zeros", "the same as grad_output[0]"),
         answer="first_grad_input",
         explanation="grad_input holds gradients with respect to the module's inputs; nothing needs "
-        "the gradient of the input data, so minimod, like PyTorch, passes None.",
+        "the gradient of the input data, so minimod, like PyTorch, passes None: grad_input is (None,).",
     ),
 ]

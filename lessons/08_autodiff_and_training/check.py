@@ -22,7 +22,11 @@ def manual_sgd(student):
     objects = [p for p in model.parameters()]
     model[2].bias.grad = None  # a parameter without a gradient must be skipped
     reference[2].bias.grad = None
+    before = [p.numpy().copy() for p in model.parameters()]
     student.sgd_step(list(model.parameters()), 0.1)
+    if all(np.array_equal(p.numpy(), old) for p, old in zip(model.parameters(), before)):
+        raise AssertionError("no parameter changed: `p = p - lr * p.grad` only gives the name p a new "
+                             "tensor; change the Parameter itself in place with p.sub_(lr * p.grad)")
     optim.SGD([p for p in reference.parameters() if p.grad is not None], lr=0.1).step()
     for (name, p), q in zip(model.named_parameters(), reference.parameters()):
         np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-6, atol=1e-7,

@@ -2,7 +2,8 @@
 
 from lessons.course import Question, Step
 
-SOURCES = ["minimod/autograd.py", "minimod/tensor.py", "minimod/optim/sgd.py", "minimod/optim/optimizer.py"]
+SOURCES = ["minimod/autograd.py", "minimod/tensor.py", "minimod/tensor_math.py", "minimod/optim/sgd.py",
+           "minimod/optim/optimizer.py"]
 
 STEPS = [
     Step(
@@ -73,14 +74,14 @@ STEPS = [
         with mm.no_grad():
             for parameter in net.parameters():
                 parameter.sub_(lr * parameter.grad)  # in place: the Parameter object stays
-        print("by hand:", before.tolist(), "->", net.l1.bias.tolist())
+        print("by hand:", round(before.item(), 4), "->", round(net.l1.bias.item(), 4))
 
         optimizer = optim.SGD(net.parameters(), lr=lr)
         optimizer.zero_grad()
         net(x).abs().backward()
-        expected = (net.l1.bias - lr * net.l1.bias.grad).tolist()
+        expected = (net.l1.bias - lr * net.l1.bias.grad).item()
         optimizer.step()
-        print("SGD:    ", net.l1.bias.tolist(), "expected", expected)
+        print("SGD:    ", round(net.l1.bias.item(), 4), "expected", round(expected, 4))
         """,
         show="tensors",
         focus="l1",
@@ -136,6 +137,7 @@ QUESTIONS = [
         choices=("None", "a tensor of zeros", "unchanged"),
         answer="net.l0.weight.grad",
         explanation="zero_grad(set_to_none=True) is the default, as in PyTorch: the gradient is "
-        "dropped, and the next backward() creates a new one.",
+        "dropped (None) rather than filled with zeros; that costs nothing, and the next backward() "
+        "simply creates a fresh one.",
     ),
 ]

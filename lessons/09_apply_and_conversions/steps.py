@@ -89,7 +89,8 @@ QUESTIONS = [
         prompt="After bn.half(), what dtype is BatchNorm's buffer num_batches_tracked?",
         choices=("float16", "float32", "int64"),
         answer="str(bn.num_batches_tracked.dtype)",
-        explanation="Conversions only touch floating-point tensors; a counter stays an integer.",
+        explanation="Conversions only touch floating-point tensors; a counter stays an integer, so "
+        "num_batches_tracked stays int64 through double() and half().",
     ),
     Question(
         step=4,
@@ -98,6 +99,7 @@ QUESTIONS = [
         choices=("None", "a tensor of zeros", "a normal gradient"),
         answer="unit.conv1.conv.weight.grad",
         explanation="A parameter that does not require grad is not part of the gradient graph, so "
-        "backward() never creates a .grad for it.",
+        "backward() never creates a .grad for it: it stays None, and an optimizer step leaves the "
+        "parameter alone.",
     ),
 ]
