@@ -1,5 +1,8 @@
 """Tests for inspector.graph and inspector.graph_trace: the tree, flow and autograd views as data."""
 
+import numpy as np
+import pytest
+
 import minimod as mm
 import minimod.nn.functional as F
 from inspector.graph import describe_modules, tree_graph
@@ -170,3 +173,67 @@ def test_flow_skips_backward_hook_plumbing():
     titles = {node.id: node.lines[0] for node in graph.nodes}
     chain = [(titles[edge.tail], titles[edge.head]) for edge in graph.edges]
     assert chain == [("input", "0"), ("0", "1"), ("1", "2"), ("2", "output")]
+
+
+def _grad_fn_tree(function):
+    """(name, leaf shape, inputs...) of a grad_fn graph, read the same way from torch and minimod."""
+    if function is None:
+        return None
+    variable = getattr(function, "variable", None)
+    shape = tuple(variable.shape) if variable is not None else None
+    name = function.name().replace("torch::autograd::", "")
+    return (name, shape, tuple(_grad_fn_tree(next_function) for next_function, _ in function.next_functions))
+
+
+LINEAR_INPUTS = {  # name -> (shape, how the input is made from a leaf of that shape)
+    "2d": ((2, 4), lambda x: x),
+    "1d": ((4,), lambda x: x),
+    "3d": ((5, 2, 4), lambda x: x),
+    "4d": ((2, 3, 5, 4), lambda x: x),
+    "no rows": ((0, 4), lambda x: x),
+    "2d transposed": ((4, 5), lambda x: x.transpose(0, 1)),
+    "3d transposed": ((2, 4, 5), lambda x: x.transpose(1, 2)),
+    "1d strided": ((8,), lambda x: x[::2]),
+}
+
+
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
+@pytest.mark.parametrize("input_requires_grad", [True, False], ids=["input_grad", "input_no_grad"])
+@pytest.mark.parametrize("layout", list(LINEAR_INPUTS))
+def test_linear_records_torchs_autograd_graph(layout, input_requires_grad, bias):
+    """nn.Linear's grad_fn graph is torch's node for node (AddmmBackward0(bias, input, TBackward0(weight))
+    on 2-D input; views, mm and add on others), with the same values and gradients."""
+    torch = pytest.importorskip("torch")
+    shape, make = LINEAR_INPUTS[layout]
+    data = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    theirs = torch.nn.Linear(4, 3, bias=bias)
+    ours = nn.Linear(4, 3, bias=bias)
+    ours.load_state_dict({key: mm.tensor(value.detach().numpy()) for key, value in
+                          theirs.state_dict().items()})
+    leaf_theirs = torch.tensor(data, requires_grad=input_requires_grad)
+    leaf_ours = mm.tensor(data, requires_grad=input_requires_grad)
+    out_theirs, out_ours = theirs(make(leaf_theirs)), ours(make(leaf_ours))
+    assert _grad_fn_tree(out_ours.grad_fn) == _grad_fn_tree(out_theirs.grad_fn)
+    np.testing.assert_allclose(out_ours.numpy(), out_theirs.detach().numpy(), rtol=1e-5, atol=1e-6)
+    out_theirs.sum().backward()
+    out_ours.sum().backward()
+    pairs = [(ours.weight, theirs.weight)] + ([(ours.bias, theirs.bias)] if bias else [])
+    if input_requires_grad:
+        pairs.append((leaf_ours, leaf_theirs))
+    for mine, reference in pairs:
+        assert mine.grad.shape == tuple(reference.grad.shape)
+        np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), rtol=1e-5, atol=1e-5)
+    assert ours.weight.grad.numpy().flags.c_contiguous  # TBackward0 hands AccumulateGrad a C-ordered array
+
+
+def test_autograd_view_names_weights_behind_their_transpose():
+    """Linear weights reach the graph through TBackward0; the view still names them by state_dict key."""
+    target = resolve("transformer_block")
+    graph = autograd_graph(target.model, target.model(target.example_input))
+    parameter_keys = {name for name, _ in target.model.named_parameters()}
+    assert set(_titles(graph, "parameter")) == parameter_keys
+    titles = {node.id: node.lines[0] for node in graph.nodes}
+    fed_by_transpose = {titles[edge.tail] for edge in graph.edges if titles[edge.head] == "TBackward0"}
+    linear_weights = {f"{path}.weight" for path, module in target.model.named_modules()
+                      if isinstance(module, nn.Linear)}
+    assert fed_by_transpose == linear_weights
