@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..functions import activation as A
@@ -12,13 +14,40 @@ _REDUCTIONS = ("none", "mean", "sum")
 
 
 def mse_loss(
-    input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean"
+    input: Tensor,
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
 ) -> Tensor:
-    """(input - target)² averaged (or summed, or kept elementwise)."""
-    _check_reduction(reduction)
+    """(input - target)² averaged (or summed, or kept elementwise).
+
+    With weight (input's shape, as torch 2.13), each squared error is multiplied by its weight and
+    "mean" divides the weighted sum by the sum of the weights.
+    """
     if tuple(input.shape) != tuple(target.shape):
+        warnings.warn(
+            f"Using a target size ({_size(target.shape)}) that is different to the input size "
+            f"({_size(input.shape)}). This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.",
+            stacklevel=2,
+        )
         np.broadcast_shapes(input.shape, target.shape)  # raises like torch when they cannot broadcast
-    return L.MseLoss.apply(input, target, reduction=reduction)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if weight is None:
+        _check_reduction(reduction)
+        return L.MseLoss.apply(input, target, reduction=reduction)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+    weighted = (input - target) ** 2 * weight
+    if reduction == "none":
+        return weighted
+    if reduction == "sum":
+        return weighted.sum()
+    if reduction == "mean":
+        return weighted.sum() / weight.sum()
+    raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
 
 
 def nll_loss(
@@ -31,6 +60,7 @@ def nll_loss(
     reduction: str = "mean",
 ) -> Tensor:
     """Negative log-likelihood of log-probabilities input (N, C, ...) at the class indices target (N, ...)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     classes = _check_class_target(input, target)
     if weight is not None and weight.numel() != classes:
@@ -54,6 +84,7 @@ def cross_entropy(
 ) -> Tensor:
     """log_softmax over the class dim (1, or 0 for a single sample) then nll_loss; target holds class
     indices, or class probabilities of input's shape. label_smoothing mixes in the uniform distribution."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
@@ -94,6 +125,24 @@ def cross_entropy(
     elif reduction == "sum":
         smooth = smooth.sum()
     return loss * (1 - label_smoothing) + smooth * (label_smoothing / classes)
+
+
+def _legacy_reduction(size_average, reduce, reduction: str) -> str:
+    """torch's deprecated size_average / reduce arguments, when given, decide the reduction (and warn)."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = ("mean" if size_average else "sum") if reduce else "none"
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
+        stacklevel=3,
+    )
+    return reduction
+
+
+def _size(shape) -> str:
+    return f"minimod.Size({list(shape)})"
 
 
 def _check_reduction(reduction: str) -> None:

@@ -502,3 +502,126 @@ def test_errors_match_torch(call, kind, message):
     with pytest.raises(kind) as info:
         call()
     assert message in str(info.value)
+
+
+# --- mse_loss(weight=...), the legacy size_average/reduce arguments, embedding(max_norm=...) ------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_weighted_mse_loss_matches_torch(reduction, dtype):
+    torch, tF = _torch_f()
+    x, y, w = randn(3, 4), randn(3, 4), RNG.uniform(0.1, 2.0, size=(3, 4))
+    compare_with_torch(
+        lambda x, y, w: F.mse_loss(x, y, reduction=reduction, weight=w),
+        lambda x, y, w: tF.mse_loss(x, y, reduction=reduction, weight=w),
+        x,
+        y,
+        w,
+        dtype=dtype,
+    )
+    names = {}
+    for lib, f in ((mm, F), (torch, tF)):
+        x_, y_, w_ = lib.tensor(x, requires_grad=True), lib.tensor(y), lib.tensor(w)
+        out = f.mse_loss(x_, y_, reduction=reduction, weight=w_)
+        names[lib.__name__] = out.grad_fn.name()
+    assert names["minimod"] == names["torch"]  # MulBackward0, SumBackward0, DivBackward0
+
+
+def test_weighted_mse_loss_mean_divides_by_the_weight_sum():
+    x, y = mm.tensor([[1.0, 2.0]]), mm.tensor([[0.0, 0.0]])
+    loss = F.mse_loss(x, y, weight=mm.tensor([[3.0, 1.0]]))
+    assert loss.item() == pytest.approx((3 * 1 + 1 * 4) / 4)
+    assert F.mse_loss(x, y, weight=mm.ones(1, 2)).item() == F.mse_loss(x, y).item()
+
+
+@pytest.mark.parametrize(
+    "call, kind, message",
+    [
+        (lambda f, lib: f.mse_loss(lib.ones(2, 3), lib.ones(2, 3), weight=lib.ones(3)), ValueError,
+         "Weights and input must have the same size."),
+        (lambda f, lib: f.mse_loss(lib.ones(2), lib.ones(2), reduction="avg", weight=lib.ones(2)), ValueError,
+         "Invalid reduction mode: avg. Expected one of 'none', 'mean', 'sum'."),
+        (lambda f, lib: f.mse_loss(lib.ones(2), lib.ones(2), reduction="avg"), ValueError,
+         "avg is not a valid value for reduction"),
+    ],
+)
+def test_mse_loss_errors_match_torch(call, kind, message):
+    torch, tF = _torch_f()
+    for f, lib in ((tF, torch), (F, mm)):
+        with pytest.raises(kind) as info:
+            call(f, lib)
+        assert str(info.value) == message
+
+
+def test_mse_loss_warns_about_a_broadcast_target_like_torch():
+    torch, tF = _torch_f()
+    for f, lib in ((tF, torch), (F, mm)):
+        message = r"Using a target size \(\w+\.Size\(\[4\]\)\) that is different to the input size"
+        with pytest.warns(UserWarning, match=message):
+            f.mse_loss(lib.ones(3, 4), lib.zeros(4))
+
+
+LEGACY = [
+    ({"size_average": False}, "sum"),
+    ({"reduce": False}, "none"),
+    ({"size_average": True, "reduce": True}, "mean"),
+    ({"size_average": False, "reduce": False}, "none"),
+]
+
+
+@pytest.mark.parametrize("legacy, reduction", LEGACY, ids=[str(c[0]) for c in LEGACY])
+@pytest.mark.parametrize("loss", ["mse_loss", "nll_loss", "cross_entropy"])
+def test_legacy_size_average_and_reduce_pick_the_reduction_like_torch(loss, legacy, reduction):
+    torch, tF = _torch_f()
+    x = randn(4, 3).astype(np.float32)
+    target = {"mse_loss": randn(4, 3).astype(np.float32)}.get(loss, labels(4, 3))
+    results = {}
+    for lib, f in ((torch, tF), (mm, F)):
+        with pytest.warns(UserWarning, match=f"please use reduction='{reduction}' instead"):
+            results[lib.__name__] = getattr(f, loss)(lib.tensor(x), lib.tensor(target), **legacy)
+    ours, theirs = results["minimod"], results["torch"]
+    assert ours.shape == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5)
+    plain = getattr(F, loss)(mm.tensor(x), mm.tensor(target), reduction=reduction)
+    np.testing.assert_array_equal(ours.numpy(), plain.numpy())
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0])
+def test_embedding_max_norm_renormalises_the_looked_up_rows_like_torch(norm_type):
+    torch, tF = _torch_f()
+    weight = (randn(6, 3) * 3).astype(np.float32)
+    weight[4] *= 0.01  # a short row: it stays as it is
+    indices = np.array([[0, 4, 2], [2, 0, 4]])
+    ours = mm.tensor(weight.copy(), requires_grad=True)
+    theirs = torch.tensor(weight.copy(), requires_grad=True)
+    version = ours._version.value
+    out = F.embedding(mm.tensor(indices), ours, max_norm=1.5, norm_type=norm_type)
+    expected = tF.embedding(torch.from_numpy(indices), theirs, max_norm=1.5, norm_type=norm_type)
+    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-6)  # weight itself changed
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-6)
+    changed = ~np.isclose(weight, ours.numpy()).all(axis=1)
+    assert changed.tolist() == [True, False, True, False, False, False]  # rows 0 and 2 only
+    assert np.linalg.norm(ours.numpy()[[0, 2]], ord=norm_type, axis=1) == pytest.approx([1.5, 1.5], rel=1e-5)
+    assert ours._version.value == version + 1 and ours.is_leaf and ours.grad_fn is None
+    out.sum().backward()
+    expected.sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy())
+
+
+def test_embedding_without_long_rows_leaves_weight_and_version_alone():
+    weight = mm.tensor(np.full((3, 2), 0.5, dtype=np.float32))
+    version = weight._version.value
+    F.embedding(mm.tensor([0, 2]), weight, max_norm=1.0)
+    assert weight._version.value == version and weight.tolist() == [[0.5, 0.5]] * 3
+
+
+def test_loss_and_embedding_signatures_match_torch():
+    torch, tF = _torch_f()
+    import inspect
+
+    for name in ("mse_loss", "embedding", "relu", "nll_loss", "cross_entropy"):
+        ours = inspect.signature(getattr(F, name)).parameters
+        theirs = inspect.signature(getattr(tF, name)).parameters
+        assert list(ours) == list(theirs), name
+        assert [p.default for p in ours.values()] == [p.default for p in theirs.values()], name
