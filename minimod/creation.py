@@ -18,6 +18,9 @@ int32, int64, bool_ = np.int32, np.int64, np.bool_
 half, float, double, long, int = float16, float32, float64, int64, int32  # noqa: A001
 
 
+_TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int"}
+
+
 def _shape(shape) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         return tuple(shape[0])
@@ -98,6 +101,10 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
     if dtype is None:
         is_float = any(isinstance(v, (builtins.float, np.floating)) for v in (start, end, step))
         dtype = _DEFAULT_DTYPE if is_float else np.int64
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     return _make(np.arange(start, end, step, dtype=dtype), requires_grad)
 
 
@@ -105,7 +112,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension."""
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     first = tensors[0].shape
     axis = _wrap_dim(dim, len(first))
     for number, other in enumerate(tensors[1:], start=1):
@@ -128,9 +135,12 @@ def stack(tensors, dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
-    shapes = {t.shape for t in tensors}
-    if len(shapes) > 1:
-        raise RuntimeError(f"stack expects each tensor to be equal size, but got {sorted(shapes)}")
+    for entry, other in enumerate(tensors[1:], start=1):
+        if other.shape != tensors[0].shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at entry 0 "
+                f"and {list(other.shape)} at entry {entry}"
+            )
     return Stack.apply(*tensors, dim=dim)
 
 
@@ -139,6 +149,11 @@ def where(condition, input, other) -> Tensor:  # noqa: A002 - torch's argument n
     other operand's dtype, as in torch: where(c, float32 tensor, 0.0) is float32)."""
     if not isinstance(condition, Tensor):
         condition = Tensor._wrap(np.asarray(condition))
+    if condition.dtype not in (np.bool_, np.uint8):
+        raise RuntimeError(
+            f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+            f"{_TORCH_NAMES.get(condition.dtype.name, condition.dtype.name)}"
+        )
     if isinstance(input, Tensor):
         other = _operand(other, input)
     elif isinstance(other, Tensor):

@@ -84,7 +84,16 @@ class Tensor(TensorMath):
         return self._data.ndim
 
     def size(self, dim: int | None = None) -> tuple | int:
-        return self._data.shape if dim is None else self._data.shape[dim]
+        if dim is None:
+            return self._data.shape
+        ndim = self._data.ndim
+        if ndim == 0:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        if not -ndim <= dim < ndim:
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {dim})"
+            )
+        return self._data.shape[dim]
 
     def numel(self) -> int:
         return int(self._data.size)
@@ -214,13 +223,19 @@ class Tensor(TensorMath):
         return self._bump()
 
     def fill_(self, value) -> Tensor:
+        if isinstance(value, Tensor) and value.ndim:
+            raise RuntimeError(
+                f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions."
+            )
         self._check_inplace()
         self._data[...] = value._data if isinstance(value, Tensor) else value
         return self._bump()
 
     def copy_(self, src) -> Tensor:
+        source = src._data if isinstance(src, Tensor) else np.asarray(src)
+        _check_broadcasts_to(source.shape, self._data.shape)
         self._check_inplace()
-        self._data[...] = src._data if isinstance(src, Tensor) else np.asarray(src)
+        self._data[...] = source
         return self._bump()
 
     def add_(self, other, alpha=1) -> Tensor:
@@ -364,6 +379,20 @@ class Tensor(TensorMath):
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
+
+def _check_broadcasts_to(source: tuple, target: tuple) -> None:
+    """torch's error when copy_'s source cannot broadcast to the destination's shape."""
+    if len(source) > len(target):
+        raise RuntimeError(
+            f"output with shape {list(target)} doesn't match the broadcast shape {list(source)}"
+        )
+    for dim in range(1, len(source) + 1):
+        if source[-dim] not in (1, target[-dim]):
+            raise RuntimeError(
+                f"The size of tensor a ({target[-dim]}) must match the size of tensor b ({source[-dim]}) at "
+                f"non-singleton dimension {len(target) - dim}"
+            )
 
 
 def _as_array(data, dtype=None) -> np.ndarray:

@@ -87,10 +87,14 @@ class TensorMath:
         return _binary(E.MatMul, _operand(other, self), self)
 
     # comparisons give boolean tensors outside autograd
-    def __eq__(self, other) -> Tensor:
+    def __eq__(self, other) -> Tensor | bool:
+        if other is None:  # torch: a tensor is never None
+            return False
         return self._wrap(self._data == _raw(other))
 
-    def __ne__(self, other) -> Tensor:
+    def __ne__(self, other) -> Tensor | bool:
+        if other is None:
+            return True
         return self._wrap(self._data != _raw(other))
 
     def __lt__(self, other) -> Tensor:
@@ -115,10 +119,15 @@ class TensorMath:
         return bool(self._data)
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._scalar())
+
+    def _scalar(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self._data.item()
 
     def __index__(self) -> int:
         return int(self.item())

@@ -42,6 +42,23 @@ FUNCTIONS = {
     "is_grad_enabled": {},
     "save": {"obj": EMPTY},
     "load": {},
+    # torch's function forms of the differentiable ops (mm.exp(x), mm.sum(x, 1), ...)
+    "abs": {"input": EMPTY}, "exp": {"input": EMPTY}, "log": {"input": EMPTY}, "sqrt": {"input": EMPTY},
+    "tanh": {"input": EMPTY}, "sigmoid": {"input": EMPTY}, "relu": {"input": EMPTY},
+    "relu_": {"input": EMPTY},
+    "clamp": {"input": EMPTY, "min": None, "max": None},
+    "matmul": {"input": EMPTY, "other": EMPTY},
+    "sum": {"input": EMPTY, "dim": None, "keepdim": False, "dtype": None},
+    "mean": {"input": EMPTY, "dim": None, "keepdim": False, "dtype": None},
+    "max": {"input": EMPTY, "dim": None, "keepdim": False},
+    "var": {"input": EMPTY, "dim": None, "keepdim": False},
+    "all": {"input": EMPTY, "dim": None, "keepdim": False},
+    "any": {"input": EMPTY, "dim": None, "keepdim": False},
+    "allclose": {"input": EMPTY, "other": EMPTY, "rtol": 1e-05, "atol": 1e-08, "equal_nan": False},
+    "equal": {"input": EMPTY, "other": EMPTY},
+    "flatten": {"input": EMPTY, "start_dim": 0, "end_dim": -1},
+    "transpose": {"input": EMPTY, "dim0": EMPTY, "dim1": EMPTY},
+    "unsqueeze": {"input": EMPTY, "dim": EMPTY},
 }
 
 METHODS = {
@@ -71,6 +88,9 @@ METHODS = {
     "expand": {"sizes": "*"},
     "exp": {}, "log": {}, "sqrt": {}, "abs": {}, "tanh": {}, "sigmoid": {}, "relu": {},
     "clamp": {"min": None, "max": None},
+    "relu_": {},
+    "all": {"dim": None, "keepdim": False},
+    "any": {"dim": None, "keepdim": False},
     "__getitem__": {},
     "__add__": {}, "__radd__": {}, "__sub__": {}, "__rsub__": {}, "__mul__": {}, "__rmul__": {},
     "__truediv__": {}, "__rtruediv__": {}, "__pow__": {}, "__rpow__": {}, "__matmul__": {},
@@ -184,3 +204,36 @@ def test_integer_division_gives_float32_like_torch():
     assert (3 / mm.tensor([1, 2])).dtype == np.float32
     assert (mm.tensor([1, 2]) / mm.tensor([2, 4])).tolist() == [0.5, 0.5]
     assert (mm.tensor([1.0], dtype=mm.float64) / mm.tensor([2])).dtype == np.float64
+
+
+# the names above whose signature is torch's, parameter for parameter (torch's `out=` and `device=` aside)
+TORCH_SIGNATURES = ["allclose", "equal", "clamp", "matmul", "sum", "mean", "max", "all", "any", "flatten",
+                    "transpose", "unsqueeze", "relu_", "exp", "abs"]
+DROPPED = {"out", "device", "layout", "pin_memory", "memory_format"}
+
+
+@pytest.mark.parametrize("name", TORCH_SIGNATURES)
+def test_function_form_takes_torchs_arguments(name):
+    """Every argument torch's function form takes by position, minimod's takes in the same place."""
+    torch = pytest.importorskip("torch")
+    ours = mm.__dict__[name]
+    for text in (getattr(torch, name).__doc__ or "").splitlines()[:3]:
+        if not text.startswith(f"{name}("):
+            continue
+        inside = text[len(name) + 1 : text.rindex(")")]
+        positional = [p.split(":")[0].split("=")[0].strip() for p in inside.split(", *")[0].split(",")]
+        got = [p for p in inspect.signature(ours).parameters]
+        assert got[: len(positional)] == positional, f"torch.{name}{inside!r} vs mm.{name}{got}"
+        break
+    else:
+        pytest.skip(f"torch.{name}'s docstring gives no signature")
+
+
+def test_function_forms_are_exported_and_thin():
+    for name in ("abs", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "clamp", "matmul", "sum", "mean",
+                 "max", "allclose", "equal", "all", "any"):
+        assert name in mm.__all__ and callable(getattr(mm, name))
+    x = mm.tensor([[1.0, -2.0], [3.0, 0.5]])
+    assert mm.sum(x, 1, keepdim=True).tolist() == x.sum(1, keepdim=True).tolist()
+    assert mm.max(x, dim=1).indices.tolist() == x.max(dim=1).indices.tolist() == [0, 0]
+    assert mm.all(x).item() is True and mm.any(x == 0).item() is False

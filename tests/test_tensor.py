@@ -294,3 +294,52 @@ def test_each_shape_op_has_its_own_function_class():
         x.flatten(1), x.reshape(6, 4), x.view(24), x.unsqueeze(0), x.squeeze(), x.transpose(0, 1)
         x.permute(2, 0, 1)
     assert ops == ["Flatten", "Reshape", "View", "Unsqueeze", "Squeeze", "Transpose", "Permute"]
+
+
+# --- errors and edge answers side by side with torch ---------------------------------------------
+
+SAME_ERRORS = [
+    ("L.ones(2, 3).size(2)", IndexError,
+     "Dimension out of range (expected to be in range of [-2, 1], but got 2)"),
+    ("L.tensor(3.0).size(0)", IndexError, "Dimension specified as 0 but tensor has no dimensions"),
+    ("float(L.ones(2))", ValueError, "only one element tensors can be converted to Python scalars"),
+    ("int(L.ones(2))", ValueError, "only one element tensors can be converted to Python scalars"),
+    ("L.cat([])", ValueError, "torch.cat(): expected a non-empty list of Tensors"),
+    ("L.stack([L.ones(2), L.ones(2), L.ones(3)])", RuntimeError,
+     "stack expects each tensor to be equal size, but got [2] at entry 0 and [3] at entry 2"),
+    ("L.where(L.tensor([1, 0]), L.ones(2), L.zeros(2))", RuntimeError,
+     "where expected condition to be a boolean tensor, but got a tensor with dtype Long"),
+    ("L.zeros(2, 2).fill_(L.tensor([1.0, 2.0]))", RuntimeError,
+     "fill_ only supports 0-dimension value tensor but got tensor with 1 dimensions."),
+    ("L.zeros(2, 3).copy_(L.ones(4))", RuntimeError,
+     "The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 1"),
+    ("L.zeros(2, 3).copy_(L.ones(2, 2, 3))", RuntimeError,
+     "output with shape [2, 3] doesn't match the broadcast shape [2, 2, 3]"),
+    ("L.arange(-1)", RuntimeError, "upper bound and lower bound inconsistent with step sign"),
+    ("L.arange(3, 0, 1)", RuntimeError, "upper bound and lower bound inconsistent with step sign"),
+    ("L.arange(0, 3, 0)", RuntimeError, "step must be nonzero"),
+    ("L.ones(3)[5]", IndexError, "index 5 is out of bounds for dimension 0 with size 3"),
+    ("L.ones(3)[L.tensor([0, 3])]", IndexError, "index 3 is out of bounds for dimension 0 with size 3"),
+    ("L.zeros(2, 3)[0, 0, 0]", IndexError, "too many indices for tensor of dimension 2"),
+]
+
+
+@pytest.mark.parametrize("expression, kind, message", SAME_ERRORS, ids=[e[0] for e in SAME_ERRORS])
+def test_errors_are_torchs(expression, kind, message):
+    torch = pytest.importorskip("torch")
+    for lib in (torch, mm):
+        with pytest.raises(kind) as info:
+            eval(expression, {"L": lib})
+        assert str(info.value).splitlines()[0] == message, lib.__name__
+
+
+def test_edge_answers_match_torch():
+    torch = pytest.importorskip("torch")
+    for lib in (torch, mm):
+        t = lib.ones(2, 3)
+        assert (t == None) is False and (t != None) is True  # noqa: E711 - the comparison under test
+        assert t.size(-1) == 3 and t.size(dim=0) == 2
+        assert lib.zeros(2, 3).copy_(lib.tensor([[1.0], [2.0]])).tolist() == [[1.0] * 3, [2.0] * 3]
+        assert lib.zeros(2).fill_(lib.tensor(4.0)).tolist() == [4.0, 4.0]
+        assert lib.arange(2, 2).tolist() == [] and lib.arange(3, 0, -1).tolist() == [3, 2, 1]
+        assert lib.where(lib.tensor([True, False]), lib.ones(2), lib.zeros(2)).tolist() == [1.0, 0.0]

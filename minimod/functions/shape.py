@@ -268,4 +268,10 @@ def getitem(x, index):
         return part
 
     index = tuple(unwrap(p) for p in index) if isinstance(index, tuple) else unwrap(index)
-    return GetItem.apply(x, index=index)
+    try:
+        return GetItem.apply(x, index=index)
+    except IndexError as error:  # numpy's words for torch's: "axis" is "dimension", "array" is "tensor"
+        message = str(error)
+        if message.startswith("too many indices"):
+            raise IndexError(f"too many indices for tensor of dimension {x.ndim}") from None
+        raise IndexError(message.replace(" for axis ", " for dimension ")) from None
