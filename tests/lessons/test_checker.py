@@ -128,3 +128,62 @@ def test_command_line_check_exit_codes(tmp_path):
                          capture_output=True, text=True, env=env, timeout=120)
     assert bad.returncode == 1 and bad.stderr.startswith("minimod: error: no lesson '99'")
     assert "Traceback" not in bad.stderr
+
+
+# Plausible wrong answers, each written into the reference solution: the check that fails must say
+# what is wrong in the student's terms, not only that a number differs.
+WRONG_ANSWERS = [
+    pytest.param(1, [("nn.Parameter(mm.ones(num_features))", "mm.ones(num_features)"),
+                     ("nn.Parameter(mm.zeros(num_features))", "mm.zeros(num_features)")],
+                 "Scale registers", "plain tensor", id="1-plain-tensor", marks=pytest.mark.lesson1),
+    pytest.param(1, [("class Scale(", "class Scaler(")], "Scale registers", "has no 'Scale'",
+                 id="1-renamed-class", marks=pytest.mark.lesson1),
+    pytest.param(2, [('self.register_buffer("mean", mm.zeros(num_features))',
+                      "self.mean = mm.zeros(num_features)")],
+                 "RunningMean has the buffers", "self.mean is a plain attribute", id="2-plain-attribute",
+                 marks=pytest.mark.lesson2),
+    pytest.param(2, [(', persistent=False', '')], "only mean is in the state dict", "['mean', 'calls']",
+                 id="2-persistent-calls", marks=pytest.mark.lesson2),
+    pytest.param(3, [('name.rsplit(".", 1)[-1] == "bias"', '"bias" in name')], "bias_names",
+                 "'bias_layer.weight' is a weight", id="3-substring-bias", marks=pytest.mark.lesson3),
+    pytest.param(4, [("""    for _, module in list(model.named_modules()):
+        for child_name, child in list(module.named_children()):
+            if isinstance(child, nn.ReLU):
+                setattr(module, child_name, make_activation())
+                replaced += 1""", """    for name, module in list(model.named_modules()):
+        if isinstance(module, nn.ReLU):
+            setattr(model, name, make_activation())
+            replaced += 1""")],
+                 "swap_activations", "does not reach inside", id="4-dotted-setattr",
+                 marks=pytest.mark.lesson4),
+    pytest.param(5, [("""        for name, module in model.named_modules():
+            module.training = flags[name]""", """        model.train()""")],
+                 "restores every module's mode", "after evaluate the modes are", id="5-train-after-eval",
+                 marks=pytest.mark.lesson5),
+    pytest.param(6, [("    optimizer.load_state_dict(checkpoint[\"optimizer\"])\n", "")],
+                 "restore the model and the optimizer", "optimizer state has 0 entries", id="6-no-optimizer",
+                 marks=pytest.mark.lesson6),
+    pytest.param(7, [(", name=name", "")], "lists (name, shape)", "expected [('0', (5, 3))",
+                 id="7-late-binding", marks=pytest.mark.lesson7),
+    pytest.param(8, [("parameter.sub_(lr * parameter.grad)", "parameter = parameter - lr * parameter.grad")],
+                 "sgd_step", "only gives the name p a new tensor", id="8-rebinding",
+                 marks=pytest.mark.lesson8),
+    pytest.param(9, [("@mm.no_grad()\n", "")], "init_weights", "in-place operation", id="9-no-grad-missing",
+                 marks=pytest.mark.lesson9),
+]
+
+
+@pytest.mark.parametrize(("number", "edits", "title", "says"), WRONG_ANSWERS)
+def test_common_wrong_answers_fail_with_a_clear_message(tmp_path, number, edits, title, says):
+    lesson = find_lesson(number)
+    source = lesson.solution_path.read_text()
+    for old, new in edits:
+        assert old in source, f"the reference solution no longer contains {old!r}"
+        source = source.replace(old, new)
+    result = run_checks(number, lesson.check_path, _student(tmp_path, source))
+    assert not result.passed
+    failed = [outcome for outcome in result.outcomes if not outcome.passed]
+    matching = [outcome for outcome in failed if title in outcome.title]
+    assert matching, f"no failing check titled {title!r}: {[outcome.title for outcome in failed]}"
+    assert says in matching[0].message, matching[0].message
+    assert matching[0].hint
