@@ -1,8 +1,17 @@
-"""Run the benchmarks: `python -m benchmarks [--repeats N] [--quick]`; prints a table of medians.
+"""Run the benchmarks of issue 8: `python -m benchmarks [--repeats N] [--quick] [--only GROUP ...]`.
 
-Every case is timed for minimod, a hand-written numpy reference and (when installed) torch on CPU
-with 2 threads. Repeats are interleaved (case by case, library by library, round after round) so a
-busy machine slows every column alike; each cell is the median over the rounds.
+One table, one run: each workload for PyTorch (CPU, 2 threads), a hand-written numpy reference and
+minimod, with the ratios and the issue's target. Groups (--only): train (MLP, ConvNet, small ResNet
+train steps), op (per-op overhead), hooks (forward with and without hooks), fresh (a new process:
+import + ConvNet + one step, with a warm and with a cleared numba cache), inspector (first paint, key
+presses over a 100k-event trace, ResNet-18 rendered in each view).
+
+How the in-process cases are timed: each library runs in its own worker process (benchmarks/worker.py),
+so no library's idle threads spin next to another's. The parent interleaves them: round after round,
+case by case, library by library, each sample preceded by a short quiet gap (--gap) that lets the
+previous sample's BLAS/OpenMP threads go to sleep, then one untimed call that wakes this library's
+own; a busy machine thus slows every column alike, and each cell is the median (or min, --stat) over
+the rounds.
 """
 
 from __future__ import annotations
@@ -13,90 +22,235 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from . import inspector as inspector_bench
 from . import models
 from . import numpy_reference as reference
+from .worker import STEPS
 
 ROOT = Path(__file__).resolve().parent.parent
+LIBRARIES = ("torch", "numpy", "minimod")
+GROUPS = ("train", "op", "hooks", "fresh", "inspector")
+STEP_INDEX = {name: index for index, (name, _make, _reference) in enumerate(STEPS)}
 
-# (label, minimod/torch builder, numpy builder, calls per sample, unit divisor: "per call" or per op)
+# (worker step, group, label, calls per sample, divisor for the unit, target on minimod / torch)
 CASES = [
-    ("MLP train step (784-256-128-10, batch 64)", models.make_mlp_step, reference.make_mlp_step, 5, 1),
-    ("ConvNet train step (batch 32, 1x28x28)", models.make_convnet_step, reference.make_convnet_step, 2, 1),
-    ("small ResNet train step (16x3x32x32, BN)", models.make_resnet_step, reference.make_resnet_step, 1, 1),
-    ("per-op overhead, a = a*w + b on (4,) [us/op]", models.make_op_overhead, reference.make_op_overhead, 5,
-     2 * models.OPS_PER_CALL),
-    ("ConvNet forward, no hooks", models.make_forward_plain, reference.make_forward_plain, 5, 1),
-    ("ConvNet forward, pre+forward hook on every module", models.make_forward_hooked,
-     reference.make_forward_hooked, 5, 1),
+    ("mlp", "train", "MLP train step (784-256-128-10, batch 64)", 5, 1, 1.0),
+    ("convnet", "train", "ConvNet train step (batch 32, 1x28x28)", 3, 1, 1.2),
+    ("resnet", "train", "small ResNet train step (16x3x32x32, BN)", 1, 1, 2.0),
+    ("op", "op", "per-op overhead, a = a*w + b on (4,) [per op]", 5, 2 * models.OPS_PER_CALL, 1.5),
+    ("forward", "hooks", "ConvNet forward (no grad), no hooks", 5, 1, None),
+    ("hooked", "hooks", "ConvNet forward, pre+forward hook on every module", 5, 1, None),
 ]
 
 
-def _libraries():
-    import minimod
+class Row:
+    """One line of the table: a time (or ratio) per library, the ratios, and the target it is held to."""
 
-    libraries = {"minimod": minimod}
+    def __init__(self, label, values, unit="ms", target="", met=None, note=""):
+        self.label, self.values, self.unit = label, values, unit
+        self.target, self.met, self.note = target, met, note
+
+
+# --- timed steps in worker processes --------------------------------------------------------------
+
+
+class Worker:
+    def __init__(self, library: str):
+        self.library = library
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.worker", library],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=_child_env(),
+            cwd=ROOT,
+        )
+
+    def ask(self, request: str) -> str:
+        self.process.stdin.write(request + "\n")
+        self.process.stdin.flush()
+        answer = self.process.stdout.readline().strip()
+        if not answer or answer.startswith("error"):
+            raise RuntimeError(f"the {self.library} worker failed on {request!r}: {answer or 'it exited'}")
+        return answer
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+def _available(library: str) -> bool:
+    return library != "torch" or _importable("torch")
+
+
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def time_steps(cases, repeats: int, quick: bool, gap: float, stat) -> dict[str, dict[str, float]]:
+    """{step name: {library: seconds per call}} over interleaved rounds, one worker per library."""
+    workers = [Worker(library) for library in LIBRARIES if _available(library)]
     try:
-        import torch
+        for worker in workers:
+            worker.ask("build")
+        samples = {case[0]: {worker.library: [] for worker in workers} for case in cases}
+        for _ in range(repeats):
+            for name, _group, _label, calls, _divisor, _target in cases:
+                for worker in workers:
+                    time.sleep(gap)
+                    seconds = float(worker.ask(f"run {STEP_INDEX[name]} {1 if quick else calls}"))
+                    samples[name][worker.library].append(seconds)
+    finally:
+        for worker in workers:
+            worker.close()
+    return {
+        name: {library: stat(values) for library, values in by_library.items()}
+        for name, by_library in samples.items()
+    }
 
-        torch.set_num_threads(2)
-        libraries["torch"] = torch
-    except ImportError:
-        pass
-    return libraries
+
+def step_rows(cases, times) -> list[Row]:
+    rows = []
+    for name, _group, label, _calls, divisor, target in cases:
+        scale = 1e6 / divisor if divisor > 1 else 1e3
+        values = {library: seconds * scale for library, seconds in times[name].items()}
+        unit = "us" if divisor > 1 else "ms"
+        met = values["minimod"] / values["torch"] <= target if target and "torch" in values else None
+        rows.append(Row(label, values, unit, f"<= {target:g}x torch" if target else "", met))
+    if "forward" in times and "hooked" in times:
+        cost = {library: times["hooked"][library] / times["forward"][library] for library in times["forward"]}
+        rows.append(
+            Row("hook cost: hooked / unhooked forward", cost, "x", "<= 1.3 (minimod)", cost["minimod"] <= 1.3)
+        )
+    return rows
 
 
-def _sample(step, calls: int) -> float:
-    start = time.perf_counter()
-    for _ in range(calls):
-        step()
-    return (time.perf_counter() - start) / calls
+# --- fresh processes -------------------------------------------------------------------------------
 
 
-def _fresh_process(code: str) -> float:
-    """Wall time of a new interpreter that imports the library, builds the ConvNet and trains one step."""
+def _child_env(extra: dict | None = None) -> dict:
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    env = dict(os.environ, PYTHONPATH=path)
+    return dict(os.environ, PYTHONPATH=path, **(extra or {}))
+
+
+def _fresh_process(code: str, env: dict | None = None) -> float:
+    """Wall time of a new interpreter that imports the library, builds the ConvNet and trains one step."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=ROOT)
+    subprocess.run([sys.executable, "-c", code], check=True, env=_child_env(env), cwd=ROOT)
     return time.perf_counter() - start
 
 
-def run(repeats: int, quick: bool, stat=statistics.median) -> list[tuple[str, dict[str, float], str]]:
-    libraries = _libraries()
-    rows = []
-    steps = {}
-    for label, make, make_reference, _calls, _divisor in CASES:
-        steps[label] = {name: make(lib) for name, lib in libraries.items()}
-        steps[label]["numpy"] = make_reference()
-        for step in steps[label].values():  # warm up: numba compiles, caches fill
-            step()
-            step()
-    samples = {label: {name: [] for name in steps[label]} for label in steps}
-    for _ in range(repeats):
-        for label, _make, _ref, calls, _divisor in CASES:
-            for name, step in steps[label].items():
-                samples[label][name].append(_sample(step, 1 if quick else calls))
-    for label, _make, _ref, _calls, divisor in CASES:
-        unit = "us" if divisor > 1 else "ms"
-        scale = 1e6 / divisor if divisor > 1 else 1e3
-        rows.append((label, {n: stat(s) * scale for n, s in samples[label].items()}, unit))
-    fresh = {"minimod": models.FRESH_PROCESS_CODE.format(lib="minimod"),
-             "numpy": reference.FRESH_PROCESS_CODE}
-    if "torch" in libraries:
-        torch_code = models.FRESH_PROCESS_CODE.format(lib="torch")
-        fresh["torch"] = "import torch\ntorch.set_num_threads(2)" + torch_code
-    times = {name: [] for name in fresh}
-    for _ in range(max(2, repeats // 3)):
-        for name, code in fresh.items():
-            times[name].append(_fresh_process(code))
-    rows.append(("fresh process: import + build ConvNet + 1 step", {n: stat(t) * 1e3
-                                                                     for n, t in times.items()}, "ms"))
+def fresh_rows(repeats: int, quick: bool, stat) -> list[Row]:
+    codes = {
+        "numpy": reference.FRESH_PROCESS_CODE,
+        "minimod": models.FRESH_PROCESS_CODE.format(lib="minimod"),
+    }
+    if _available("torch"):
+        codes["torch"] = "import torch\ntorch.set_num_threads(2)" + models.FRESH_PROCESS_CODE.format(
+            lib="torch"
+        )
+    runs = 1 if quick else max(2, repeats // 3)
+    _fresh_process(codes["minimod"])  # the warm row needs numba's cache filled
+    times = {library: [] for library in codes}
+    for _ in range(runs):
+        for library, code in codes.items():
+            times[library].append(_fresh_process(code))
+    warm = {library: stat(values) * 1e3 for library, values in times.items()}
+    met = warm["minimod"] / warm["torch"] <= 0.5 if "torch" in warm else None
+    rows = [Row("fresh process: import + ConvNet + 1 step (warm cache)", warm, "ms", "<= 0.5x torch", met)]
+    cold = []
+    for _ in range(runs):  # every run compiles every kernel the step needs: an empty cache each time
+        with tempfile.TemporaryDirectory(prefix="minimod-numba-") as cache:
+            cold.append(_fresh_process(codes["minimod"], {"NUMBA_CACHE_DIR": cache}))
+    cold_ms = stat(cold) * 1e3
+    rows.append(
+        Row(
+            "fresh process, numba cache cleared (minimod only)",
+            {"minimod": cold_ms},
+            "ms",
+            "<= 4000 ms",
+            cold_ms <= 4000,
+        )
+    )
     return rows
+
+
+# --- the inspector ---------------------------------------------------------------------------------
+
+
+def inspector_rows(repeats: int, quick: bool, stat) -> list[Row]:
+    runs = 1 if quick else max(3, repeats // 2)
+    inspector_bench.first_paint()  # warm the OS file cache (and numba's, if still empty)
+    paint = stat([inspector_bench.first_paint() for _ in range(runs)]) * 1e3
+    rows = [
+        Row(
+            "inspector first paint, default model, 120x40",
+            {"minimod": paint},
+            "ms",
+            "<= 1500 ms",
+            paint <= 1500,
+        )
+    ]
+    presses = inspector_bench.key_latency()
+    values = [seconds * 1e3 for _key, seconds in presses]
+    worst_key, worst = max(presses, key=lambda pair: pair[1])
+    rows.append(
+        Row(
+            f"key press, 100k-event trace: median of {len(values)}",
+            {"minimod": statistics.median(values)},
+            "ms",
+            "<= 100 ms",
+            statistics.median(values) <= 100,
+        )
+    )
+    rows.append(
+        Row(
+            f"key press, 100k-event trace: slowest ({worst_key!r})",
+            {"minimod": max(values)},
+            "ms",
+            "<= 100 ms",
+            max(values) <= 100,
+        )
+    )
+    for view, (total, dot_time, size) in inspector_bench.render_views("resnet18", 1 if quick else 3).items():
+        rows.append(
+            Row(
+                f"render ResNet-18, {view} view (graph+DOT+dot)",
+                {"minimod": total * 1e3},
+                "ms",
+                note=f"dot {dot_time * 1e3:.0f} ms, SVG {size / 1024:.0f} KiB",
+            )
+        )
+    return rows
+
+
+# --- the table --------------------------------------------------------------------------------------
+
+
+def format_table(rows: list[Row]) -> str:
+    header = (
+        f"{'workload':<56} {'unit':>4} {'PyTorch':>9} {'numpy':>9} {'minimod':>9} "
+        f"{'mm/torch':>9} {'mm/numpy':>9}  {'target':<18} ok"
+    )
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        cells = " ".join(f"{row.values[c]:>9.2f}" if c in row.values else f"{'-':>9}" for c in LIBRARIES)
+        ratios = []
+        for other in ("torch", "numpy"):
+            both = row.unit != "x" and other in row.values and "minimod" in row.values
+            ratios.append(f"{row.values['minimod'] / row.values[other]:>8.2f}x" if both else f"{'-':>9}")
+        ok = {True: "yes", False: "NO", None: ""}[row.met]
+        line = f"{row.label:<56} {row.unit:>4} {cells} {' '.join(ratios)}  {row.target:<18} {ok}"
+        lines.append(line + (f"  ({row.note})" if row.note else ""))
+    return "\n".join(lines)
 
 
 def _load() -> str:
@@ -149,7 +303,7 @@ def _machine() -> list[str]:
     lines = [
         f"machine: {_cpu_model()}, {os.cpu_count()} CPUs ({usable} usable), {platform.platform()}",
         f"versions: Python {platform.python_version()}, numpy {np.__version__}, "
-        f"minimod {minimod.__version__} (numba kernels {jit})",
+        f"minimod {minimod.__version__} (numba kernels {jit}; cache {os.environ.get('NUMBA_CACHE_DIR')})",
         f"BLAS: {_blas()}",
     ]
     threads = []
@@ -159,41 +313,64 @@ def _machine() -> list[str]:
         threads.append(f"numba {numba.__version__} ({numba.config.NUMBA_NUM_THREADS} threads)")
     except ImportError:
         threads.append("numba not installed")
-    try:
-        import torch
-
-        threads.append(f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
-    except ImportError:
+    if _importable("torch"):
+        version = subprocess.run(
+            [sys.executable, "-c", "import torch; print(torch.__version__)"], capture_output=True, text=True
+        ).stdout.strip()
+        threads.append(f"torch {version} (set to 2 threads)")
+    else:
         threads.append("torch not installed")
     lines.append("threads: " + ", ".join(threads))
     return lines
 
 
-def format_table(rows) -> str:
-    columns = ["minimod", "numpy", "torch"]
-    header = f"{'case':<52} {'unit':>4} " + " ".join(f"{c:>9}" for c in columns)
-    header += f" {'mm/numpy':>9} {'mm/torch':>9}"
-    lines = [header, "-" * len(header)]
-    for label, values, unit in rows:
-        cells = " ".join(f"{values[c]:>9.2f}" if c in values else f"{'-':>9}" for c in columns)
-        ratios = []
-        for other in ("numpy", "torch"):
-            ratios.append(f"{values['minimod'] / values[other]:>8.2f}x" if other in values else f"{'-':>9}")
-        lines.append(f"{label:<52} {unit:>4} {cells} {' '.join(ratios)}")
-    return "\n".join(lines)
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7, help="interleaved rounds per case (default 7)")
-    parser.add_argument("--quick", action="store_true", help="one call per sample (a smoke run)")
-    parser.add_argument("--stat", choices=["median", "min"], default="median",
-                        help="how to summarise the rounds (min is steadier on a busy machine)")
+    parser.add_argument("--repeats", type=int, default=9, help="interleaved rounds per case (default 9)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="one call per sample, one run per fresh process (a smoke run, seconds)",
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=GROUPS,
+        default=list(GROUPS),
+        metavar="GROUP",
+        help=f"run only these groups: {', '.join(GROUPS)} (default: all)",
+    )
+    parser.add_argument(
+        "--gap",
+        type=float,
+        default=0.15,
+        help="seconds of quiet before each sample, so idle BLAS threads stop spinning (0.15)",
+    )
+    parser.add_argument(
+        "--stat",
+        choices=["median", "min"],
+        default="median",
+        help="how to summarise the rounds (min is steadier on a busy machine)",
+    )
     args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
     os.environ.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".numba_cache"))
-    rows = run(args.repeats, args.quick, statistics.median if args.stat == "median" else min)
+    stat = statistics.median if args.stat == "median" else min
+    started = time.perf_counter()
+    rows = []
+    cases = [case for case in CASES if case[1] in args.only]
+    if cases:
+        rows += step_rows(cases, time_steps(cases, args.repeats, args.quick, args.gap, stat))
+    if "fresh" in args.only:
+        rows += fresh_rows(args.repeats, args.quick, stat)
+    if "inspector" in args.only:
+        rows += inspector_rows(args.repeats, args.quick, stat)
     print(format_table(rows))
-    print(f"{args.stat} of {args.repeats} interleaved rounds; load average {_load()}")
+    print(
+        f"{args.stat} of {args.repeats} interleaved rounds ({args.gap:g} s gap, one process per library); "
+        f"load average {_load()}; {time.perf_counter() - started:.0f} s"
+    )
     print("\n".join(_machine()))
     return 0
 

@@ -1,0 +1,268 @@
+"""The inspector's timings: first paint, key presses over a 100k-event trace, diagram rendering.
+
+`python -m benchmarks.inspector first-paint|keys|render [options]` runs one of them alone; the
+benchmark table (`python -m benchmarks`) runs all three, each in a fresh process so no other library
+(torch) is loaded next to the inspector. Warm the numba cache first (any earlier run does).
+
+- first paint: from interpreter start to Textual's Ready event plus one refresh (the first frame
+  drawn), headless at 120x40, on the default model, as `minimod inspect` opens it;
+- keys: the app with 100,000 trace events (as tests/inspector's 100k-event test feeds them), then a
+  sequence of key presses, each timed from the key reaching the app until every widget has handled
+  what it queued and the screen has been repainted;
+- render: each view of a zoo model (ResNet-18 by default): graph + DOT + Graphviz's dot to SVG.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZE = (120, 40)
+TRACE_EVENTS = 100_000
+# the key presses timed over the 100k-event trace: tabs, cursor moves in the 2,000-row table, the tree
+# hidden and shown (a relayout), step-through in and out (each scans the 100k events), back to tensors
+KEYS = [
+    "2",
+    "down",
+    "down",
+    "pagedown",
+    "end",
+    "home",
+    "up",
+    "w",
+    "w",
+    "n",
+    "n",
+    "p",
+    "escape",
+    "1",
+    "2",
+    "3",
+    "2",
+]
+
+_FIRST_PAINT = """
+import time
+start = time.perf_counter()
+import sys
+from inspector.app import InspectorApp
+
+class TimedApp(InspectorApp):
+    def on_ready(self) -> None:
+        self.call_after_refresh(self._report)
+
+    def _report(self) -> None:
+        print(f"FIRST_PAINT {time.perf_counter() - start:.4f}", flush=True)
+        self.exit()
+
+TimedApp(sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] else None).run(headless=True, size=(120, 40))
+"""
+
+
+def _child_env(extra: dict | None = None) -> dict:
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return dict(os.environ, PYTHONPATH=path, **(extra or {}))
+
+
+def first_paint(target: str | None = None) -> float:
+    """Seconds from interpreter start to the first frame, in a fresh process."""
+    begin = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-c", _FIRST_PAINT, target or ""],
+        capture_output=True,
+        text=True,
+        env=_child_env(),
+        cwd=ROOT,
+        timeout=120,
+    )
+    for line in result.stdout.splitlines():
+        if line.startswith("FIRST_PAINT"):
+            return float(line.split()[1])
+    raise RuntimeError(
+        f"the inspector did not report a first paint (exit {result.returncode}, after "
+        f"{time.perf_counter() - begin:.1f} s): {result.stderr.strip()[-500:]}"
+    )
+
+
+def _trace_event(index: int):
+    from inspector.events import TensorStats, TraceEvent
+
+    stats = TensorStats((1, 4), "float32", 0.5, 0.1, 0.0, 1.0, 0, 0)
+    return TraceEvent(
+        index,
+        ("forward_pre", "forward", "backward")[index % 3],
+        f"layer{index % 7}",
+        "Linear",
+        (stats,),
+        (stats,),
+        0.01,
+        True,
+    )
+
+
+async def _time_keys(keys: list[str], events: int) -> list[tuple[str, float]]:
+    from textual import events as textual_events
+
+    import minimod as mm
+    from inspector.app import InspectorApp
+    from inspector.messages import TraceBatch
+
+    mm.manual_seed(0)
+    app = InspectorApp()
+    timings = []
+    async with app.run_test(size=SIZE) as pilot:
+        while app.main_screen.busy is not None:  # the default model's first run
+            await asyncio.sleep(0.02)
+        screen = pilot.app.screen
+        trace = [_trace_event(index) for index in range(events)]
+        pilot.app.session.events.extend(trace)
+        for begin in range(0, events, 5000):  # as the model worker posts them: batches
+            screen.post_message(TraceBatch(trace[begin : begin + 5000]))
+        await pilot.pause()
+        loop = asyncio.get_running_loop()
+        for key in keys:
+            # Pilot.press would add its idle detection (sleeps of 20 ms until the CPU is quiet) to every
+            # figure; instead the key is posted to the app as the driver would, and the clock stops once
+            # every widget has handled what the key queued (a key travels app -> focused widget ->
+            # bindings, so rounds repeat until all queues are empty) and the screen has been repainted
+            painted = loop.create_future()
+            event = textual_events.Key(key, key if len(key) == 1 else None)
+            event.set_sender(app)
+            start = time.perf_counter()
+            app.post_message(event)
+            while True:
+                await pilot._wait_for_screen()
+                if all(
+                    node._message_queue.empty() for node in [app, *app.screen.walk_children(with_self=True)]
+                ):
+                    break
+            app.call_after_refresh(
+                lambda future=painted: future.done() or future.set_result(time.perf_counter())
+            )
+            end = await asyncio.wait_for(painted, 30)
+            timings.append((key, end - start))
+            await pilot.pause()  # let timers and animations settle before the next key
+    return timings
+
+
+def key_latency(events: int = TRACE_EVENTS, keys: list[str] | None = None) -> list[tuple[str, float]]:
+    """(key, seconds until handled and repainted) for each press, measured in a fresh process."""
+    code = (
+        "import json, sys; from benchmarks.inspector import _keys_main; "
+        "print('KEYS ' + json.dumps(_keys_main(int(sys.argv[1]), sys.argv[2:])))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(events), *(keys or KEYS)],
+        capture_output=True,
+        text=True,
+        env=_child_env(),
+        cwd=ROOT,
+        timeout=300,
+    )
+    for line in result.stdout.splitlines():
+        if line.startswith("KEYS "):
+            return [tuple(pair) for pair in json.loads(line[5:])]
+    raise RuntimeError(
+        f"the key-latency run failed (exit {result.returncode}): {result.stderr.strip()[-800:]}"
+    )
+
+
+def _keys_main(events: int, keys: list[str]) -> list[tuple[str, float]]:
+    return asyncio.run(_time_keys(keys, events))
+
+
+def render(name: str = "resnet18", view: str = "tree", repeats: int = 3) -> tuple[float, float, int]:
+    """(median seconds for render + svg, of which dot's share, SVG bytes) for zoo model `name`."""
+    from inspector.diagram import render as render_diagram
+    from inspector.diagram import run_dot
+    from inspector.targets import resolve
+
+    target = resolve(name)
+    totals, dot_times, size = [], [], 0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        diagram = render_diagram(target.model, view=view, example_input=target.example_input)
+        middle = time.perf_counter()
+        svg = run_dot(diagram.dot, "svg")
+        end = time.perf_counter()
+        totals.append(end - start)
+        dot_times.append(end - middle)
+        size = len(svg)
+    return statistics.median(totals), statistics.median(dot_times), size
+
+
+VIEWS = ("tree", "flow", "autograd")
+
+
+def render_views(name: str = "resnet18", repeats: int = 3) -> dict[str, tuple[float, float, int]]:
+    """render() for each view, in a fresh process (so the figures do not depend on what ran before)."""
+    code = (
+        "import json, sys; from benchmarks.inspector import render, VIEWS; "
+        "print('RENDER ' + json.dumps({v: render(sys.argv[1], v, int(sys.argv[2])) for v in VIEWS}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, name, str(repeats)],
+        capture_output=True,
+        text=True,
+        env=_child_env(),
+        cwd=ROOT,
+        timeout=300,
+    )
+    for line in result.stdout.splitlines():
+        if line.startswith("RENDER "):
+            return {view: tuple(value) for view, value in json.loads(line[7:]).items()}
+    raise RuntimeError(f"rendering {name} failed (exit {result.returncode}): {result.stderr.strip()[-800:]}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.inspector", description=__doc__.splitlines()[0]
+    )
+    sub = parser.add_subparsers(dest="what", required=True)
+    paint = sub.add_parser("first-paint", help="first paint in fresh processes")
+    paint.add_argument("target", nargs="?", default=None, help="TARGET to open (default: the zoo default)")
+    paint.add_argument("--runs", type=int, default=5, help="number of fresh processes (default 5)")
+    keys = sub.add_parser("keys", help="key-press latency over a large trace")
+    keys.add_argument(
+        "--events", type=int, default=TRACE_EVENTS, help=f"trace events (default {TRACE_EVENTS:,})"
+    )
+    keys.add_argument("keys", nargs="*", help=f"keys to press (default: {' '.join(KEYS)})")
+    draw = sub.add_parser("render", help="render each view of zoo models")
+    draw.add_argument("models", nargs="*", default=["resnet18", "convnet", "transformer_block"])
+    draw.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    if args.what == "first-paint":
+        first_paint(args.target)  # warm the OS file cache and numba's cache
+        times = [first_paint(args.target) for _ in range(args.runs)]
+        print(
+            f"first paint of {args.target or 'the default model'} at {SIZE[0]}x{SIZE[1]}, {args.runs} runs: "
+            f"median {statistics.median(times):.3f} s, best {min(times):.3f} s, worst {max(times):.3f} s"
+        )
+    elif args.what == "keys":
+        timings = key_latency(args.events, args.keys or None)
+        for key, seconds in timings:
+            print(f"{key:<10} {seconds * 1e3:8.1f} ms")
+        values = [seconds for _key, seconds in timings]
+        print(
+            f"{len(values)} presses over {args.events:,} events: "
+            f"median {statistics.median(values) * 1e3:.1f} ms, max {max(values) * 1e3:.1f} ms"
+        )
+    else:
+        print(f"{'model':<20} {'view':<9} {'total s':>8} {'dot s':>7} {'svg KiB':>8}")
+        for name in args.models:
+            for view in VIEWS:
+                total, dot_time, size = render(name, view, args.repeats)
+                print(f"{name:<20} {view:<9} {total:>8.3f} {dot_time:>7.3f} {size / 1024:>8.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
