@@ -1,0 +1,64 @@
+"""Smoke tests of `python -m benchmarks`: it runs and reports each workload; no timing is asserted."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from benchmarks import inspector as inspector_bench
+from benchmarks.__main__ import Row, format_table
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_quick_run_reports_each_selected_workload_with_the_machine_line(tmp_path):
+    env = dict(
+        os.environ, PYTHONPATH=str(ROOT), NUMBA_CACHE_DIR=os.environ.get("NUMBA_CACHE_DIR", str(tmp_path))
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--quick",
+            "--repeats",
+            "1",
+            "--gap",
+            "0",
+            "--only",
+            "op",
+            "hooks",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+        check=True,
+    )
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:4] == ["workload", "unit", "PyTorch", "numpy"]
+    labels = [line for line in lines if line.startswith(("per-op", "ConvNet forward", "hook cost"))]
+    assert len(labels) == 4, result.stdout
+    assert not any(line.startswith(("MLP", "fresh", "inspector")) for line in lines)
+    assert any(line.startswith("machine: ") for line in lines) and any(
+        line.startswith("BLAS: ") for line in lines
+    )
+
+
+def test_table_shows_ratios_targets_and_dashes_for_missing_libraries():
+    rows = [
+        Row("step", {"torch": 2.0, "numpy": 4.0, "minimod": 3.0}, "ms", "<= 1.2x torch", False),
+        Row("first paint", {"minimod": 400.0}, "ms", "<= 1500 ms", True, note="dot 3 ms"),
+    ]
+    step, paint = format_table(rows).splitlines()[2:]
+    assert "1.50x" in step and "0.75x" in step and step.rstrip().endswith("NO")
+    assert paint.count(" - ") >= 2 and "yes" in paint and paint.endswith("(dot 3 ms)")
+
+
+def test_key_latency_times_every_key_on_a_large_trace():
+    presses = inspector_bench.key_latency(events=3000, keys=["2", "down", "1"])
+    assert [key for key, _seconds in presses] == ["2", "down", "1"]
+    assert all(seconds > 0 for _key, seconds in presses)
