@@ -238,7 +238,12 @@ class Tensor(TensorMath):
         self._data[...] = source
         return self._bump()
 
+    # A plain tensor changed in place by an operand that requires grad (acc.add_(w), acc += w) is
+    # recorded by autograd, as in torch: it becomes a non-leaf whose history is AddBackward0 and so on.
+
     def add_(self, other, alpha=1) -> Tensor:
+        if self._absorbs_grad(other):
+            return self._record_inplace(E.Add, other, alpha)
         self._check_inplace()
         other = other._data if isinstance(other, Tensor) else other
         if alpha == 1:
@@ -248,17 +253,71 @@ class Tensor(TensorMath):
         return self._bump()
 
     def sub_(self, other, alpha=1) -> Tensor:
+        if self._absorbs_grad(other):
+            return self._record_inplace(E.Sub, other, alpha)
         return self.add_(other, alpha=-alpha)
 
     def mul_(self, other) -> Tensor:
+        if self._absorbs_grad(other):
+            return self._record_inplace(E.Mul, other)
         self._check_inplace()
         self._data *= other._data if isinstance(other, Tensor) else other
         return self._bump()
 
     def div_(self, other) -> Tensor:
+        if self._absorbs_grad(other):
+            return self._record_inplace(E.Div, other)
         self._check_inplace()
         self._data /= other._data if isinstance(other, Tensor) else other
         return self._bump()
+
+    # x += y is x.add_(y) (so `with no_grad(): w -= lr * w.grad` changes w itself, and a leaf that
+    # requires grad is refused, as in torch), except on a tensor in the graph: there torch records the
+    # in-place op and minimod computes x + y as a new tensor instead, which gives the same gradients
+
+    def __iadd__(self, other) -> Tensor:
+        return self + other if self._in_graph() else self.add_(other)
+
+    def __isub__(self, other) -> Tensor:
+        return self - other if self._in_graph() else self.sub_(other)
+
+    def __imul__(self, other) -> Tensor:
+        return self * other if self._in_graph() else self.mul_(other)
+
+    def __itruediv__(self, other) -> Tensor:
+        return self / other if self._in_graph() else self.div_(other)
+
+    def _in_graph(self) -> bool:
+        return self.grad_fn is not None and autograd._grad_mode.enabled
+
+    def _absorbs_grad(self, other) -> bool:
+        """A tensor outside autograd about to take in an operand that requires grad (grad mode on)."""
+        return (
+            not self.requires_grad
+            and isinstance(other, Tensor)
+            and other.requires_grad
+            and autograd._grad_mode.enabled
+        )
+
+    def _record_inplace(self, function, other: Tensor, alpha=1) -> Tensor:
+        """self = function(self, alpha * other) in place, recorded: self's old values feed the node
+        (a copy of them, as Mul and Div save their inputs and this change overwrites the storage)."""
+        before = Tensor._wrap(self._data.copy() if function is E.Mul or function is E.Div else self._data)
+        operand = other if alpha == 1 else other * alpha
+        if function is E.Div:
+            before, operand = tensor_math._true_division(before, operand)
+        out = tensor_math._binary(function, before, operand)
+        if out.shape != self._data.shape:
+            raise RuntimeError(
+                f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+                f"{list(out.shape)}"
+            )
+        if out.dtype.kind == "f" and self._data.dtype.kind != "f":
+            raise RuntimeError(
+                f"result type {_torch_name(out.dtype)} can't be cast to the desired output type "
+                f"{_torch_name(self._data.dtype)}"
+            )
+        return self._take_history(out)
 
     def relu_(self) -> Tensor:
         """relu in place. With autograd recording, the tensor's history becomes ReluBackward0 (as in torch):
@@ -282,6 +341,7 @@ class Tensor(TensorMath):
         node = self.grad_fn
         if node is None:
             self._check_inplace()  # a leaf that requires grad: torch's error
+            return
         base = node.inputs[0] if node.function.returns_view and node.inputs else None
         if base is None or base._version is not self._version:
             return
@@ -305,7 +365,7 @@ class Tensor(TensorMath):
         node = out.grad_fn
         self._data[...] = out._data
         self._bump()
-        self.grad_fn, self._output_nr = node, 0
+        self.grad_fn, self._output_nr, self.requires_grad = node, 0, True
         if len(node.saved_arrays) == 1 and node.saved_arrays[0] is out._data:
             # the node saved its output: read it from this storage instead, so that a later in-place
             # change of this tensor is caught by backward's version check (and out's copy is freed)
@@ -379,6 +439,12 @@ class Tensor(TensorMath):
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
+
+def _torch_name(dtype) -> str:
+    names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+             "bool": "Bool", "uint8": "Byte"}
+    return names.get(np.dtype(dtype).name, np.dtype(dtype).name)
 
 
 def _check_broadcasts_to(source: tuple, target: tuple) -> None:

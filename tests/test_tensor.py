@@ -343,3 +343,89 @@ def test_edge_answers_match_torch():
         assert lib.zeros(2).fill_(lib.tensor(4.0)).tolist() == [4.0, 4.0]
         assert lib.arange(2, 2).tolist() == [] and lib.arange(3, 0, -1).tolist() == [3, 2, 1]
         assert lib.where(lib.tensor([True, False]), lib.ones(2), lib.zeros(2)).tolist() == [1.0, 0.0]
+
+
+# --- +=, -=, *=, /= and in-place ops that take in a gradient ---------------------------------------
+
+
+def test_augmented_assignment_under_no_grad_changes_the_tensor_itself_like_torch():
+    """The hand-written SGD step `with no_grad(): w -= lr * w.grad` must move w, not rebind the name."""
+    torch = pytest.importorskip("torch")
+    for lib in (torch, mm):
+        w = lib.tensor([1.0, 2.0], requires_grad=True)
+        (w * w).sum().backward()
+        same, storage = w, w.numpy() if lib is mm else None
+        with lib.no_grad():
+            w -= 0.1 * w.grad
+            w *= 2
+            w /= 4
+            w += 1
+        assert w is same and w.requires_grad and w.is_leaf
+        assert w.tolist() == pytest.approx([1.4, 1.8])
+        assert lib is torch or w.numpy() is storage
+        t = lib.tensor([1, 2])
+        t += 1
+        assert t.tolist() == [2, 3] and t.dtype == lib.int64
+
+
+def test_augmented_assignment_on_a_leaf_that_requires_grad_is_refused_like_torch():
+    torch = pytest.importorskip("torch")
+    for lib in (torch, mm):
+        w = lib.tensor([1.0, 2.0], requires_grad=True)
+        with pytest.raises(RuntimeError, match="^a leaf Variable that requires grad is being used"):
+            w += 1
+        assert w.tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("op", ["add_", "sub_", "mul_", "div_", "+=", "-=", "*=", "/="])
+def test_a_plain_tensor_taking_in_a_gradient_is_recorded_like_torch(op):
+    torch = pytest.importorskip("torch")
+    results = {}
+    for lib in (torch, mm):
+        w = lib.tensor([0.5, -2.0, 3.0], requires_grad=True)
+        acc = lib.tensor([2.0, 1.0, -1.0])
+        same = acc
+        if op == "+=":
+            acc += w
+        elif op == "-=":
+            acc -= w
+        elif op == "*=":
+            acc *= w
+        elif op == "/=":
+            acc /= w
+        else:
+            getattr(acc, op)(w)
+        assert acc is same and acc.requires_grad and not acc.is_leaf
+        name = acc.grad_fn.name() if lib is mm else type(acc.grad_fn).__name__
+        (acc * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
+        results[lib.__name__] = (name, acc.tolist(), w.grad.tolist())
+    assert results["minimod"][0] == results["torch"][0]
+    np.testing.assert_allclose(results["minimod"][1], results["torch"][1], rtol=1e-6)
+    np.testing.assert_allclose(results["minimod"][2], results["torch"][2], rtol=1e-6)
+
+
+def test_in_place_errors_when_the_result_does_not_fit_like_torch():
+    torch = pytest.importorskip("torch")
+    for lib in (torch, mm):
+        w = lib.ones(2, requires_grad=True)
+        with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type"):
+            lib.zeros(2, dtype=lib.int64).add_(w)
+        with pytest.raises(RuntimeError, match=r"output with shape \[2\] doesn't match the broadcast shape"):
+            lib.zeros(2).add_(lib.ones(3, 2, requires_grad=True))
+
+
+def test_augmented_assignment_on_a_graph_tensor_gives_torchs_gradients():
+    """torch records h += 1 in place; minimod makes h + 1 a new tensor (same values and gradients)."""
+    torch = pytest.importorskip("torch")
+    grads = {}
+    for lib in (torch, mm):
+        w = lib.tensor([0.5, -2.0], requires_grad=True)
+        h = w * w
+        h += w
+        h *= 3
+        h -= 1
+        h /= w
+        h.sum().backward()
+        grads[lib.__name__] = (h.tolist(), w.grad.tolist())
+    np.testing.assert_allclose(grads["minimod"][0], grads["torch"][0], rtol=1e-6)
+    np.testing.assert_allclose(grads["minimod"][1], grads["torch"][1], rtol=1e-6)
