@@ -324,16 +324,26 @@ class Tensor(TensorMath):
         the values before the change feed a Relu node, and this tensor is that node's output."""
         if self._data.dtype == np.bool_:
             raise RuntimeError("Boolean inputs not supported for relu")
+        return self._apply_inplace(E.Relu, copy_input=False)
+
+    def _apply_inplace(self, function, copy_input: bool, node_name: str | None = None, **kwargs) -> Tensor:
+        """self = function(self) in place (relu_, F.leaky_relu(inplace=True)), recorded when autograd is
+        on: the values before the change, with their history, are the node's input, and this tensor
+        becomes its output. copy_input gives the node its own copy of the old values, for Functions
+        that save their input for backward (this change overwrites the storage)."""
         if not (self.requires_grad and autograd._grad_mode.enabled):
-            out = E.Relu.apply(self)
+            out = function.apply(self, **kwargs)
             self._data[...] = out._data
             return self._bump()
         self._check_recordable_inplace()
-        # the tensor as it was (its storage, its old history): the Relu node's input
-        before = Tensor._wrap(self._data)
+        before = Tensor._wrap(self._data.copy() if copy_input else self._data)
         before.requires_grad, before.grad_fn, before._output_nr = True, self.grad_fn, self._output_nr
-        before._version = self._version
-        return self._take_history(E.Relu.apply(before))
+        if not copy_input:
+            before._version = self._version
+        out = function.apply(before, **kwargs)
+        if node_name is not None:
+            out.grad_fn.node_name = node_name  # torch names some in-place nodes apart (LeakyReluBackward1)
+        return self._take_history(out)
 
     def _check_recordable_inplace(self) -> None:
         """Refuse the recorded in-place ops (relu_) where torch does, and on views, which minimod cannot

@@ -184,3 +184,36 @@ def test_a_node_made_before_relu_keeps_the_old_history_like_torch():
     h.relu_()
     shifted.sum().backward()
     assert x.grad.tolist() == [1.0, 1.0]  # torch: the gradient of h + 1 does not pass through relu
+
+
+# --- F.leaky_relu(inplace=True) and nn.LeakyReLU(inplace=True) ------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_leaky_relu_in_place_gradients_match_torch(dtype):
+    torch = _torch()
+    w = np.random.default_rng(4).normal(size=(3, 4))
+    compare_with_torch(
+        lambda x, w: F.leaky_relu(x @ w, 0.2, inplace=True) * 2,
+        lambda x, w: torch.nn.functional.leaky_relu(x @ w, 0.2, inplace=True) * 2,
+        VALUES,
+        w,
+        dtype=dtype,
+    )
+
+
+def test_leaky_relu_in_place_is_in_place_and_named_like_torch():
+    torch = _torch()
+    for lib, functional, module in ((torch, torch.nn.functional, torch.nn), (mm, F, nn)):
+        x = lib.tensor(VALUES, requires_grad=True)
+        h = x * 1
+        assert functional.leaky_relu(h, 0.1, inplace=True) is h
+        name = h.grad_fn.name() if lib is mm else type(h.grad_fn).__name__
+        assert name == "LeakyReluBackward1"
+        np.testing.assert_allclose(h.detach().numpy(), np.where(VALUES > 0, VALUES, 0.1 * VALUES), rtol=1e-6)
+        with pytest.raises(RuntimeError, match="^a leaf Variable that requires grad is being used"):
+            module.LeakyReLU(inplace=True)(x)
+        plain = lib.tensor(VALUES.copy())
+        assert module.LeakyReLU(0.5, inplace=True)(plain) is plain and plain.tolist()[0][0] == -0.75
+        with pytest.raises(NotImplementedError, match="\"leaky_relu_cpu\" not implemented for 'Long'"):
+            functional.leaky_relu(lib.tensor([-1, 2]))

@@ -252,6 +252,13 @@ def tanh(input: Tensor) -> Tensor:
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x where x > 0, else negative_slope * x; inplace=True overwrites input and returns it."""
+    if input.dtype.kind != "f":
+        raise NotImplementedError(f'"leaky_relu_cpu" not implemented for \'{_torch_dtype(input.dtype)}\'')
+    if inplace:  # LeakyRelu saves its input, so the recorded node gets a copy of the old values
+        return input._apply_inplace(
+            A.LeakyRelu, copy_input=True, node_name="LeakyReluBackward1", negative_slope=negative_slope
+        )
     return A.LeakyRelu.apply(input, negative_slope=negative_slope)
 
 
