@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from minimod.errors import UserError
 
-__all__ = ["Diagram", "render", "run_dot", "check_output_path", "VIEWS", "RANKDIRS", "FORMATS"]
+__all__ = [
+    "Diagram", "DotFailedError", "ForwardFailedError", "render", "run_dot", "check_output_path", "VIEWS",
+    "RANKDIRS", "FORMATS",
+]
 
 VIEWS = ("tree", "flow", "autograd")
 RANKDIRS = ("TB", "LR", "BT", "RL")
@@ -25,6 +27,10 @@ _SVG_FONT_STACK = 'font-family="DejaVu Sans,Verdana,Arial,Helvetica,sans-serif"'
 
 class DotFailedError(UserError):
     """The dot program exited with an error (its first message line is included)."""
+
+
+class ForwardFailedError(UserError):
+    """The model's forward raised while the flow or autograd view traced it (the cause is chained)."""
 
 
 def run_dot(dot_text: str, output_format: str = "svg") -> bytes:
@@ -111,24 +117,20 @@ def check_output_path(path: str | os.PathLike[str]) -> tuple[Path, str]:
         raise UserError(f"cannot write {target}: the directory {directory} does not exist; create it first")
     if target.is_dir():
         raise UserError(f"cannot write {target}: it is a directory; give a file name such as model.svg")
+    if not os.access(directory, os.W_OK):
+        raise UserError(f"cannot write {target}: the directory {directory} is not writable; choose another")
     return target, FORMATS.get(suffix, "svg")
 
 
 def _atomic_write(target: Path, data: bytes) -> None:
+    """minimod's atomic write (a temporary file beside target, renamed over it; the mode an ordinary
+    open() gives), with a file-system failure as one line."""
+    from minimod.atomic_file import atomic_write
+
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        atomic_write(target, lambda stream: stream.write(data))
     except OSError as error:
-        raise UserError(f"cannot write {target}: {error.strerror}") from None
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, target)
-    except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
-        raise UserError(f"cannot write {target}: {error.strerror}") from None
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        raise UserError(f"cannot write {target}: {error.strerror or error}; choose another -o path") from None
 
 
 @contextmanager
@@ -184,7 +186,15 @@ def render(
                     f"the {view} view runs the model, so it needs an example input: pass example_input= "
                     f"(or --input-shape on the command line)"
                 )
-            traced = trace.trace_forward(model, example_input, record_ops=view == "flow", stats=True)
+            try:
+                traced = trace.trace_forward(model, example_input, record_ops=view == "flow", stats=True)
+            except Exception as error:  # the model's own error: one line here, the traceback chained
+                from inspector.targets import describe_input, one_line
+
+                raise ForwardFailedError(
+                    f"running {type(model).__name__} on input {describe_input(example_input)} for the {view} "
+                    f"view failed: {one_line(error)}; fix the model's forward, or the example input"
+                ) from error
             if view == "flow":
                 result = graph_trace.flow_graph(model, traced, depth=depth, fold=fold, rankdir=rankdir,
                                                 mode=shown_mode)

@@ -214,7 +214,20 @@ def title_lines(model, view: str, mode: str, infos: dict[str, ModuleInfo]) -> tu
     )
     counts = f"{count_text(root.total_parameters)} parameters ({count_text(trainable)} trainable)"
     counts += f", {count_text(root.total_buffers)} buffer values"
-    return (f"{root.kind}: {view} view, {mode} mode", counts)
+    return (f"{root.kind}: {view} view, {mode} mode{_other_mode(model, mode)}", counts)
+
+
+def _other_mode(model, mode: str) -> str:
+    """` (eval: bn1, layer1.0.bn1)`: the outermost modules whose own train/eval flag is not `mode`,
+    so a diagram of a model with a frozen BatchNorm does not claim that all of it is in train mode."""
+    training = mode == "train"
+    flags = {path: module.training for path, module in model.named_modules()}
+    odd = [path for path, flag in flags.items()
+           if path and flag != training and flags.get(path.rpartition(".")[0], training) == training]
+    if not odd:
+        return ""
+    shown = ", ".join(odd[:3]) + (f" and {len(odd) - 3} more" if len(odd) > 3 else "")
+    return f" ({'train' if not training else 'eval'}: {shown})"
 
 
 # --- the tree view ---------------------------------------------------------------------------------
@@ -254,7 +267,8 @@ class _TreeBuilder:
             heading = heading[:1]
         has_state = bool(info.parameters or info.buffers)
         if info.children and self.depth is not None and info.depth >= self.depth:
-            lines = [*heading, f"{_count_descendants(self.infos, path)} submodules (collapsed)",
+            count = _count_descendants(self.infos, path)
+            lines = [*heading, f"{count} submodule{'' if count == 1 else 's'} (collapsed)",
                      totals_line(info.total_parameters, info.total_buffers)]
             node = self._node(lines, "collapsed", cluster)
             return [node], [node]

@@ -9,12 +9,12 @@ from inspector.graph import (
     Graph,
     ModuleInfo,
     Node,
-    count_text,
     describe_modules,
     fold_runs,
     run_name,
     shape_text,
     title_lines,
+    totals_line,
     wrap_text,
 )
 from inspector.trace import Trace
@@ -26,10 +26,11 @@ __all__ = ["flow_graph", "autograd_graph", "op_name", "OP_NAMES"]
 OP_NAMES = {
     "MaxPool2DWithIndices": "max_pool2d", "AvgPool2D": "avg_pool2d",
     "AdaptiveAvgPool2D": "adaptive_avg_pool2d",
-    "Convolution": "conv2d", "LeakyRelu": "leaky_relu", "LogSoftmax": "log_softmax", "Addmm": "linear",
+    "Convolution": "conv2d", "LeakyRelu": "leaky_relu", "LogSoftmax": "log_softmax", "UnsafeView": "view",
     "NativeBatchNorm": "batch_norm", "NativeLayerNorm": "layer_norm", "NllLoss": "nll_loss",
     "MseLoss": "mse_loss", "PowTensor": "pow", "Cast": "to", "GetItem": "getitem",
 }
+NO_TENSOR = "no tensor in what the forward returned"  # what the output box says then
 # ops that only pass tensors through (module backward hooks): no node, the tensor keeps its producer
 _PASS_THROUGH = {"BackwardHookFunction"}
 
@@ -59,13 +60,24 @@ class _FlowBuilder:
         self.run_nodes: dict[str, str] = {}
         self.calls: dict[str, int] = {}
         self.outside: dict[object, str] = {}  # a parameter's name or an unknown tensor's id -> its node
+        self.state_styles: dict[str, str] = {}  # a parameter's or buffer's dotted name -> its tree-view style
+        for path, info in infos.items():
+            prefix = f"{path}." if path else ""
+            for name, _, requires_grad, _ in info.parameters:
+                self.state_styles[prefix + name] = "parameter" if requires_grad else "parameter_frozen"
+            for name, _, persistent in info.buffers:
+                self.state_styles[prefix + name] = "buffer" if persistent else "buffer_nonpersistent"
         self._edge_set: set[tuple[str, str, str]] = set()
 
     # --- which module calls become nodes ----------------------------------------------------------
 
     def _atomic(self, path: str) -> bool:
+        """Drawn as one node: a module without children, or one at --depth. The root is opened even
+        without children (unless --depth 0), so a one-module model shows the ops its forward runs."""
         info = self.infos[path]
-        return not info.children or (self.depth is not None and info.depth >= self.depth)
+        if self.depth is not None and info.depth >= self.depth:
+            return True
+        return not info.children and path != ""
 
     def _owner(self, paths: list[str]) -> str | None:
         """The first path that is drawn as one node (a folded run member or an atomic module)."""
@@ -120,7 +132,7 @@ class _FlowBuilder:
                 key: object = name if name is not None else tensor_id
                 tail = self.outside.get(key)
                 if tail is None:
-                    style = "parameter" if name is not None else "tensor"
+                    style = self.state_styles.get(name, "parameter") if name is not None else "tensor"
                     tail = self._node([name or "constant", shape_text(shape)], style, cluster)
                     self.outside[key] = tail
             self._edge(tail, head, shape_text(shape))
@@ -138,8 +150,8 @@ class _FlowBuilder:
                 return existing
             info = self.infos[run[0]]
             lines = [f"{run_name(run)}", f"{info.kind} \u00d7 {len(run)}"]
-            if info.total_parameters:
-                lines.append(f"params {count_text(info.total_parameters)} each")
+            if info.total_parameters or info.total_buffers:
+                lines.append(f"{totals_line(info.total_parameters, info.total_buffers)} each")
             node = self._node(lines, "folded", self._cluster(stack))
             for member in run:
                 self.run_nodes[member] = node
@@ -154,7 +166,7 @@ class _FlowBuilder:
         style = "module"
         if info.children:  # collapsed by depth
             style = "collapsed"
-            lines.append(f"params {count_text(info.total_parameters)}")
+            lines.append(totals_line(info.total_parameters, info.total_buffers))
         return self._node(lines, style, self._cluster(stack))
 
     def _timeline(self) -> list[TraceEvent | OpEvent]:
@@ -253,6 +265,11 @@ class _FlowBuilder:
                 tail = self.producer.get(tensor_id)
                 if tail is not None:
                     self._edge(tail, node)
+            if not tensor_ids:
+                last = self.nodes[-1].id if self.nodes else None
+                node = self._node(["output", NO_TENSOR], "output", None)
+                if last is not None:  # drawn below the rest, where an output belongs
+                    self.edges.append(Edge(last, node, style="order"))
 
 
 def flow_graph(model, trace: Trace, *, depth: int | None = None, fold: bool = True, rankdir: str = "TB",
@@ -321,4 +338,6 @@ def autograd_graph(model, output: object, *, rankdir: str = "TB", mode: str = "t
             lines = ("output" if number == 0 else f"output {number}", shape_text(tuple(leaf.shape)),
                      "no grad_fn: nothing here requires grad")
             nodes.append(Node(f"n{len(nodes)}", lines, "output"))
+        if not any(isinstance(leaf, Tensor) for leaf in leaves):
+            nodes.append(Node(f"n{len(nodes)}", ("output", NO_TENSOR), "output"))
     return Graph(title_lines(model, "autograd", mode, infos), nodes, edges, [], rankdir)

@@ -161,6 +161,8 @@ def to_dot(graph: Graph) -> str:
         graph_attr={
             "rankdir": graph.rankdir, "fontname": FONT, "fontsize": "12", "labelloc": "t",
             "label": _title(graph), "nodesep": "0.25", "ranksep": "0.35", "compound": "true",
+            # a left-to-right diagram is read from its left end, so its title and legend start there
+            "labeljust": "l" if graph.rankdir in ("LR", "RL") else "c",
         },
         node_attr={"fontname": FONT, "fontsize": "10", "margin": "0.12,0.07"},
         edge_attr={"fontname": FONT, "fontsize": "9", "arrowsize": "0.7"},
@@ -182,9 +184,8 @@ def to_dot(graph: Graph) -> str:
                 "label": _cluster_label(cluster.lines, vertical),
                 "style": "rounded,filled", "color": "#8c8c8c",
                 "fillcolor": CLUSTER_FILLS[level % 2], "fontsize": "11", "margin": "10",
+                "labeljust": "l" if vertical else "c",  # not the graph's: its title may sit left
             }
-            if vertical:
-                attributes["labeljust"] = "l"
             with target.subgraph(name=cluster.id, graph_attr=attributes) as subgraph:
                 emit(subgraph, cluster.id, level + 1)
 

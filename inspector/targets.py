@@ -12,7 +12,10 @@ from pathlib import Path
 
 from minimod.errors import UserError
 
-__all__ = ["LoadedTarget", "TargetError", "check_forward", "parse_input_shape", "resolve"]
+__all__ = [
+    "LoadedTarget", "TargetError", "check_forward", "describe_input", "one_line", "parse_input_shape",
+    "resolve",
+]
 
 TARGET_FORMS = "a zoo name (see `minimod zoo`), path/to/file.py:Name or package.module:Name"
 
@@ -39,7 +42,7 @@ def _a(noun: str) -> str:
     return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
-def _one_line(error: BaseException) -> str:
+def one_line(error: BaseException) -> str:
     text = " ".join(str(error).split())
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
@@ -72,12 +75,12 @@ def _from_zoo(name: str) -> LoadedTarget:
         model = entry.build()
         example = entry.example_input()
     except Exception as error:  # a zoo bug, but still reported as one line
-        raise TargetError(f"building zoo model '{name}' failed: {_one_line(error)}") from error
+        raise TargetError(f"building zoo model '{name}' failed: {one_line(error)}") from error
     return LoadedTarget(name, model, example)
 
 
 def _import_failed(spec: str, what: str, error: BaseException) -> TargetError:
-    return TargetError(f"cannot load TARGET '{spec}': importing {what} raised {_one_line(error)}")
+    return TargetError(f"cannot load TARGET '{spec}': importing {what} raised {one_line(error)}")
 
 
 def _load_file(path_text: str, spec: str):
@@ -171,7 +174,7 @@ def _build(value: object, name: str, spec: str):
     try:
         model = value()
     except Exception as error:
-        raise TargetError(f"TARGET '{spec}': {name}() raised {_one_line(error)}") from error
+        raise TargetError(f"TARGET '{spec}': {name}() raised {one_line(error)}") from error
     if not isinstance(model, Module):
         raise TargetError(
             f"TARGET '{spec}': {name}() returned {_a(type(model).__name__)}, not a Module; return the model"
@@ -189,7 +192,7 @@ def _example_from(module, spec: str) -> object | None:
         try:
             value = value()
         except Exception as error:
-            raise TargetError(f"TARGET '{spec}': example_input() raised {_one_line(error)}") from error
+            raise TargetError(f"TARGET '{spec}': example_input() raised {one_line(error)}") from error
     if isinstance(value, list):
         value = tuple(value)
     if not isinstance(value, (Tensor, tuple)):
@@ -253,12 +256,12 @@ def check_forward(target: LoadedTarget) -> object:
             return call_model(target.model, target.example_input)
     except Exception as error:
         raise TargetError(
-            f"running {target.name} on input {_describe_input(target.example_input)} failed: "
-            f"{_one_line(error)}; fix the model's forward, or pass a matching --input-shape"
+            f"running {target.name} on input {describe_input(target.example_input)} failed: "
+            f"{one_line(error)}; fix the model's forward, or pass a matching --input-shape"
         ) from error
 
 
-def _describe_input(example: object) -> str:
+def describe_input(example: object) -> str:
     """`of shape (1, 3, 32, 32)`, or `of shapes (1, 4), (1, 2)` for several arguments."""
     from inspector.events import format_shape
 

@@ -237,3 +237,34 @@ def test_autograd_view_names_weights_behind_their_transpose():
     linear_weights = {f"{path}.weight" for path, module in target.model.named_modules()
                       if isinstance(module, nn.Linear)}
     assert fed_by_transpose == linear_weights
+
+
+def test_flow_of_a_model_without_submodules_shows_the_ops_its_forward_runs():
+    target = resolve("simple_model")
+    graph = _flow(target.model, target.example_input)
+    assert _titles(graph, "op") == ["mul", "add"]
+    assert _titles(graph, "parameter") == ["weight", "bias"]
+    assert _titles(_flow(target.model, target.example_input, depth=0), "module") == ["SimpleModel"]
+
+
+def test_flow_draws_buffers_in_the_buffer_style():
+    target = resolve("running_mean")
+    graph = _flow(target.model, target.example_input)
+    assert _titles(graph, "buffer") == ["mean"] and not _titles(graph, "parameter")
+
+
+def test_title_names_modules_in_the_other_mode():
+    model = nn.Sequential(nn.Conv2d(3, 4, 1), nn.Sequential(nn.BatchNorm2d(4), nn.ReLU()), nn.BatchNorm2d(4))
+    assert tree_graph(model).title[0] == "Sequential: tree view, train mode"
+    model[1].eval()
+    model[2].eval()
+    assert tree_graph(model).title[0] == "Sequential: tree view, train mode (eval: 1, 2)"
+    model.eval()
+    model[0].train()
+    assert tree_graph(model, mode="eval").title[0] == "Sequential: tree view, eval mode (train: 0)"
+
+
+def test_collapsed_counts_read_as_english():
+    graph = tree_graph(resolve("nested_net").model, depth=1)
+    collapsed = [node.lines for node in graph.nodes if node.style == "collapsed"]
+    assert collapsed == [("base_net: BaseNet", "1 submodule (collapsed)", "params 15")]

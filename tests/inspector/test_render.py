@@ -187,3 +187,80 @@ def test_dot_text_is_built_by_the_graphviz_package_imported_only_to_render():
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout == "digraph minimod {\n"
+
+
+MODELS_THAT_MISBEHAVE = (
+    "from minimod import nn\n"
+    "import minimod as mm\n"
+    "class SecondCallFails(nn.Module):\n"
+    "    calls = 0\n"
+    "    def __init__(self):\n"
+    "        super().__init__()\n"
+    "        self.fc = nn.Linear(4, 2)\n"
+    "    def forward(self, x):\n"
+    "        SecondCallFails.calls += 1\n"
+    "        if SecondCallFails.calls > 1:\n"
+    "            raise RuntimeError('only once')\n"
+    "        return self.fc(x)\n"
+    "class ReturnsNone(nn.Module):\n"
+    "    def __init__(self):\n"
+    "        super().__init__()\n"
+    "        self.fc = nn.Linear(4, 2)\n"
+    "    def forward(self, x):\n"
+    "        self.fc(x)\n"
+    "example_input = mm.randn(1, 4)\n"
+)
+
+
+def test_cli_forward_that_raises_while_traced_is_one_line(tmp_path, capsys):
+    """check_forward's run passes, the traced run raises: still one line, exit 1, no file."""
+    source = tmp_path / "misbehave.py"
+    source.write_text(MODELS_THAT_MISBEHAVE, encoding="utf-8")
+    out = tmp_path / "x.svg"
+    assert main(["render", f"{source}:SecondCallFails", "--view", "flow", "-o", str(out)]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "Traceback" not in error
+    assert "SecondCallFails on input of shape (1, 4) for the flow view failed: RuntimeError: only" in error
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["misbehave.py"]
+
+
+def test_forward_returning_no_tensor_says_so(tmp_path):
+    source = tmp_path / "misbehave.py"
+    source.write_text(MODELS_THAT_MISBEHAVE, encoding="utf-8")
+    target = resolve(f"{source}:ReturnsNone")
+    for view in ("flow", "autograd"):
+        dot = render(target.model, view=view, example_input=target.example_input).dot
+        assert "no tensor in what the forward returned" in dot, view
+
+
+def test_cli_unwritable_output_is_one_line_before_the_model_is_built(tmp_path, capsys, monkeypatch):
+    import inspector.targets
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("the target was resolved before the output path was checked")
+
+    monkeypatch.setattr(inspector.targets, "resolve", no_build)
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != tmp_path)
+    assert main(["render", "convnet", "-o", str(tmp_path / "c.svg")]) == 1
+    error = capsys.readouterr().err
+    expected = f"cannot write {tmp_path / 'c.svg'}: the directory {tmp_path} is not writable; choose another"
+    assert error == f"minimod: error: {expected}\n"
+
+
+def test_a_failed_write_leaves_no_file_and_the_saved_file_gets_the_usual_mode(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "c.svg"
+    assert main(["render", "net", "-o", str(out)]) == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # not the temporary file's private 0o600
+    capsys.readouterr()
+
+    def refuse(source, destination):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    assert main(["render", "net", "-o", str(tmp_path / "d.png")]) == 1
+    assert capsys.readouterr().err == (
+        f"minimod: error: cannot write {tmp_path / 'd.png'}: Permission denied; choose another -o path\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.svg"]
