@@ -64,7 +64,7 @@ from .functional_forms import (  # torch's function forms: mm.exp(x), mm.sum(x, 
     var,
 )
 from .random import manual_seed
-from .tensor import Tensor
+from .tensor import Tensor, device
 
 __version__ = "0.1.0"
 
@@ -87,5 +87,5 @@ __all__ = [
     "int64", "bool_", "half", "double", "long", "save", "load", "nn", "optim",
     "abs", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "relu_", "clamp", "clip", "neg", "pow", "matmul",
     "sum", "mean", "var", "std", "max", "argmax", "all", "any", "reshape", "flatten", "transpose", "permute",
-    "unsqueeze", "squeeze", "t", "numel", "is_tensor", "allclose", "equal",
+    "unsqueeze", "squeeze", "t", "numel", "is_tensor", "allclose", "equal", "device",
 ]

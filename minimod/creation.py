@@ -21,6 +21,13 @@ half, float, double, long, int = float16, float32, float64, int64, int32  # noqa
 _TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int"}
 
 
+def _check_device(where) -> None:
+    if where is not None and str(where).partition(":")[0] != "cpu":
+        raise RuntimeError(
+            f"minimod runs on the CPU only; cannot make a tensor on {str(where)!r} (use device='cpu')"
+        )
+
+
 def _shape(shape) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         return tuple(shape[0])
@@ -32,8 +39,9 @@ def _make(array, requires_grad):
     return tensor.requires_grad_(True) if requires_grad else tensor
 
 
-def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+def tensor(data, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """A new Tensor that owns a copy of data (floats become float32; an ndarray keeps its dtype)."""
+    _check_device(device)
     if isinstance(data, Tensor):
         data = data._data
     if isinstance(data, np.ndarray):
@@ -52,50 +60,60 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._wrap(array)
 
 
-def zeros(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+def zeros(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    _check_device(device)
     return _make(np.zeros(_shape(shape), dtype=dtype or _DEFAULT_DTYPE), requires_grad)
 
 
-def ones(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+def ones(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    _check_device(device)
     return _make(np.ones(_shape(shape), dtype=dtype or _DEFAULT_DTYPE), requires_grad)
 
 
-def empty(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+def empty(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    _check_device(device)
     return _make(np.empty(_shape(shape), dtype=dtype or _DEFAULT_DTYPE), requires_grad)
 
 
-def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+def full(size, fill_value, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    _check_device(device)
     return _make(np.full(tuple(size), fill_value, dtype=dtype or _DEFAULT_DTYPE), requires_grad)
 
 
-def zeros_like(input: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:  # noqa: A002 - torch's name
+def zeros_like(input: Tensor, dtype=None, requires_grad: bool = False, device=None) -> Tensor:  # noqa: A002
+    _check_device(device)
     return _make(np.zeros(input.shape, dtype=dtype or input.dtype), requires_grad)
 
 
-def ones_like(input: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:  # noqa: A002 - torch's name
+def ones_like(input: Tensor, dtype=None, requires_grad: bool = False, device=None) -> Tensor:  # noqa: A002
+    _check_device(device)
     return _make(np.ones(input.shape, dtype=dtype or input.dtype), requires_grad)
 
 
-def randn(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+def randn(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Samples of the standard normal distribution (reproducible after mm.manual_seed)."""
+    _check_device(device)
     array = _random.generator().standard_normal(_shape(shape), dtype=np.float64)
     return _make(array.astype(dtype or _DEFAULT_DTYPE), requires_grad)
 
 
-def rand(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+def rand(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Samples of the uniform distribution on [0, 1)."""
+    _check_device(device)
     array = _random.generator().random(_shape(shape), dtype=np.float64)
     return _make(array.astype(dtype or _DEFAULT_DTYPE), requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=None) -> Tensor:
+def randint(low, high=None, size=(), dtype=None, device=None) -> Tensor:
+    _check_device(device)
     if high is None:
         low, high = 0, low
     return Tensor._wrap(_random.generator().integers(low, high, size=tuple(size)).astype(dtype or np.int64))
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """torch.arange: integers give int64, any float gives float32."""
+    _check_device(device)
     if end is None:
         start, end = 0, start
     if dtype is None:

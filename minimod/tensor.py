@@ -104,6 +104,11 @@ class Tensor(TensorMath):
         return self._data.shape[0]
 
     @property
+    def device(self) -> device:
+        """Always the CPU: device(type='cpu'), which is also the string "cpu"."""
+        return _CPU
+
+    @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 
@@ -451,6 +456,30 @@ class Tensor(TensorMath):
 # --- helpers -----------------------------------------------------------------------------------
 
 
+class device(str):  # noqa: N801 - torch's name
+    """torch.device. minimod has one device, the CPU; a device is also the string "cpu", so that
+    ``t.to(x.device)``, ``model.to(device)`` and ``mm.zeros(3, device=x.device)`` work as in torch."""
+
+    def __new__(cls, type="cpu", index: int | None = None):  # noqa: A002 - torch's argument name
+        kind, _, number = str(type).partition(":")
+        if index is None and number:
+            index = int(number)
+        return super().__new__(cls, kind if index is None else f"{kind}:{index}")
+
+    @property
+    def type(self) -> str:
+        return self.partition(":")[0]
+
+    @property
+    def index(self) -> int | None:
+        number = self.partition(":")[2]
+        return int(number) if number else None
+
+    def __repr__(self) -> str:
+        index = "" if self.index is None else f", index={self.index}"
+        return f"device(type='{self.type}'{index})"
+
+
 def _torch_name(dtype) -> str:
     names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
              "bool": "Bool", "uint8": "Byte"}
@@ -482,6 +511,8 @@ def _as_array(data, dtype=None) -> np.ndarray:
         array = array.astype(_DEFAULT_DTYPE)
     return array
 
+
+_CPU = device("cpu")
 
 autograd.Tensor = Tensor  # autograd wraps results without importing this module
 tensor_math.Tensor = Tensor  # so typing.get_type_hints can resolve the mixin's annotations

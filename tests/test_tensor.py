@@ -429,3 +429,25 @@ def test_augmented_assignment_on_a_graph_tensor_gives_torchs_gradients():
         grads[lib.__name__] = (h.tolist(), w.grad.tolist())
     np.testing.assert_allclose(grads["minimod"][0], grads["torch"][0], rtol=1e-6)
     np.testing.assert_allclose(grads["minimod"][1], grads["torch"][1], rtol=1e-6)
+
+
+def test_device_is_the_cpu_and_creation_takes_device_like_torch():
+    torch = pytest.importorskip("torch")
+    for lib in (torch, mm):
+        x = lib.ones(2)
+        assert str(x.device) == "cpu" and repr(x.device) == "device(type='cpu')" and x.device.type == "cpu"
+        assert x.device.index is None and repr(lib.device("cpu", 0)) == "device(type='cpu', index=0)"
+        assert lib.device("cpu:0").index == 0 and repr(lib.device("cpu")) == "device(type='cpu')"
+        made = [
+            lib.tensor([1.0], device=x.device), lib.zeros(2, device="cpu"), lib.ones(2, device=x.device),
+            lib.empty(2, device="cpu"), lib.full((2,), 3.0, device="cpu"), lib.zeros_like(x, device="cpu"),
+            lib.ones_like(x, device="cpu"), lib.randn(2, device="cpu"), lib.rand(2, device="cpu"),
+            lib.randint(0, 3, (2,), device="cpu"), lib.arange(3, device=lib.device("cpu")),
+        ]
+        assert all(str(t.device) == "cpu" for t in made)
+        assert x.to(x.device).tolist() == [1.0, 1.0]
+    with pytest.raises(RuntimeError, match="minimod runs on the CPU only; cannot make a tensor on 'cuda'"):
+        mm.zeros(2, device="cuda")
+    with pytest.raises(RuntimeError, match="CPU only"):
+        mm.ones(2).to(mm.device("cuda"))
+    assert mm.nn.Linear(2, 2).to(mm.ones(1).device).weight.dtype == mm.float32
