@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -48,12 +49,52 @@ class InspectorApp(App[None]):
         self.initial_screen = initial_screen
         self.main_screen = MainScreen(self.session, trace_max_rows=trace_max_rows, show_time=show_time)
         self.theme = "textual-dark"
+        # Keys typed while a new screen is not focused yet wait here, so "t 5 enter" typed quickly
+        # reaches the prompt instead of the screen below it (see push_screen and on_descendant_focus).
+        self._held_keys: list[events.Key] = []
+        self._holding_keys = 0  # which push is being waited for (0: none)
+        self._pushes = 0
 
     def on_mount(self) -> None:
         self.push_screen(self.main_screen)
         if self.initial_screen is not None:
             screen = self.initial_screen
             self.push_screen(screen if isinstance(screen, Screen) else screen())
+
+    def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
+        """Push `screen`, holding the keys typed until it has focused a widget (at most half a second)."""
+        self._pushes += 1
+        self._holding_keys = push = self._pushes
+        result = super().push_screen(screen, *args, **kwargs)
+        self.set_timer(0.5, lambda: self._release_keys(push))  # a screen with nothing to focus
+        return result
+
+    def _release_keys(self, push: int | None = None) -> None:
+        """Stop holding keys (for the given push only, when one is named) and replay the held ones."""
+        if not self._holding_keys or (push is not None and push != self._holding_keys):
+            return
+        self._holding_keys = 0
+        held, self._held_keys = self._held_keys, []
+        for key in held:
+            self.post_message(events.Key(key.key, key.character))
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if self._holding_keys and event.widget.screen is self.screen:
+            self._release_keys()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            if not event.is_forwarded:  # from the terminal
+                if self._holding_keys:
+                    self._held_keys.append(event)
+                    return
+                event.typed_on = self.screen  # type: ignore[attr-defined]
+            elif getattr(event, "typed_on", self.screen) is not self.screen:
+                # Typed before the key ahead of it opened a dialog ("t", then "5" and enter): it was
+                # queued for the screen below, and is meant for the dialog, so it goes round again.
+                self.post_message(events.Key(event.key, event.character))
+                return
+        await super().on_event(event)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -295,7 +295,7 @@ class Session:
             return dataclasses.replace(
                 report, loaded=True, missing=tuple(result.missing_keys),
                 unexpected=tuple(result.unexpected_keys), restored=changed,
-                still_different=tuple(item.key for item in remaining if item.changed),
+                still_different=tuple(item.key for item in remaining if item.changed and item.key in state),
             )
 
     def take_warnings(self) -> list[str]:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 import minimod as mm
-from inspector.tensor_summary import to_numpy
+from inspector.tensor_summary import shape_text, to_numpy
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class KeyDiff:
     shape: tuple[int, ...]
     changed: bool
     max_abs_diff: float | None  # None when the key is on one side only or the shapes differ
-    note: str = ""  # "only in the model", "only in the snapshot", "shape (3,) vs (4,)"
+    note: str = ""  # "only in the model", "only in the snapshot", "shape 3 vs 4" (the snapshot's first)
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class LoadReport:
     error: str | None = None  # the RuntimeError load_state_dict raised
     loaded: bool = False
     restored: tuple[str, ...] = ()  # keys whose values changed by loading
-    still_different: tuple[str, ...] = ()  # keys that differ from the file after loading
+    still_different: tuple[str, ...] = ()  # keys of the file whose model value differs after loading
 
     @property
     def problems(self) -> int:
@@ -100,7 +100,8 @@ def diff_states(current: dict[str, np.ndarray], snapshot: dict[str, np.ndarray],
             continue
         old = snapshot[key]
         if tuple(old.shape) != shape:
-            diffs.append(KeyDiff(key, kind, shape, True, None, f"shape {tuple(old.shape)} vs {shape}"))
+            note = f"shape {shape_text(tuple(old.shape))} vs {shape_text(shape)}"
+            diffs.append(KeyDiff(key, kind, shape, True, None, note))
             continue
         largest = _max_abs(value, old)
         diffs.append(KeyDiff(key, kind, shape, largest != 0.0, largest))

@@ -141,6 +141,11 @@ def subtree_counts(model: Any) -> dict[str, tuple[int, int]]:
     return counts
 
 
+def shape_text(shape: tuple[int, ...]) -> str:
+    """The inspector's one way to write a shape: 1×10×24×24 (a scalar: 'scalar'), narrow in tables."""
+    return "×".join(str(size) for size in shape) if shape else "scalar"
+
+
 def human_count(count: int) -> str:
     """1234 -> '1.2k', 3_400_000 -> '3.4M': short enough for a tree label."""
     for limit, suffix in ((1_000_000_000, "G"), (1_000_000, "M"), (1_000, "k")):

@@ -11,13 +11,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Button, DataTable, Header, Static, TabbedContent, TabPane
 
-from inspector.events import format_shape
 from inspector.messages import RunFailed, RunFinished, TraceBatch, TrainProgressed
 from inspector.screens.main_actions import MainActions
 from inspector.session import Session, StepResult
+from inspector.tensor_summary import shape_text
 from inspector.widgets.histogram import TensorHistogram
+from inspector.widgets.key_footer import KeyFooter
 from inspector.widgets.modes_panel import ModesPanel
 from inspector.widgets.module_info import ModuleInfo
 from inspector.widgets.module_tree import LEGEND, ModuleTree
@@ -61,14 +62,26 @@ COMMANDS: list[tuple[str, str, str, bool, str, str]] = [
      "Draw consecutive identical sibling modules once, as x N"),
     ("r", "toggle_recursive", "Own/subtree", False, "Tensors: own or subtree",
      "Show the selected module's own tensors or its whole subtree's"),
-    ("slash", "focus_filter", "Filter", False, "Filter modules", "Type to filter the tree by name or type"),
+    ("slash", "focus_filter", "Filter", False, "Filter modules",
+     "Type to filter the tree by name or type (on the Trace tab: the events by module); "
+     "enter keeps the filter, escape clears it"),
     ("w", "toggle_tree", "Wide", False, "Hide or show the module tree",
      "Give the tables the whole width (handy at 80 columns); left/right scroll a wide table"),
+    ("g", "lessons", "Lessons", True, "Open the guided lessons",
+     "The lesson list: pick a lesson, Enter opens it; i in the list comes back here"),
     ("1", "tab('tab-tensors')", "Tensors", False, "Show the tensors tab", "Parameters and buffers"),
     ("2", "tab('tab-trace')", "Trace", False, "Show the trace tab", "The live hook trace"),
     ("3", "tab('tab-modes')", "Modes", False, "Show the train/eval tab", "Modes and the comparison"),
     ("4", "tab('tab-state')", "State", False, "Show the state_dict tab", "Snapshot diff and load report"),
 ]
+
+# Footer labels when the full ones do not fit (80 columns), by action; the help screen spells them out.
+SHORT_LABELS = {
+    "app.help": "help", "forward": "fwd", "backward": "bwd", "step": "step", "train": "train",
+    "step_next": "next", "toggle_mode": "mode", "compare": "cmp", "save": "save", "load": "load",
+    "export": "svg", "lessons": "lessons", "quit": "quit",
+}
+FOOTER_OPTIONAL = ("lessons",)  # left out of a footer too narrow for every key (help and palette list it)
 
 
 class MainScreen(MainActions, Screen):
@@ -117,7 +130,7 @@ class MainScreen(MainActions, Screen):
                         yield StatePanel(id="state-panel")
                 yield Static("", id="error-panel")
         yield Static("", id="status-bar")
-        yield Footer(compact=True)
+        yield KeyFooter(SHORT_LABELS, FOOTER_OPTIONAL, id="main-footer")
 
     def on_mount(self) -> None:
         self.title = "minimod inspector"
@@ -127,6 +140,7 @@ class MainScreen(MainActions, Screen):
         self.module_tree.border_subtitle = LEGEND
         self.query_one(TensorTables).show(self.session.model, "", self.recursive)
         self.show_module_info()
+        self.update_histogram()
         self.query_one(ModesPanel).show_modes(self.session.model)
         self.query_one("#module-tree-view").focus()
         self.update_status()
@@ -180,7 +194,7 @@ class MainScreen(MainActions, Screen):
         if example is None:
             text.append(" no example input", style="bold red")
         else:
-            shown = [format_shape(tuple(item.shape)) if hasattr(item, "shape") else repr(item)
+            shown = [shape_text(tuple(item.shape)) if hasattr(item, "shape") else repr(item)
                      for item in items]
             text.append(f" input {', '.join(shown)}")
         text.append("  train" if model.training else "  eval", style="bold yellow" if model.training
@@ -207,9 +221,7 @@ class MainScreen(MainActions, Screen):
         self.module_tree.refresh_labels()
         self.tensors.refresh_values()
         self.show_module_info()
-        table = self.tensors.parameter_table
-        if table.row_count:
-            self.show_histogram(True, self.tensors.parameters[table.cursor_row].name)
+        self.update_histogram()
         self.modes_panel.show_modes(self.session.model)
         if self.session.snapshot is not None:
             since = self.session.steps - self.snapshot_steps
@@ -224,10 +236,23 @@ class MainScreen(MainActions, Screen):
         self.selected_path = message.path
         self.tensors.show(self.session.model, message.path, self.recursive)
         self.show_module_info()
+        self.update_histogram()
 
     @on(DataTable.RowHighlighted, "#parameter-table, #buffer-table")
     def _tensor_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.show_histogram(event.data_table.id == "parameter-table", event.row_key.value)
+        self.update_histogram()
+
+    def update_histogram(self) -> None:
+        """The histogram of the row under the cursor of the focused tensor table, else of the parameter
+        table, else of the buffer table; empty when the module shown has no tensors."""
+        tables = self.tensors
+        candidates = [(tables.parameter_table, True, tables.parameters),
+                      (tables.buffer_table, False, tables.buffers)]
+        for table, parameter, rows in sorted(candidates, key=lambda item: not item[0].has_focus):
+            if rows and 0 <= table.cursor_row < len(rows):
+                self.show_histogram(parameter, rows[table.cursor_row].name)
+                return
+        self.show_histogram(True, None)
 
     def show_histogram(self, parameter: bool, name: str | None) -> None:
         """The histogram of the parameter or buffer `name` (a dotted path from the root)."""

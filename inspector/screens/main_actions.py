@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import work
+from textual.widgets import TabbedContent
 from textual.worker import Worker, get_current_worker
 
 from inspector.messages import RunFailed, RunFinished, TraceBatch, TrainProgressed
 from inspector.screens.dialogs import ConfirmScreen, PromptScreen
 from inspector.session import StepResult, describe_error
 from inspector.session_state import LoadReport, ModeComparison
+from inspector.tensor_summary import shape_text
 from inspector.widgets.state_panel import display_path
 
 if TYPE_CHECKING:
@@ -102,7 +104,8 @@ class MainActions:
         if isinstance(result, list):
             losses = [item.loss for item in result if item.loss is not None]
             return f"trained {len(result)} steps; loss {losses[0]:.4f} -> {losses[-1]:.4f}" if losses else ""
-        text = f"{action}: output {result.output_shape}, {result.events} events, {result.elapsed_ms:.1f} ms"
+        shape = shape_text(result.output_shape) if result.output_shape is not None else "none"
+        text = f"{action}: output {shape}, {result.events} events, {result.elapsed_ms:.1f} ms"
         return text + (f", loss {result.loss:.4f}" if result.loss is not None else "")
 
     def action_forward(self: MainScreen) -> None:
@@ -225,7 +228,7 @@ class MainActions:
         self.refresh_model_views()
 
     def action_toggle_mode(self: MainScreen) -> None:
-        self._set_mode(self.selected_path)
+        self._set_mode(self.module_tree.selected_path)  # the cursor's, even before its message arrives
 
     def action_toggle_model_mode(self: MainScreen) -> None:
         self._set_mode("")
@@ -251,7 +254,8 @@ class MainActions:
             return
         path = Path(answer).expanduser()
         if path.exists():
-            self.app.push_screen(ConfirmScreen(f"{path} exists. Overwrite it?", "Overwrite", "Keep it"),
+            question = f"{display_path(path)} exists. Overwrite it?"
+            self.app.push_screen(ConfirmScreen(question, "Overwrite", "Keep it"),
                                  lambda yes: self.save_snapshot(path, overwrite=True) if yes else None)
         else:
             self.save_snapshot(path, overwrite=False)
@@ -320,8 +324,8 @@ class MainActions:
         depth = "all" if self.diagram_depth is None else self.diagram_depth
         title = (f"Export the {self.diagram_view} diagram (depth {depth}, "
                  f"{'folded' if self.diagram_fold else 'unfolded'}) to")
-        self.app.push_screen(PromptScreen(title, f"{name}-{self.diagram_view}.svg", "path/to/file.svg",
-                                          "v changes the view, + and - the depth, z the folding"),
+        hint = "to change them first: escape, then v (view), + and - (depth), z (folding)"
+        self.app.push_screen(PromptScreen(title, f"{name}-{self.diagram_view}.svg", "path/to/file.svg", hint),
                              self.ask_export)
 
     def ask_export(self: MainScreen, answer: str | None) -> None:
@@ -329,7 +333,8 @@ class MainActions:
             return
         path = Path(answer).expanduser()
         if path.exists():
-            self.app.push_screen(ConfirmScreen(f"{path} exists. Overwrite it?", "Overwrite", "Keep it"),
+            question = f"{display_path(path)} exists. Overwrite it?"
+            self.app.push_screen(ConfirmScreen(question, "Overwrite", "Keep it"),
                                  lambda yes: self.start_export(path) if yes else None)
         else:
             self.start_export(path)
@@ -350,12 +355,29 @@ class MainActions:
 
     # --- navigation -----------------------------------------------------------------------------
 
+    def action_lessons(self: MainScreen) -> None:
+        """Open the lesson list above the inspector (its i key comes back here)."""
+        from inspector.screens.lesson_list import LessonListScreen
+        from minimod.errors import UserError
+
+        try:
+            screen = LessonListScreen()
+        except UserError as error:  # e.g. the progress file or the course cannot be read
+            self.show_error(str(error))
+            return
+        self.app.push_screen(screen)
+
     def action_toggle_recursive(self: MainScreen) -> None:
         self.recursive = not self.recursive
         self.tensors.show(self.session.model, self.selected_path, self.recursive)
+        self.update_histogram()
         self.show_tab("tab-tensors")
 
     def action_focus_filter(self: MainScreen) -> None:
+        """/ filters what is in front: the trace's events on the Trace tab, else the module tree."""
+        if self.query_one(TabbedContent).active == "tab-trace":
+            self.trace.focus_filter()
+            return
         self.module_tree.display = True
         self.query_one("#module-filter").focus()
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from inspector.tensor_summary import format_number
+from inspector.tensor_summary import format_number, shape_text
+
+__all__ = ["cell", "number_cell", "shape_text", "header"]
 
 
 def cell(value: object, style: str = "", right: bool = False) -> Text:
@@ -15,11 +17,6 @@ def cell(value: object, style: str = "", right: bool = False) -> Text:
 def number_cell(value: float | None, style: str = "") -> Text:
     """A statistic, right-aligned."""
     return cell(format_number(value), style, right=True)
-
-
-def shape_text(shape: tuple[int, ...]) -> str:
-    """1×10×24×24 (a scalar: 'scalar'): no brackets or spaces, to keep columns narrow."""
-    return "×".join(str(size) for size in shape) if shape else "scalar"
 
 
 def header(*names: str) -> list[Text]:

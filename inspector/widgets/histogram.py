@@ -72,9 +72,10 @@ class TensorHistogram(Static):
         text.append("\n")
         text.append_text(_lines("value", values, bins, "cyan", 3))
         grad = getattr(tensor, "grad", None)
-        text.append("\n")
         if grad is not None:
+            text.append("\n")
             text.append_text(_lines("grad", to_numpy(grad), bins, "magenta", 2))
-        else:
+        elif getattr(tensor, "requires_grad", False):  # a buffer or a frozen parameter has none to wait for
+            text.append("\n")
             text.append("  grad (none yet: b runs a backward)", style="dim")
         self.update(text)

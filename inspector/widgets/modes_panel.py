@@ -83,8 +83,8 @@ class ModesPanel(Vertical):
         self.query_one("#compare-title", Static).update(Text.assemble(
             ("Outputs in train vs eval mode: ", "bold"),
             f"{len(comparison.differing)} differ, {len(comparison.same)} agree.",
-            (f" {len(comparison.own)} differ itself, on the same input ({causes}); the rest because their "
-             "input did." if comparison.own else ""),
+            (f" {len(comparison.own)} {'differs' if len(comparison.own) == 1 else 'differ'} by itself, on "
+             f"the same input ({causes}); the rest because their input did." if comparison.own else ""),
             (f" ({comparison.note})", "dim"),
         ))
         buffers = self.query_one("#compare-buffers", DataTable)

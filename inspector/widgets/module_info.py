@@ -8,7 +8,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
-from inspector.events import format_shape
+from inspector.tensor_summary import shape_text
 
 MAX_REPR_LINES = 4
 MAX_CHILDREN = 8
@@ -50,14 +50,14 @@ def module_info(path: str, module: Any, events: Sequence[Any] = (), show_time: b
                 break
     if "forward" in last:
         event = last["forward"]
-        inputs = ", ".join(format_shape(item.shape) for item in event.inputs if item is not None)
-        outputs = ", ".join(format_shape(item.shape) for item in event.outputs if item is not None)
+        inputs = ", ".join(shape_text(item.shape) for item in event.inputs if item is not None)
+        outputs = ", ".join(shape_text(item.shape) for item in event.outputs if item is not None)
         text.append("\nlast forward: ", style="bold")
         timing = f" in {event.elapsed_ms:.2f} ms" if show_time else ""
         text.append(f"{inputs or '-'} -> {outputs or '-'}{timing} (event {event.index})")
     if "backward" in last:
         event = last["backward"]
-        grads = ", ".join(format_shape(item.shape) for item in event.outputs if item is not None)
+        grads = ", ".join(shape_text(item.shape) for item in event.outputs if item is not None)
         text.append("\nlast backward: ", style="bold")
         text.append(f"grad_output {grads or '-'} (event {event.index})")
     if not last:

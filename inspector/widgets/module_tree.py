@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -178,6 +178,16 @@ class ModuleTree(Vertical):
         self.filter_text = event.value.strip()
         if self.model is not None:
             self._rebuild()
+
+    def on_key(self, event: events.Key) -> None:
+        # escape in the filter clears it and goes back to the tree (enter keeps the filter)
+        filter_input = self.query_one("#module-filter", Input)
+        if event.key == "escape" and filter_input.has_focus:
+            event.stop()
+            event.prevent_default()
+            if filter_input.value:
+                filter_input.value = ""  # Input.Changed rebuilds the tree
+            self.tree_view.focus()
 
     @on(Input.Submitted, "#module-filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:

@@ -10,13 +10,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Static
 
 from inspector.session_state import KeyDiff, LoadReport
-from inspector.tensor_summary import format_number
+from inspector.tensor_summary import format_number, shape_text
 
 DIFF_COLUMNS = ("key", "shape", "changed", "max |diff|", "note")
-
-
-def _shape(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(str(size) for size in shape) + ")"
 
 
 def display_path(path: Path) -> str:
@@ -36,10 +32,14 @@ def report_text(report: LoadReport) -> Text:
                     style="bold red")
     elif report.loaded:
         text.append(f"loaded {display_path(report.path)} ({mode}): ", style="bold green")
-        text.append(f"{len(report.restored)} keys changed back to the file's values; ")
+        changed = len(report.restored)
+        text.append(f"{changed} {'key' if changed == 1 else 'keys'} took the file's values; ")
         if report.still_different:
             text.append(f"{len(report.still_different)} still differ: {', '.join(report.still_different)}",
                         style="bold red")
+        elif report.missing:
+            text.append("every key of the file now equals it; the missing keys kept their values",
+                        style="green")
         else:
             text.append("every key now equals the file", style="green")
         text.append("\n")
@@ -53,7 +53,7 @@ def report_text(report: LoadReport) -> Text:
         text.append(", ".join(report.unexpected) + "\n")
     for key, file_shape, model_shape in report.mismatched:
         text.append("shape mismatch: ", style="bold red")
-        text.append(f"{key}: file {_shape(file_shape)}, model {_shape(model_shape)}\n")
+        text.append(f"{key}: file {shape_text(file_shape)}, model {shape_text(model_shape)}\n")
     if report.error is not None and report.mismatched:
         text.append("A shape mismatch cannot load even with strict=False: fix the model or the file.",
                     style="italic")
@@ -121,7 +121,7 @@ class StatePanel(Vertical):
                            else Text("same", style="green"))
                 largest = Text(format_number(diff.max_abs_diff) if diff.max_abs_diff is not None else "-",
                                justify="right")
-                table.add_row(diff.key, _shape(diff.shape), changed, largest, diff.note, key=diff.key)
+                table.add_row(diff.key, shape_text(diff.shape), changed, largest, diff.note, key=diff.key)
             changed_count = sum(1 for diff in rows if diff.changed)
             self.query_one(title_id, Static).update(
                 f"{title} vs snapshot: {changed_count} of {len(rows)} changed"

@@ -79,6 +79,7 @@ class TensorTables(Vertical):
 
     def on_resize(self) -> None:
         if self.model is not None and self.size.width != self._filled_width:
+            self._update_titles()
             self._fill_parameters()
             self._fill_buffers()
 
@@ -105,18 +106,23 @@ class TensorTables(Vertical):
         self.model, self.path, self.recursive = model, path, recursive
         self.parameters = parameter_rows(model, path, recursive)
         self.buffers = buffer_rows(model, path, recursive)
-        scope = "subtree" if recursive else "own"
-        where = path or "(root)"
-        self.query_one("#parameter-title", Static).update(
-            Text.assemble(("Parameters", "bold"), f" of {where} ({scope}; r toggles own/subtree)")
-        )
-        self.query_one("#buffer-title", Static).update(
-            Text.assemble(("Buffers", "bold"), f" of {where} ({scope}; saved = persistent, in state_dict)")
-        )
+        self._update_titles()
         self._parameter_cells = [self._parameter_row(row) for row in self.parameters]
         self._buffer_cells = [self._buffer_row(row) for row in self.buffers]
         self._fill_parameters()
         self._fill_buffers()
+
+    def _update_titles(self) -> None:
+        """"Parameters of conv1 (subtree; r toggles own/subtree)", shorter when the pane is narrow."""
+        scope = "subtree" if self.recursive else "own"
+        where = self.path or "(root)"
+        width = self.size.width or 1000
+        for title_id, kind, hint in (("#parameter-title", "Parameters", "r toggles own/subtree"),
+                                     ("#buffer-title", "Buffers", "saved = persistent, in state_dict")):
+            title = Text.assemble((kind, "bold"), f" of {where} ({scope}; {hint})")
+            if title.cell_len > width:
+                title = Text.assemble((kind, "bold"), f" of {where} ({scope})")
+            self.query_one(title_id, Static).update(title)
 
     def refresh_values(self) -> None:
         """Recompute the statistics of the same module (after a step, a load or a mode change)."""
@@ -162,14 +168,16 @@ class TensorTables(Vertical):
             priority["grad" if "grad" in priority else "saved"] = 2
         available = max(0, self.size.width - SCROLLBAR) if self.size.width else 0
         shown = choose_columns(columns, widths, priority, available)
-        if [str(key.value) for key in table.columns] != shown:
-            table.clear(columns=True)
-            for name in shown:
-                table.add_column(header(name)[0], key=name)
-        else:
-            table.clear()
+        # Same rows as before (new values after a step, a new width): the cursor stays where it was.
+        same_rows = [str(key.value) for key in table.rows] == [row.name for row in rows]
+        cursor = table.cursor_row if same_rows else 0
+        table.clear(columns=True)  # columns too: a DataTable column never narrows by itself
+        for name in shown:
+            table.add_column(header(name)[0], key=name)
         for row, values in zip(rows, cells):
             table.add_row(*(values[name] for name in shown), key=row.name)
+        if 0 < cursor < len(rows):
+            table.move_cursor(row=cursor, animate=False)
         self._filled_width = self.size.width
         return [name for name in columns if name not in shown]
 
@@ -185,7 +193,9 @@ class TensorTables(Vertical):
                             self._parameter_cells)
         summary = totals(self.parameters)
         shared = [row for row in self.parameters if row.shared_with]
-        note = f"{summary.count} parameters, {summary.numel:,} elements ({human_count(summary.numel)}), "
+        short = human_count(summary.numel)
+        note = f"{summary.count} parameters, {summary.numel:,} elements"
+        note += f" ({short}), " if short != f"{summary.numel}" else ", "
         note += "all trainable" if summary.trainable == summary.numel else f"{summary.trainable:,} trainable"
         if shared:
             note += "; shared: " + ", ".join(f"{row.name} = {' = '.join(row.shared_with)}" for row in shared)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Select, Static
@@ -110,6 +110,19 @@ class TracePanel(Vertical):
     def _module_changed(self, event: Input.Changed) -> None:
         event.stop()
         self.apply_filters()
+
+    def on_key(self, event: events.Key) -> None:
+        # escape in the module filter clears it and goes back to the table (enter keeps the filter)
+        module_filter = self.query_one("#trace-module-filter", Input)
+        if event.key == "escape" and module_filter.has_focus:
+            event.stop()
+            event.prevent_default()
+            if module_filter.value:
+                module_filter.value = ""
+            self.table.table.focus()
+
+    def focus_filter(self) -> None:
+        self.query_one("#trace-module-filter", Input).focus()
 
     @on(Input.Submitted, "#trace-module-filter")
     def _module_submitted(self, event: Input.Submitted) -> None:

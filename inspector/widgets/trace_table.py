@@ -18,7 +18,7 @@ COLUMNS = (("#", True), ("phase", False), ("module", False), ("in", False), ("ou
            ("std", True), ("min", True), ("max", True), ("ms", True))
 # Which columns stay when the width runs short (lower stays longer); the step detail shows everything.
 PRIORITIES = (6, 1, 0, 3, 2, 4, 5, 7, 8, 9)
-PHASE_STYLES = {"forward_pre": "cyan", "forward": "green", "backward": "magenta"}
+PHASE_STYLES = {"forward_pre": "cyan", "forward": "green", "backward": "dodger_blue1"}  # red: NaN/Inf
 PHASE_LABELS = {"forward_pre": "pre", "forward": "fwd", "backward": "bwd"}  # narrow: see the help
 NONFINITE_STYLE = "bold red"
 DEFAULT_MAX_ROWS = 2000

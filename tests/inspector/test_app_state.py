@@ -109,7 +109,7 @@ async def test_compare_lists_modules_that_differ_and_buffers_a_training_forward_
         assert list(modules)[:2] == ["bn", "drop"]  # the causes lead the list
         assert modules["fc1"][1] == "same"
         title = str(panel.query_one("#compare-title").render())
-        assert "2 differ itself, on the same input (bn, drop)" in title
+        assert "2 differ by itself, on the same input (bn, drop)" in title
         buffers = {row[0]: row[1] for row in table_texts(panel.query_one("#compare-buffers"))}
         assert buffers == {"bn.running_mean": "changes", "bn.running_var": "changes",
                            "bn.num_batches_tracked": "changes"}
@@ -205,7 +205,7 @@ async def test_shape_mismatch_is_listed_and_cannot_load_loosely(tmp_path: Path) 
         await answer_prompt(pilot, str(tmp_path / "shapes.npz"))
         await settle(pilot)
         panel = pilot.app.screen.query_one(StatePanel)
-        assert "shape mismatch: fc1.weight: file (2, 2), model (6, 4)" in str(
+        assert "shape mismatch: fc1.weight: file 2×2, model 6×4" in str(
             panel.query_one("#load-report").render())
         assert not panel.query_one("#load-actions").display
 

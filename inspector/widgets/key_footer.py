@@ -1,0 +1,68 @@
+"""KeyFooter: Textual's footer that fits its width: short labels, then fewer keys, before cutting any off."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual import events
+from textual.app import ComposeResult
+from textual.widget import Widget
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+PALETTE_WIDTH = 11  # the "^p palette" key docked on the right, with its border
+
+
+def footer_width(keys: Iterable[tuple[str, str]]) -> int:
+    """Columns that compact footer keys (key display, label) take: key, space, label, then a gap."""
+    return sum(len(key) + 1 + len(label) + 1 for key, label in keys) - 1
+
+
+class KeyFooter(Footer):
+    """A compact footer that, when its keys do not fit, uses `short` labels (by action), then drops the
+    command palette key, then the `optional` actions; the help screen and the palette list them all.
+
+    `fit` says which of those it chose: "full", "short", "short, no palette" or "short, fewer keys".
+    """
+
+    def __init__(self, short: dict[str, str], optional: Iterable[str] = (), *, id: str | None = None) -> None:
+        super().__init__(compact=True, id=id)
+        self.short = short
+        self.optional = set(optional)
+        self.fit = "full"
+        self._composed_width = -1
+
+    def _choose(self, width: int, keys: list[FooterKey]) -> tuple[str, bool, set[str]]:
+        """(layout, show the palette key, actions to leave out) for `width` columns."""
+        full = [(key.key_display, key.description) for key in keys]
+        short = [(key.key_display, self.short.get(key.action, key.description)) for key in keys]
+        if not width or footer_width(full) + PALETTE_WIDTH <= width:
+            return "full", True, set()
+        if footer_width(short) + PALETTE_WIDTH <= width:
+            return "short", True, set()
+        if footer_width(short) <= width:
+            return "short, no palette", False, set()
+        return "short, fewer keys", False, self.optional
+
+    def compose(self) -> ComposeResult:
+        widgets: list[Widget] = list(super().compose())
+        keys = [widget for widget in widgets if isinstance(widget, FooterKey)
+                and not widget.has_class("-command-palette")]
+        width = self.size.width or self.app.size.width
+        self.fit, palette, left_out = self._choose(width, keys)
+        self._composed_width = width
+        for widget in widgets:
+            if isinstance(widget, FooterKey):
+                if widget.has_class("-command-palette"):
+                    if not palette:
+                        continue
+                elif widget.action in left_out:
+                    continue
+                elif self.fit != "full":
+                    widget.description = self.short.get(widget.action, widget.description)
+            yield widget
+
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size.width != self._composed_width and self._bindings_ready:
+            self._composed_width = event.size.width
+            self.call_after_refresh(self.recompose)
