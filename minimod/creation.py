@@ -145,7 +145,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
                     f"got size {got} for tensor number {number} in the list. (cat of shapes "
                     f"{' and '.join(str(tuple(t.shape)) for t in tensors)})"
                 )
-    return Cat.apply(*tensors, dim=axis)
+    return Cat.apply(*_promoted(tensors), dim=axis)
 
 
 def stack(tensors, dim: int = 0) -> Tensor:
@@ -159,7 +159,18 @@ def stack(tensors, dim: int = 0) -> Tensor:
                 f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at entry 0 "
                 f"and {list(other.shape)} at entry {entry}"
             )
-    return Stack.apply(*tensors, dim=dim)
+    return Stack.apply(*_promoted(tensors), dim=dim)
+
+
+def _promoted(tensors: list) -> list:
+    """torch's promotion for cat and stack: integers next to a float take that float dtype (float32,
+    where numpy would give float64); floats of several widths take the widest."""
+    dtypes = {t.dtype for t in tensors}
+    if len(dtypes) == 1:
+        return tensors
+    floats = [d for d in dtypes if d.kind == "f"]
+    target = builtins.max(floats, key=lambda d: d.itemsize) if floats else np.result_type(*dtypes)
+    return [t if t.dtype == target else t.to(target) for t in tensors]
 
 
 def where(condition, input, other) -> Tensor:  # noqa: A002 - torch's argument names

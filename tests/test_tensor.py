@@ -451,3 +451,25 @@ def test_device_is_the_cpu_and_creation_takes_device_like_torch():
     with pytest.raises(RuntimeError, match="CPU only"):
         mm.ones(2).to(mm.device("cuda"))
     assert mm.nn.Linear(2, 2).to(mm.ones(1).device).weight.dtype == mm.float32
+
+
+@pytest.mark.parametrize("join", ["cat", "stack"])
+@pytest.mark.parametrize(
+    "dtypes",
+    [("int64", "float32"), ("int32", "int64"), ("bool", "int64"), ("float16", "int64"),
+     ("float16", "float32"), ("float32", "float64")],
+)
+def test_cat_and_stack_promote_dtypes_like_torch(join, dtypes):
+    torch = pytest.importorskip("torch")
+    results = {}
+    for lib in (torch, mm):
+        parts = [lib.tensor(np.array([1, 0], dtype=d)) for d in dtypes]
+        floats = [p for p in parts if p.dtype in (lib.float16, lib.float32, lib.float64)]
+        for p in floats:
+            p.requires_grad_()
+        out = getattr(lib, join)(parts)
+        if floats:
+            (out * 2).sum().backward()
+        results[lib.__name__] = (str(out.dtype).replace("torch.", ""), out.tolist(),
+                                 [(str(p.grad.dtype).replace("torch.", ""), p.grad.tolist()) for p in floats])
+    assert results["minimod"] == results["torch"]
