@@ -28,12 +28,14 @@ class Step:
 
     show: "tree" (the module tree), "tensors" (parameter and buffer tables of `focus`), or "trace"
     (the forward calls recorded while running `model(example_input)`). `focus` is a dotted module
-    path inside `model` ("" is the model itself).
+    path inside `model` ("" is the model itself); `subtree` makes the tensor tables list the tensors
+    of everything below `focus`, not only its own (the student toggles with o).
     """
 
     code: str
     show: str = "tensors"
     focus: str = ""
+    subtree: bool = False
 
     def __post_init__(self) -> None:
         if self.show not in _VIEWS:

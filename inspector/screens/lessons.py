@@ -32,6 +32,35 @@ from lessons.progress import Progress, atomic_write, workspace_exercise
 _TAB_FOR_VIEW = {"tree": "lesson-tab-tree", "tensors": "lesson-tab-tensors", "trace": "lesson-tab-trace"}
 
 
+class LessonTensorTables(TensorTables):
+    """The inspector's tensor tables, whose hints name o: in a lesson, r runs the step."""
+
+    _HINTS = ("r toggles own/subtree", "(r shows the subtree)")
+
+    def show(self, model: Any, path: str = "", recursive: bool = False) -> None:
+        super().show(model, path, recursive)
+        self._name_lesson_key()
+
+    def on_resize(self) -> None:
+        # The tables write their hints again when their size changes (TensorTables.on_resize runs
+        # after this handler): rename the key once that is done.
+        self.call_after_refresh(self._name_lesson_key)
+
+    def _name_lesson_key(self) -> None:
+        for static_id in ("#parameter-title", "#parameter-totals"):
+            static = self.query_one(static_id, Static)
+            text = static.content.copy() if isinstance(static.content, Text) else Text(str(static.content))
+            changed = False
+            for hint in self._HINTS:
+                start = text.plain.find(hint)
+                if start >= 0:
+                    key = start + hint.index("r")
+                    text = text[:key] + Text("o") + text[key + 1:]  # the hints' key letter is unstyled
+                    changed = True
+            if changed:
+                static.update(text)
+
+
 class LessonScreen(Screen):
     """One lesson: its text and step code on the left, the live model's panes on the right."""
 
@@ -93,7 +122,7 @@ class LessonScreen(Screen):
                     with TabPane("Tree", id="lesson-tab-tree"):
                         yield ModuleTree(id="lesson-module-tree")
                     with TabPane("Tensors", id="lesson-tab-tensors"):
-                        yield TensorTables(id="lesson-tensor-tables")
+                        yield LessonTensorTables(id="lesson-tensor-tables")
                     with TabPane("Trace", id="lesson-tab-trace"):
                         yield TraceTable(id="lesson-trace-table", show_time=False)
                     with TabPane("Exercise", id="lesson-tab-exercise"):
@@ -241,7 +270,7 @@ class LessonScreen(Screen):
             tree = self.query_one("#lesson-module-tree", ModuleTree)
             tree.set_model(self.model)
             tree.select_path(step.focus)
-            self.tensor_subtree = False
+            self.tensor_subtree = step.subtree
             self._show_tensors(step.focus)
         table = self.query_one("#lesson-trace-table", TraceTable)
         table.reset()
@@ -259,16 +288,10 @@ class LessonScreen(Screen):
         self._status()
 
     def _show_tensors(self, path: str) -> None:
-        """The tensor tables of the module at `path`, with the key that works here (o, not r) in the hints."""
+        """The tensor tables of the module at `path`; their hints name o, the key that works here (r runs)."""
         tables = self.query_one("#lesson-tensor-tables", TensorTables)
         self.tensor_path = path
         tables.show(self.model, path, self.tensor_subtree)
-        scope = "subtree" if self.tensor_subtree else "own"
-        title = tables.query_one("#parameter-title", Static)
-        title.update(Text.assemble(("Parameters", "bold"), f" of {path or '(root)'} ({scope}; o toggles "
-                                                             "own/subtree)"))
-        totals = tables.query_one("#parameter-totals", Static)
-        totals.update(str(totals.content).replace("(r shows the subtree)", "(o shows the subtree)"))
 
     def action_toggle_wide(self) -> None:
         """Give the text and code the whole width (useful at 80 columns); w again brings the panes back."""

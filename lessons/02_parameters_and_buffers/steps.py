@@ -91,6 +91,7 @@ QUESTIONS = [
         choices=("True", "False"),
         answer="'unserialized_thing' in model.state_dict()",
         explanation="persistent=False keeps a buffer out of the state dict, so it is neither saved "
-        "nor expected when loading; it still appears in named_buffers().",
+        "nor expected when loading; it still appears in named_buffers(). The Tensors pane's saved column "
+        "says no for it.",
     ),
 ]

@@ -82,6 +82,7 @@ STEPS = [
         print(list(model.state_dict().keys()))
         """,
         show="tensors",
+        subtree=True,
     ),
     Step(
         """

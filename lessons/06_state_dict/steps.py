@@ -33,6 +33,7 @@ STEPS = [
             print(key, type(value).__name__, value.shape, value.dtype)
         """,
         show="tensors",
+        subtree=True,
     ),
     Step(
         """
@@ -103,6 +104,7 @@ STEPS = [
             print("RuntimeError:", error)
         """,
         show="tensors",
+        subtree=True,
     ),
 ]
 

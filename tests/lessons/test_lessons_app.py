@@ -218,3 +218,43 @@ async def test_the_list_opens_on_the_first_unfinished_lesson(data_dir):
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen.lesson.number == 2
+
+
+async def test_tensor_hints_keep_the_lesson_key_when_the_tab_appears(data_dir):
+    # Step 3 of lesson 3 switches from the Tree tab to the Tensors tab: the tables are laid out
+    # again at their new size, and the hints must still name o, the key that works here.
+    lesson = find_lesson(3)
+    Progress().set_step(lesson.slug, 2)
+    app = InspectorApp("simple_model", initial_screen=lambda: LessonScreen(lesson))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        panel = screen.query_one(QuestionPanel)
+        await pilot.press("1" if panel.asking else "r")
+        await _settle(app, pilot)
+        tables = screen.query_one(TensorTables)
+        assert tables.path == "base_net.linear"
+        title = str(tables.query_one("#parameter-title").content)
+        assert "o toggles own/subtree" in title and "r toggles" not in title, title
+        await pilot.resize_terminal(100, 40)
+        await _settle(app, pilot)
+        title = str(tables.query_one("#parameter-title").content)
+        assert "r toggles" not in title, title
+
+
+async def test_a_step_can_show_the_whole_subtree(data_dir):
+    lesson = find_lesson(6)
+    assert lesson.steps[0].subtree
+    app = InspectorApp("simple_model", initial_screen=lambda: LessonScreen(lesson))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("r")
+        await _settle(app, pilot)
+        tables = screen.query_one(TensorTables)
+        assert tables.recursive
+        assert [row.name for row in tables.parameters] == list(screen.runner.namespace["state"])
+        assert "subtree; o toggles" in str(tables.query_one("#parameter-title").content)
+        await pilot.press("o")
+        await pilot.pause()
+        assert not tables.recursive and tables.parameters == []
