@@ -82,9 +82,8 @@ class LessonListScreen(Screen):
     def action_leave(self) -> None:
         if len(self.app.screen_stack) > 2:  # the inspector's main screen is below us
             self.app.pop_screen()
-            self.app.notify("This is the inspector, on the default model. The course is not reachable from "
-                            "here: quit (q) and run 'minimod lessons' again; your progress is saved.",
-                            timeout=12)
+            self.app.notify("This is the inspector. g opens the lessons again; your progress is saved.",
+                            timeout=8)
 
 
 def run_course() -> int:

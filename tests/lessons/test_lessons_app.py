@@ -258,3 +258,18 @@ async def test_a_step_can_show_the_whole_subtree(data_dir):
         await pilot.press("o")
         await pilot.pause()
         assert not tables.recursive and tables.parameters == []
+
+
+async def test_the_list_leaves_for_the_inspector_and_comes_back(data_dir):
+    from inspector.screens.main import MainScreen
+
+    app = InspectorApp("simple_model", initial_screen=LessonListScreen)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, LessonListScreen)
+        await pilot.press("i")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        await pilot.press("g")  # the inspector's key for the lessons
+        await pilot.pause()
+        assert isinstance(app.screen, LessonListScreen)
