@@ -117,6 +117,44 @@ def test_conv2d_forward_and_backward_twins(geometry, dtype, with_bias, need_inpu
             _close(a, b, dtype)
 
 
+@pytest.mark.parametrize(
+    ("channels", "size", "kernel", "pads", "dilation", "groups"),
+    [
+        (16, 20, 3, (1, 1, 1, 1), 1, 1),  # ResNet's 3x3 conv: the shifted-grid input gradient
+        (24, 32, 3, (2, 2, 2, 2), 2, 2),  # shifted grid, dilated and grouped
+        (16, 20, 2, (0, 1, 0, 1), 1, 1),  # shifted grid, "same" for an even kernel
+        (8, 16, 3, (2, 2, 2, 2), 2, 2),  # pixel-major, dilated and grouped
+        (6, 18, 2, (0, 1, 0, 1), 1, 1),  # pixel-major, "same" for an even kernel
+        (12, 24, (3, 1), (1, 1, 0, 0), 1, 3),
+        (1, 28, 5, (0, 0, 0, 0), 1, 1),  # one input channel: pixel-major patches, W · colsᵀ forward
+        (3, 16, 3, (1, 1, 1, 1), 1, 1),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_conv2d_twins_on_layer_sized_inputs(channels, size, kernel, pads, dilation, groups, dtype):
+    """The fast backend's layout-dependent paths (picked by channel count and image size) on real layer
+    shapes, which the small hypothesis geometries above rarely reach. float32 sums of ~1,000 products
+    round differently in another order, hence its looser tolerance here."""
+    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    top, bottom, left, right = pads
+    rng = np.random.default_rng(channels)
+    x = rng.standard_normal((2, channels, size, size)).astype(dtype)
+    weight = rng.standard_normal((2 * groups * 2, channels // groups, kh, kw)).astype(dtype)
+    tolerance = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else TOL[dtype]
+    oh = size + top + bottom - dilation * (kh - 1)
+    ow = size + left + right - dilation * (kw - 1)
+    args = (1, 1, top, left, dilation, dilation)
+    out, cols = J.conv2d_forward(x, weight, None, *args, oh, ow, groups)
+    expected_out, expected_cols = R.conv2d_forward(x, weight, None, *args, oh, ow, groups)
+    np.testing.assert_allclose(out, expected_out, **tolerance)
+    g = rng.standard_normal(out.shape).astype(dtype)
+    got = J.conv2d_backward(g, cols, weight, x.shape, *args, groups, True, True, False)
+    want = R.conv2d_backward(g, expected_cols, weight, x.shape, *args, groups, True, True, False)
+    for a, b in zip(got[:2], want[:2]):
+        assert a.shape == b.shape and a.dtype == dtype
+        np.testing.assert_allclose(a, b, **tolerance)
+
+
 @st.composite
 def pool_geometry(draw, dilation=True):
     n, c = draw(st.integers(1, 3)), draw(st.integers(1, 3))

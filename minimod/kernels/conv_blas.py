@@ -74,14 +74,21 @@ def conv2d_forward(x, weight, bias, sh, sw, ph, pw, dh, dw, oh, ow, groups):
     cols = im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups)
     w_rows = weight_rows(weight, groups)
     k = w_rows.shape[2]
-    rows = scratch.empty((n * oh * ow, o), x.dtype)
-    if groups == 1:
-        np.matmul(cols, w_rows[0].T, out=rows)
-    else:
-        for g in range(groups):
-            rows[:, g * og : (g + 1) * og] = cols[:, g * k : (g + 1) * k] @ w_rows[g].T
     out = scratch.empty((n, o, oh, ow), x.dtype)
-    out.reshape(n, o, oh * ow)[...] = rows.reshape(n, oh * ow, o).transpose(0, 2, 1)
+    if groups == 1 and not cols.flags.c_contiguous:
+        # pixel-major patches (few channels): W · colsᵀ is (O, N·oh·ow), whose rows copy into NCHW along
+        # runs of oh·ow values instead of O (1.2-1.6x faster for the 1- and 3-channel first layers)
+        channels_first = scratch.empty((o, n * oh * ow), x.dtype)
+        np.matmul(w_rows[0], cols.T, out=channels_first)
+        out[...] = channels_first.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
+    else:
+        rows = scratch.empty((n * oh * ow, o), x.dtype)
+        if groups == 1:
+            np.matmul(cols, w_rows[0].T, out=rows)
+        else:
+            for g in range(groups):
+                rows[:, g * og : (g + 1) * og] = cols[:, g * k : (g + 1) * k] @ w_rows[g].T
+        out.reshape(n, o, oh * ow)[...] = rows.reshape(n, oh * ow, o).transpose(0, 2, 1)
     if bias is not None:  # added along the long rows of out (rows += bias runs over rows of only O values)
         out += bias[:, None, None]
     return out, cols
@@ -122,6 +129,9 @@ def _grad_input(g_rows, weight, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups)
     hp = max(ph + h, span_h + (kh - 1) * dh)
     wp = max(pw + w, span_w + (kw - 1) * dw)
     grad_x = scratch.empty((n, c, h, w), g_rows.dtype)
+    hp_grid, wp_grid = oh + (kh - 1) * dh, ow + (kw - 1) * dw
+    if kw * cg >= ow and sh == sw == 1 and hp_grid * wp_grid <= 1.3 * oh * ow:  # few wasted grid rows
+        return _grad_input_shifted(g_rows, weight, x_shape, ph, pw, dh, dw, oh, ow, groups, grad_x)
     if kw * cg >= ow:
         # channels last: each kernel tap (i, j) sends dY · W[:, :, i, j] back to the pixels it read, so
         # the (N·oh·ow, C·kh·kw) patch gradient is never materialised
@@ -152,4 +162,40 @@ def _grad_input(g_rows, weight, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups)
             pixels = planes[:, :, :, i * dh : i * dh + span_h : sh, j * dw : j * dw + span_w : sw]
             pixels += patches[:, i, j].transpose(2, 0, 1, 3, 4)
     grad_x[...] = grad_padded[:, :, ph : ph + h, pw : pw + w]
+    return grad_x
+
+
+def _grad_input_shifted(g_rows, weight, x_shape, ph, pw, dh, dw, oh, ow, groups, grad_x):
+    """dx for stride 1, channels last, tap by tap, each tap's contribution added as one contiguous block.
+
+    dY is laid out on the padded input's grid (Hp = oh + (kh-1)·dh rows of Wp = ow + (kw-1)·dw pixels,
+    zero where no output pixel sits), as rows of a (N·Hp·Wp, O) matrix. Output pixel r then reads input
+    pixel r + i·dh·Wp + j·dw for tap (i, j), the same offset for every r, so the tap's product
+    dY · W[:, :, i, j] adds into a row-shifted, contiguous slice of the padded input gradient (the
+    strided 4-D add it replaces was 3x slower). The grid's extra zero rows cost ~13% more product work
+    for a 3x3 kernel on 32x32.
+    """
+    n, c, h, w = x_shape
+    o, cg, kh, kw = weight.shape
+    og = o // groups
+    hp, wp = oh + (kh - 1) * dh, ow + (kw - 1) * dw
+    m = n * hp * wp
+    grid = scratch.empty((m, o), g_rows.dtype)
+    cells = grid.reshape(n, hp, wp, o)
+    cells[:, oh:] = 0
+    cells[:, :oh, ow:] = 0
+    cells[:, :oh, :ow] = g_rows.reshape(n, oh, ow, o)
+    # one spare row per shift, so every tap's slice [shift, shift + m) fits
+    grad_padded = scratch.zeros((m + (kh - 1) * dh * wp + (kw - 1) * dw, c), g_rows.dtype)
+    taps = np.ascontiguousarray(weight.transpose(2, 3, 0, 1))  # (kh, kw, O, Cg)
+    tap = scratch.empty((m, cg), g_rows.dtype)
+    for g in range(groups):
+        g_block = grid[:, g * og : (g + 1) * og]
+        for i in range(kh):
+            for j in range(kw):
+                shift = i * dh * wp + j * dw
+                np.matmul(g_block, taps[i, j, g * og : (g + 1) * og], out=tap)
+                grad_padded[shift : shift + m, g * cg : (g + 1) * cg] += tap
+    padded = grad_padded[:m].reshape(n, hp, wp, c)
+    grad_x[...] = padded[:, ph : ph + h, pw : pw + w].transpose(0, 3, 1, 2)
     return grad_x
