@@ -20,9 +20,9 @@ def footer_width(keys: Iterable[tuple[str, str]]) -> int:
 
 class KeyFooter(Footer):
     """A compact footer that, when its keys do not fit, uses `short` labels (by action), then drops the
-    command palette key, then the `optional` actions; the help screen and the palette list them all.
+    `optional` actions, then the command palette key; the help screen and the palette list them all.
 
-    `fit` says which of those it chose: "full", "short", "short, no palette" or "short, fewer keys".
+    `fit` says which it chose: "full", "short", "short, fewer keys" or "short, fewer keys, no palette".
     """
 
     def __init__(self, short: dict[str, str], optional: Iterable[str] = (), *, id: str | None = None) -> None:
@@ -36,13 +36,14 @@ class KeyFooter(Footer):
         """(layout, show the palette key, actions to leave out) for `width` columns."""
         full = [(key.key_display, key.description) for key in keys]
         short = [(key.key_display, self.short.get(key.action, key.description)) for key in keys]
+        fewer = [item for item, key in zip(short, keys) if key.action not in self.optional]
         if not width or footer_width(full) + PALETTE_WIDTH <= width:
             return "full", True, set()
         if footer_width(short) + PALETTE_WIDTH <= width:
             return "short", True, set()
-        if footer_width(short) <= width:
-            return "short, no palette", False, set()
-        return "short, fewer keys", False, self.optional
+        if footer_width(fewer) + PALETTE_WIDTH <= width:
+            return "short, fewer keys", True, self.optional
+        return "short, fewer keys, no palette", False, self.optional
 
     def compose(self) -> ComposeResult:
         widgets: list[Widget] = list(super().compose())

@@ -114,14 +114,18 @@ class StatePanel(Vertical):
             ("buffer", "#state-buffer-diff", "#state-buffer-title", "Buffers"),
         ):
             table = self.query_one(table_id, DataTable)
-            table.clear()
             rows = [diff for diff in diffs if diff.kind == kind]
+            # the note column only when a key has one (a missing key, a shape change): 80 columns fit
+            columns = DIFF_COLUMNS if any(diff.note for diff in rows) else DIFF_COLUMNS[:-1]
+            table.clear(columns=True)
+            table.add_columns(*columns)
             for diff in rows:
                 changed = (Text("changed", style="bold yellow") if diff.changed
                            else Text("same", style="green"))
                 largest = Text(format_number(diff.max_abs_diff) if diff.max_abs_diff is not None else "-",
                                justify="right")
-                table.add_row(diff.key, shape_text(diff.shape), changed, largest, diff.note, key=diff.key)
+                cells = [diff.key, shape_text(diff.shape), changed, largest, diff.note][:len(columns)]
+                table.add_row(*cells, key=diff.key)
             changed_count = sum(1 for diff in rows if diff.changed)
             self.query_one(title_id, Static).update(
                 f"{title} vs snapshot: {changed_count} of {len(rows)} changed"

@@ -96,6 +96,45 @@ async def test_expand_collapse_and_filter_by_name_or_type() -> None:
         assert top == ["", "layer1", "layer2", "layer3", "layer4"]
 
 
+async def test_escape_in_a_filter_clears_it_and_slash_filters_what_is_in_front() -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen = pilot.app.screen
+        tree = screen.query_one(ModuleTree)
+        await pilot.press("slash", *"conv", "enter")  # enter keeps the filter, back in the tree
+        await pilot.pause()
+        assert tree.visible_paths() == ["", "conv1", "conv2"] and tree.tree_view.has_focus
+        await pilot.press("slash", "escape")  # escape clears it
+        await pilot.pause()
+        assert len(tree.visible_paths()) == 7 and tree.tree_view.has_focus
+        await pilot.press("f", "2")
+        await settle(pilot)
+        trace = screen.query_one(TracePanel)
+        await pilot.press("slash", *"fc", "enter")  # on the Trace tab, / filters the events
+        await pilot.pause()
+        assert trace.module_filter == "fc" and trace.table.matched == 4
+        assert trace.table.table.has_focus and tree.visible_paths() != ["", "conv1", "conv2"]
+        await pilot.press("slash", "escape")
+        await pilot.pause()
+        assert trace.module_filter == "" and trace.table.matched == 14 and trace.table.table.has_focus
+
+
+async def test_histogram_follows_the_tables_and_empties_for_a_module_without_tensors() -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen = pilot.app.screen
+        histogram = screen.query_one("#tensor-histogram")
+        assert str(histogram.render()).startswith("conv1.weight  histogram of 250 values")
+        await pilot.press("r")  # the root's own tensors: it has none
+        await pilot.pause()
+        assert screen.query_one(TensorTables).parameters == [] and str(histogram.render()) == ""
+        await pilot.press("r", "down", "down")  # pool1: no tensors either
+        await pilot.pause()
+        assert screen.selected_path == "pool1" and str(histogram.render()) == ""
+        await pilot.press("down")
+        await pilot.pause()
+        assert str(histogram.render()).startswith("conv2.weight  histogram of 5,000 values")
+        assert "grad (none yet" in str(histogram.render())
+
+
 async def test_selecting_a_module_shows_its_parameters_and_buffers() -> None:
     async with make_app().run_test(size=SIZE) as pilot:
         tables = pilot.app.screen.query_one(TensorTables)

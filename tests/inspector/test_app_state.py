@@ -134,12 +134,17 @@ async def test_snapshot_train_diff_and_strict_load_restores(tmp_path: Path, monk
         parameters = table_texts(panel.query_one("#state-parameter-diff"))
         assert [row[0] for row in parameters] == ["fc1.weight", "fc1.bias", "bn.weight", "bn.bias",
                                                   "fc2.weight", "fc2.bias"]
+        # shapes as in the tensor tables and the trace; no note column when no key needs one
+        assert [row[1] for row in parameters] == ["6×4", "6", "6", "6", "3×6", "3"]
+        assert len(parameters[0]) == 4
         changed = {row[0]: row[2] for row in parameters}
         # fc1.bias feeds BatchNorm, which subtracts the batch mean: its gradient is zero, it never moves
         assert changed.pop("fc1.bias") == "same"
         assert set(changed.values()) == {"changed"}
         assert all(float(row[3]) > 0 for row in parameters if row[0] != "fc1.bias")
         buffers = {row[0]: row[2] for row in table_texts(panel.query_one("#state-buffer-diff"))}
+        assert {row[0]: row[1] for row in table_texts(panel.query_one("#state-buffer-diff"))}[
+            "bn.num_batches_tracked"] == "scalar"
         assert buffers["bn.running_mean"] == "changed" and buffers["bn.num_batches_tracked"] == "changed"
         assert "3 optimizer steps since" in str(panel.query_one("#snapshot-info").render())
         await pilot.press("l")
@@ -194,6 +199,10 @@ async def test_loading_a_mismatching_file_lists_problems_and_offers_strict_false
         assert panel.report.loaded and not panel.report.strict
         np.testing.assert_array_equal(model.fc1.weight.numpy(), other.fc1.weight.numpy())
         assert not panel.query_one("#load-actions").display
+        # fc2.bias is not in the file: it kept its value, and is not "still different" from the file
+        assert panel.report.still_different == ()
+        text = str(panel.query_one("#load-report").render())
+        assert "every key of the file now equals it; the missing keys kept their values" in text
 
 
 async def test_shape_mismatch_is_listed_and_cannot_load_loosely(tmp_path: Path) -> None:

@@ -10,8 +10,10 @@ import time
 
 import pytest
 from rich.console import Console
+from textual import events
 from textual.screen import Screen
 from textual.widgets import Footer, Static
+from textual.widgets._footer import FooterKey
 
 import minimod as mm
 from inspector.app import InspectorApp
@@ -19,6 +21,7 @@ from inspector.commands import inspect_command
 from inspector.screens.help import HelpScreen, key_table
 from inspector.screens.main import COMMANDS, MainScreen
 from inspector.targets import TargetError
+from inspector.widgets.key_footer import KeyFooter
 from inspector.widgets.module_tree import ModuleTree
 from inspector.widgets.tensor_tables import TensorTables
 from minimod.errors import UserError
@@ -48,6 +51,70 @@ async def test_footer_shows_the_main_keys() -> None:
                 if binding.show and enabled}
         assert {"f", "b", "o", "t", "n", "m", "c", "s", "l", "e", "question_mark", "q"} <= keys
         assert footer.region.height == 1 and footer.region.y == SIZE[1] - 1
+
+
+MAIN_KEYS = ["?", "f", "b", "o", "t", "n", "m", "c", "s", "l", "e", "q"]
+
+
+@pytest.mark.parametrize("size", [(120, 40), (100, 30), (80, 24)])
+async def test_footer_keys_fit_the_width(size: tuple[int, int]) -> None:
+    async with make_app().run_test(size=size) as pilot:
+        await pilot.pause()
+        footer = pilot.app.screen.query_one(KeyFooter)
+        keys = [key for key in footer.query(FooterKey) if not key.has_class("-command-palette")]
+        shown = [key.key_display for key in keys]
+        assert [key for key in shown if key in MAIN_KEYS] == MAIN_KEYS  # every important key, in order
+        assert all(key.region.right <= size[0] and key.region.width > 0 for key in keys)
+        labels = {key.key_display: key.description for key in keys}
+        palette = footer.query(".-command-palette")
+        if size[0] == 120:
+            assert footer.fit == "full" and labels["f"] == "Forward" and labels["g"] == "Lessons"
+            assert len(palette) == 1
+        else:  # short labels; g makes room, then at 80 the palette key too (both are in the help)
+            assert footer.fit.startswith("short") and labels["f"] == "fwd" and labels["c"] == "cmp"
+            assert "g" not in labels and bool(palette) == (size[0] == 100)
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        await pilot.pause()
+        assert footer.fit == "full"
+
+
+async def test_g_opens_the_lesson_list_and_i_comes_back() -> None:
+    from inspector.screens.lesson_list import LessonListScreen
+
+    async with make_app().run_test(size=SIZE) as pilot:
+        await pilot.press("g")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, LessonListScreen)
+        assert pilot.app.screen.query_one("#lesson-list").option_count >= 1
+        await pilot.press("i")
+        await pilot.pause()
+        assert pilot.app.screen is pilot.app.main_screen
+
+
+async def test_keys_typed_before_a_dialog_opens_reach_it() -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        # As a terminal delivers fast typing: all three keys queued before the app handles the first.
+        for key, character in (("t", "t"), ("3", "3"), ("enter", None)):
+            pilot.app.post_message(events.Key(key, character))
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if pilot.app.session.steps and pilot.app.main_screen.busy is None:
+                break
+        await settle(pilot)
+        assert pilot.app.screen is pilot.app.main_screen
+        assert pilot.app.session.steps == 3  # not the prompt's default of 10, and not a stray tab switch
+        assert pilot.app.main_screen.query_one("#tabs").active == "tab-tensors"
+
+
+async def test_clicking_a_footer_key_runs_its_action() -> None:
+    async with make_app().run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        key = next(key for key in pilot.app.screen.query(FooterKey) if key.key == "f")
+        await pilot.click(key)
+        await settle(pilot)
+        assert len(pilot.app.session.events) == 14
 
 
 async def test_help_screen_lists_every_key_and_closes() -> None:

@@ -190,6 +190,7 @@ def test_loading_a_mismatching_file_lists_every_problem_and_leaves_the_model(tmp
     mm.save(state, str(tmp_path / "loose.npz"))
     loose = session.load_snapshot(tmp_path / "loose.npz", strict=False)
     assert loose.loaded and loose.missing == ("fc2.bias",) and loose.unexpected == ("extra.weight",)
+    assert loose.still_different == ()  # the missing key kept its value: it differs from nothing in the file
     assert np.all(session.model.fc1.weight.numpy() == 0.5)
 
 
