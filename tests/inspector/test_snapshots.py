@@ -72,11 +72,13 @@ def test_step_through(snap_compare) -> None:
     assert snap_compare(make_app(), terminal_size=SIZES["wide"], run_before=keys("f", "n", "n", "n"))
 
 
-def test_compare_train_and_eval(snap_compare) -> None:
-    assert snap_compare(make_app("conv_bn"), terminal_size=SIZES["wide"], run_before=keys("M", "c"))
+@pytest.mark.parametrize("size", list(SIZES))
+def test_compare_train_and_eval(snap_compare, size: str) -> None:
+    assert snap_compare(make_app("conv_bn"), terminal_size=SIZES[size], run_before=keys("M", "c"))
 
 
-def test_state_dict_diff_after_training(snap_compare, tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.parametrize("size", list(SIZES))
+def test_state_dict_diff_after_training(snap_compare, size: str, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)  # the snapshot file is shown relative to the current folder
 
     async def save_train(pilot) -> None:
@@ -93,7 +95,7 @@ def test_state_dict_diff_after_training(snap_compare, tmp_path: Path, monkeypatc
         pilot.app.clear_notifications()
         await pilot.pause()
 
-    assert snap_compare(make_app("conv_bn"), terminal_size=SIZES["wide"], run_before=save_train)
+    assert snap_compare(make_app("conv_bn"), terminal_size=SIZES[size], run_before=save_train)
 
 
 def test_error_panel(snap_compare) -> None:
