@@ -67,9 +67,9 @@ class LessonScreen(Screen):
     DEFAULT_CSS = """
     LessonScreen #lesson-left { width: 1fr; }
     LessonScreen #lesson-right { width: 1fr; }
-    LessonScreen #lesson-text { height: 1fr; min-height: 4; border: round $primary; }
-    LessonScreen #lesson-code { height: auto; max-height: 40%; border: round $secondary; }
-    LessonScreen #lesson-question { max-height: 50%; overflow-y: auto; }
+    LessonScreen #lesson-text { height: 1fr; min-height: 8; border: round $primary; }
+    LessonScreen #lesson-code { height: auto; max-height: 30%; border: round $secondary; }
+    LessonScreen #lesson-question-scroll { height: auto; max-height: 35%; }
     LessonScreen #lesson-tabs { height: 1fr; }
     LessonScreen #lesson-output { height: auto; min-height: 5; max-height: 40%; border: round $secondary; }
     LessonScreen #lesson-status { height: auto; padding: 0 1; background: $boost; }
@@ -116,7 +116,8 @@ class LessonScreen(Screen):
             with Vertical(id="lesson-left"):
                 yield VerticalScroll(Markdown(id="lesson-markdown"), id="lesson-text")
                 yield VerticalScroll(Static(id="lesson-code-body"), id="lesson-code")
-                yield QuestionPanel(id="lesson-question")
+                with VerticalScroll(id="lesson-question-scroll"):  # scrolls in a short terminal
+                    yield QuestionPanel(id="lesson-question")
             with Vertical(id="lesson-right"):
                 with TabbedContent(id="lesson-tabs"):
                     with TabPane("Tree", id="lesson-tab-tree"):
@@ -282,10 +283,24 @@ class LessonScreen(Screen):
             outcomes = [Revealed(chosen, value, correct_index)
                         for chosen, (value, correct_index) in zip(panel.predictions, answers)]
             panel.reveal(outcomes)
+            self.call_after_refresh(self._scroll_to_verdict)
             for question, outcome in zip(panel.questions, outcomes):
                 self.progress.record_answer(self.lesson.slug, question.key, outcome.chosen, outcome.correct)
         self._code_title()
         self._status()
+
+    def _scroll_to_verdict(self) -> None:
+        """In a short terminal the question panel scrolls: bring the first verdict into view."""
+        scroll = self.query_one("#lesson-question-scroll", VerticalScroll)
+        panel = self.query_one("#lesson-question", QuestionPanel)
+        content = panel.content
+        width = panel.content_region.width
+        if not isinstance(content, Text) or width <= 0:
+            return
+        for row, line in enumerate(content.wrap(self.app.console, width)):
+            if line.plain.startswith(("Right!", "Not quite.")):
+                scroll.scroll_to(y=row + panel.styles.gutter.top, animate=False)
+                return
 
     def _show_tensors(self, path: str) -> None:
         """The tensor tables of the module at `path`; their hints name o, the key that works here (r runs)."""

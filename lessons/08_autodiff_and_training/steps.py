@@ -103,8 +103,8 @@ STEPS = [
             optimizer.step()
             losses.append(loss.item())
 
-        print("average loss, first 100 steps:", sum(losses[:100]) / 100)
-        print("average loss, last 100 steps: ", sum(losses[-100:]) / 100)
+        print("average loss, first 100 steps:", round(sum(losses[:100]) / 100, 4))
+        print("average loss, last 100 steps: ", round(sum(losses[-100:]) / 100, 4))
         print(net.l1.weight)
         example_input = mm.randn(4)
         """,

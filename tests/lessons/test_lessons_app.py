@@ -273,3 +273,27 @@ async def test_the_list_leaves_for_the_inspector_and_comes_back(data_dir):
         await pilot.press("g")  # the inspector's key for the lessons
         await pilot.pause()
         assert isinstance(app.screen, LessonListScreen)
+
+
+async def test_in_a_small_terminal_the_verdict_scrolls_into_view(data_dir):
+    from textual.containers import VerticalScroll
+
+    lesson = find_lesson(1)
+    Progress().set_step(lesson.slug, 1)  # step 2 asks a question
+    app = InspectorApp("simple_model", initial_screen=lambda: LessonScreen(lesson))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        text = screen.query_one("#lesson-text")
+        assert text.size.height >= 6, "six lines of the lesson text stay readable beside a question"
+        await pilot.press("3")  # a wrong prediction
+        await _settle(app, pilot)
+        await pilot.pause()
+        scroll = screen.query_one("#lesson-question-scroll", VerticalScroll)
+        assert scroll.max_scroll_y > 0, "at 80x24 the question panel has to scroll"
+        assert scroll.scroll_y > 0
+        panel = screen.query_one(QuestionPanel)
+        rows = panel.content.wrap(app.console, panel.content_region.width)
+        verdict = next(row for row, line in enumerate(rows) if line.plain.startswith("Not quite."))
+        top = scroll.scroll_y - panel.styles.gutter.top
+        assert top <= verdict < top + scroll.size.height
