@@ -70,8 +70,11 @@ class CheckResult:
                 if outcome.hint:
                     lines.append(f"        hint: {outcome.hint}")
         done = sum(outcome.passed for outcome in self.outcomes)
-        verdict = "PASSED" if self.passed else "NOT PASSED YET"
-        lines.append(f"{verdict}: {done}/{len(self.outcomes)} checks pass.")
+        if self.error and not self.outcomes:
+            lines.append("NOT PASSED YET: the file could not be checked.")
+        else:
+            verdict = "PASSED" if self.passed else "NOT PASSED YET"
+            lines.append(f"{verdict}: {done}/{len(self.outcomes)} checks pass.")
         return "\n".join(lines)
 
 
@@ -149,7 +152,8 @@ def check_exercise(lesson: Any, student_path: Path | str, timeout: float = DEFAU
     result = CheckResult(lesson=lesson.number, path=str(student_path))
     if not student_path.is_file():
         result.error = f"no exercise file at {student_path}"
-        result.hint = "open the lesson once (minimod lessons) to create it, or pass --file PATH."
+        result.hint = (f"check the path; without --file, 'minimod lessons --check {lesson.number}' checks "
+                       f"your own copy of the exercise (made when you first open the lesson)")
         return result
     with tempfile.TemporaryDirectory(prefix="minimod-check-") as scratch:
         output = Path(scratch) / "result.json"

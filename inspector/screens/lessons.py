@@ -396,9 +396,10 @@ class LessonScreen(Screen):
         self._set_output(Text(result.format(), style="green" if result.passed else "yellow"))
         done = sum(outcome.passed for outcome in result.outcomes)
         verdict = "passed" if result.passed else "not passed yet"
-        self.query_one("#lesson-output", VerticalScroll).border_title = (
-            f"Check: {verdict}, {done}/{len(result.outcomes)} checks pass"
-        )
+        title = f"Check: {verdict}, {done}/{len(result.outcomes)} checks pass"
+        if result.error and not result.outcomes:
+            title = "Check: the file could not be checked"
+        self.query_one("#lesson-output", VerticalScroll).border_title = title
         self.notify("Exercise passed!" if result.passed else "Not passed yet: the Output pane has hints.",
                     severity="information" if result.passed else "warning")
         self._status()

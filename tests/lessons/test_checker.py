@@ -95,6 +95,8 @@ def test_exit_in_student_code_is_reported(tmp_path):
 def test_missing_file_is_reported(tmp_path):
     result = check_exercise(find_lesson(1), tmp_path / "nothing.py")
     assert not result.passed and "no exercise file at" in result.error
+    assert "--check 1" in result.hint
+    assert result.format().splitlines()[-1] == "NOT PASSED YET: the file could not be checked."
 
 
 @pytest.mark.lesson2
