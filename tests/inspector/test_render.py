@@ -1,6 +1,8 @@
 """Tests for render_dot, diagram and `minimod render`: golden DOT, well-formed deterministic SVG, files."""
 
+import itertools
 import os
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -40,14 +42,90 @@ def test_dot_text_matches_golden(case):
 
 @pytest.mark.parametrize("name", list(zoo.ZOO))
 @pytest.mark.parametrize("view", ["tree", "flow", "autograd"])
-def test_every_zoo_model_renders_well_formed_svg(name, view):
+@pytest.mark.parametrize("options", [{}, {"depth": 1, "fold": False, "rankdir": "LR", "mode": "eval"}],
+                         ids=["default", "depth1_nofold_lr_eval"])
+def test_every_zoo_model_renders_well_formed_svg(name, view, options):
+    """Every view of every zoo model: a standalone SVG whose clusters nest without overlapping."""
     target = resolve(name)
-    svg = render(target.model, view=view, example_input=target.example_input).svg()
+    diagram = render(target.model, view=view, example_input=target.example_input, **options)
+    svg = diagram.svg()
     root = ET.fromstring(svg)
     assert root.tag == f"{SVG}svg"
     texts = " ".join(element.text or "" for element in root.iter(f"{SVG}text"))
     assert f"{view} view" in texts
     assert "DejaVu Sans,Verdana" in svg
+    assert "href" not in svg and "<image" not in svg  # standalone: nothing fetched from elsewhere
+    assert not _layout_problems(root, diagram.dot)
+
+
+def _bounds(group) -> tuple[float, float, float, float]:
+    """The bounding box of an SVG group's outlines (polygons, paths, ellipses)."""
+    xs, ys = [], []
+    for element in group.iter():
+        if element.tag in (f"{SVG}polygon", f"{SVG}path"):
+            outline = element.get("points") or element.get("d")
+            numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", outline)]
+            xs += numbers[0::2]
+            ys += numbers[1::2]
+        elif element.tag == f"{SVG}ellipse":
+            cx, cy, rx, ry = (float(element.get(key)) for key in ("cx", "cy", "rx", "ry"))
+            xs += [cx - rx, cx + rx]
+            ys += [cy - ry, cy + ry]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] - 0.5 and b[0] < a[2] - 0.5 and a[1] < b[3] - 0.5 and b[1] < a[3] - 0.5
+
+
+def _inside(outer, inner) -> bool:
+    return all(outer[i] <= inner[i] + 0.5 for i in (0, 1)) and all(outer[i] >= inner[i] - 0.5 for i in (2, 3))
+
+
+def _layout_problems(root, dot: str) -> list[str]:
+    """What dot drew wrong: clusters that overlap without nesting, boxes on top of each other, a box
+    outside its own cluster or inside another's."""
+    shapes: dict[str, dict[str, tuple]] = {"cluster": {}, "node": {}}
+    for group in root.iter(f"{SVG}g"):
+        if group.get("class") in shapes:
+            shapes[group.get("class")][group.find(f"{SVG}title").text] = _bounds(group)
+    clusters, nodes = shapes["cluster"], shapes["node"]
+    problems = []
+    for first, second in itertools.combinations(clusters, 2):
+        a, b = clusters[first], clusters[second]
+        if _overlap(a, b) and not (_inside(a, b) or _inside(b, a)):
+            problems.append(f"clusters {first} and {second} overlap")
+    problems += [f"{first} and {second} overlap" for first, second in itertools.combinations(nodes, 2)
+                 if _overlap(nodes[first], nodes[second])]
+    enclosing: list[str] = []
+    for line in dot.splitlines():  # which clusters each node is drawn in, from the DOT nesting
+        line = line.strip()
+        if line.startswith("subgraph cluster_"):
+            enclosing.append(line.split()[1])
+        elif line == "}" and enclosing:
+            enclosing.pop()
+        elif (match := re.match(r"(n\d+) \[", line)) and match.group(1) in nodes:
+            box = nodes[match.group(1)]
+            for cluster, bounds in clusters.items():
+                if (cluster in enclosing) != _inside(bounds, box) or (cluster not in enclosing and
+                                                                      _overlap(bounds, box)):
+                    problems.append(f"{match.group(1)} and {cluster}: in {enclosing}")
+    return problems
+
+
+def test_layout_check_sees_overlaps():
+    """_layout_problems is not blind: it reports a box moved onto its neighbour and out of its cluster."""
+    target = resolve("convnet")
+    diagram = render(target.model, view="tree")
+    root = ET.fromstring(diagram.svg())
+    assert not _layout_problems(root, diagram.dot)
+    weight_row = next(group for group in root.iter(f"{SVG}g")
+                      if group.get("class") == "node" and group.find(f"{SVG}title").text == "n0")
+    for polygon in weight_row.iter(f"{SVG}polygon"):
+        numbers = [float(n) for n in polygon.get("points").replace(",", " ").split()]
+        polygon.set("points", " ".join(f"{x},{y + 120}" for x, y in zip(numbers[0::2], numbers[1::2])))
+    problems = _layout_problems(root, diagram.dot)
+    assert any(problem.startswith("n0 and cluster_1") for problem in problems), problems
 
 
 def test_svg_is_deterministic_and_model_state_is_untouched():
