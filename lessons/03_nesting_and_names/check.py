@@ -32,7 +32,8 @@ def _tree():
        hint="a module is a leaf when list(module.children()) is empty; use named_modules() for the names.")
 def leaves(student):
     got = list(student.leaf_names(NestedNet()))
-    assert got == ["base_net.linear", "relu", "linear"], f"leaf_names(NestedNet()) = {got}"
+    assert got == ["base_net.linear", "relu", "linear"], \
+        f"leaf_names(NestedNet()) = {got}, expected ['base_net.linear', 'relu', 'linear']"
     got = list(student.leaf_names(_tree()))
     assert got == ["0", "1.0", "1.1"], f"leaf_names(Sequential tree) = {got}, expected ['0', '1.0', '1.1']"
     got = list(student.leaf_names(nn.ReLU()))
@@ -43,7 +44,8 @@ def leaves(student):
        hint="name.rsplit('.', 1)[-1] == 'bias' looks at the last part only ('bias' in name is too loose).")
 def biases(student):
     got = list(student.bias_names(NestedNet()))
-    assert got == ["base_net.linear.bias", "linear.bias"], f"bias_names(NestedNet()) = {got}"
+    assert got == ["base_net.linear.bias", "linear.bias"], \
+        f"bias_names(NestedNet()) = {got}, expected ['base_net.linear.bias', 'linear.bias']"
     got = list(student.bias_names(_tree()))
     assert got == ["1.1.bias"], f"bias_names(tree) = {got}; the first Linear has bias=False"
 

@@ -18,7 +18,8 @@ def _pair():
 def sharing(student):
     src, dst = _pair()
     names = list(student.share_parameters(src, dst))
-    assert names == ["0.weight", "0.bias", "2.weight", "2.bias"], f"share_parameters returned {names}"
+    assert names == ["0.weight", "0.bias", "2.weight", "2.bias"], \
+        f"share_parameters returned {names}, expected ['0.weight', '0.bias', '2.weight', '2.bias']"
     for name, parameter in src.named_parameters():
         assert dst.get_parameter(name) is parameter, f"dst's {name} is not the same object as src's"
     x = mm.randn(2, 4)

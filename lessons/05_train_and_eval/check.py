@@ -69,7 +69,9 @@ def norm_eval(student):
     assert net.training and net.fc.training and net.head.training, "fc, head and the net itself should train"
     assert not net.bn.training, "bn should stay in eval mode when norm_eval is True"
     net.eval()
-    assert not any(m.training for m in net.modules()), "eval() should still put everything in eval mode"
+    assert not any(m.training for m in net.modules()), \
+        "eval() should still put everything in eval mode (eval() calls your train(False), so train must " \
+        "call super().train(mode) in every case)"
     plain = student.NormEvalNet(norm_eval=False).train()
     assert plain.bn.training, "with norm_eval=False, train() should put bn in training mode as usual"
     before = net.bn.running_mean.numpy().copy()

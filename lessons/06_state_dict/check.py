@@ -49,7 +49,9 @@ def adding(student):
 def stripping(student):
     state = {"module.a.weight": np.ones(2), "module.a.bias": np.zeros(2), "other": np.ones(1)}
     got = list(student.strip_prefix(state, "module.").keys())
-    assert got == ["a.weight", "a.bias", "other"], f"strip_prefix gave keys {got}"
+    assert got == ["a.weight", "a.bias", "other"], \
+        f"strip_prefix(..., 'module.') gave keys {got}, expected ['a.weight', 'a.bias', 'other']" + \
+        (" (str.lstrip removes characters, not a prefix: use key[len(prefix):])" if "ther" in got else "")
     net = NestedNet()
     stripped = student.strip_prefix(net.state_dict(), "base_net.linear.")
     got = list(stripped.keys())

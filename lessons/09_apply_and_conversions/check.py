@@ -39,7 +39,11 @@ def initialising(student):
 def freezing(student):
     model = _model()
     names = list(student.freeze(model, ["0", "1"]))
-    assert names == ["4.weight", "4.bias", "5.weight", "5.bias", "6.weight"], f"freeze returned {names}"
+    if not model[0].training and model[0].weight.requires_grad:
+        raise AssertionError("freeze put the modules in eval mode: eval() changes how Dropout and BatchNorm "
+                             "behave, not gradients; freeze with requires_grad_(False)")
+    expected = ["4.weight", "4.bias", "5.weight", "5.bias", "6.weight"]
+    assert names == expected, f"freeze(model, ['0', '1']) returned {names}, expected {expected}"
     model(mm.randn(2, 1, 6, 6)).sum().backward()
     assert model[0].weight.grad is None, "a frozen Conv2d weight should get no gradient"
     assert model[4].weight.grad is not None, "the Linear layers should still get gradients"
