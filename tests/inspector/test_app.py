@@ -277,6 +277,12 @@ async def test_trace_stays_bounded_and_responsive_with_100k_events() -> None:
         await pilot.pause()
         assert table.matched == len([e for e in events if "layer3" in e.module])
         assert table.table.row_count == 2000
+        await pilot.press("n", "n", "n")  # stepping walks the matching events only, from the first
+        await pilot.pause()
+        assert screen.step_cursor == 17 and [row(table.table, i)[0] for i in range(3)] == ["3", "10", "17"]
+        await pilot.press("p")
+        await pilot.pause()
+        assert screen.step_cursor == 10 and table.table.row_count == 2
 
 
 async def test_step_through_advances_one_event_and_highlights_its_module() -> None:
