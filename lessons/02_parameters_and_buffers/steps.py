@@ -20,6 +20,7 @@ STEPS = [
         batch = mm.randn(8, 10, 4, 4) + 3.0  # 8 samples whose channels have a mean near 3
         output = model(batch)
         print("running_mean:", model.running_mean[:3], "...")  # the first 3 of 10 channels
+        # .item(): the single number inside a one-element tensor, as a plain Python number
         print("num_batches_tracked:", model.num_batches_tracked.item())
         # .detach() gives the numbers without the gradient bookkeeping (lesson 8), for printing
         print("weight unchanged:", model.weight[:3].detach(), "...")

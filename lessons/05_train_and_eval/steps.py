@@ -53,7 +53,7 @@ STEPS = [
         """
         test = mm.randn(4, 4)
         other = mm.randn(4, 4)
-        before = model[1].running_mean.clone()
+        before = model[1].running_mean.clone()  # a copy: it keeps today's values
         # forgot model.eval():
         print("same input twice:", round(model(test)[0].item(), 4), round(model(test)[0].item(), 4))
         mixed = mm.cat([test[:1], other[1:]])

@@ -67,6 +67,7 @@ STEPS = [
         print(new_net.load_state_dict(mm.load(path)))
         print("same Parameter object:", new_net.linear.weight is weight_object)
         x = mm.randn(2, 4)
+        # == compares element by element; .all() asks whether every comparison is True
         print("same outputs:", bool((new_net(x) == nested_net(x)).numpy().all()))
         model = new_net
         """,

@@ -55,10 +55,10 @@ STEPS = [
         """
         net.zero_grad()
         net(x).abs().backward()
-        once = net.l0.weight.grad.clone()
+        once = net.l0.weight.grad.clone()  # a copy of the gradient after one pass
         net(x).abs().backward()  # no zero_grad in between
         twice = net.l0.weight.grad
-        print("ratio:", (twice.abs().sum() / once.abs().sum()).item())
+        print("ratio:", (twice.abs().sum() / once.abs().sum()).item())  # total size, twice / once
         net.zero_grad()
         print("after zero_grad:", net.l0.weight.grad)
         """,
