@@ -331,6 +331,22 @@ class Tensor(TensorMath):
             raise RuntimeError("Boolean inputs not supported for relu")
         return self._apply_inplace(E.Relu, copy_input=False)
 
+    def abs_(self) -> Tensor:
+        """abs in place (recorded as AbsBackward0 when autograd is on, as in torch)."""
+        if self._data.dtype == np.bool_:
+            raise RuntimeError('"abs_cpu" not implemented for \'Bool\'')
+        return self._apply_inplace(E.Abs, copy_input=True)
+
+    def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002 - torch's argument names
+        """clamp in place (recorded as ClampBackward1 when autograd is on, as in torch)."""
+        if self._data.dtype.kind in "biu" and any(isinstance(b, float) for b in (min, max)):
+            raise RuntimeError(
+                f"result type Float can't be cast to the desired output type {self._data.dtype.name}"
+            )
+        return self._apply_inplace(E.Clamp, copy_input=True, min=min, max=max)
+
+    clip_ = clamp_
+
     def _apply_inplace(self, function, copy_input: bool, node_name: str | None = None, **kwargs) -> Tensor:
         """self = function(self) in place (relu_, F.leaky_relu(inplace=True)), recorded when autograd is
         on: the values before the change, with their history, are the node's input, and this tensor

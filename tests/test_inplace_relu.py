@@ -1,5 +1,5 @@
-"""Tensor.relu_, F.relu(inplace=True) and nn.ReLU(inplace=True): in place, recorded by autograd as
-ReluBackward0 and refused where torch refuses, side by side with torch."""
+"""Tensor.relu_, F.relu(inplace=True) and nn.ReLU(inplace=True) (and leaky_relu, abs_, clamp_): in place,
+recorded by autograd as torch records them and refused where torch refuses, side by side with torch."""
 
 from __future__ import annotations
 
@@ -217,3 +217,43 @@ def test_leaky_relu_in_place_is_in_place_and_named_like_torch():
         assert module.LeakyReLU(0.5, inplace=True)(plain) is plain and plain.tolist()[0][0] == -0.75
         with pytest.raises(NotImplementedError, match="\"leaky_relu_cpu\" not implemented for 'Long'"):
             functional.leaky_relu(lib.tensor([-1, 2]))
+
+
+# --- abs_ and clamp_ ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize(
+    "name, call",
+    [
+        ("abs_", lambda lib, x, w: (x @ w).abs_() * 2),
+        ("clamp_", lambda lib, x, w: (x @ w).clamp_(-0.5, 0.5) * 2),
+        ("clamp_min", lambda lib, x, w: (x @ w).clamp_(min=0.1).sum(0)),
+        ("clip_max", lambda lib, x, w: (x @ w).clip_(max=0.2)),
+    ],
+)
+def test_abs_and_clamp_in_place_gradients_match_torch(name, call, dtype):
+    torch = _torch()
+    w = np.random.default_rng(5).normal(size=(3, 4))
+    compare_with_torch(lambda x, w: call(mm, x, w), lambda x, w: call(torch, x, w), VALUES, w, dtype=dtype)
+
+
+def test_abs_and_clamp_in_place_like_torch():
+    torch = _torch()
+    for lib in (torch, mm):
+        x = lib.tensor(VALUES, requires_grad=True)
+        h = x * 1
+        assert h.abs_() is h
+        assert (h.grad_fn.name() if lib is mm else type(h.grad_fn).__name__) == "AbsBackward0"
+        h = x * 1
+        assert h.clamp_(min=0) is h
+        assert (h.grad_fn.name() if lib is mm else type(h.grad_fn).__name__) == "ClampBackward1"
+        with pytest.raises(RuntimeError, match="^a leaf Variable that requires grad is being used"):
+            x.clamp_(0, 1)
+        with lib.no_grad():
+            x.clamp_(-1, 1)
+        assert x.is_leaf and x.detach().numpy().max() <= 1 and x.detach().numpy().min() >= -1
+        t = lib.tensor([-1, 3])
+        assert t.clamp_(0, 2).tolist() == [0, 2] and t.abs_().tolist() == [0, 2]
+        with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type"):
+            t.clamp_(0.5, 2)
