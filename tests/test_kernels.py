@@ -103,7 +103,9 @@ def test_conv2d_forward_and_backward_twins(geometry, dtype, with_bias, need_inpu
     expected_out, expected_cols = R.conv2d_forward(x, weight, bias, *geometry_args, oh, ow, groups)
     assert out.dtype == dtype and out.flags.c_contiguous
     _close(out, expected_out, dtype)
-    _close(cols, expected_cols, dtype)
+    # cols is what each backend's backward needs (the fast one may keep the padded input instead of
+    # patches); the fast im2col itself must still match
+    _close(J.im2col(x, kh, kw, *geometry_args, oh, ow, groups), expected_cols, dtype)
     g = rng.standard_normal(out.shape).astype(dtype)
     got = J.conv2d_backward(g, cols, weight, shape, *geometry_args, groups, need_input, True, with_bias)
     want = R.conv2d_backward(
@@ -120,9 +122,10 @@ def test_conv2d_forward_and_backward_twins(geometry, dtype, with_bias, need_inpu
 @pytest.mark.parametrize(
     ("channels", "size", "kernel", "pads", "dilation", "groups"),
     [
-        (16, 20, 3, (1, 1, 1, 1), 1, 1),  # ResNet's 3x3 conv: the shifted-grid input gradient
-        (24, 32, 3, (2, 2, 2, 2), 2, 2),  # shifted grid, dilated and grouped
-        (16, 20, 2, (0, 1, 0, 1), 1, 1),  # shifted grid, "same" for an even kernel
+        (16, 20, 3, (1, 1, 1, 1), 1, 1),  # ResNet's 3x3 conv: on the padded grid
+        (24, 32, 3, (2, 2, 2, 2), 2, 1),  # on the grid, dilated
+        (24, 32, 3, (2, 2, 2, 2), 2, 2),  # grouped: patches, tap by tap
+        (16, 20, 2, (0, 1, 0, 1), 1, 1),  # on the grid, "same" for an even kernel
         (8, 16, 3, (2, 2, 2, 2), 2, 2),  # pixel-major, dilated and grouped
         (6, 18, 2, (0, 1, 0, 1), 1, 1),  # pixel-major, "same" for an even kernel
         (12, 24, (3, 1), (1, 1, 0, 0), 1, 3),
@@ -144,13 +147,14 @@ def test_conv2d_twins_on_layer_sized_inputs(channels, size, kernel, pads, dilati
     oh = size + top + bottom - dilation * (kh - 1)
     ow = size + left + right - dilation * (kw - 1)
     args = (1, 1, top, left, dilation, dilation)
-    out, cols = J.conv2d_forward(x, weight, None, *args, oh, ow, groups)
-    expected_out, expected_cols = R.conv2d_forward(x, weight, None, *args, oh, ow, groups)
+    bias = rng.standard_normal(weight.shape[0]).astype(dtype)
+    out, cols = J.conv2d_forward(x, weight, bias, *args, oh, ow, groups)
+    expected_out, expected_cols = R.conv2d_forward(x, weight, bias, *args, oh, ow, groups)
     np.testing.assert_allclose(out, expected_out, **tolerance)
     g = rng.standard_normal(out.shape).astype(dtype)
-    got = J.conv2d_backward(g, cols, weight, x.shape, *args, groups, True, True, False)
-    want = R.conv2d_backward(g, expected_cols, weight, x.shape, *args, groups, True, True, False)
-    for a, b in zip(got[:2], want[:2]):
+    got = J.conv2d_backward(g, cols, weight, x.shape, *args, groups, True, True, True)
+    want = R.conv2d_backward(g, expected_cols, weight, x.shape, *args, groups, True, True, True)
+    for a, b in zip(got, want):
         assert a.shape == b.shape and a.dtype == dtype
         np.testing.assert_allclose(a, b, **tolerance)
 

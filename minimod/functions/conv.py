@@ -18,6 +18,7 @@ class Convolution(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups, output_size):
         (sh, sw), (ph, pw), (dh, dw), (oh, ow) = stride, padding, dilation, output_size
+        # cols: what the backend's backward needs (the patches, or the fast backend's padded input)
         out, cols = kernels.conv2d_forward(x, weight, bias, sh, sw, ph, pw, dh, dw, oh, ow, groups)
         ctx.save_for_backward(weight, cols)
         ctx.geometry = (x.shape, sh, sw, ph, pw, dh, dw, groups)
