@@ -22,7 +22,8 @@ GLOBAL_KEYS = [
 INTRO = (
     "The tree on the left lists every named module: a badge, T in train mode or E in eval mode, its name "
     "and type, and its parameter (p) and buffer (b) element counts over its subtree. Selecting a module "
-    "drives the tabs on the right; columns a narrow pane cannot fit are listed under the table (w widens). "
+    "drives the tabs on the right; columns a narrow pane cannot fit are named (or counted) under the table "
+    "(w widens), and the footer shortens its labels (fwd, bwd, cmp) or leaves a key to this list. "
     "Statistics (mean, std, min, max) are over finite values, std is the population one; NaN and Inf "
     "show in red. In the trace, pre = forward_pre, fwd = forward, bwd = backward (in/out are then "
     "grad_input/grad_output); b and o use cross-entropy on random classes for (N, C) outputs, else "

@@ -181,35 +181,46 @@ class TensorTables(Vertical):
         self._filled_width = self.size.width
         return [name for name in columns if name not in shown]
 
-    def _hidden_note(self, hidden: list[str], rows: list[TensorRow]) -> str:
+    def _hidden_note(self, hidden: list[str], rows: list[TensorRow], compact: int = 0) -> str:
+        """"; hidden here: dtype, numel (w widens)"; `compact` 1 drops "here", 2 only counts them."""
         if not hidden or not rows:
             return ""
         dtypes = sorted({row.dtype for row in rows})
         note = f"; all {dtypes[0]}" if "dtype" in hidden and len(dtypes) == 1 else ""
-        return note + f"; hidden here: {', '.join(hidden)} (w widens)"
+        if compact == 2:
+            return note + f"; {len(hidden)} columns hidden (w widens)"
+        return note + f"; hidden{'' if compact else ' here'}: {', '.join(hidden)} (w widens)"
+
+    def _totals_note(self, kind: str, rows: list[TensorRow], hidden: list[str]) -> str:
+        """"8 parameters, 21,840 elements (21.8k), all trainable; ..." in the two lines the pane has:
+        when the full sentence is longer, counts in short form (21.8k) and fewer words."""
+        summary = totals(rows)
+        if not rows:
+            if kind == "parameter":
+                return "no parameters" + ("" if self.recursive else " of its own (r shows the subtree)")
+            return "no buffers" + ("" if self.recursive else " of its own")
+        flag = "trainable" if kind == "parameter" else "persistent"
+        flags = f"all {flag}" if summary.trainable == summary.numel else f"{summary.trainable:,} {flag}"
+        shared = [row for row in rows if row.shared_with]
+        shared_note = "".join(f"; shared: {row.name} = {' = '.join(row.shared_with)}" for row in shared)
+        short = human_count(summary.numel)
+        numel = f"{summary.numel:,} elements" + (f" ({short})" if short != f"{summary.numel}" else "")
+        note = f"{summary.count} {kind}s, {numel}, {flags}{shared_note}" + self._hidden_note(hidden, rows)
+        width = self.size.width
+        for compact in (1, 2):
+            if not width or len(note) <= 2 * width - 2:  # two lines, with room for word wrapping
+                break
+            note = f"{summary.count} {kind}s, {short} elements, {flags}{shared_note}" + self._hidden_note(
+                hidden, rows, compact)
+        return note
 
     def _fill_parameters(self) -> None:
         hidden = self._fill(self.parameter_table, PARAMETER_COLUMNS, PARAMETER_PRIORITY, self.parameters,
                             self._parameter_cells)
-        summary = totals(self.parameters)
-        shared = [row for row in self.parameters if row.shared_with]
-        short = human_count(summary.numel)
-        note = f"{summary.count} parameters, {summary.numel:,} elements"
-        note += f" ({short}), " if short != f"{summary.numel}" else ", "
-        note += "all trainable" if summary.trainable == summary.numel else f"{summary.trainable:,} trainable"
-        if shared:
-            note += "; shared: " + ", ".join(f"{row.name} = {' = '.join(row.shared_with)}" for row in shared)
-        if not self.parameters:
-            note = "no parameters" + ("" if self.recursive else " of its own (r shows the subtree)")
-        self.query_one("#parameter-totals", Static).update(note + self._hidden_note(hidden, self.parameters))
+        note = self._totals_note("parameter", self.parameters, hidden)
+        self.query_one("#parameter-totals", Static).update(note)
 
     def _fill_buffers(self) -> None:
         hidden = self._fill(self.buffer_table, BUFFER_COLUMNS, BUFFER_PRIORITY, self.buffers,
                             self._buffer_cells)
-        summary = totals(self.buffers)
-        note = f"{summary.count} buffers, {summary.numel:,} elements, "
-        everything = summary.trainable == summary.numel
-        note += "all persistent" if everything else f"{summary.trainable:,} persistent"
-        if not self.buffers:
-            note = "no buffers" + ("" if self.recursive else " of its own")
-        self.query_one("#buffer-totals", Static).update(note + self._hidden_note(hidden, self.buffers))
+        self.query_one("#buffer-totals", Static).update(self._totals_note("buffer", self.buffers, hidden))
