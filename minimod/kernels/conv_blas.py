@@ -10,7 +10,12 @@ this backend's convolution is numpy written for speed:
   (the other orientation was 2-3x slower at 2 threads);
 - the input gradient is accumulated tap by tap (dx[tap's pixels] += dY · W[:, :, i, j]), so the
   (N·oh·ow, C·kh·kw) patch gradient is never materialised;
+- stride-1 convolutions with many channels (ResNet's 3x3) run on the padded input grid, where every
+  tap is a row shift: backward needs only the padded input, not the patches (see _grid_forward);
 - large arrays come from ``scratch``, so a training step reuses last step's pages.
+
+What conv2d_forward returns for backward ("cols") is the patches, as in the reference, or on the grid
+the padded input: conv2d_backward tells which from the same geometry test (_on_grid).
 """
 
 from __future__ import annotations
