@@ -173,7 +173,7 @@ class TensorTables(Vertical):
         cursor = table.cursor_row if same_rows else 0
         table.clear(columns=True)  # columns too: a DataTable column never narrows by itself
         for name in shown:
-            table.add_column(header(name)[0], key=name)
+            table.add_column(header(name)[0], width=widths[name], key=name)  # measured: no lazy resize
         for row, values in zip(rows, cells):
             table.add_row(*(values[name] for name in shown), key=row.name)
         if 0 < cursor < len(rows):
