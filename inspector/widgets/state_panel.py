@@ -117,14 +117,19 @@ class StatePanel(Vertical):
             rows = [diff for diff in diffs if diff.kind == kind]
             # the note column only when a key has one (a missing key, a shape change): 80 columns fit
             columns = DIFF_COLUMNS if any(diff.note for diff in rows) else DIFF_COLUMNS[:-1]
-            table.clear(columns=True)
-            table.add_columns(*columns)
+            table_rows = []
             for diff in rows:
                 changed = (Text("changed", style="bold yellow") if diff.changed
                            else Text("same", style="green"))
                 largest = Text(format_number(diff.max_abs_diff) if diff.max_abs_diff is not None else "-",
                                justify="right")
-                cells = [diff.key, shape_text(diff.shape), changed, largest, diff.note][:len(columns)]
+                table_rows.append([Text(diff.key), Text(shape_text(diff.shape)), changed, largest,
+                                   Text(diff.note)][:len(columns)])
+            table.clear(columns=True)
+            for number, name in enumerate(columns):  # measured here: DataTable would measure lazily
+                width = max([len(name), *(row[number].cell_len for row in table_rows)])
+                table.add_column(name, width=width, key=name)
+            for diff, cells in zip(rows, table_rows):
                 table.add_row(*cells, key=diff.key)
             changed_count = sum(1 for diff in rows if diff.changed)
             self.query_one(title_id, Static).update(
