@@ -269,6 +269,13 @@ class MainScreen(MainActions, Screen):
         path = self.selected_path
         self.query_one(ModuleInfo).show(path, self.session.module(path), self.session.events)
 
+    def on_trace_panel_filters_changed(self, message: TracePanel.FiltersChanged) -> None:
+        # the table now shows the filtered trace: stepping starts again from the last run's first match
+        if self.step_cursor is not None:
+            self.step_cursor = None
+            self.trace.show_step(None)
+            self.update_status()
+
     def on_trace_batch(self, message: TraceBatch) -> None:
         if self.step_cursor is None:
             self.trace.table.add_events(message.events)

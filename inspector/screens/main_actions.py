@@ -192,7 +192,9 @@ class MainActions:
             target = (self._matching_from(self._position(self.run_start), +1)
                       or self._matching_from(0, +1))
             if target is None:
-                self.notify("no events to step through: press f (forward) or b (backward) first",
+                self.notify("no event matches the trace filters: change them (/ on the Trace tab)"
+                            if self.session.events else
+                            "no events to step through: press f (forward) or b (backward) first",
                             severity="warning")
                 return
             self.step_start = target.index

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Input, Select, Static
 
 from inspector.tensor_summary import format_number
@@ -48,6 +49,9 @@ def describe_event(event: Any, show_time: bool = True) -> Text:
 
 class TracePanel(Vertical):
     """Filters on top, the bounded TraceTable, and a detail line for the step-through cursor."""
+
+    class FiltersChanged(Message):
+        """The user changed the module or phase filter (the table shows the new selection)."""
 
     DEFAULT_CSS = """
     TracePanel { height: 1fr; }
@@ -110,6 +114,7 @@ class TracePanel(Vertical):
     def _module_changed(self, event: Input.Changed) -> None:
         event.stop()
         self.apply_filters()
+        self.post_message(self.FiltersChanged())
 
     def on_key(self, event: events.Key) -> None:
         # escape in the module filter clears it and goes back to the table (enter keeps the filter)
@@ -140,3 +145,4 @@ class TracePanel(Vertical):
     def _phase_changed(self, event: Select.Changed) -> None:
         event.stop()
         self.apply_filters()
+        self.post_message(self.FiltersChanged())

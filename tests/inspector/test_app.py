@@ -306,6 +306,19 @@ async def test_step_through_advances_one_event_and_highlights_its_module() -> No
         await pilot.press("escape")
         await pilot.pause()
         assert screen.step_cursor is None and table.table.row_count == 14
+        await pilot.press("n", "n")
+        await pilot.press("slash", *"fc2")  # a new filter while stepping: the whole filtered trace again
+        await pilot.pause()
+        assert screen.step_cursor is None and table.table.row_count == 2
+        assert "stepping" not in str(screen.query_one("#status-bar").render())
+        await pilot.press("enter", "n")
+        await pilot.pause()
+        assert screen.step_cursor == 11 and table.table.row_count == 1  # pre fc2, the first match
+        await pilot.press("slash", *"zzz", "enter", "n")
+        await pilot.pause()
+        assert screen.step_cursor is None
+        assert any("no event matches the trace filters" in str(note.message)
+                   for note in pilot.app._notifications)
 
 
 async def test_nan_and_inf_are_highlighted() -> None:
