@@ -42,7 +42,7 @@ STEP_INDEX = {name: index for index, (name, _make, _reference) in enumerate(STEP
 CASES = [
     ("mlp", "train", "MLP train step (784-256-128-10, batch 64)", 5, 1, 1.0),
     ("convnet", "train", "ConvNet train step (batch 32, 1x28x28)", 3, 1, 1.2),
-    ("resnet", "train", "small ResNet train step (16x3x32x32, BN)", 1, 1, 2.0),
+    ("resnet", "train", "small ResNet train step (16x3x32x32, BN)", 2, 1, 2.0),
     ("op", "op", "per-op overhead, a = a*w + b on (4,) [per op]", 5, 2 * models.OPS_PER_CALL, 1.5),
     ("forward", "hooks", "ConvNet forward (no grad), no hooks", 5, 1, None),
     ("hooked", "hooks", "ConvNet forward, pre+forward hook on every module", 5, 1, None),
