@@ -63,11 +63,26 @@ class InspectorApp(App[None]):
 
     def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
         """Push `screen`, holding the keys typed until it has focused a widget (at most half a second)."""
+        self.hold_keys()
+        return super().push_screen(screen, *args, **kwargs)
+
+    def hold_keys(self) -> int:
+        """Hold the keys typed from now until a screen focuses a widget (at most half a second); returns
+        the hold's number for release_keys_after."""
         self._pushes += 1
         self._holding_keys = push = self._pushes
-        result = super().push_screen(screen, *args, **kwargs)
         self.set_timer(0.5, lambda: self._release_keys(push))  # a screen with nothing to focus
-        return result
+        return push
+
+    def release_keys_after(self, screen: Screen, push: int, tries: int = 0) -> None:
+        """Release hold `push` once `screen` (a dismissed dialog) is gone and the screen below has its
+        focus back, unless something newer (the next dialog) holds the keys by then."""
+        if push != self._holding_keys:
+            return
+        if (self.screen is not screen and self.screen.focused is not None) or tries >= 20:
+            self._release_keys(push)
+        else:
+            self.call_after_refresh(self.release_keys_after, screen, push, tries + 1)
 
     def _release_keys(self, push: int | None = None) -> None:
         """Stop holding keys (for the given push only, when one is named) and replay the held ones."""

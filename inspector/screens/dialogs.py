@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -39,6 +39,38 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(event.button.id == "confirm-yes")
 
 
+class PromptInput(Input):
+    """An Input that takes keys in the order they were typed, even typed ahead quickly.
+
+    Textual handles a printable key in the Input at once but enter, backspace and the like only once
+    they have bubbled up to the app's bindings, so "snap.npz", enter, "y" typed in one go would put the
+    y in the box before enter submits it. Here the Input's own bindings run as their key arrives, and
+    once enter has submitted, later keys go back to the app, held for whatever opens next (a confirm).
+    """
+
+    submitted = False
+    hold: int | None = None  # the app's key hold started by enter (see PromptScreen._submitted)
+
+    async def _on_key(self, event: events.Key) -> None:
+        if self.submitted:
+            event.stop()
+            event.prevent_default()
+            self.app.post_message(events.Key(event.key, event.character))
+            return
+        bindings = self._bindings.key_to_bindings.get(event.key)
+        if bindings and not event.is_printable:
+            event.stop()
+            event.prevent_default()
+            if bindings[0].action == "submit":
+                self.submitted = True
+                hold_keys = getattr(self.app, "hold_keys", None)
+                if hold_keys is not None:
+                    self.hold = hold_keys()
+            await self.run_action(bindings[0].action)
+            return
+        await super()._on_key(event)
+
+
 class PromptScreen(ModalScreen[str | None]):
     """Ask for one value; dismisses with the text, or None when cancelled."""
 
@@ -54,7 +86,7 @@ class PromptScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="prompt-dialog"):
             yield Label(self.title_text, id="prompt-title")
-            yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
+            yield PromptInput(value=self.value, placeholder=self.placeholder, id="prompt-input")
             yield Static(self.hint or "enter to accept, escape to cancel", id="prompt-hint")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("OK", variant="primary", id="prompt-ok")
@@ -70,6 +102,9 @@ class PromptScreen(ModalScreen[str | None]):
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.dismiss(event.value.strip() or None)
+        hold = self.query_one("#prompt-input", PromptInput).hold
+        if hold is not None:  # keys typed after enter: for the next dialog if one opens, else the screen
+            self.app.release_keys_after(self, hold)  # type: ignore[attr-defined]
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

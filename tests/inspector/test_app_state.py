@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from textual import events
 
 import minimod as mm
 from inspector.app import InspectorApp
@@ -173,6 +174,27 @@ async def test_save_never_overwrites_without_confirmation(tmp_path: Path) -> Non
         await pilot.pause()
         assert target.read_bytes() != b"precious"
         assert set(mm.load(str(target))) == set(pilot.app.session.model.state_dict())
+
+
+async def test_typing_ahead_through_the_prompt_and_the_confirm(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "old.npz").write_bytes(b"precious")
+    async with bn_app().run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        # one burst, as a terminal delivers fast typing: s, a name (with a typo fixed), enter, then y
+        # for the overwrite question that is not on screen yet
+        burst = ["s", *"oldd", "backspace", *".npz", "enter", "y"]
+        for key in burst:
+            pilot.app.post_message(events.Key(key, key if len(key) == 1 else None))
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if pilot.app.session.snapshot is not None:
+                break
+        await pilot.pause()
+        assert pilot.app.screen is pilot.app.main_screen
+        assert pilot.app.session.snapshot_path == tmp_path / "old.npz"
+        assert (tmp_path / "old.npz").read_bytes() != b"precious"  # answered y: overwritten
+        assert sorted(path.name for path in tmp_path.iterdir()) == ["old.npz"]
 
 
 async def test_loading_a_mismatching_file_lists_problems_and_offers_strict_false(tmp_path: Path) -> None:
