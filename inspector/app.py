@@ -50,7 +50,7 @@ class InspectorApp(App[None]):
         self.main_screen = MainScreen(self.session, trace_max_rows=trace_max_rows, show_time=show_time)
         self.theme = "textual-dark"
         # Keys typed while a new screen is not focused yet wait here, so "t 5 enter" typed quickly
-        # reaches the prompt instead of the screen below it (see push_screen and on_descendant_focus).
+        # reaches the prompt instead of the screen below it (see push_screen, hold_keys, on_event).
         self._held_keys: list[events.Key] = []
         self._holding_keys = 0  # which push is being waited for (0: none)
         self._pushes = 0
