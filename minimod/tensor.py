@@ -211,11 +211,13 @@ class Tensor(TensorMath):
                 "a leaf Variable that requires grad is being used in an in-place operation. "
                 "Wrap the change in `with mm.no_grad():` (as optimizers do)."
             )
-        # torch records in-place ops in the graph; minimod does not, so the gradient would be wrong
+        # torch records every in-place op in the graph; minimod records only a few (relu_, leaky_relu_,
+        # abs_, clamp_), so for the rest the gradient would be wrong
         raise RuntimeError(
             f"in-place change of a tensor that is part of the graph (grad_fn=<{self.grad_fn.name()}>): "
-            "minimod does not differentiate in-place ops. Write the out-of-place form (y = y * 2 "
-            "instead of y.mul_(2)), or change it under `with mm.no_grad():`."
+            "minimod differentiates only relu_, abs_, clamp_ and inplace=True activations in place. "
+            "Write the out-of-place form (y = y * 2 instead of y.mul_(2)), or change it under "
+            "`with mm.no_grad():`."
         )
 
     def _bump(self):
