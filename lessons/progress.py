@@ -6,11 +6,11 @@ import contextlib
 import json
 import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from minimod.atomic_file import atomic_write as write_file_atomically
 from minimod.errors import UserError
 
 PROGRESS_FILE = "progress.json"
@@ -48,18 +48,7 @@ def workspace_exercise(slug: str, starter: Path) -> Path:
 
 def atomic_write(path: Path, text: str) -> None:
     """Write `text` to `path` so that a crash leaves either the old file or the new one, never half."""
-    # Write beside the target, then rename over it: a crash leaves the old file or the new one.
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    write_file_atomically(path, lambda stream: stream.write(text.encode("utf-8")))
 
 
 def _empty_lesson() -> dict[str, Any]:
