@@ -31,6 +31,7 @@ class Context:
     __slots__ = (
         "function",
         "inputs",
+        "parents",
         "saved_arrays",
         "_saved_versions",
         "needs_input_grad",
@@ -44,15 +45,20 @@ class Context:
 
     def __init__(self, function, args):
         self.function = function
-        inputs, needs = [], []
+        inputs, parents, needs = [], [], []
         for arg in args:
             if isinstance(arg, Tensor):
                 inputs.append(arg)
+                # the input's node as it is now: an in-place op later gives the tensor a new grad_fn,
+                # but this node's gradient must still flow to the history it saw (torch's edges)
+                parents.append((arg.grad_fn, arg._output_nr))
                 needs.append(arg.requires_grad)
             else:
                 inputs.append(None)
+                parents.append(None)
                 needs.append(False)
         self.inputs = tuple(inputs)  # one Tensor (or None for a non-tensor argument) per argument
+        self.parents = tuple(parents)  # (grad_fn or None for a leaf, output index) per Tensor argument
         self.needs_input_grad = tuple(needs)
         self.saved_arrays = ()
         self._saved_versions = ()
@@ -91,11 +97,11 @@ class Context:
     def next_functions(self):
         """((node, output_index), ...) for each input: its grad_fn, an AccumulateGrad, or None."""
         edges = []
-        for tensor in self.inputs:
-            if tensor is None or not tensor.requires_grad:
+        for tensor, parent, needed in zip(self.inputs, self.parents, self.needs_input_grad):
+            if not needed:
                 edges.append((None, 0))
-            elif tensor.grad_fn is not None:
-                edges.append((tensor.grad_fn, tensor._output_nr))
+            elif parent[0] is not None:
+                edges.append(parent)
             else:
                 edges.append((AccumulateGrad.of(tensor), 0))
         return tuple(edges)
@@ -299,9 +305,9 @@ def _topological_order(root):
             continue
         visited.add(node)
         stack.append((node, True))
-        for tensor in node.inputs:
-            if tensor is not None:
-                parent = tensor.grad_fn
+        for edge in node.parents:
+            if edge is not None:
+                parent = edge[0]
                 if parent is not None and parent not in visited:
                     stack.append((parent, False))
     order.reverse()
@@ -375,16 +381,19 @@ def _backward_node(node, grads, pending, leaves, retain_graph):
     if not retain_graph and node.saved_arrays:
         node.saved_arrays = ()
         node._freed = True  # a later backward through this node raises
-    for parent_tensor, input_grad in zip(node.inputs, input_grads):
-        if input_grad is None or parent_tensor is None or not parent_tensor.requires_grad:
+    for parent_tensor, edge, needed, input_grad in zip(node.inputs, node.parents, node.needs_input_grad,
+                                                       input_grads):
+        if input_grad is None or not needed:
             continue
         data = parent_tensor._data
         if input_grad.shape != data.shape:
             input_grad = _reduce_to_shape(input_grad, data.shape)
         if input_grad.dtype != data.dtype:
             input_grad = input_grad.astype(data.dtype)
-        parent = parent_tensor.grad_fn
+        parent, index = edge
         if parent is None:
+            if not parent_tensor.requires_grad:
+                continue  # a leaf that stopped requiring grad gets none (torch's AccumulateGrad checks too)
             entry = leaves.get(id(parent_tensor))
             if entry is None:
                 leaves[id(parent_tensor)] = [parent_tensor, input_grad]
@@ -394,7 +403,6 @@ def _backward_node(node, grads, pending, leaves, retain_graph):
         slot = pending.get(parent)
         if slot is None:
             slot = pending[parent] = [None] * parent.n_outputs
-        index = parent_tensor._output_nr
         slot[index] = input_grad if slot[index] is None else _sum(slot[index], input_grad)
 
 

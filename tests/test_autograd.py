@@ -421,3 +421,25 @@ def test_long_chain_does_not_recurse():
         y = y * 1.0001
     y.sum().backward()
     np.testing.assert_allclose(x.grad.item(), 1.0001**5000, rtol=1e-3)
+
+
+# --- edges are bound when a node is made ---------------------------------------------------------
+
+
+def test_next_functions_keep_the_history_a_node_saw_when_it_was_made():
+    x = mm.tensor([-1.0, 2.0], requires_grad=True)
+    h = x * 2
+    y = h + 1
+    h.relu_()  # h's grad_fn is now ReluBackward0; y's edge still points at MulBackward0
+    assert h.grad_fn.name() == "ReluBackward0"
+    assert y.grad_fn.next_functions[0][0].name() == "MulBackward0"
+    (y.sum() + h.sum()).backward()
+    assert x.grad.tolist() == [2.0, 4.0]  # 2 (through y) + 0 and 2 (through relu'd h)
+
+
+def test_a_leaf_that_stops_requiring_grad_gets_no_gradient_like_torch():
+    a = mm.ones(2, requires_grad=True)
+    y = (a * 2).sum()
+    a.requires_grad_(False)
+    y.backward()
+    assert a.grad is None  # torch: None too (AccumulateGrad looks at the leaf when it runs)

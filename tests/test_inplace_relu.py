@@ -171,12 +171,6 @@ def test_relu_module_in_place_returns_the_same_tensor():
     assert repr(module) == "ReLU(inplace=True)"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="autograd looks up an input's grad_fn at backward time, so a node made before relu_ "
-    "(here Add, which saves nothing) backpropagates through the new ReluBackward0; torch keeps the "
-    "edge it had when the node was made. Needs autograd to record (grad_fn, output_nr) edges.",
-)
 def test_a_node_made_before_relu_keeps_the_old_history_like_torch():
     x = mm.tensor([-1.0, 2.0], requires_grad=True)
     h = x * 1
