@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from ...autograd import no_grad
 from ...tensor import Tensor
 from .. import functional as F
@@ -66,9 +64,7 @@ class Embedding(Module):
                 self.weight[self.padding_idx] = 0
 
     def forward(self, input: Tensor) -> Tensor:
-        if self.max_norm is not None:
-            _renorm_rows(self.weight, input, self.max_norm, self.norm_type)
-        return F.embedding(
+        return F.embedding(  # with max_norm, F.embedding renormalises the looked-up rows in place
             input,
             self.weight,
             self.padding_idx,
@@ -118,18 +114,3 @@ class Embedding(Module):
             scale_grad_by_freq=scale_grad_by_freq,
             sparse=sparse,
         )
-
-
-def _renorm_rows(weight: Tensor, indices: Tensor, max_norm: float, norm_type: float) -> None:
-    """torch's embedding_renorm_: rows about to be looked up whose norm exceeds max_norm are scaled
-    down in place to norm max_norm (outside autograd, so the lookup sees the new rows)."""
-    rows = np.unique(np.asarray(indices.numpy(), dtype=np.int64))
-    if rows.size == 0 or rows[0] < 0 or rows[-1] >= weight.shape[0]:
-        return  # nothing to do, or F.embedding will report the bad index
-    table = weight.numpy()
-    norms = np.linalg.norm(table[rows].astype(np.float64), ord=norm_type, axis=1)
-    too_long = norms > max_norm
-    if np.any(too_long):
-        scale = max_norm / (norms[too_long] + 1e-7)
-        with no_grad():
-            weight[rows[too_long]] = table[rows[too_long]] * scale[:, None].astype(table.dtype)
