@@ -9,10 +9,11 @@ from ..kernels import scratch
 
 
 def _recycled_like(a):
-    """An array for the result of an elementwise op on a C-contiguous float array: from the scratch pool
-    (a training step's activations and their gradients reuse last step's pages instead of faulting in
-    fresh ones), or None to let numpy allocate (other dtypes and layouts keep numpy's rules)."""
-    if a.dtype.kind == "f" and a.flags.c_contiguous:
+    """An array for the result of an elementwise op on a large C-contiguous float array: from the scratch
+    pool (a training step's activations and their gradients reuse last step's pages instead of faulting
+    in fresh ones), or None to let numpy allocate (small arrays, where the pool would only add overhead,
+    and other dtypes and layouts, which keep numpy's rules)."""
+    if a.nbytes >= scratch.MIN_BYTES and a.dtype.kind == "f" and a.flags.c_contiguous:
         return scratch.empty(a.shape, a.dtype)
     return None
 
@@ -23,8 +24,10 @@ class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
         if a.shape == b.shape and a.dtype == b.dtype and b.flags.c_contiguous:
-            return np.add(a, b, out=_recycled_like(a))
-        return a + b
+            out = _recycled_like(a)
+            if out is not None:
+                return np.add(a, b, out=out)
+        return a + b  # small arrays: numpy's own allocation is cheaper than asking the pool
 
     @staticmethod
     def backward(ctx, grad_output):

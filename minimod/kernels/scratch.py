@@ -40,10 +40,10 @@ _FREE = _references([np.empty(1)], 0)
 def empty(shape: tuple[int, ...], dtype) -> np.ndarray:
     """An uninitialised C-contiguous array, recycled from the pool when one of this shape is free."""
     dtype = np.dtype(dtype)
-    shape = tuple(int(s) for s in shape)
     nbytes = prod(shape) * dtype.itemsize
     if nbytes < MIN_BYTES:
         return np.empty(shape, dtype)
+    shape = tuple(int(s) for s in shape)
     global _pooled_bytes
     key = (shape, dtype.str)
     with _lock:  # the check and the hand-out must not interleave between threads
