@@ -472,3 +472,10 @@ def test_residual_connection_around_a_linear_matches_torch():
     _close(mm_x.grad, torch_x.grad, np.float32, "gradient through the residual connection")
     _close(layer.weight.grad, twin.weight.grad, np.float32, "weight gradient")
 
+
+
+def test_layers_accept_any_cpu_device_and_refuse_others():
+    assert nn.Linear(2, 2, device="cpu:0").weight.shape == (2, 2)
+    assert nn.BatchNorm1d(3, device=mm.device("cpu")).running_mean.shape == (3,)
+    with pytest.raises(RuntimeError, match="CPU only.*'cuda'"):
+        nn.Conv2d(1, 1, 3, device="cuda")

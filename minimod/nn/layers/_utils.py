@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...creation import empty
+from ...creation import _check_device, empty
 from ...tensor import Tensor
 
 
@@ -13,11 +13,6 @@ def _pair(value) -> tuple:
     if isinstance(value, (tuple, list)):
         return tuple(value)
     return (value, value)
-
-
-def _check_device(device) -> None:
-    if device is not None and str(device) != "cpu":
-        raise RuntimeError(f"minimod runs on the CPU only (got device={device!r}); leave device out")
 
 
 def _empty(shape: tuple, device=None, dtype=None) -> Tensor:
