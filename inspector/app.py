@@ -94,7 +94,7 @@ class InspectorApp(App[None]):
             self.post_message(events.Key(key.key, key.character))
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        if self._holding_keys and event.widget.screen is self.screen:
+        if self._holding_keys and event.widget.is_attached and event.widget.screen is self.screen:
             self._release_keys()
 
     async def on_event(self, event: events.Event) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,12 @@ SHORT_LABELS = {
 FOOTER_OPTIONAL = ("lessons",)  # left out of a footer too narrow for every key (help and palette list it)
 
 
+# Every this many new trace events, the objects alive are moved out of the garbage collector's sight
+# (gc.freeze): the trace only grows, and a full collection walking 100k events' records took 60-130 ms,
+# landing on whichever key press happened to trigger it.
+FREEZE_EVERY = 20_000
+
+
 class MainScreen(MainActions, Screen):
     """The inspector's main screen for one Session."""
 
@@ -110,6 +117,8 @@ class MainScreen(MainActions, Screen):
         self.last_result: StepResult | None = None
         self.last_error: str | None = None
         self.train_progress: tuple[int, int] | None = None
+        self._frozen_events = 0  # len(session.events) at the last gc.freeze
+        self._tensors_stale = False  # the selection changed while the Tensors tab was hidden
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="▣")
@@ -171,6 +180,8 @@ class MainScreen(MainActions, Screen):
         return self.query_one(ModesPanel)
 
     def show_tab(self, tab: str) -> None:
+        if tab == "tab-tensors" and self._tensors_stale:  # before it shows: painted once, up to date
+            self.show_module_tensors()
         self.query_one(TabbedContent).active = tab
 
     def show_error(self, description: str | None) -> None:
@@ -234,9 +245,22 @@ class MainScreen(MainActions, Screen):
     @on(ModuleTree.ModuleSelected)
     def _module_selected(self, message: ModuleTree.ModuleSelected) -> None:
         self.selected_path = message.path
-        self.tensors.show(self.session.model, message.path, self.recursive)
+        if self.query_one(TabbedContent).active == "tab-tensors":
+            self.show_module_tensors()
+        else:  # filled when the tab is shown: moving through the tree elsewhere relays nothing out
+            self._tensors_stale = True
+
+    def show_module_tensors(self) -> None:
+        """The selected module's tensors, information and histogram (the Tensors tab)."""
+        self._tensors_stale = False
+        self.tensors.show(self.session.model, self.selected_path, self.recursive)
         self.show_module_info()
         self.update_histogram()
+
+    @on(TabbedContent.TabActivated, "#tabs")
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "tab-tensors" and self._tensors_stale:  # a click on the tab
+            self.show_module_tensors()
 
     @on(DataTable.RowHighlighted, "#parameter-table, #buffer-table")
     def _tensor_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -279,6 +303,16 @@ class MainScreen(MainActions, Screen):
     def on_trace_batch(self, message: TraceBatch) -> None:
         if self.step_cursor is None:
             self.trace.table.add_events(message.events)
+        self.settle_trace()
+
+    def settle_trace(self) -> None:
+        """Once the trace has grown by FREEZE_EVERY events, collect the young garbage and freeze what
+        is left: the records stay (and are freed by reference counting when dropped) but full
+        collections stop walking them on every later key press."""
+        if abs(len(self.session.events) - self._frozen_events) >= FREEZE_EVERY:
+            self._frozen_events = len(self.session.events)
+            gc.collect(1)
+            gc.freeze()
 
     def on_train_progressed(self, message: TrainProgressed) -> None:
         self.train_progress = (message.done, message.total)
@@ -288,6 +322,7 @@ class MainScreen(MainActions, Screen):
         self.busy = None
         self.train_progress = None
         self.finish(message.action, message.result)
+        self.settle_trace()
 
     def on_run_failed(self, message: RunFailed) -> None:
         self.busy = None

@@ -404,7 +404,7 @@ class MainActions:
         tree.display = not tree.display
         if not tree.display and tree.has_focus_within:
             self.set_focus(None)
-            self.call_after_refresh(self.focus_next)
+            self.focus_next()  # the focus chain leaves hidden widgets out at once: no extra frame
 
     def action_tab(self: MainScreen, tab: str) -> None:
         self.show_tab(tab)

@@ -85,6 +85,9 @@ class FastTable(ScrollView, can_focus=True):
         self._styles: dict[str, Style] = {"": Style()}
         self._visible: list[int] = list(range(len(self.columns)))
         self.hidden_columns: list[str] = []  # headers of the columns left out at this width
+        # Drawn rows before cropping, by (row, style): scrolling, cursor moves and repaints reuse them.
+        self._strips: dict[tuple[int, Style, Style | None], Strip] = {}
+        self._base_style: Style | None = None  # this paint's widget style (rich_style walks ancestors)
 
     # --- data --------------------------------------------------------------------------------------
 
@@ -138,6 +141,7 @@ class FastTable(ScrollView, can_focus=True):
             self.post_message(self.ColumnsHidden(self, hidden))
 
     def _resize(self) -> None:
+        self._strips.clear()
         self._choose_columns()
         width = sum(self._widths[column] + 1 for column in self._visible)
         self.virtual_size = Size(width, len(self.rows) + 1)
@@ -203,20 +207,39 @@ class FastTable(ScrollView, can_focus=True):
             segments.append(Segment(" " + padded, style))
         return segments
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._base_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._base_style = None
+
+    def _strip(self, index: int, cells: Sequence[Cell], style: Style, cursor: Style | None) -> Strip:
+        key = (index, style, cursor)
+        strip = self._strips.get(key)
+        if strip is None:
+            if len(self._strips) > 500:
+                self._strips.clear()
+            strip = self._strips[key] = Strip(self._segments(cells, style, cursor))
+        return strip
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
-        base = self.rich_style
+        base = self._base_style or self.rich_style
         if y == 0:
-            header = self.get_component_rich_style("fast-table--header")
-            cells = [(name, "") for name, _ in self.columns]
-            strip = Strip(self._segments(cells, base + header, None))
-            return strip.crop_extend(scroll_x, scroll_x + width, base + header)
+            header = base + self.get_component_rich_style("fast-table--header")
+            strip = self._strip(-1, [(name, "") for name, _ in self.columns], header, None)
+            return strip.crop_extend(scroll_x, scroll_x + width, header)
         index = scroll_y + y - 1
         if index >= len(self.rows):
             return Strip.blank(width, base)
         row_base = base + self.get_component_rich_style("fast-table--odd") if index % 2 else base
         cursor = self.get_component_rich_style("fast-table--cursor") if index == self.cursor_row else None
-        strip = Strip(self._segments(self.rows[index], row_base, cursor))
+        strip = self._strip(index, self.rows[index], row_base, cursor)
         fill = row_base + cursor if cursor is not None else row_base
         return strip.crop_extend(scroll_x, scroll_x + width, fill)

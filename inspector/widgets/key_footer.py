@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from textual import events
 from textual.app import ComposeResult
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
@@ -31,6 +32,23 @@ class KeyFooter(Footer):
         self.optional = set(optional)
         self.fit = "full"
         self._composed_width = -1
+        self._composed_bindings: tuple | None = None  # what the keys shown were composed from
+
+    def _shown_bindings(self) -> tuple:
+        """What the footer would show: each shown binding's key, action, label and state, in order."""
+        active = self.screen.active_bindings
+        shown = tuple((binding.key, binding.action, binding.description, enabled, tooltip, binding.group)
+                      for _namespace, binding, enabled, tooltip in active.values() if binding.show)
+        palette = active.get(self.app.COMMAND_PALETTE_BINDING)
+        return shown, palette[2] if palette is not None else None
+
+    def bindings_changed(self, screen: Screen) -> None:
+        # Textual's footer recomposes (remounting every key) whenever the bindings may have changed,
+        # e.g. on every focus change; most changes show the same keys, so only a real change recomposes.
+        if (self._bindings_ready and self.is_attached and screen is self.screen
+                and self._composed_bindings == self._shown_bindings()):
+            return
+        super().bindings_changed(screen)
 
     def _choose(self, width: int, keys: list[FooterKey]) -> tuple[str, bool, set[str]]:
         """(layout, show the palette key, actions to leave out) for `width` columns."""
@@ -47,6 +65,7 @@ class KeyFooter(Footer):
 
     def compose(self) -> ComposeResult:
         widgets: list[Widget] = list(super().compose())
+        self._composed_bindings = self._shown_bindings() if self._bindings_ready else None
         keys = [widget for widget in widgets if isinstance(widget, FooterKey)
                 and not widget.has_class("-command-palette")]
         width = self.size.width or self.app.size.width

@@ -64,6 +64,7 @@ class TensorTables(Vertical):
         self._parameter_cells: list[dict[str, Text]] = []
         self._buffer_cells: list[dict[str, Text]] = []
         self._filled_width = 0
+        self._filled: dict[str | None, tuple] = {}  # by table id: what it was last filled with
 
     def compose(self) -> ComposeResult:
         yield Static("Parameters", id="parameter-title", classes="tensor-title")
@@ -168,6 +169,12 @@ class TensorTables(Vertical):
             priority["grad" if "grad" in priority else "saved"] = 2
         available = max(0, self.size.width - SCROLLBAR) if self.size.width else 0
         shown = choose_columns(columns, widths, priority, available)
+        content = (shown, [widths[name] for name in shown], [row.name for row in rows],
+                   [[values[name] for name in shown] for values in cells])
+        if self._filled.get(table.id) == content and table.row_count == len(rows):
+            self._filled_width = self.size.width
+            return [name for name in columns if name not in shown]  # unchanged: keep what is drawn
+        self._filled[table.id] = content
         # Same rows as before (new values after a step, a new width): the cursor stays where it was.
         same_rows = [str(key.value) for key in table.rows] == [row.name for row in rows]
         cursor = table.cursor_row if same_rows else 0

@@ -67,6 +67,7 @@ class TracePanel(Vertical):
         self.events = events or (lambda: [])
         self.max_rows = max_rows
         self.show_time = show_time
+        self._detail_event: Any | None = None  # the event the detail describes
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="trace-filters"):
@@ -102,6 +103,9 @@ class TracePanel(Vertical):
 
     def show_step(self, event: Any | None) -> None:
         """Describe the step-through event (None clears the detail)."""
+        if event is self._detail_event:  # stepping shows it, then the cursor's move: update once
+            return
+        self._detail_event = event
         detail = self.query_one("#step-detail", Static)
         if event is None:
             detail.update("")

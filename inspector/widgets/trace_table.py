@@ -67,6 +67,7 @@ class TraceTable(Vertical):
         self.matched = 0  # events that passed the filter since the last reset
         self.seen = 0  # events offered since the last reset
         self._shown: deque[Any] = deque(maxlen=max_rows)
+        self._rows: dict[int, tuple[Any, Row]] = {}  # id(event) -> (event, its formatted row)
         self.highlighted: int | None = None
 
     def compose(self) -> ComposeResult:
@@ -112,11 +113,17 @@ class TraceTable(Vertical):
 
     def add_events(self, events: Iterable[Any]) -> None:
         """Append the matching events; beyond max_rows the oldest rows leave the table."""
-        new = []
-        for event in events:
-            self.seen += 1
-            if self.matches(event):
-                new.append(event)
+        if not (self.module_filter or self.phase_filter) and isinstance(events, Sequence):
+            # nothing filtered out: count them all, look only at the newest that can be shown
+            self.seen += len(events)
+            new = list(events[-self.max_rows:])
+            self.matched += len(events) - len(new)
+        else:
+            new = []
+            for event in events:
+                self.seen += 1
+                if self.matches(event):
+                    new.append(event)
         if not new:
             self._update_note()
             return
@@ -137,6 +144,18 @@ class TraceTable(Vertical):
         self._update_note()
 
     def _cells(self, event: Any) -> Row:
+        """The row of `event`, formatted once: leaving step-through or a filter shows the same rows again."""
+        cached = self._rows.get(id(event))
+        if cached is not None and cached[0] is event:
+            return cached[1]
+        if len(self._rows) >= 3 * self.max_rows:  # keep the rows of the events shown, drop the rest
+            shown = {id(item) for item in self._shown}
+            self._rows = {key: value for key, value in self._rows.items() if key in shown}
+        row = self._format(event)
+        self._rows[id(event)] = (event, row)  # the event is held, so its id is not reused meanwhile
+        return row
+
+    def _format(self, event: Any) -> Row:
         stats = _main_stats(event)
         style = NONFINITE_STYLE if event_is_nonfinite(event) else ""
         cells: list[Cell] = [
