@@ -409,7 +409,9 @@ def _backward_node(node, grads, pending, leaves, retain_graph):
 def _sum(a, b):
     """a + b for two gradients of one tensor (same shape and dtype), into a recycled array when large:
     a residual block's input gets two activation-sized gradients every step."""
-    return np.add(a, b, out=scratch.empty(a.shape, a.dtype)) if a.dtype.kind == "f" else a + b
+    if a.nbytes < scratch.MIN_BYTES or a.dtype.kind != "f":
+        return a + b  # small: numpy's own allocation is cheaper than asking the pool
+    return np.add(a, b, out=scratch.empty(a.shape, a.dtype))
 
 
 def _run_tensor_hooks(node, grads):
