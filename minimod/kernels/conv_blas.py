@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from . import scratch
+from . import halves, scratch
 from .reference import weight_rows
 
 
@@ -201,6 +201,15 @@ def _grad_input(g_rows, weight, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups)
 # 9 MiB patch matrices from forward to backward, and its convolutions ran 16% faster.
 
 
+BLOCK_BYTES = 384 * 1024  # the grid backward's working set per block of rows: within a core's L2 cache
+
+
+def _grid_parts(n, c, o, oh, ow, kh, kw):
+    """The batch ranges the grid convolution runs on (see halves.py): two halves when each has at
+    least a few million multiply-adds, enough to pay for the hand-over to the helper thread."""
+    return halves.parts(n, n * oh * ow * kh * kw * c * o >= 8_000_000)
+
+
 def _grid_forward(x, weight, bias, ph, pw, dh, dw, oh, ow):
     """(out, X): X is the padded input grid (N·Hp·Wp + spare rows, C), the rows every tap's shift needs."""
     n, c, h, w = x.shape
@@ -210,52 +219,74 @@ def _grid_forward(x, weight, bias, ph, pw, dh, dw, oh, ow):
     grid = scratch.empty((m + (kh - 1) * dh * wp + (kw - 1) * dw, c), x.dtype)
     grid[m:] = 0
     padded = grid[:m].reshape(n, hp, wp, c)
-    _fill_padded(padded.transpose(0, 3, 1, 2), x, ph, pw)
-    windows = sliding_window_view(padded, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(1, 2))
-    cols = scratch.empty((n * oh * ow, kh * kw * c), x.dtype)  # used here only: recycled while warm
-    cols.reshape(n, oh, ow, kh, kw, c)[...] = windows[..., ::dh, ::dw].transpose(0, 1, 2, 4, 5, 3)
-    rows = scratch.empty((n * oh * ow, o), x.dtype)
-    np.matmul(cols, weight_rows(weight, 1)[0].T, out=rows)
-    del cols
     out = scratch.empty((n, o, oh, ow), x.dtype)
-    out.reshape(n, o, oh * ow)[...] = rows.reshape(n, oh * ow, o).transpose(0, 2, 1)
+    w_rows_t = weight_rows(weight, 1)[0].T
+
+    def part(n0, n1):  # samples n0..n1-1: their cells of the grid, their patches, their outputs
+        k = n1 - n0
+        _fill_padded(padded[n0:n1].transpose(0, 3, 1, 2), x[n0:n1], ph, pw)
+        windows = sliding_window_view(padded[n0:n1], ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(1, 2))
+        cols = scratch.empty((k * oh * ow, kh * kw * c), x.dtype)  # used here only: recycled while warm
+        cols.reshape(k, oh, ow, kh, kw, c)[...] = windows[..., ::dh, ::dw].transpose(0, 1, 2, 4, 5, 3)
+        rows = scratch.empty((k * oh * ow, o), x.dtype)
+        np.matmul(cols, w_rows_t, out=rows)
+        del cols
+        out[n0:n1].reshape(k, o, oh * ow)[...] = rows.reshape(k, oh * ow, o).transpose(0, 2, 1)
+
+    halves.run(part, _grid_parts(n, c, o, oh, ow, kh, kw))
     if bias is not None:
         out += bias[:, None, None]
     return out, grid
 
 
 def _grid_backward(grad_output, grid, weight, x_shape, ph, pw, dh, dw, need_input, need_weight, need_bias):
+    """Backward on the grid, part by part (see halves.py) and, within a part, block by block of rows:
+    every tap of a block reads the same few hundred KiB of dY and X, so they are read from the cache
+    nine times, not from memory (the whole-grid loop read 2 MiB per tap and product)."""
     n, c, h, w = x_shape
     _, o, oh, ow = grad_output.shape
     kh, kw = weight.shape[2:]
     hp, wp = oh + (kh - 1) * dh, ow + (kw - 1) * dw
-    m = n * hp * wp
-    dy = scratch.empty((m, o), grad_output.dtype)  # dY on the grid
-    cells = dy.reshape(n, hp, wp, o)
-    cells[:, oh:] = 0
-    cells[:, :oh, ow:] = 0
-    cells[:, :oh, :ow] = grad_output.transpose(0, 2, 3, 1)
-    grad_x = grad_weight = grad_bias = None
-    if need_input:
-        grad_grid = scratch.zeros(grid.shape, grad_output.dtype)
-        taps = np.ascontiguousarray(weight.transpose(2, 3, 0, 1))  # (kh, kw, O, C)
-        tap = scratch.empty((m, c), grad_output.dtype)
+    spare = (kh - 1) * dh * wp + (kw - 1) * dw
+    shifts = [i * dh * wp + j * dw for i in range(kh) for j in range(kw)]
+    taps = np.ascontiguousarray(weight.transpose(2, 3, 0, 1)).reshape(kh * kw, o, c)  # W[:, :, i, j]
+    block = max(16, BLOCK_BYTES // (grad_output.itemsize * (o + 2 * c)))  # rows of dY, X and dX
+    grad_x = scratch.empty((n, c, h, w), grad_output.dtype) if need_input else None
+
+    def part(n0, n1):  # samples n0..n1-1: their rows of the grid; returns their share of dW
+        k = n1 - n0
+        m = k * hp * wp
+        first = n0 * hp * wp  # the part's first row of X
+        dy = scratch.empty((m, o), grad_output.dtype)  # dY on the part's grid
+        cells = dy.reshape(k, hp, wp, o)
+        cells[:, oh:] = 0
+        cells[:, :oh, ow:] = 0
+        cells[:, :oh, :ow] = grad_output[n0:n1].transpose(0, 2, 3, 1)
+        blocks = np.zeros((kh * kw, o, c), grad_output.dtype) if need_weight else None
+        if need_input:  # the part's own input gradient grid: a tap's rows may reach past the part
+            grad_grid = scratch.zeros((m + spare, c), grad_output.dtype)
+            tap = scratch.empty((block, c), grad_output.dtype)
+        product = np.empty((o, c), grad_output.dtype)
+        for r0 in range(0, m, block):
+            r1 = min(m, r0 + block)
+            dy_block = dy[r0:r1]
+            for t, shift in enumerate(shifts):
+                if need_weight:
+                    np.matmul(dy_block.T, grid[first + r0 + shift : first + r1 + shift], out=product)
+                    blocks[t] += product
+                if need_input:
+                    np.matmul(dy_block, taps[t], out=tap[: r1 - r0])
+                    grad_grid[r0 + shift : r1 + shift] += tap[: r1 - r0]
+        if need_input:
+            padded = grad_grid[:m].reshape(k, hp, wp, c)
+            grad_x[n0:n1] = padded[:, ph : ph + h, pw : pw + w].transpose(0, 3, 1, 2)
+        return blocks
+
+    shares = halves.run(part, _grid_parts(n, c, o, oh, ow, kh, kw))
+    grad_weight = grad_bias = None
     if need_weight:
-        blocks = np.empty((kh, kw, o, c), grad_output.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            shift = i * dh * wp + j * dw
-            if need_weight:
-                np.matmul(dy.T, grid[shift : shift + m], out=blocks[i, j])
-            if need_input:
-                np.matmul(dy, taps[i, j], out=tap)
-                grad_grid[shift : shift + m] += tap
-    if need_weight:
-        grad_weight = np.ascontiguousarray(blocks.transpose(2, 3, 0, 1))
-    if need_input:
-        grad_x = scratch.empty((n, c, h, w), grad_output.dtype)
-        padded = grad_grid[:m].reshape(n, hp, wp, c)
-        grad_x[...] = padded[:, ph : ph + h, pw : pw + w].transpose(0, 3, 1, 2)
+        total = shares[0] if len(shares) == 1 else sum(shares)
+        grad_weight = np.ascontiguousarray(total.reshape(kh, kw, o, c).transpose(2, 3, 0, 1))
     if need_bias:
         grad_bias = grad_output.sum(axis=(0, 2, 3))
     return grad_x, grad_weight, grad_bias

@@ -1,0 +1,95 @@
+"""Run a kernel on the two halves of a batch at once: one half on a helper thread, one on the caller's.
+
+Why: the fast convolution is numpy strided copies and BLAS products, and numpy releases the GIL in
+both, so two threads can work at once. BLAS's own threads do not help much here: the products are
+thin (16-32 columns) and OpenBLAS splits them badly, while the copies around them run on one core.
+Splitting the batch instead gives each core a whole convolution of half the samples.
+
+While the halves run, OpenBLAS is held to one thread (its setting is process-wide, so it is lowered
+for the duration and put back after), otherwise each half's products would start two BLAS threads of
+their own on a 2-core machine. Halves are used only when that setting can be changed (numpy's bundled
+OpenBLAS, found with ctypes), the machine has two cores or more, and no other thread is splitting at
+the same moment; otherwise the whole batch runs on the caller's thread, as before.
+
+MINIMOD_NUM_THREADS=1 turns the helper thread off.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
+
+import numpy as np
+
+_SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads", "openblas_set_num_threads")
+_GETTERS = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads", "openblas_get_num_threads")
+
+_state = None  # (set_threads, get_threads, executor) once checked, or False when halves are not used
+_busy = threading.Lock()  # one split at a time: the BLAS thread setting is shared by the whole process
+
+
+def _blas_thread_control():
+    """(set, get) for the OpenBLAS that numpy uses, or None when it cannot be found."""
+    folder = os.path.dirname(os.path.dirname(np.__file__))  # pip wheels bundle it beside numpy
+    for path in glob.glob(os.path.join(folder, "numpy.libs", "*openblas*")) + glob.glob(
+        os.path.join(os.path.dirname(np.__file__), ".dylibs", "*openblas*")
+    ):
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        setter = next((getattr(library, name) for name in _SETTERS if hasattr(library, name)), None)
+        getter = next((getattr(library, name) for name in _GETTERS if hasattr(library, name)), None)
+        if setter is not None and getter is not None:
+            setter.restype, getter.restype = None, ctypes.c_int
+            return setter, getter
+    return None
+
+
+def _setup():
+    global _state
+    if _state is None:
+        control = None
+        if (os.cpu_count() or 1) >= 2 and os.environ.get("MINIMOD_NUM_THREADS", "") != "1":
+            control = _blas_thread_control()
+        if control is None:
+            _state = False
+        else:
+            executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="minimod-half")
+            _state = (*control, executor)
+    return _state
+
+
+def parts(n: int, worth_it: bool) -> list[tuple[int, int]]:
+    """The batch ranges [(start, stop), ...] a kernel runs on: two halves, or the whole batch.
+
+    Forward and backward of one op call this with the same arguments, so they agree on the parts
+    (a kernel may lay out what it saves for backward part by part)."""
+    if n >= 2 and worth_it and _setup():
+        return [(0, n // 2), (n // 2, n)]
+    return [(0, n)]
+
+
+def run(work, ranges: list[tuple[int, int]]) -> list:
+    """[work(start, stop) for each range], the first range on a helper thread while the caller runs
+    the others, with BLAS at one thread meanwhile. Results in the order of ranges."""
+    if len(ranges) == 1 or not _setup() or not _busy.acquire(blocking=False):
+        # one part; or no helper thread; or another thread is splitting now: the parts one by one
+        return [work(*r) for r in ranges]
+    set_threads, get_threads, executor = _state
+    threads = get_threads()
+    set_threads(1)
+    try:
+        future = executor.submit(work, *ranges[0])
+        try:
+            rest = [work(*r) for r in ranges[1:]]
+        except BaseException:
+            wait([future])  # the helper's half must not outlive the BLAS setting, nor this call
+            raise
+        return [future.result(), *rest]
+    finally:
+        set_threads(threads)
+        _busy.release()

@@ -1,0 +1,57 @@
+"""kernels/halves.py: a batch's two halves on two threads, BLAS at one thread meanwhile, then put back."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from minimod.kernels import halves
+
+needs_halves = pytest.mark.skipif(not halves._setup(), reason="no OpenBLAS thread control or one core")
+
+
+def test_small_or_single_batches_are_not_split():
+    assert halves.parts(1, True) == [(0, 1)]
+    assert halves.parts(64, False) == [(0, 64)]
+
+
+@needs_halves
+def test_two_halves_run_on_two_threads_and_come_back_in_order():
+    assert halves.parts(5, True) == [(0, 2), (2, 5)]
+    seen = []
+
+    def work(start, stop):
+        seen.append(threading.current_thread().name)
+        return np.arange(start, stop)
+
+    first, second = halves.run(work, [(0, 2), (2, 5)])
+    assert first.tolist() == [0, 1] and second.tolist() == [2, 3, 4]
+    assert len(set(seen)) == 2 and threading.current_thread().name in seen
+
+
+@needs_halves
+def test_blas_is_held_to_one_thread_while_halves_run_and_put_back_after_an_error():
+    set_threads, get_threads, _ = halves._state
+    before = get_threads()
+    during = []
+
+    def work(start, stop):
+        during.append(get_threads())
+        if start > 0:
+            raise ValueError("half failed")
+        return start
+
+    with pytest.raises(ValueError, match="half failed"):
+        halves.run(work, [(0, 1), (1, 2)])
+    assert during == [1, 1]
+    assert get_threads() == before
+    assert halves.run(lambda start, stop: stop, [(0, 1), (1, 2)]) == [1, 2]  # the lock was released
+
+
+def test_a_split_already_running_makes_the_next_one_run_its_halves_in_turn():
+    with halves._busy:
+        assert halves.run(lambda start, stop: threading.current_thread().name, [(0, 1), (1, 2)]) == [
+            threading.current_thread().name
+        ] * 2
