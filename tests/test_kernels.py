@@ -70,11 +70,11 @@ def test_fast_conv_picks_the_memory_order_with_longer_runs(shape, pixel_major):
     assert cols.flags.f_contiguous == pixel_major and cols.flags.c_contiguous != pixel_major
     _close(cols, R.im2col(x, *args), np.float32)
     w = np.random.default_rng(2).standard_normal((4, shape[1], 3, 3)).astype(np.float32)
-    out, _ = J.conv2d_forward(x, w, None, *args[2:], 1)
+    out, saved = J.conv2d_forward(x, w, None, *args[2:], 1)
     _close(out, R.conv2d_forward(x, w, None, *args[2:], 1)[0], np.float32)
-    # the input gradient follows the same choice of memory order
+    # the input gradient follows the same choice of memory order (pixel-major: per-sample patches)
     g = np.random.default_rng(3).standard_normal(out.shape).astype(np.float32)
-    got = J.conv2d_backward(g, cols, w, shape, *args[2:8], 1, True, True, False)
+    got = J.conv2d_backward(g, saved, w, shape, *args[2:8], 1, True, True, False)
     want = R.conv2d_backward(g, R.im2col(x, *args), w, shape, *args[2:8], 1, True, True, False)
     for a, b in zip(got[:2], want[:2]):
         _close(a, b, np.float32)

@@ -91,6 +91,8 @@ def conv2d_forward(x, weight, bias, sh, sw, ph, pw, dh, dw, oh, ow, groups):
     kh, kw = weight.shape[2:]
     if _on_grid(x.shape[1], kh, kw, sh, sw, dh, dw, oh, ow, groups):
         return _grid_forward(x, weight, bias, ph, pw, dh, dw, oh, ow)
+    if _per_sample(x.shape[1], kw, ow, groups):
+        return _per_sample_forward(x, weight, bias, sh, sw, ph, pw, dh, dw, oh, ow)
     o, _, kh, kw = weight.shape
     og = o // groups
     cols = im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups)
@@ -125,6 +127,9 @@ def conv2d_backward(
     if _on_grid(x_shape[1], kh, kw, sh, sw, dh, dw, oh, ow, groups):
         return _grid_backward(grad_output, cols, weight, x_shape, ph, pw, dh, dw, need_input, need_weight,
                               need_bias)
+    if _per_sample(x_shape[1], kw, ow, groups):
+        return _per_sample_backward(grad_output, cols, weight, x_shape, sh, sw, ph, pw, dh, dw, need_input,
+                                    need_weight, need_bias)
     og = o // groups
     g_rows = scratch.empty((n * oh * ow, o), grad_output.dtype)  # dY with one row per output pixel
     g_rows.reshape(n, oh * ow, o)[...] = grad_output.reshape(n, o, oh * ow).transpose(0, 2, 1)
@@ -186,6 +191,69 @@ def _grad_input(g_rows, weight, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups)
     grad_x[...] = grad_padded[:, :, ph : ph + h, pw : pw + w]
     return grad_x
 
+
+
+# --- few input channels: one patch matrix per sample ------------------------------------------------
+#
+# With few input channels (a first layer: 1 or 3), patches are gathered per sample as (C·kh·kw, oh·ow)
+# matrices: each row is a run of ow pixels, and one batched product per direction works on them
+# directly in NCHW order:  Y[n] = W₂ · P[n],  dW₂ = Σₙ dY[n] · P[n]ᵀ,  dP[n] = W₂ᵀ · dY[n].
+# Neither the output nor dY is transposed into rows (the first ConvNet layer: forward 0.36 -> 0.21 ms,
+# weight gradient 0.29 -> 0.11 ms at one thread).
+
+
+def _per_sample(c, kw, ow, groups):
+    """True for the per-sample patch matrices: one group and a window row (kw·C values) shorter than an
+    output row, so runs of ow pixels are the longer copies (see im2col's pixel-major order)."""
+    return groups == 1 and kw * c < ow
+
+
+def _per_sample_forward(x, weight, bias, sh, sw, ph, pw, dh, dw, oh, ow):
+    """(out, P): P is (N, C, kh, kw, oh, ow), sample n's patch matrix P[n] as (C·kh·kw, oh·ow)."""
+    n, c, h, w = x.shape
+    o, _, kh, kw = weight.shape
+    extent_h, extent_w = (kh - 1) * dh + 1, (kw - 1) * dw + 1
+    span_h, span_w = sh * (oh - 1) + 1, sw * (ow - 1) + 1
+    rows, columns = span_h + extent_h - 1, span_w + extent_w - 1  # what the windows cover
+    xp = _padded(x, ph, pw, rows, columns, False) if ph or pw or rows > h or columns > w else x
+    windows = sliding_window_view(xp, (extent_h, extent_w), axis=(2, 3))  # (N, C, ., ., extent_h, extent_w)
+    patches = scratch.empty((n, c, kh, kw, oh, ow), x.dtype)
+    patches[...] = windows[:, :, :span_h:sh, :span_w:sw, ::dh, ::dw].transpose(0, 1, 4, 5, 2, 3)
+    out = scratch.empty((n, o, oh, ow), x.dtype)
+    np.matmul(weight.reshape(o, -1), patches.reshape(n, c * kh * kw, oh * ow), out=out.reshape(n, o, oh * ow))
+    if bias is not None:
+        out += bias[:, None, None]
+    return out, patches
+
+
+def _per_sample_backward(
+    grad_output, patches, weight, x_shape, sh, sw, ph, pw, dh, dw, need_input, need_weight, need_bias
+):
+    n, c, h, w = x_shape
+    _, o, oh, ow = grad_output.shape
+    kh, kw = weight.shape[2:]
+    k = c * kh * kw
+    g = np.ascontiguousarray(grad_output).reshape(n, o, oh * ow)
+    grad_x = grad_weight = grad_bias = None
+    if need_weight:  # one (O, C·kh·kw) product per sample, then their sum
+        grad_weight = np.matmul(g, patches.reshape(n, k, oh * ow).transpose(0, 2, 1)).sum(axis=0)
+        grad_weight = grad_weight.reshape(weight.shape)
+    if need_input:  # dP[n] = W₂ᵀ · dY[n], then each tap's rows added back to the pixels it read
+        grad_patches = scratch.empty((n, k, oh * ow), grad_output.dtype)
+        np.matmul(weight.reshape(o, k).T, g, out=grad_patches)
+        taps = grad_patches.reshape(n, c, kh, kw, oh, ow)
+        span_h, span_w = sh * (oh - 1) + 1, sw * (ow - 1) + 1
+        hp, wp = max(ph + h, span_h + (kh - 1) * dh), max(pw + w, span_w + (kw - 1) * dw)
+        grad_padded = scratch.zeros((n, c, hp, wp), grad_output.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                pixels = grad_padded[:, :, i * dh : i * dh + span_h : sh, j * dw : j * dw + span_w : sw]
+                pixels += taps[:, :, i, j]
+        grad_x = scratch.empty((n, c, h, w), grad_output.dtype)
+        grad_x[...] = grad_padded[:, :, ph : ph + h, pw : pw + w]
+    if need_bias:
+        grad_bias = grad_output.sum(axis=(0, 2, 3))
+    return grad_x, grad_weight, grad_bias
 
 
 # --- stride-1 convolution on the padded grid --------------------------------------------------------
