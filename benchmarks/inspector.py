@@ -234,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     keys.add_argument(
         "--events", type=int, default=TRACE_EVENTS, help=f"trace events (default {TRACE_EVENTS:,})"
     )
+    keys.add_argument("--runs", type=int, default=1,
+                      help="fresh processes, each pressing every key; per key: median and slowest")
     keys.add_argument("keys", nargs="*", help=f"keys to press (default: {' '.join(KEYS)})")
     draw = sub.add_parser("render", help="render each view of zoo models")
     draw.add_argument("models", nargs="*", default=["resnet18", "convnet", "transformer_block"])
@@ -247,13 +249,20 @@ def main(argv: list[str] | None = None) -> int:
             f"median {statistics.median(times):.3f} s, best {min(times):.3f} s, worst {max(times):.3f} s"
         )
     elif args.what == "keys":
-        timings = key_latency(args.events, args.keys or None)
-        for key, seconds in timings:
-            print(f"{key:<10} {seconds * 1e3:8.1f} ms")
-        values = [seconds for _key, seconds in timings]
+        runs = [key_latency(args.events, args.keys or None) for _ in range(max(1, args.runs))]
+        if len(runs) == 1:
+            for key, seconds in runs[0]:
+                print(f"{key:<10} {seconds * 1e3:8.1f} ms")
+        else:
+            print(f"{'key':<10} {'median ms':>9} {'max ms':>8}   ({len(runs)} runs)")
+            for number, (key, _seconds) in enumerate(runs[0]):
+                values = [run[number][1] * 1e3 for run in runs]
+                print(f"{key:<10} {statistics.median(values):9.1f} {max(values):8.1f}")
+        values = [seconds for run in runs for _key, seconds in run]
         print(
             f"{len(values)} presses over {args.events:,} events: "
-            f"median {statistics.median(values) * 1e3:.1f} ms, max {max(values) * 1e3:.1f} ms"
+            f"median {statistics.median(values) * 1e3:.1f} ms, max {max(values) * 1e3:.1f} ms "
+            f"(load average {os.getloadavg()[0]:.2f})"
         )
     else:
         print(f"{'model':<20} {'view':<9} {'total s':>8} {'dot s':>7} {'svg KiB':>8}")

@@ -18,6 +18,7 @@ from inspector.messages import RunFailed, RunFinished, TraceBatch, TrainProgress
 from inspector.screens.main_actions import MainActions
 from inspector.session import Session, StepResult
 from inspector.tensor_summary import shape_text
+from inspector.widgets.cells import show_text
 from inspector.widgets.histogram import TensorHistogram
 from inspector.widgets.key_footer import KeyFooter
 from inspector.widgets.modes_panel import ModesPanel
@@ -225,7 +226,7 @@ class MainScreen(MainActions, Screen):
         text.append(f"  svg: {self.diagram_view} d={depth}{' folded' if self.diagram_fold else ''}")
         if self.last_export:
             text.append(f" -> {display_path(Path(self.last_export))}", style="green")
-        self.query_one("#status-bar", Static).update(text)
+        show_text(self.query_one("#status-bar", Static), text)
 
     def refresh_model_views(self) -> None:
         """After anything that changed values or modes: tree badges, tensor tables, modes, diff."""
@@ -294,10 +295,10 @@ class MainScreen(MainActions, Screen):
         self.query_one(ModuleInfo).show(path, self.session.module(path), self.session.events)
 
     def on_trace_panel_filters_changed(self, message: TracePanel.FiltersChanged) -> None:
-        # the table now shows the filtered trace: stepping starts again from the last run's first match
+        # the table now shows the filtered trace (the detail: its cursor's event): stepping starts again
+        # from the last run's first match
         if self.step_cursor is not None:
             self.step_cursor = None
-            self.trace.show_step(None)
             self.update_status()
 
     def on_trace_batch(self, message: TraceBatch) -> None:

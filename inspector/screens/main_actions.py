@@ -224,8 +224,7 @@ class MainActions:
         if self.step_cursor is None:
             return
         self.step_cursor = None
-        self.trace.show_step(None)
-        self.trace.apply_filters()
+        self.trace.apply_filters()  # the whole trace again; the detail follows the cursor
         self.update_status()
 
     def action_leave(self: MainScreen) -> None:

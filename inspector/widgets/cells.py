@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
+from textual.widgets import Static
 
 from inspector.tensor_summary import format_number, shape_text
 
-__all__ = ["cell", "number_cell", "shape_text", "header"]
+__all__ = ["cell", "number_cell", "shape_text", "header", "show_text"]
 
 
 def cell(value: object, style: str = "", right: bool = False) -> Text:
@@ -22,3 +25,12 @@ def number_cell(value: float | None, style: str = "") -> Text:
 def header(*names: str) -> list[Text]:
     """Column labels with the same gutter as the cells."""
     return [Text(" " + name) for name in names]
+
+
+def show_text(widget: Static, content: Any) -> None:
+    """`widget.update(content)` unless it already shows `content`: an update lays the screen out again
+    (a Static's height follows its text), which a key press that changes nothing there need not pay."""
+    if widget.__dict__.get("_shown_content", show_text) == content:
+        return
+    widget.__dict__["_shown_content"] = content
+    widget.update(content)

@@ -140,15 +140,18 @@ class FastTable(ScrollView, can_focus=True):
             self.hidden_columns = hidden
             self.post_message(self.ColumnsHidden(self, hidden))
 
-    def _resize(self) -> None:
-        self._strips.clear()
+    def _resize(self, changed: bool = True) -> None:
+        """After the rows changed (or, `changed` False, only the size): columns, virtual size, repaint."""
+        visible = self._visible
         self._choose_columns()
+        if changed or self._visible != visible:
+            self._strips.clear()
+            self.refresh()
         width = sum(self._widths[column] + 1 for column in self._visible)
         self.virtual_size = Size(width, len(self.rows) + 1)
-        self.refresh()
 
     def on_resize(self, event: events.Resize) -> None:
-        self._resize()
+        self._resize(changed=False)  # the drawn rows stay valid: cropping fits them to the new width
 
     # --- cursor ------------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from inspector.tensor_summary import format_number, to_numpy
+from inspector.widgets.cells import show_text
 
 BARS = " ▁▂▃▄▅▆▇█"
 
@@ -61,11 +62,12 @@ class TensorHistogram(Static):
 
     def show(self, name: str | None, tensor: Any = None) -> None:
         if name is None or tensor is None:
-            self.update("")
+            show_text(self, "")
             return
         values = to_numpy(tensor)
         if not np.issubdtype(values.dtype, np.floating) or values.size < 2:
-            self.update(Text(f"{name}: {values.size} value(s) of {values.dtype}, no histogram", style="dim"))
+            note = f"{name}: {values.size} value(s) of {values.dtype}, no histogram"
+            show_text(self, Text(note, style="dim"))
             return
         bins = max(10, min(64, self.size.width - 30 if self.size.width else 48))
         text = Text(f"{name}  histogram of {values.size:,} values", style="bold")
@@ -78,4 +80,4 @@ class TensorHistogram(Static):
         elif getattr(tensor, "requires_grad", False):  # a buffer or a frozen parameter has none to wait for
             text.append("\n")
             text.append("  grad (none yet: b runs a backward)", style="dim")
-        self.update(text)
+        show_text(self, text)

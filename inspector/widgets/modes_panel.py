@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Static
 
 from inspector.session_state import ModeComparison
 from inspector.tensor_summary import format_number
+from inspector.widgets.cells import show_text
 
 
 def mode_summary(model: Any) -> Text:
@@ -58,7 +59,7 @@ class ModesPanel(Vertical):
         buffers.add_columns("buffer", "training forward", "max |change|")
 
     def show_modes(self, model: Any) -> None:
-        self.query_one("#modes-summary", Static).update(mode_summary(model))
+        show_text(self.query_one("#modes-summary", Static), mode_summary(model))
 
     def show_comparison(self, comparison: ModeComparison) -> None:
         self.comparison = comparison

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from inspector.tensor_summary import shape_text
+from inspector.widgets.cells import show_text
 
 MAX_REPR_LINES = 4
 MAX_CHILDREN = 8
@@ -77,4 +78,4 @@ class ModuleInfo(Static):
         self.show_time = show_time
 
     def show(self, path: str, module: Any, events: Sequence[Any] = ()) -> None:
-        self.update(module_info(path, module, events, self.show_time))
+        show_text(self, module_info(path, module, events, self.show_time))

@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from inspector.tensor_summary import TensorRow, buffer_rows, human_count, parameter_rows, totals
-from inspector.widgets.cells import cell, header, number_cell, shape_text
+from inspector.widgets.cells import cell, header, number_cell, shape_text, show_text
 
 PARAMETER_COLUMNS = ("name", "shape", "dtype", "numel", "grad", "mean", "std", "min", "max", "|grad|")
 BUFFER_COLUMNS = ("name", "shape", "dtype", "numel", "saved", "mean", "std", "min", "max")
@@ -123,7 +123,7 @@ class TensorTables(Vertical):
             title = Text.assemble((kind, "bold"), f" of {where} ({scope}; {hint})")
             if title.cell_len > width:
                 title = Text.assemble((kind, "bold"), f" of {where} ({scope})")
-            self.query_one(title_id, Static).update(title)
+            show_text(self.query_one(title_id, Static), title)
 
     def refresh_values(self) -> None:
         """Recompute the statistics of the same module (after a step, a load or a mode change)."""
@@ -225,9 +225,9 @@ class TensorTables(Vertical):
         hidden = self._fill(self.parameter_table, PARAMETER_COLUMNS, PARAMETER_PRIORITY, self.parameters,
                             self._parameter_cells)
         note = self._totals_note("parameter", self.parameters, hidden)
-        self.query_one("#parameter-totals", Static).update(note)
+        show_text(self.query_one("#parameter-totals", Static), note)
 
     def _fill_buffers(self) -> None:
         hidden = self._fill(self.buffer_table, BUFFER_COLUMNS, BUFFER_PRIORITY, self.buffers,
                             self._buffer_cells)
-        self.query_one("#buffer-totals", Static).update(self._totals_note("buffer", self.buffers, hidden))
+        show_text(self.query_one("#buffer-totals", Static), self._totals_note("buffer", self.buffers, hidden))

@@ -99,7 +99,11 @@ class TracePanel(Vertical):
         self.apply_filters()
 
     def apply_filters(self) -> None:
-        self.table.set_filter(self.module_filter, self.phase_filter, self.events())
+        """Show the session's events that pass the filters, and the detail of the one under the cursor."""
+        table = self.table
+        table.set_filter(self.module_filter, self.phase_filter, self.events())
+        row = table.table.cursor_row
+        self.show_step(table.shown_event(row))  # now, not when the cursor's message comes: one paint
 
     def show_step(self, event: Any | None) -> None:
         """Describe the step-through event (None clears the detail)."""
@@ -141,9 +145,9 @@ class TracePanel(Vertical):
     @on(FastTable.RowHighlighted, "#trace-data")
     def _row_highlighted(self, event: FastTable.RowHighlighted) -> None:
         # Moving through the table shows the event's details (stepping sets them itself).
-        shown = self.table.shown_events
-        if 0 <= event.index < len(shown):
-            self.show_step(shown[event.index])
+        shown = self.table.shown_event(event.index)
+        if shown is not None:
+            self.show_step(shown)
 
     @on(Select.Changed, "#trace-phase-filter")
     def _phase_changed(self, event: Select.Changed) -> None:

@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from inspector.tensor_summary import format_number
-from inspector.widgets.cells import shape_text
+from inspector.widgets.cells import shape_text, show_text
 from inspector.widgets.fast_table import Cell, FastTable, Row
 
 COLUMNS = (("#", True), ("phase", False), ("module", False), ("in", False), ("out", False), ("mean", True),
@@ -83,6 +83,10 @@ class TraceTable(Vertical):
     def shown_events(self) -> list[Any]:
         """The events the table holds, oldest first."""
         return list(self._shown)
+
+    def shown_event(self, row: int) -> Any | None:
+        """The event on table row `row` (None when there is no such row)."""
+        return self._shown[row] if 0 <= row < len(self._shown) else None
 
     @property
     def dropped(self) -> int:
@@ -186,7 +190,7 @@ class TraceTable(Vertical):
             hidden = self.table.hidden_columns
             if hidden:
                 text += f"; hidden at this width: {', '.join(hidden)} (w widens)"
-        self.query_one("#trace-note", Static).update(text)
+        show_text(self.query_one("#trace-note", Static), text)
 
     def on_fast_table_columns_hidden(self, message: FastTable.ColumnsHidden) -> None:
         message.stop()
