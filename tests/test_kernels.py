@@ -374,19 +374,25 @@ def test_importing_minimod_does_not_import_numba():
 
 @pytest.mark.parametrize(
     ("channels", "size", "kernel", "pads", "dilation"),
-    [(16, 20, 3, (1, 1, 1, 1), 1), (24, 32, 3, (2, 2, 2, 2), 2), (16, 20, 2, (0, 1, 0, 1), 1)],
+    [
+        (16, 20, 3, (1, 1, 1, 1), 1),  # on the grid
+        (24, 32, 3, (2, 2, 2, 2), 2),
+        (16, 20, 2, (0, 1, 0, 1), 1),
+        (3, 20, 3, (1, 1, 1, 1), 1),  # per-sample patches
+        (1, 21, 5, (0, 1, 0, 1), 2),
+    ],
 )
 @pytest.mark.parametrize("batch", [1, 3, 4])
-def test_grid_conv_in_halves_and_blocks_matches_the_reference(
+def test_conv_in_halves_and_blocks_matches_the_reference(
     monkeypatch, channels, size, kernel, pads, dilation, batch
 ):
-    """The grid convolution split into two halves of the batch (two threads when halves.py can run
-    them) and its backward in small blocks of rows, against the numpy twin: odd batches give unequal
-    halves, and a tap's rows reach past the end of a block and of a half."""
+    """Convolutions split into two halves of the batch (two threads when halves.py can run them), the
+    grid's backward in small blocks of rows, against the numpy twin: odd batches give unequal halves,
+    and a tap's rows reach past the end of a block and of a half."""
     from minimod.kernels import conv_blas
 
     halves = [(0, batch // 2), (batch // 2, batch)] if batch > 1 else [(0, batch)]
-    monkeypatch.setattr(conv_blas, "_grid_parts", lambda *_: halves)
+    monkeypatch.setattr(conv_blas, "_parts", lambda *_: halves)
     monkeypatch.setattr(conv_blas, "BLOCK_BYTES", 4096)
     top, bottom, left, right = pads
     rng = np.random.default_rng(batch)
@@ -395,7 +401,9 @@ def test_grid_conv_in_halves_and_blocks_matches_the_reference(
     oh = size + top + bottom - dilation * (kernel - 1)
     ow = size + left + right - dilation * (kernel - 1)
     args = (1, 1, top, left, dilation, dilation)
-    assert conv_blas._on_grid(channels, kernel, kernel, 1, 1, dilation, dilation, oh, ow, 1)
+    assert conv_blas._on_grid(channels, kernel, kernel, 1, 1, dilation, dilation, oh, ow, 1) != (
+        conv_blas._per_sample(channels, kernel, ow, 1)
+    )
     out, grid = J.conv2d_forward(x, weight, None, *args, oh, ow, 1)
     expected_out, cols = R.conv2d_forward(x, weight, None, *args, oh, ow, 1)
     _close(out, expected_out, np.float64)

@@ -50,8 +50,31 @@ def test_blas_is_held_to_one_thread_while_halves_run_and_put_back_after_an_error
     assert halves.run(lambda start, stop: stop, [(0, 1), (1, 2)]) == [1, 2]  # the lock was released
 
 
-def test_a_split_already_running_makes_the_next_one_run_its_halves_in_turn():
-    with halves._busy:
-        assert halves.run(lambda start, stop: threading.current_thread().name, [(0, 1), (1, 2)]) == [
-            threading.current_thread().name
-        ] * 2
+def test_while_another_thread_holds_blas_the_halves_run_in_turn():
+    holding, done = threading.Event(), threading.Event()
+
+    def holder():
+        with halves.one_blas_thread():
+            holding.set()
+            done.wait(5)
+
+    other = threading.Thread(target=holder)
+    other.start()
+    try:
+        holding.wait(5)
+        me = threading.current_thread().name
+        assert halves.run(lambda start, stop: threading.current_thread().name, [(0, 1), (1, 2)]) == [me, me]
+    finally:
+        done.set()
+        other.join()
+
+
+@needs_halves
+def test_a_kernel_holding_blas_can_still_split():
+    set_threads, get_threads, _ = halves._state
+    before = get_threads()
+    with halves.one_blas_thread() as held:
+        assert held and get_threads() == 1
+        names = halves.run(lambda start, stop: threading.current_thread().name, [(0, 1), (1, 2)])
+        assert len(set(names)) == 2 and get_threads() == 1
+    assert get_threads() == before

@@ -85,8 +85,14 @@ def _on_grid(c, kh, kw, sh, sw, dh, dw, oh, ow, groups):
 
 
 def conv2d_forward(x, weight, bias, sh, sw, ph, pw, dh, dw, oh, ow, groups):
-    """Like reference.conv2d_forward; what it returns for backward is im2col's patches, or for stride-1
-    convolutions on the grid (_on_grid) the padded input (see _grid_forward)."""
+    """Like reference.conv2d_forward; what it returns for backward is im2col's patches, for stride-1
+    convolutions on the grid (_on_grid) the padded input (see _grid_forward), and with few input
+    channels (_per_sample) one patch matrix per sample. BLAS runs on one thread (halves.py says why)."""
+    with halves.one_blas_thread():
+        return _conv2d_forward(x, weight, bias, sh, sw, ph, pw, dh, dw, oh, ow, groups)
+
+
+def _conv2d_forward(x, weight, bias, sh, sw, ph, pw, dh, dw, oh, ow, groups):
     n = x.shape[0]
     kh, kw = weight.shape[2:]
     if _on_grid(x.shape[1], kh, kw, sh, sw, dh, dw, oh, ow, groups):
@@ -121,7 +127,15 @@ def conv2d_forward(x, weight, bias, sh, sw, ph, pw, dh, dw, oh, ow, groups):
 def conv2d_backward(
     grad_output, cols, weight, x_shape, sh, sw, ph, pw, dh, dw, groups, need_input, need_weight, need_bias
 ):
-    """Like reference.conv2d_backward, from what conv2d_forward returned (cols: patches or padded grid)."""
+    """Like reference.conv2d_backward, from what conv2d_forward returned (cols: see conv2d_forward)."""
+    with halves.one_blas_thread():
+        geometry = (x_shape, sh, sw, ph, pw, dh, dw, groups)
+        return _conv2d_backward(grad_output, cols, weight, *geometry, need_input, need_weight, need_bias)
+
+
+def _conv2d_backward(
+    grad_output, cols, weight, x_shape, sh, sw, ph, pw, dh, dw, groups, need_input, need_weight, need_bias
+):
     n, o, oh, ow = grad_output.shape
     _, cg, kh, kw = weight.shape
     if _on_grid(x_shape[1], kh, kw, sh, sw, dh, dw, oh, ow, groups):
@@ -202,6 +216,17 @@ def _grad_input(g_rows, weight, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups)
 # weight gradient 0.29 -> 0.11 ms at one thread).
 
 
+# multiply-adds a convolution needs before its batch is split in halves: ResNet's 3x3 convolutions
+# (38 million) are; the ConvNet's first layer (4.6 million) ran no faster split
+SPLIT_WORK = 8_000_000
+
+
+def _parts(n, per_sample_work):
+    """The batch ranges a convolution runs on (see halves.py): two halves when the products hold a few
+    million multiply-adds, enough to pay for the hand-over to the helper thread."""
+    return halves.parts(n, n * per_sample_work >= SPLIT_WORK)
+
+
 def _per_sample(c, kw, ow, groups):
     """True for the per-sample patch matrices: one group and a window row (kw·C values) shorter than an
     output row, so runs of ow pixels are the longer copies (see im2col's pixel-major order)."""
@@ -217,10 +242,17 @@ def _per_sample_forward(x, weight, bias, sh, sw, ph, pw, dh, dw, oh, ow):
     rows, columns = span_h + extent_h - 1, span_w + extent_w - 1  # what the windows cover
     xp = _padded(x, ph, pw, rows, columns, False) if ph or pw or rows > h or columns > w else x
     windows = sliding_window_view(xp, (extent_h, extent_w), axis=(2, 3))  # (N, C, ., ., extent_h, extent_w)
+    windows = windows[:, :, :span_h:sh, :span_w:sw, ::dh, ::dw].transpose(0, 1, 4, 5, 2, 3)
     patches = scratch.empty((n, c, kh, kw, oh, ow), x.dtype)
-    patches[...] = windows[:, :, :span_h:sh, :span_w:sw, ::dh, ::dw].transpose(0, 1, 4, 5, 2, 3)
     out = scratch.empty((n, o, oh, ow), x.dtype)
-    np.matmul(weight.reshape(o, -1), patches.reshape(n, c * kh * kw, oh * ow), out=out.reshape(n, o, oh * ow))
+    w_rows = weight.reshape(o, -1)
+
+    def part(n0, n1):
+        patches[n0:n1] = windows[n0:n1]
+        b = n1 - n0
+        np.matmul(w_rows, patches[n0:n1].reshape(b, -1, oh * ow), out=out[n0:n1].reshape(b, o, oh * ow))
+
+    halves.run(part, _parts(n, oh * ow * weight.size))
     if bias is not None:
         out += bias[:, None, None]
     return out, patches
@@ -234,23 +266,31 @@ def _per_sample_backward(
     kh, kw = weight.shape[2:]
     k = c * kh * kw
     g = np.ascontiguousarray(grad_output).reshape(n, o, oh * ow)
-    grad_x = grad_weight = grad_bias = None
-    if need_weight:  # one (O, C·kh·kw) product per sample, then their sum
-        grad_weight = np.matmul(g, patches.reshape(n, k, oh * ow).transpose(0, 2, 1)).sum(axis=0)
-        grad_weight = grad_weight.reshape(weight.shape)
-    if need_input:  # dP[n] = W₂ᵀ · dY[n], then each tap's rows added back to the pixels it read
-        grad_patches = scratch.empty((n, k, oh * ow), grad_output.dtype)
-        np.matmul(weight.reshape(o, k).T, g, out=grad_patches)
-        taps = grad_patches.reshape(n, c, kh, kw, oh, ow)
-        span_h, span_w = sh * (oh - 1) + 1, sw * (ow - 1) + 1
-        hp, wp = max(ph + h, span_h + (kh - 1) * dh), max(pw + w, span_w + (kw - 1) * dw)
-        grad_padded = scratch.zeros((n, c, hp, wp), grad_output.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                pixels = grad_padded[:, :, i * dh : i * dh + span_h : sh, j * dw : j * dw + span_w : sw]
-                pixels += taps[:, :, i, j]
-        grad_x = scratch.empty((n, c, h, w), grad_output.dtype)
-        grad_x[...] = grad_padded[:, :, ph : ph + h, pw : pw + w]
+    span_h, span_w = sh * (oh - 1) + 1, sw * (ow - 1) + 1
+    hp, wp = max(ph + h, span_h + (kh - 1) * dh), max(pw + w, span_w + (kw - 1) * dw)
+    grad_x = scratch.empty((n, c, h, w), grad_output.dtype) if need_input else None
+
+    def part(n0, n1):  # samples n0..n1-1; returns their share of dW
+        b = n1 - n0
+        share = None
+        if need_weight:  # one (O, C·kh·kw) product per sample, then their sum
+            share = np.matmul(g[n0:n1], patches[n0:n1].reshape(b, k, oh * ow).transpose(0, 2, 1)).sum(axis=0)
+        if need_input:  # dP[n] = W₂ᵀ · dY[n], then each tap's rows added back to the pixels it read
+            grad_patches = scratch.empty((b, k, oh * ow), grad_output.dtype)
+            np.matmul(weight.reshape(o, k).T, g[n0:n1], out=grad_patches)
+            taps = grad_patches.reshape(b, c, kh, kw, oh, ow)
+            grad_padded = scratch.zeros((b, c, hp, wp), grad_output.dtype)
+            for i in range(kh):
+                for j in range(kw):
+                    pixels = grad_padded[:, :, i * dh : i * dh + span_h : sh, j * dw : j * dw + span_w : sw]
+                    pixels += taps[:, :, i, j]
+            grad_x[n0:n1] = grad_padded[:, :, ph : ph + h, pw : pw + w]
+        return share
+
+    shares = halves.run(part, _parts(n, oh * ow * weight.size))
+    grad_weight = grad_bias = None
+    if need_weight:
+        grad_weight = (shares[0] if len(shares) == 1 else sum(shares)).reshape(weight.shape)
     if need_bias:
         grad_bias = grad_output.sum(axis=(0, 2, 3))
     return grad_x, grad_weight, grad_bias
@@ -273,9 +313,7 @@ BLOCK_BYTES = 384 * 1024  # the grid backward's working set per block of rows: w
 
 
 def _grid_parts(n, c, o, oh, ow, kh, kw):
-    """The batch ranges the grid convolution runs on (see halves.py): two halves when each has at
-    least a few million multiply-adds, enough to pay for the hand-over to the helper thread."""
-    return halves.parts(n, n * oh * ow * kh * kw * c * o >= 8_000_000)
+    return _parts(n, oh * ow * kh * kw * c * o)
 
 
 def _grid_forward(x, weight, bias, ph, pw, dh, dw, oh, ow):

@@ -21,6 +21,7 @@ import glob
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -28,7 +29,9 @@ _SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads
 _GETTERS = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads", "openblas_get_num_threads")
 
 _state = None  # (set_threads, get_threads, executor) once checked, or False when halves are not used
-_busy = threading.Lock()  # one split at a time: the BLAS thread setting is shared by the whole process
+# one holder of the BLAS setting at a time (it is shared by the whole process); re-entrant, so a kernel
+# holding it may call run()
+_held = threading.RLock()
 
 
 def _blas_thread_control():
@@ -73,23 +76,37 @@ def parts(n: int, worth_it: bool) -> list[tuple[int, int]]:
     return [(0, n)]
 
 
-def run(work, ranges: list[tuple[int, int]]) -> list:
-    """[work(start, stop) for each range], the first range on a helper thread while the caller runs
-    the others, with BLAS at one thread meanwhile. Results in the order of ranges."""
-    if len(ranges) == 1 or not _setup() or not _busy.acquire(blocking=False):
-        # one part; or no helper thread; or another thread is splitting now: the parts one by one
-        return [work(*r) for r in ranges]
-    set_threads, get_threads, executor = _state
+@contextmanager
+def one_blas_thread():
+    """OpenBLAS held to one thread inside the block (put back after). Yields True when held; False, with
+    nothing changed, when it cannot be: no control found, or another thread holds it at the moment.
+
+    The fast convolution runs all its products this way, split or not: they are thin, OpenBLAS's second
+    thread barely speeds them up on a quiet machine, and when the other core is busy each product waits
+    for that thread (a ConvNet step took 4-7 ms instead of 2 ms while another process ran)."""
+    if not _setup() or not _held.acquire(blocking=False):
+        yield False
+        return
+    set_threads, get_threads, _ = _state
     threads = get_threads()
     set_threads(1)
     try:
-        future = executor.submit(work, *ranges[0])
+        yield True
+    finally:
+        set_threads(threads)
+        _held.release()
+
+
+def run(work, ranges: list[tuple[int, int]]) -> list:
+    """[work(start, stop) for each range], with OpenBLAS at one thread; with two ranges the first runs
+    on the helper thread while the caller runs the second. Results in the order of ranges."""
+    with one_blas_thread() as held:
+        if len(ranges) == 1 or not held:  # one part, or no helper: the parts one by one
+            return [work(*r) for r in ranges]
+        future = _state[2].submit(work, *ranges[0])
         try:
             rest = [work(*r) for r in ranges[1:]]
         except BaseException:
             wait([future])  # the helper's half must not outlive the BLAS setting, nor this call
             raise
         return [future.result(), *rest]
-    finally:
-        set_threads(threads)
-        _busy.release()
