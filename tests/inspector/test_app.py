@@ -285,6 +285,48 @@ async def test_trace_stays_bounded_and_responsive_with_100k_events() -> None:
         assert screen.step_cursor == 10 and table.table.row_count == 2
 
 
+async def test_leaving_step_through_shows_the_same_rows_again_without_reformatting() -> None:
+    async with make_app(trace_max_rows=2000).run_test(size=SIZE) as pilot:
+        screen = pilot.app.screen
+        events = [_event(index) for index in range(10_000)]
+        pilot.app.session.events.extend(events)
+        screen.post_message(TraceBatch(events))  # unfiltered: counted, only the newest 2,000 formatted
+        await pilot.pause()
+        await pilot.press("2")
+        table = screen.query_one(TracePanel).table
+        assert (table.seen, table.matched, table.dropped) == (10_000, 10_000, 8_000)
+        assert row(table.table, 0)[0] == "8000" and row(table.table, 1999)[0] == "9999"
+        before = list(table.table.rows)
+        await pilot.press("n", "n")
+        await pilot.pause()
+        assert screen.step_cursor is not None and table.table.row_count == 2
+        await pilot.press("escape")
+        await pilot.pause()
+        assert screen.step_cursor is None and table.table.row_count == 2000
+        assert all(new is old for new, old in zip(table.table.rows, before, strict=True))
+        assert table.table.cursor_row == 1999  # the detail follows the cursor, in the same update
+        assert str(screen.query_one("#step-detail").render()).startswith("event 9999")
+
+
+async def test_the_tensors_tab_catches_up_with_the_tree_when_shown() -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen = pilot.app.screen
+        tables = screen.query_one(TensorTables)
+        await pilot.press("2", "down")  # the tree keeps the focus on the Trace tab
+        await pilot.pause()
+        assert screen.selected_path == "conv1" and tables.path == ""  # not filled while hidden
+        await pilot.press("1")
+        await pilot.pause()
+        assert tables.path == "conv1" and tables.parameter_table.row_count == 2
+        assert str(screen.query_one("#module-info").render()).startswith("conv1")
+        await pilot.press("3", "down")
+        await pilot.pause()
+        assert tables.path == "conv1"
+        await pilot.click("#--content-tab-tab-tensors")  # the tab clicked, not keyed
+        await pilot.pause()
+        assert tables.path == screen.selected_path != "conv1"
+
+
 async def test_step_through_advances_one_event_and_highlights_its_module() -> None:
     async with make_app().run_test(size=SIZE) as pilot:
         screen = pilot.app.screen

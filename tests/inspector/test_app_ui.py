@@ -53,6 +53,24 @@ async def test_footer_shows_the_main_keys() -> None:
         assert footer.region.height == 1 and footer.region.y == SIZE[1] - 1
 
 
+async def test_footer_is_recomposed_only_when_the_keys_it_shows_change() -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        footer = pilot.app.screen.query_one(KeyFooter)
+        keys = list(footer.query(FooterKey))
+        assert len(keys) > 5
+        await pilot.press("w")  # the tree hides and the focus moves on: the same keys stay shown
+        await pilot.pause()
+        assert not pilot.app.screen.module_tree.has_focus_within and pilot.app.screen.focused is not None
+        assert list(footer.query(FooterKey)) == keys
+        footer._composed_bindings = ()  # as if other keys were shown: the next change recomposes
+        pilot.app.screen.refresh_bindings()
+        await pilot.pause()
+        new_keys = list(footer.query(FooterKey))
+        assert new_keys and not set(new_keys) & set(keys)
+        assert [key.key for key in new_keys] == [key.key for key in keys]
+
+
 MAIN_KEYS = ["?", "f", "b", "o", "t", "n", "m", "c", "s", "l", "e", "q"]
 
 
