@@ -372,6 +372,17 @@ def test_importing_minimod_does_not_import_numba():
     assert result.stdout.strip() == "False"
 
 
+@pytest.mark.parametrize("module", ["conv_blas", "halves", "scratch"])
+def test_importing_a_kernel_module_first_keeps_the_fast_backend(module):
+    # conv_blas imports halves from this package: a package attribute lookup that once went to the
+    # backend, imported jit halfway through conv_blas's own import, and left the numpy kernels on for good
+    code = f"from minimod.kernels import {module}; from minimod import kernels; print(kernels.jit_enabled())"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    env.pop("MINIMOD_DISABLE_JIT", None)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert result.stdout.strip() == "True"
+
+
 @pytest.mark.parametrize(
     ("channels", "size", "kernel", "pads", "dilation"),
     [

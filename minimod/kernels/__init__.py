@@ -6,8 +6,9 @@ numba with it, on the first kernel call, so ``import minimod`` never loads numba
 installed the reference kernels are used.
 
 Besides reference.py and jit.py: conv_blas.py holds the fast backend's convolution (numpy and BLAS,
-exported by jit.py), and scratch.py the pool of large arrays that the fast kernels recycle between
-training steps (a fresh large array costs a page fault per 4 KiB page).
+exported by jit.py), scratch.py the pool of large arrays that the fast kernels recycle between
+training steps (a fresh large array costs a page fault per 4 KiB page), and halves.py runs a kernel on
+the two halves of a batch on two threads.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 
 from . import reference
 
+_MODULES = ("jit", "scratch", "conv_blas", "halves")  # this package's modules besides reference
 _jit_module = None
 _jit_missing = False
 
@@ -46,8 +48,9 @@ def backend():
 def __getattr__(name: str):
     if name.startswith("__"):
         raise AttributeError(name)
-    if name in ("jit", "scratch", "conv_blas"):  # `from minimod.kernels import jit` names the module
-        return importlib.import_module(f".{name}", __name__)  # (scratch is numpy only: no numba)
+    if name in _MODULES:  # `from minimod.kernels import jit` names the module, and so does `from . import
+        # halves` inside conv_blas: looking for a kernel there would import jit halfway through its import
+        return importlib.import_module(f".{name}", __name__)  # (scratch, halves: numpy only, no numba)
     try:
         return getattr(backend(), name)
     except AttributeError:
