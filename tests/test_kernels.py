@@ -320,6 +320,28 @@ def test_gelu_twins(size, tanh, dtype, seed):
     _close(J.gelu_backward(g, x, tanh), R.gelu_backward(g, x, tanh), dtype)
 
 
+@settings(deadline=None, max_examples=20)
+@given(st.integers(1, 40), DTYPES, st.integers(0, 2**16))
+def test_relu_backward_twins(size, dtype, seed):
+    rng = np.random.default_rng(seed)
+    y = np.maximum(rng.standard_normal((3, size)), 0).astype(dtype)
+    y[0, 0] = np.nan  # a NaN output passes no gradient, as in torch
+    g = rng.standard_normal(y.shape).astype(dtype)
+    got, want = J.relu_backward(g, y), R.relu_backward(g, y)
+    assert got.dtype == want.dtype == dtype and got[0, 0] == 0
+    np.testing.assert_array_equal(got, want)
+
+
+def test_relu_of_a_large_tensor_backpropagates_through_the_kernel():
+    import minimod
+
+    rng = np.random.default_rng(0)
+    x = minimod.tensor(rng.standard_normal((64, 1024)).astype(np.float32), requires_grad=True)  # 256 KiB
+    g = rng.standard_normal((64, 1024)).astype(np.float32)
+    minimod.relu(x).backward(minimod.tensor(g))
+    np.testing.assert_array_equal(x.grad.numpy(), np.where(x.detach().numpy() > 0, g, 0))
+
+
 def test_normalisation_twins_propagate_nan_and_inf_alike():
     # the jit kernels may reorder their float64 sums (fastmath "reassoc"), never drop a NaN or inf
     x = np.random.default_rng(0).standard_normal((3, 2, 5)).astype(np.float32)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..autograd import Function
 from ..kernels import scratch
 
@@ -13,9 +14,11 @@ def _recycled_like(a):
     pool (a training step's activations and their gradients reuse last step's pages instead of faulting
     in fresh ones), or None to let numpy allocate (small arrays, where the pool would only add overhead,
     and other dtypes and layouts, which keep numpy's rules)."""
-    if a.nbytes >= scratch.MIN_BYTES and a.dtype.kind == "f" and a.flags.c_contiguous:
-        return scratch.empty(a.shape, a.dtype)
-    return None
+    return scratch.empty(a.shape, a.dtype) if _large_float(a) else None
+
+
+def _large_float(a):
+    return a.nbytes >= scratch.MIN_BYTES and a.dtype.kind == "f" and a.flags.c_contiguous
 
 
 class Add(Function):
@@ -235,10 +238,9 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, grad_output):
         (z,) = ctx.saved_tensors
-        out = _recycled_like(z) if grad_output.shape == z.shape and grad_output.dtype == z.dtype else None
-        if out is None:
-            return grad_output * (z > 0)
-        return np.multiply(grad_output, np.greater(z, 0, out=scratch.empty(z.shape, np.bool_)), out=out)
+        if _large_float(z) and grad_output.shape == z.shape and grad_output.dtype == z.dtype:
+            return kernels.relu_backward(grad_output, z)  # large activations: one pass, into a recycled array
+        return grad_output * (z > 0)
 
 
 class Clamp(Function):

@@ -377,6 +377,19 @@ def nll_loss_backward(grad_rows, target, row_weight, c):
 
 # --- elementwise activations ----------------------------------------------------------------------
 
+def relu_backward(grad_output, y):
+    """Same contract as reference.relu_backward, in one pass (numpy needs a mask array, then a product)."""
+    out = scratch.empty(y.shape, grad_output.dtype)
+    _relu_backward(grad_output.reshape(-1), y.reshape(-1), out.reshape(-1))
+    return out
+
+
+@njit(cache=True)
+def _relu_backward(grad, y, out):
+    for i in range(y.size):
+        out[i] = grad[i] if y[i] > 0 else 0
+
+
 _SQRT_HALF = math.sqrt(0.5)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)

@@ -325,6 +325,12 @@ def nll_loss_backward(grad_rows, target, row_weight, c):
 
 # --- elementwise activations -----------------------------------------------------------------------
 
+
+def relu_backward(grad_output, y):
+    """grad_output where relu's output y is positive, else 0 (a NaN output passes none, as in torch)."""
+    return np.where(y > 0, grad_output, 0).astype(grad_output.dtype, copy=False)
+
+
 _erf = np.vectorize(math.erf, otypes=[np.float64])
 _SQRT_HALF = math.sqrt(0.5)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
