@@ -30,7 +30,13 @@ def header(*names: str) -> list[Text]:
 def show_text(widget: Static, content: Any) -> None:
     """`widget.update(content)` unless it already shows `content`: an update lays the screen out again
     (a Static's height follows its text), which a key press that changes nothing there need not pay."""
-    if widget.__dict__.get("_shown_content", show_text) == content:
+    key = text_key(content) if isinstance(content, Text) else content
+    if widget.__dict__.get("_shown_content", show_text) == key:
         return
-    widget.__dict__["_shown_content"] = content
+    widget.__dict__["_shown_content"] = key
     widget.update(content)
+
+
+def text_key(text: Text) -> tuple:
+    """What a Text shows, comparable: Text's own == ignores its base style and alignment."""
+    return (text.plain, str(text.style), text.justify, text.overflow, text.no_wrap, tuple(text.spans))

@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from inspector.tensor_summary import TensorRow, buffer_rows, human_count, parameter_rows, totals
-from inspector.widgets.cells import cell, header, number_cell, shape_text, show_text
+from inspector.widgets.cells import cell, header, number_cell, shape_text, show_text, text_key
 
 PARAMETER_COLUMNS = ("name", "shape", "dtype", "numel", "grad", "mean", "std", "min", "max", "|grad|")
 BUFFER_COLUMNS = ("name", "shape", "dtype", "numel", "saved", "mean", "std", "min", "max")
@@ -169,8 +169,9 @@ class TensorTables(Vertical):
             priority["grad" if "grad" in priority else "saved"] = 2
         available = max(0, self.size.width - SCROLLBAR) if self.size.width else 0
         shown = choose_columns(columns, widths, priority, available)
+        # what the table would show (text_key: a cell's style, red for NaN, and alignment count too)
         content = (shown, [widths[name] for name in shown], [row.name for row in rows],
-                   [[values[name] for name in shown] for values in cells])
+                   [[text_key(values[name]) for name in shown] for values in cells])
         if self._filled.get(table.id) == content and table.row_count == len(rows):
             self._filled_width = self.size.width
             return [name for name in columns if name not in shown]  # unchanged: keep what is drawn

@@ -327,6 +327,25 @@ async def test_the_tensors_tab_catches_up_with_the_tree_when_shown() -> None:
         assert tables.path == screen.selected_path != "conv1"
 
 
+async def test_show_text_updates_a_static_only_when_what_it_shows_changes() -> None:
+    from textual.widgets import Static
+
+    from inspector.widgets.cells import show_text
+
+    async with make_app().run_test(size=SIZE) as pilot:
+        static = Static("")
+        await pilot.app.screen.mount(static)
+        shown = []
+        static.update = shown.append  # type: ignore[method-assign]
+        show_text(static, Text("1.5", style=""))
+        show_text(static, Text("1.5", style=""))
+        show_text(static, Text("1.5", style="bold red"))  # same characters, now red: shown
+        show_text(static, Text("1.5", style="bold red", justify="right"))
+        show_text(static, "1.5")
+        show_text(static, "1.5")
+        assert [str(getattr(item, "style", "")) for item in shown] == ["", "bold red", "bold red", ""]
+
+
 async def test_step_through_advances_one_event_and_highlights_its_module() -> None:
     async with make_app().run_test(size=SIZE) as pilot:
         screen = pilot.app.screen
