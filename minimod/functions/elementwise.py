@@ -231,7 +231,7 @@ class Relu(Function):
 
     @staticmethod
     def forward(ctx, x):
-        z = np.maximum(x, 0, out=_recycled_like(x))
+        z = kernels.relu_forward(x) if _large_float(x) else np.maximum(x, 0)
         ctx.save_for_backward(z)
         return z
 

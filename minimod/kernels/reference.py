@@ -326,6 +326,11 @@ def nll_loss_backward(grad_rows, target, row_weight, c):
 # --- elementwise activations -----------------------------------------------------------------------
 
 
+def relu_forward(x):
+    """max(x, 0); NaN stays NaN, as in torch."""
+    return np.maximum(x, 0)
+
+
 def relu_backward(grad_output, y):
     """grad_output where relu's output y is positive, else 0 (a NaN output passes none, as in torch)."""
     return np.where(y > 0, grad_output, 0).astype(grad_output.dtype, copy=False)
