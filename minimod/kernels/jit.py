@@ -225,17 +225,19 @@ def _batch_norm_forward(x, weight, bias, eps, out):
     mean = np.empty(c, dtype=np.float64)
     var = np.empty(c, dtype=np.float64)
     for ch in range(c):
+        # one pass for both sums (the reference takes two): the values are shifted by the channel's
+        # first one, so Σd² - (Σd)²/count does not cancel away the variance of values far from 0
+        offset = float(x[0, ch, 0]) if math.isfinite(x[0, ch, 0]) else 0.0
         total = 0.0
-        for b in range(n):
-            for i in range(length):
-                total += x[b, ch, i]
-        m = total / count
         squares = 0.0
         for b in range(n):
             for i in range(length):
-                d = x[b, ch, i] - m
+                d = x[b, ch, i] - offset
+                total += d
                 squares += d * d
-        v = squares / count
+        m = offset + total / count
+        # (a NaN or inf among the values: NaN, as the reference's x - mean gives)
+        v = max((squares - total * total / count) / count, 0.0) if math.isfinite(squares) else squares - total
         mean[ch], var[ch] = m, v
         scale = weight[ch] / math.sqrt(v + eps)
         shift = bias[ch] - m * scale
