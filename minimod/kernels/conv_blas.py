@@ -368,25 +368,24 @@ def _grid_backward(grad_output, grid, weight, x_shape, ph, pw, dh, dw, need_inpu
         cells[:, oh:] = 0
         cells[:, :oh, ow:] = 0
         cells[:, :oh, :ow] = grad_output[n0:n1].transpose(0, 2, 3, 1)
-        blocks = np.zeros((kh * kw, o, c), grad_output.dtype) if need_weight else None
+        # each block's dW per tap, summed over the blocks at the end (one call, not one per product)
+        products = np.empty((-(-m // block), kh * kw, o, c), grad_output.dtype) if need_weight else None
         if need_input:  # the part's own input gradient grid: a tap's rows may reach past the part
             grad_grid = scratch.zeros((m + spare, c), grad_output.dtype)
             tap = scratch.empty((block, c), grad_output.dtype)
-        product = np.empty((o, c), grad_output.dtype)
-        for r0 in range(0, m, block):
+        for index, r0 in enumerate(range(0, m, block)):
             r1 = min(m, r0 + block)
-            dy_block = dy[r0:r1]
+            dy_block, x_rows = dy[r0:r1], grid[first + r0 :]
             for t, shift in enumerate(shifts):
                 if need_weight:
-                    np.matmul(dy_block.T, grid[first + r0 + shift : first + r1 + shift], out=product)
-                    blocks[t] += product
+                    np.matmul(dy_block.T, x_rows[shift : shift + r1 - r0], out=products[index, t])
                 if need_input:
                     np.matmul(dy_block, taps[t], out=tap[: r1 - r0])
                     grad_grid[r0 + shift : r1 + shift] += tap[: r1 - r0]
         if need_input:
             padded = grad_grid[:m].reshape(k, hp, wp, c)
             grad_x[n0:n1] = padded[:, ph : ph + h, pw : pw + w].transpose(0, 3, 1, 2)
-        return blocks
+        return products.sum(axis=0) if need_weight else None
 
     shares = halves.run(part, _grid_parts(n, c, o, oh, ow, kh, kw))
     grad_weight = grad_bias = None
