@@ -313,6 +313,13 @@ def _machine() -> list[str]:
         threads.append(f"numba {numba.__version__} ({numba.config.NUMBA_NUM_THREADS} threads)")
     except ImportError:
         threads.append("numba not installed")
+    from minimod.kernels import halves
+
+    threads.append(
+        "minimod convolutions in batch halves on 2 threads, OpenBLAS at 1 (MINIMOD_NUM_THREADS=1: off)"
+        if halves.enabled()
+        else "minimod convolutions on 1 thread (no OpenBLAS thread control, 1 core or MINIMOD_NUM_THREADS=1)"
+    )
     if _importable("torch"):
         version = subprocess.run(
             [sys.executable, "-c", "import torch; print(torch.__version__)"], capture_output=True, text=True

@@ -12,6 +12,12 @@ from minimod.kernels import halves
 needs_halves = pytest.mark.skipif(not halves._setup(), reason="no OpenBLAS thread control or one core")
 
 
+def test_minimod_num_threads_1_turns_the_halves_off(monkeypatch):
+    monkeypatch.setattr(halves, "_state", None)
+    monkeypatch.setenv("MINIMOD_NUM_THREADS", "1")
+    assert not halves.enabled() and halves.parts(64, True) == [(0, 64)]
+
+
 def test_small_or_single_batches_are_not_split():
     assert halves.parts(1, True) == [(0, 1)]
     assert halves.parts(64, False) == [(0, 64)]

@@ -66,6 +66,11 @@ def _setup():
     return _state
 
 
+def enabled() -> bool:
+    """True when kernels split their batch in halves on two threads (see the module's docstring)."""
+    return bool(_setup())
+
+
 def parts(n: int, worth_it: bool) -> list[tuple[int, int]]:
     """The batch ranges [(start, stop), ...] a kernel runs on: two halves, or the whole batch.
 
