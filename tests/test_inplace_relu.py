@@ -251,3 +251,12 @@ def test_abs_and_clamp_in_place_like_torch():
         assert t.clamp_(0, 2).tolist() == [0, 2] and t.abs_().tolist() == [0, 2]
         with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type"):
             t.clamp_(0.5, 2)
+
+
+@pytest.mark.parametrize("size", [4, 100_000], ids=["small", "large"])
+def test_relu_passes_no_nan_gradient_where_it_is_zero_at_every_size(size):
+    x = mm.tensor(np.where(np.arange(size) % 2 == 0, -1.0, 1.0).astype(np.float32), requires_grad=True)
+    y = F.relu(x)
+    y.backward(mm.tensor(np.full(size, np.nan, dtype=np.float32)))
+    grad = x.grad.numpy()
+    assert (grad[0::2] == 0).all() and np.isnan(grad[1::2]).all()  # torch: 0 where x <= 0, else NaN

@@ -240,7 +240,8 @@ class Relu(Function):
         (z,) = ctx.saved_tensors
         if _large_float(z) and grad_output.shape == z.shape and grad_output.dtype == z.dtype:
             return kernels.relu_backward(grad_output, z)  # large activations: one pass, into a recycled array
-        return grad_output * (z > 0)
+        # where, not a product: a NaN gradient where z is 0 gives 0, as torch's threshold_backward does
+        return np.where(z > 0, grad_output, grad_output.dtype.type(0))
 
 
 class Clamp(Function):
