@@ -128,6 +128,15 @@ def make_op_overhead(lib):
 
 
 def _hooked(lib, hooked):
+    """The ConvNet's forward (batch 32, no grad); hooked: a pre-hook and a forward hook on every module.
+
+    The pre-hook records the input shapes. The forward hook records the output's shape and statistics,
+    each library the way its user would: minimod's calls the inspector's own `tensor_stats` (NaN/inf
+    counts, mean, std, min, max over the finite values: what `minimod inspect` records per module);
+    torch's calls `output.mean().item()` and `output.std().item()` (torch's ops; its std is the
+    sample one, ddof=1). The numpy reference records numpy's mean and std of each layer. So minimod's
+    hook does somewhat more work than the others'.
+    """
     lib.manual_seed(0)
     model = convnet(lib)
     x, _ = _data(lib, (32, 1, 28, 28), 10)
@@ -136,9 +145,14 @@ def _hooked(lib, hooked):
         def pre_hook(module, args):
             records.append(tuple(tuple(a.shape) for a in args))
 
-        def forward_hook(module, args, output):
-            values = output.detach().numpy()
-            records.append((tuple(output.shape), float(values.mean()), float(values.std())))
+        if lib.__name__ == "minimod":
+            from inspector.events import tensor_stats
+
+            def forward_hook(module, args, output):
+                records.append((tuple(output.shape), tensor_stats(output)))
+        else:
+            def forward_hook(module, args, output):
+                records.append((tuple(output.shape), output.mean().item(), output.std().item()))
 
         for module in model.modules():
             module.register_forward_pre_hook(pre_hook)

@@ -185,7 +185,8 @@ def _convnet_forward(p, x, stats=None):
     a1 = np.maximum(h1, 0)
     h2 = a1 @ p["fc2.weight"].T + p["fc2.bias"]
     out = np.maximum(h2, 0)
-    if stats is not None:  # what the hooked forward records: shapes, mean and std of each layer
+    if stats is not None:  # the hooked forward's records: each layer's shape, numpy's mean and std (the
+        # minimod and torch hooks record their own statistics: see benchmarks/models.py _hooked)
         for value in (c1, p1, c2, p2, h1, h2, out):
             stats.append((value.shape, float(value.mean()), float(value.std())))
     return out, (cache1, mask1, c1, cache2, mask2, c2, p2.shape, flat, h1, a1, h2)

@@ -378,6 +378,81 @@ def test_adaptive_pool_uses_the_reference_kernel():
     assert out[0, 1, 1, 2] == x[0, 1, 2:5, 4:7].mean()
 
 
+# --- statistics -------------------------------------------------------------------------------------
+
+STATS_DTYPES = [np.float16, np.float32, np.float64, np.int8, np.int32, np.int64, np.uint8, np.uint64, bool]
+
+
+@st.composite
+def stats_input(draw):
+    """An array of any of STATS_DTYPES, 0-3 dimensions (possibly empty), some NaN/±inf among float values,
+    an optional large offset (a mean far from 0), and a transposed or strided view half the time."""
+    dtype = np.dtype(draw(st.sampled_from(STATS_DTYPES)))
+    shape = tuple(draw(st.lists(st.integers(0, 7), max_size=3)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    if dtype.kind == "f":
+        offset = draw(st.sampled_from([0.0, 0.0, 1e3, -1e4]))
+        x = (offset + rng.standard_normal(shape) * draw(st.sampled_from([1e-3, 1.0, 1e3]))).astype(dtype)
+        flat = x.reshape(-1)  # a view: the NaN/inf land in x
+        for value in draw(st.lists(st.sampled_from([np.nan, np.inf, -np.inf]), max_size=4)):
+            if flat.size:
+                flat[rng.integers(flat.size)] = value
+    elif dtype.kind == "b":
+        x = rng.integers(0, 2, shape).astype(dtype)
+    else:
+        info = np.iinfo(dtype)
+        x = rng.integers(info.min, info.max, shape, dtype=dtype, endpoint=True)
+    layout = draw(st.sampled_from(["C", "transposed", "strided"]))
+    if layout == "transposed":
+        x = x.T
+    elif layout == "strided" and x.ndim:
+        x = x[..., ::-2]
+    return x
+
+
+def _same_stats(got, want):
+    count, nan, inf, *moments = got
+    assert (count, nan, inf) == want[:3]
+    mean, std, low, high = moments
+    scale = max(abs(want[5]), abs(want[6]), 1e-300) if want[0] else 1.0
+    np.testing.assert_allclose([mean, std], want[3:5], rtol=1e-9, atol=1e-12 * scale)
+    np.testing.assert_array_equal([low, high], want[5:])  # one of the values, exactly (NaN when none)
+
+
+@settings(deadline=None, max_examples=80)
+@given(stats_input())
+def test_tensor_stats_twins(x):
+    before = x.copy()
+    got = J.tensor_stats(x)
+    _same_stats(got, R.tensor_stats(x))
+    assert all(isinstance(v, int) for v in got[:3]) and all(isinstance(v, float) for v in got[3:])
+    np.testing.assert_array_equal(x, before)  # the input is only read
+
+
+@pytest.mark.parametrize("backend", [R, J], ids=["reference", "jit"])
+def test_tensor_stats_counts_nan_and_inf_and_leaves_them_out(backend):
+    x = np.array([[np.nan, 1.0, np.inf], [-np.inf, 3.0, np.nan]], np.float32)
+    assert backend.tensor_stats(x) == (2, 2, 2, 2.0, 1.0, 1.0, 3.0)
+    count, nan, inf, *moments = backend.tensor_stats(np.full(3, np.nan))
+    assert (count, nan, inf) == (0, 3, 0) and np.isnan(moments).all()
+    count, nan, inf, *moments = backend.tensor_stats(np.zeros((2, 0), np.float16))
+    assert (count, nan, inf) == (0, 0, 0) and np.isnan(moments).all()
+
+
+@pytest.mark.parametrize("first", [None, 0.0], ids=["mean-near-the-first-value", "first-value-far-off"])
+def test_tensor_stats_of_values_with_a_large_mean(first):
+    # shifted sums keep the variance of values around 1e9 (std 1) that a plain Σx² - (Σx)²/n loses; a
+    # first value far from the rest (the shift) makes the kernel sum again around the mean
+    values = 1e9 + np.random.default_rng(0).standard_normal(100_000)
+    if first is not None:
+        values[0] = first
+    centred = values - values.mean()
+    want_std = float(np.sqrt(np.mean(centred * centred)))
+    count, _nan, _inf, mean, std, low, high = J.tensor_stats(values)
+    assert count == values.size and low == values.min() and high == values.max()
+    np.testing.assert_allclose([mean, std], [values.mean(), want_std], rtol=1e-12)
+
+
 # --- the switch ---------------------------------------------------------------------------------
 
 

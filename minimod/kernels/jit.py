@@ -449,3 +449,116 @@ def gelu_backward(grad_output, x, approximate_tanh):
     """Same contract as reference.gelu_backward."""
     g = np.ascontiguousarray(grad_output)
     return _gelu_backward(g, np.ascontiguousarray(x), bool(approximate_tanh)).reshape(x.shape)
+
+
+# --- statistics -------------------------------------------------------------------------------------
+
+# A float's bits read as a signed integer of its width: the mask of everything but the sign bit, and
+# +inf's bits under it (all exponent bits set, no mantissa); above them NaN, below them finite values.
+_FLOAT_BITS = {
+    np.dtype(np.float32): (np.int32, 0x7FFF_FFFF, 0x7F80_0000),
+    np.dtype(np.float64): (np.int64, 0x7FFF_FFFF_FFFF_FFFF, 0x7FF0_0000_0000_0000),
+}
+# A second pass, centred on the mean, when the first pass's shift lay further than this many standard
+# deviations from it: the one-pass variance then loses about FAR² x the rounding error of its sums.
+_FAR = 10.0
+
+
+def tensor_stats(x):
+    """Same contract as reference.tensor_stats, in one pass over the values (numpy takes six: isfinite,
+    mean, std's three, min, max); a second pass only for values far from their first finite one."""
+    x = np.asarray(x)
+    if x.dtype == np.float16:  # numba has no float16 arithmetic; each float16 is exactly a float32
+        x = x.astype(np.float32)
+    if not x.dtype.isnative or (x.dtype.kind == "f" and x.dtype not in _FLOAT_BITS):
+        return reference.tensor_stats(x)  # a byte-swapped array or a long double: rare, numpy is enough
+    flat = np.ravel(x, order="K")  # a view unless x's layout needs a copy: the order of values is free
+    if flat.dtype.kind == "f":
+        int_type, magnitude, inf_bits = _FLOAT_BITS[flat.dtype]
+        bits = flat.view(int_type)
+        count, nans, mean, var, lo, hi = _float_stats(flat, bits, int_type(magnitude), int_type(inf_bits))
+    else:
+        count, nans, mean, var, lo, hi = _int_stats(flat.view(np.uint8) if flat.dtype.kind == "b" else flat)
+    return count, nans, flat.size - count - nans, mean, math.sqrt(var), lo, hi
+
+
+@njit(**_SUMS)
+def _float_stats(x, bits, magnitude, inf_bits):
+    # One loop the compiler vectorises: counts, shifted sums, and min/max compared as integers (a float
+    # comparison's select is not vectorised without the fast-math "no NaN" flag, which x may break). A
+    # float's bits with the magnitude bits flipped for negative values order as the floats do.
+    n = x.size
+    shift = 0.0
+    for i in range(n):  # the first finite value (nearly always x[0]): a shift that keeps the sums small
+        if bits[i] & magnitude < inf_bits:
+            shift = float(x[i])
+            break
+    count = 0
+    nans = 0
+    total = 0.0
+    squares = 0.0
+    lo = inf_bits  # the keys of +inf and -inf: any finite value's key lies between
+    hi = -inf_bits - 1
+    for i in range(n):
+        b = bits[i]
+        size = b & magnitude
+        finite = size < inf_bits
+        nans += size > inf_bits
+        count += finite
+        d = float(x[i]) - shift if finite else 0.0
+        total += d
+        squares += d * d
+        key = b ^ magnitude if b < 0 else b
+        low = key if finite else inf_bits
+        high = key if finite else -inf_bits - 1
+        lo = low if low < lo else lo
+        hi = high if high > hi else hi
+    if count == 0:
+        return 0, nans, math.nan, math.nan, math.nan, math.nan
+    mean, var = _moments(x, count, shift, total, squares)
+    keys = np.empty(2, bits.dtype)
+    keys[0] = lo ^ magnitude if lo < 0 else lo
+    keys[1] = hi ^ magnitude if hi < 0 else hi
+    values = keys.view(x.dtype)
+    return count, nans, mean, var, float(values[0]), float(values[1])
+
+
+@njit(**_SUMS)
+def _int_stats(x):
+    n = x.size
+    if n == 0:
+        return 0, 0, math.nan, math.nan, math.nan, math.nan
+    shift = float(x[0])
+    total = 0.0
+    squares = 0.0
+    lo = x[0]
+    hi = x[0]
+    for i in range(n):
+        v = x[i]
+        d = float(v) - shift
+        total += d
+        squares += d * d
+        lo = v if v < lo else lo
+        hi = v if v > hi else hi
+    mean, var = _moments(x, n, shift, total, squares)
+    return n, 0, mean, var, float(lo), float(hi)
+
+
+@njit(**_SUMS)
+def _moments(x, count, shift, total, squares):
+    """Mean and population variance from the sums of d = value - shift and d² over x's finite values;
+    when shift lies more than _FAR standard deviations from the mean, the sums again around the mean."""
+    centre = total / count
+    var = squares / count - centre * centre
+    if centre * centre > _FAR * _FAR * var and math.isfinite(squares):  # also var <= 0 from cancellation
+        shift += centre
+        total = 0.0
+        squares = 0.0
+        for i in range(x.size):
+            v = float(x[i])
+            d = v - shift if abs(v) < math.inf else 0.0
+            total += d
+            squares += d * d
+        centre = total / count
+        var = squares / count - centre * centre  # the corrected two-pass formula
+    return shift + centre, max(var, 0.0)

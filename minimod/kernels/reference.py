@@ -364,3 +364,29 @@ def gelu_backward(grad_output, x, approximate_tanh):
         pdf = np.exp(-0.5 * x64 * x64) / math.sqrt(2.0 * math.pi)
         slope = cdf + x64 * pdf
     return (grad_output * slope).astype(grad_output.dtype)
+
+
+# --- statistics -----------------------------------------------------------------------------------
+
+
+def tensor_stats(x):
+    """Summary of the finite values of x (any shape and layout; a bool, integer or float dtype):
+    (count, nan, inf, mean, std, min, max). count is the number of finite values, nan and inf the
+    number of NaN and ±inf ones (left out of the rest); mean, std (population, ddof=0), min and max are
+    Python floats computed in float64, NaN when no value is finite (an empty x)."""
+    x = np.asarray(x)
+    if x.dtype.kind == "f":
+        finite = np.isfinite(x)
+        if finite.all():  # the common case: no masked copy
+            values, nan_count, inf_count = x, 0, 0
+        else:
+            nan_count = int(np.isnan(x).sum())
+            inf_count = int(x.size - nan_count - finite.sum())
+            values = x[finite]
+    else:
+        values, nan_count, inf_count = x.astype(np.float64), 0, 0
+    if values.size == 0:
+        return 0, nan_count, inf_count, math.nan, math.nan, math.nan, math.nan
+    mean = float(values.mean(dtype=np.float64))
+    std = float(values.std(dtype=np.float64))
+    return int(values.size), nan_count, inf_count, mean, std, float(values.min()), float(values.max())
