@@ -111,6 +111,9 @@ def flatten_values(value: object) -> list[object]:
     return [value]
 
 
+_KERNEL_MIN_SIZE = 65536  # below this the numpy twin costs tens of microseconds: not worth loading numba
+
+
 def tensor_stats(value: object) -> TensorStats | None:
     """Statistics of a Tensor (or ndarray); None for anything else. NaN and ±Inf are counted."""
     if isinstance(value, Tensor):
@@ -124,6 +127,8 @@ def tensor_stats(value: object) -> TensorStats | None:
     if array.size == 0 or array.dtype.kind not in "biuf":
         nan_value = float("nan")
         return TensorStats(shape, dtype, nan_value, nan_value, nan_value, nan_value, 0, 0)
-    # minimod's statistics kernel: one numba pass over the values (six numpy passes in its twin)
-    _count, nan_count, inf_count, mean, std, low, high = kernels.tensor_stats(array)
+    # large arrays (activations): minimod's statistics kernel, one numba pass over the values; small ones
+    # (most parameters) take its numpy twin, so the first paint of the tensor tables needs no numba
+    kernel = kernels.tensor_stats if array.size >= _KERNEL_MIN_SIZE else kernels.reference.tensor_stats
+    _count, nan_count, inf_count, mean, std, low, high = kernel(array)
     return TensorStats(shape, dtype, mean, std, low, high, nan_count, inf_count)

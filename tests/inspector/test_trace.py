@@ -1,6 +1,8 @@
 """Tests for inspector.events (TensorStats) and inspector.trace (Recorder, trace_forward[_backward])."""
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -161,3 +163,16 @@ def test_recorder_ignores_modules_outside_the_model():
         nn.ReLU()(mm.randn(1))  # not part of the model: not recorded
     assert {event.module for event in recorder.events} == {"", "fc1", "fc2"}
     assert _global_hook_counts() == (0, 0, 0, 0)
+
+
+def test_statistics_of_small_tensors_do_not_load_numba():
+    # the first paint computes every parameter's statistics: numba loads only for large activations
+    code = (
+        "import sys, numpy as np\n"
+        "from inspector.events import tensor_stats\n"
+        "stats = tensor_stats(np.arange(1000, dtype=np.float32))\n"
+        "assert stats.mean == 499.5 and stats.max == 999.0\n"
+        "print('numba' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
