@@ -127,8 +127,9 @@ def tensor_stats(value: object) -> TensorStats | None:
     if array.size == 0 or array.dtype.kind not in "biuf":
         nan_value = float("nan")
         return TensorStats(shape, dtype, nan_value, nan_value, nan_value, nan_value, 0, 0)
-    # large arrays (activations): minimod's statistics kernel, one numba pass over the values; small ones
-    # (most parameters) take its numpy twin, so the first paint of the tensor tables needs no numba
-    kernel = kernels.tensor_stats if array.size >= _KERNEL_MIN_SIZE else kernels.reference.tensor_stats
+    # minimod's statistics kernel: one numba pass over the values. Before numba is loaded (the first
+    # paint's parameter tables), small arrays take its numpy twin rather than load numba for them.
+    fast = kernels.jit_loaded() or array.size >= _KERNEL_MIN_SIZE
+    kernel = kernels.tensor_stats if fast else kernels.reference.tensor_stats
     _count, nan_count, inf_count, mean, std, low, high = kernel(array)
     return TensorStats(shape, dtype, mean, std, low, high, nan_count, inf_count)

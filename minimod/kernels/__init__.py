@@ -28,6 +28,11 @@ def jit_enabled() -> bool:
     return os.environ.get("MINIMOD_DISABLE_JIT", "") in ("", "0") and _load_jit() is not None
 
 
+def jit_loaded() -> bool:
+    """True once the numba kernels are loaded (callers that can do without them ask before loading)."""
+    return _jit_module is not None and jit_enabled()
+
+
 def _load_jit():
     global _jit_module, _jit_missing
     if _jit_module is None and not _jit_missing:
