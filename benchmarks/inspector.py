@@ -72,24 +72,29 @@ def _child_env(extra: dict | None = None) -> dict:
     return dict(os.environ, PYTHONPATH=path, **(extra or {}))
 
 
-def first_paint(target: str | None = None) -> float:
-    """Seconds from interpreter start to the first frame, in a fresh process."""
+def _child_report(code: str, args: list[str], marker: str, timeout: float, what: str) -> str:
+    """Run code in a fresh interpreter and return the rest of the line it prints after marker."""
     begin = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-c", _FIRST_PAINT, target or ""],
+        [sys.executable, "-c", code, *args],
         capture_output=True,
         text=True,
         env=_child_env(),
         cwd=ROOT,
-        timeout=120,
+        timeout=timeout,
     )
     for line in result.stdout.splitlines():
-        if line.startswith("FIRST_PAINT"):
-            return float(line.split()[1])
+        if line.startswith(marker):
+            return line[len(marker):].strip()
     raise RuntimeError(
-        f"the inspector did not report a first paint (exit {result.returncode}, after "
-        f"{time.perf_counter() - begin:.1f} s): {result.stderr.strip()[-500:]}"
+        f"{what} failed (exit {result.returncode}, after {time.perf_counter() - begin:.1f} s): "
+        f"{result.stderr.strip()[-800:]}"
     )
+
+
+def first_paint(target: str | None = None) -> float:
+    """Seconds from interpreter start to the first frame, in a fresh process."""
+    return float(_child_report(_FIRST_PAINT, [target or ""], "FIRST_PAINT", 120, "the first-paint run"))
 
 
 def _trace_event(index: int):
@@ -188,20 +193,8 @@ def key_latency(events: int = TRACE_EVENTS, keys: list[str] | None = None) -> li
         "import json, sys; from benchmarks.inspector import _keys_main; "
         "print('KEYS ' + json.dumps(_keys_main(int(sys.argv[1]), sys.argv[2:])))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code, str(events), *(keys or KEYS)],
-        capture_output=True,
-        text=True,
-        env=_child_env(),
-        cwd=ROOT,
-        timeout=300,
-    )
-    for line in result.stdout.splitlines():
-        if line.startswith("KEYS "):
-            return [tuple(pair) for pair in json.loads(line[5:])]
-    raise RuntimeError(
-        f"the key-latency run failed (exit {result.returncode}): {result.stderr.strip()[-800:]}"
-    )
+    report = _child_report(code, [str(events), *(keys or KEYS)], "KEYS ", 300, "the key-latency run")
+    return [tuple(pair) for pair in json.loads(report)]
 
 
 def _keys_main(events: int, keys: list[str]) -> list[tuple[str, float]]:
