@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..autograd import no_grad
+from ..kernels import scratch
 from ..tensor import Tensor
 from .optimizer import Optimizer, _params_with_grad
 
@@ -58,8 +61,10 @@ class SGD(Optimizer):
                         buffer = state["momentum_buffer"] = Tensor._wrap(grad.copy())
                     else:
                         buffer._data *= momentum
-                        buffer._data += (1 - dampening) * grad
+                        buffer._data += grad if dampening == 0 else (1 - dampening) * grad
                     grad = grad + momentum * buffer._data if nesterov else buffer._data
-                p -= lr * grad
+                # p -= lr * grad, with lr * grad in a recycled array: a fresh one per parameter per step
+                # would be returned to the kernel and faulted in again (hundreds of page faults a step)
+                p -= np.multiply(grad, lr, out=scratch.empty(grad.shape, grad.dtype))
                 param._version.value += 1  # an in-place change, as p.add_() would record
         return loss
