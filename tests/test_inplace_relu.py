@@ -253,10 +253,22 @@ def test_abs_and_clamp_in_place_like_torch():
             t.clamp_(0.5, 2)
 
 
+@pytest.mark.parametrize("backend", ["jit", "reference"])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 @pytest.mark.parametrize("size", [4, 100_000], ids=["small", "large"])
-def test_relu_passes_no_nan_gradient_where_it_is_zero_at_every_size(size):
-    x = mm.tensor(np.where(np.arange(size) % 2 == 0, -1.0, 1.0).astype(np.float32), requires_grad=True)
+def test_relu_passes_no_nan_gradient_where_it_is_zero_at_every_size(size, dtype, backend, monkeypatch):
+    # small and large float32/64 take numba's one-pass kernels once numba is loaded; float16 (which numba
+    # cannot do) and MINIMOD_DISABLE_JIT=1 take numpy's
+    from minimod import kernels
+
+    if backend == "reference":
+        monkeypatch.setenv("MINIMOD_DISABLE_JIT", "1")
+    else:
+        assert kernels.jit_enabled()  # loads numba, as the first convolution would
+    x = mm.tensor(np.where(np.arange(size) % 2 == 0, -1.0, 1.0).astype(dtype), requires_grad=True)
     y = F.relu(x)
-    y.backward(mm.tensor(np.full(size, np.nan, dtype=np.float32)))
+    assert y.dtype == x.dtype and (y.numpy()[0::2] == 0).all()
+    y.backward(mm.tensor(np.full(size, np.nan, dtype=dtype)))
     grad = x.grad.numpy()
+    assert grad.dtype == dtype
     assert (grad[0::2] == 0).all() and np.isnan(grad[1::2]).all()  # torch: 0 where x <= 0, else NaN
