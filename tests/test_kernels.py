@@ -529,3 +529,39 @@ def test_conv_in_halves_and_blocks_matches_the_reference(
             assert (a is None) == (b is None)
             if a is not None:
                 _close(a, b, np.float64)
+
+
+# --- float16 ----------------------------------------------------------------------------------------
+
+_TARGET = np.zeros(8, dtype=np.int64)
+_tensor = __import__("minimod").tensor
+FLOAT16_OPS = {
+    "batch_norm": lambda F, x: F.batch_norm(x, None, None, training=True),
+    "max_pool2d": lambda F, x: F.max_pool2d(x, 2),
+    "avg_pool2d": lambda F, x: F.avg_pool2d(x, 3, 2, 1),
+    "layer_norm": lambda F, x: F.layer_norm(x, (32,)),
+    "relu": lambda F, x: F.relu(x),
+    "gelu": lambda F, x: F.gelu(x),
+    "gelu_tanh": lambda F, x: F.gelu(x, approximate="tanh"),
+    "nll_loss": lambda F, x: F.nll_loss(F.log_softmax(x.flatten(1), 1), _tensor(_TARGET)),
+}
+
+
+@pytest.mark.parametrize("op", FLOAT16_OPS)
+def test_float16_takes_the_numpy_twin_and_agrees_with_float32(op):
+    # numba cannot type float16: the fast backend hands float16 arrays to reference.py (large arrays
+    # here, so the kernels' large-array paths are the ones asked)
+    import minimod as mm
+
+    assert kernels.jit_enabled()
+    # multiples of 1/64 in [-4, 4]: exact in float16, so both dtypes see the same values (and ties)
+    values = np.clip(np.round(np.random.default_rng(0).normal(size=(8, 16, 32, 32)) * 64) / 64, -4, 4)
+    results = {}
+    for dtype in (np.float16, np.float32):
+        x = mm.tensor(values.astype(dtype), requires_grad=True)
+        y = FLOAT16_OPS[op](mm.nn.functional, x)
+        y.float().sum().backward()
+        assert y.dtype == x.grad.dtype == mm.tensor(values.astype(dtype)).dtype
+        results[dtype] = (y.float().numpy(), x.grad.float().numpy())
+    for half, single in zip(results[np.float16], results[np.float32]):
+        np.testing.assert_allclose(half, single, rtol=2e-2, atol=2e-2)

@@ -10,6 +10,7 @@ scratch.py's pool.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -562,3 +563,26 @@ def _moments(x, count, shift, total, squares):
         centre = total / count
         var = squares / count - centre * centre  # the corrected two-pass formula
     return shift + centre, max(var, 0.0)
+
+
+# --- float16 ----------------------------------------------------------------------------------------
+
+
+def _numpy_for_float16(kernel):
+    """kernel, except that float16 arrays (numba has no float16 arithmetic) go to its numpy twin."""
+    twin = getattr(reference, kernel.__name__)
+
+    def dispatch(first, *args):
+        return twin(first, *args) if first.dtype == np.float16 else kernel(first, *args)
+
+    return functools.wraps(kernel)(dispatch)
+
+
+# every numba kernel above whose first argument is the float array it works on (tensor_stats widens
+# float16 to float32 itself; adaptive_avg_pool2d_backward is numpy code)
+for _name in ("max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
+              "batch_norm_forward", "batch_norm_backward", "layer_norm_forward", "layer_norm_backward",
+              "nll_loss_forward", "nll_loss_backward", "relu_forward", "relu_backward", "gelu_forward",
+              "gelu_backward"):
+    globals()[_name] = _numpy_for_float16(globals()[_name])
+del _name
