@@ -336,6 +336,32 @@ def test_relu_twins(size, dtype, seed):
     np.testing.assert_array_equal(got, want)
 
 
+@settings(deadline=None, max_examples=40)
+@given(
+    st.integers(1, 300), DTYPES, st.integers(0, 2**16), st.sampled_from([0.0, 0.9]),
+    st.sampled_from([0.0, 0.3]), st.sampled_from([0.0, 0.01]), st.booleans(), st.booleans(), st.booleans(),
+)
+def test_sgd_step_twins(size, dtype, seed, momentum, dampening, weight_decay, nesterov, maximize, transposed):
+    # every option, bit for bit: the kernel makes numpy's roundings in numpy's order; a transposed
+    # (non C-contiguous) parameter takes the reference inside the fast backend's wrapper
+    nesterov = nesterov and momentum != 0 and dampening == 0
+    rng = np.random.default_rng(seed)
+    param, grad, buffer = (rng.standard_normal((3, size)).astype(dtype) for _ in range(3))
+    if transposed:
+        param, grad, buffer = param.T, grad.T, buffer.T
+    args = (0.05, momentum, dampening, weight_decay, nesterov, maximize)
+    results = []
+    for kernel in (J.sgd_step, R.sgd_step):
+        p, b = param.copy(order="K"), buffer.copy(order="K")
+        assert kernel(p, grad, b if momentum else None, *args) is None
+        results.append((p, b))
+    (p_jit, b_jit), (p_ref, b_ref) = results
+    assert p_jit.dtype == dtype
+    np.testing.assert_array_equal(p_jit, p_ref)
+    np.testing.assert_array_equal(b_jit, b_ref)
+    assert not np.array_equal(p_jit, param)  # the update happened
+
+
 def test_relu_of_a_large_tensor_runs_through_the_kernels():
     import minimod
 

@@ -565,6 +565,47 @@ def _moments(x, count, shift, total, squares):
     return shift + centre, max(var, 0.0)
 
 
+# --- optimisers ------------------------------------------------------------------------------------
+
+
+def sgd_step(param, grad, buffer, lr, momentum, dampening, weight_decay, nesterov, maximize):
+    """Same contract as reference.sgd_step, in one pass over param, grad and buffer (numpy makes four,
+    and a temporary for lr * grad)."""
+    arrays = (param, grad) if buffer is None else (param, grad, buffer)
+    options = (lr, momentum, dampening, weight_decay, nesterov, maximize)
+    if not all(a.flags.c_contiguous and a.dtype == param.dtype for a in arrays):
+        return reference.sgd_step(param, grad, buffer, *options)
+    scalar = param.dtype.type
+    p, g = param.reshape(-1), grad.reshape(-1)
+    if buffer is None:
+        _sgd_plain(p, g, scalar(lr), scalar(weight_decay), maximize)
+    else:
+        _sgd_momentum(p, g, buffer.reshape(-1), scalar(lr), scalar(momentum), scalar(1 - dampening),
+                      scalar(weight_decay), dampening == 0, nesterov, maximize)
+    return None
+
+
+@njit(cache=True)
+def _sgd_plain(p, g, lr, weight_decay, maximize):
+    for i in range(p.size):
+        d = -g[i] if maximize else g[i]
+        if weight_decay != 0:
+            d = d + weight_decay * p[i]
+        p[i] = p[i] - lr * d
+
+
+@njit(cache=True)
+def _sgd_momentum(p, g, b, lr, momentum, keep, weight_decay, undamped, nesterov, maximize):
+    for i in range(p.size):
+        d = -g[i] if maximize else g[i]
+        if weight_decay != 0:
+            d = d + weight_decay * p[i]
+        v = momentum * b[i] + (d if undamped else keep * d)
+        b[i] = v
+        d = d + momentum * v if nesterov else v
+        p[i] = p[i] - lr * d
+
+
 # --- float16 ----------------------------------------------------------------------------------------
 
 
@@ -583,6 +624,6 @@ def _numpy_for_float16(kernel):
 for _name in ("max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
               "batch_norm_forward", "batch_norm_backward", "layer_norm_forward", "layer_norm_backward",
               "nll_loss_forward", "nll_loss_backward", "relu_forward", "relu_backward", "gelu_forward",
-              "gelu_backward"):
+              "gelu_backward", "sgd_step"):
     globals()[_name] = _numpy_for_float16(globals()[_name])
 del _name

@@ -390,3 +390,22 @@ def tensor_stats(x):
     mean = float(values.mean(dtype=np.float64))
     std = float(values.std(dtype=np.float64))
     return int(values.size), nan_count, inf_count, mean, std, float(values.min()), float(values.max())
+
+
+# --- optimisers ------------------------------------------------------------------------------------
+
+
+def sgd_step(param, grad, buffer, lr, momentum, dampening, weight_decay, nesterov, maximize):
+    """One torch.optim.SGD update, in place: param, and buffer (the momentum buffer, None when momentum is
+    0) from its previous step; the first momentum step, which starts the buffer as a copy of the
+    gradient, is the optimizer's. Scalars act in the arrays' dtype, one rounding per operation, as
+    torch's tensor operations round."""
+    scalar = param.dtype.type
+    g = -grad if maximize else grad
+    if weight_decay != 0:
+        g = g + scalar(weight_decay) * param
+    if momentum != 0:
+        buffer *= scalar(momentum)
+        buffer += g if dampening == 0 else scalar(1 - dampening) * g
+        g = g + scalar(momentum) * buffer if nesterov else buffer
+    param -= scalar(lr) * g

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..autograd import no_grad
-from ..kernels import scratch
 from ..tensor import Tensor
 from .optimizer import Optimizer, _params_with_grad
 
@@ -48,23 +48,17 @@ class SGD(Optimizer):
             lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
             weight_decay, nesterov = group["weight_decay"], group["nesterov"]
             for param in _params_with_grad(group):
-                p = param._data
-                grad = param.grad._data
-                if group["maximize"]:
-                    grad = -grad
-                if weight_decay != 0:
-                    grad = grad + weight_decay * p
+                first = False
+                buffer = None
                 if momentum != 0:
                     state = self.state[param]
-                    buffer = state.get("momentum_buffer")
-                    if buffer is None:
-                        buffer = state["momentum_buffer"] = Tensor._wrap(grad.copy())
-                    else:
-                        buffer._data *= momentum
-                        buffer._data += grad if dampening == 0 else (1 - dampening) * grad
-                    grad = grad + momentum * buffer._data if nesterov else buffer._data
-                # p -= lr * grad, with lr * grad in a recycled array: a fresh one per parameter per step
-                # would be returned to the kernel and faulted in again (hundreds of page faults a step)
-                p -= np.multiply(grad, lr, out=scratch.empty(grad.shape, grad.dtype))
+                    if "momentum_buffer" not in state:
+                        # torch starts the buffer as a copy of the gradient: from zeros, one undamped step
+                        # (momentum · 0 + grad) gives exactly that
+                        state["momentum_buffer"] = Tensor._wrap(np.zeros_like(param._data))
+                        first = True
+                    buffer = state["momentum_buffer"]._data
+                kernels.sgd_step(param._data, param.grad._data, buffer, lr, momentum,
+                                 0 if first else dampening, weight_decay, nesterov, group["maximize"])
                 param._version.value += 1  # an in-place change, as p.add_() would record
         return loss
