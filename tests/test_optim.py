@@ -229,3 +229,19 @@ def test_step_bumps_version_so_stale_graphs_are_caught():
 def test_repr_lists_groups():
     text = repr(optim.SGD([mm.ones(1, requires_grad=True)], lr=0.1))
     assert text.startswith("SGD (\nParameter Group 0\n") and "    lr: 0.1\n" in text
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_sgd_on_float16_parameters_takes_numpys_way_and_tracks_float32(momentum):
+    # numba has no float16: the fast backend's SGD kernel hands float16 to its numpy twin
+    results = []
+    for dtype in (np.float16, np.float32):
+        p = mm.tensor(np.linspace(-1, 1, 6).astype(dtype), requires_grad=True)
+        opt = optim.SGD([p], lr=0.1, momentum=momentum, weight_decay=0.01)
+        for _ in range(3):
+            opt.zero_grad()
+            (p * p).sum().backward()
+            opt.step()
+        assert p.dtype == mm.tensor(np.zeros(1, dtype)).dtype
+        results.append(p.detach().numpy().astype(np.float32))
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-2, atol=1e-3)

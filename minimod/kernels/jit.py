@@ -571,11 +571,15 @@ def _moments(x, count, shift, total, squares):
 def sgd_step(param, grad, buffer, lr, momentum, dampening, weight_decay, nesterov, maximize):
     """Same contract as reference.sgd_step, in one pass over param, grad and buffer (numpy makes four,
     and a temporary for lr * grad)."""
-    arrays = (param, grad) if buffer is None else (param, grad, buffer)
-    options = (lr, momentum, dampening, weight_decay, nesterov, maximize)
-    if not all(a.flags.c_contiguous and a.dtype == param.dtype for a in arrays):
+    dtype = param.dtype
+    if (
+        dtype not in _FLOATS or grad.dtype != dtype
+        or not (param.flags.c_contiguous and grad.flags.c_contiguous)
+        or (buffer is not None and (buffer.dtype != dtype or not buffer.flags.c_contiguous))
+    ):  # float16 (numba has none), mixed dtypes or strided arrays: numpy's way
+        options = (lr, momentum, dampening, weight_decay, nesterov, maximize)
         return reference.sgd_step(param, grad, buffer, *options)
-    scalar = param.dtype.type
+    scalar = dtype.type
     p, g = param.reshape(-1), grad.reshape(-1)
     if buffer is None:
         _sgd_plain(p, g, scalar(lr), scalar(weight_decay), maximize)
@@ -583,6 +587,9 @@ def sgd_step(param, grad, buffer, lr, momentum, dampening, weight_decay, nestero
         _sgd_momentum(p, g, buffer.reshape(-1), scalar(lr), scalar(momentum), scalar(1 - dampening),
                       scalar(weight_decay), dampening == 0, nesterov, maximize)
     return None
+
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 @njit(cache=True)
@@ -624,6 +631,6 @@ def _numpy_for_float16(kernel):
 for _name in ("max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
               "batch_norm_forward", "batch_norm_backward", "layer_norm_forward", "layer_norm_backward",
               "nll_loss_forward", "nll_loss_backward", "relu_forward", "relu_backward", "gelu_forward",
-              "gelu_backward", "sgd_step"):
+              "gelu_backward"):
     globals()[_name] = _numpy_for_float16(globals()[_name])
 del _name

@@ -44,6 +44,7 @@ class SGD(Optimizer):
 
             with enable_grad():
                 loss = closure()
+        sgd_step = kernels.sgd_step  # the backend's kernel, looked up once a step
         for group in self.param_groups:
             lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
             weight_decay, nesterov = group["weight_decay"], group["nesterov"]
@@ -58,7 +59,7 @@ class SGD(Optimizer):
                         state["momentum_buffer"] = Tensor._wrap(np.zeros_like(param._data))
                         first = True
                     buffer = state["momentum_buffer"]._data
-                kernels.sgd_step(param._data, param.grad._data, buffer, lr, momentum,
-                                 0 if first else dampening, weight_decay, nesterov, group["maximize"])
+                sgd_step(param._data, param.grad._data, buffer, lr, momentum, 0 if first else dampening,
+                         weight_decay, nesterov, group["maximize"])
                 param._version.value += 1  # an in-place change, as p.add_() would record
         return loss
