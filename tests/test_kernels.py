@@ -286,6 +286,20 @@ def test_softmax_twins(shape, dtype, name):
     _close(getattr(J, f"{name}_backward")(g, y), getattr(R, f"{name}_backward")(g, y), dtype)
 
 
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_twins_on_nan_and_infinite_logits(name, dtype):
+    # a NaN anywhere in a row, a +inf, all -inf, a -inf among finite values: the rows come out as numpy's
+    x = np.array([[1.0, np.nan, 2.0], [np.nan, 1.0, 3.0], [1.0, np.inf, 0.0], [-np.inf, -np.inf, -np.inf],
+                  [-np.inf, 0.0, 1.0], [1e30, -1e30, 0.0]], dtype=dtype)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        y = getattr(R, f"{name}_forward")(x)
+        np.testing.assert_allclose(getattr(J, f"{name}_forward")(x), y, **TOL[dtype])
+        g = np.ones_like(x)
+        want = getattr(R, f"{name}_backward")(g, y)
+        np.testing.assert_allclose(getattr(J, f"{name}_backward")(g, y), want, **TOL[dtype])
+
+
 @settings(deadline=None, max_examples=25)
 @given(ROWS, DTYPES)
 def test_nll_twins(shape, dtype):

@@ -40,7 +40,10 @@ class LeakyRelu(Function):
 
 def _rows(x, dim):
     """x with dim moved last, as a contiguous (M, D) array, and how to undo it."""
-    moved = np.moveaxis(x, dim, -1) if x.ndim else x.reshape(1)
+    if x.ndim == 0:
+        moved = x.reshape(1)
+    else:  # (moveaxis costs more than the small softmax itself when dim is already last)
+        moved = x if dim in (-1, x.ndim - 1) else np.moveaxis(x, dim, -1)
     rows = np.ascontiguousarray(moved).reshape(-1, moved.shape[-1]) if moved.size else moved.reshape(0, 1)
     return rows, moved.shape
 
