@@ -240,7 +240,7 @@ class Relu(Function):
 
     @staticmethod
     def forward(ctx, x):
-        z = kernels.relu_forward(x) if _large_float(x) and x.dtype in _KERNEL_FLOATS else np.maximum(x, 0)
+        z = kernels.relu_forward(x) if _kernel_pays(x) else np.maximum(x, 0)
         ctx.save_for_backward(z)
         return z
 
