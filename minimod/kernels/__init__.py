@@ -33,6 +33,12 @@ def jit_loaded() -> bool:
     return _jit_module is not None and jit_enabled()
 
 
+def loaded_jit():
+    """The numba kernels' module once loaded (and not disabled), else None: for callers that use numba
+    only when something else has paid for loading it."""
+    return _jit_module if _jit_module is not None and jit_enabled() else None
+
+
 def _load_jit():
     global _jit_module, _jit_missing
     if _jit_module is None and not _jit_missing:
