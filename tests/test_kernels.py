@@ -547,7 +547,8 @@ def test_conv_in_halves_and_blocks_matches_the_reference(
 
     halves = [(0, batch // 2), (batch // 2, batch)] if batch > 1 else [(0, batch)]
     monkeypatch.setattr(conv_blas, "_parts", lambda *_: halves)
-    monkeypatch.setattr(conv_blas, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(conv_blas, "WEIGHT_BLOCK_BYTES", 4096)
+    monkeypatch.setattr(conv_blas, "INPUT_BLOCK_BYTES", 6144)
     top, bottom, left, right = pads
     rng = np.random.default_rng(batch)
     x = rng.standard_normal((batch, channels, size, size))

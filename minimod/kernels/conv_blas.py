@@ -309,11 +309,14 @@ def _per_sample_backward(
 # 9 MiB patch matrices from forward to backward, and its convolutions ran 16% faster.
 
 
-# the grid backward's working set per block of rows. Each block costs 2·kh·kw small BLAS calls, so
-# smaller blocks pay more call overhead than they gain in cache hits: the small ResNet's 16-channel
-# backward took 3.2 ms with 384 KiB blocks and 2.1 ms with 3 MiB (one block per half-batch); ResNet-18's
-# 64 channels at 56x56 took 11.0 and 10.5 ms (2 MiB of L2 per core, 32 MiB of L3 here)
-BLOCK_BYTES = 3 * 1024 * 1024
+# The grid backward's working set per block of rows, for each gradient in its own loop. Each block costs
+# kh·kw BLAS calls, so small blocks pay call overhead, large ones cache misses; the weight gradient's
+# (o × c) products favour small blocks, the input gradient's (rows × c) products large ones. The small
+# ResNet's 16-channel backward (OpenBLAS's AVX-512 kernels, 2 MiB of L2 per core): one loop of 384 KiB
+# blocks 1.8-2.0 ms, one loop of 3 MiB blocks 2.0-2.3 ms, these 1.3-1.6 ms; ResNet-18's 64 channels at
+# 56x56 and OpenBLAS's AVX2 kernels are within 5% either way.
+WEIGHT_BLOCK_BYTES = 384 * 1024
+INPUT_BLOCK_BYTES = 3 * 1024 * 1024
 
 
 def _grid_parts(n, c, o, oh, ow, kh, kw):
@@ -351,7 +354,7 @@ def _grid_forward(x, weight, bias, ph, pw, dh, dw, oh, ow):
 
 def _grid_backward(grad_output, grid, weight, x_shape, ph, pw, dh, dw, need_input, need_weight, need_bias):
     """Backward on the grid, part by part (see halves.py) and, within a part, block by block of rows:
-    every tap of a block reads the same few MiB of dY and X, so they are read from the cache nine times,
+    every tap of a block reads the same rows of dY and X, so they are read from the cache kh·kw times,
     not from memory, on large grids."""
     n, c, h, w = x_shape
     _, o, oh, ow = grad_output.shape
@@ -360,7 +363,9 @@ def _grid_backward(grad_output, grid, weight, x_shape, ph, pw, dh, dw, need_inpu
     spare = (kh - 1) * dh * wp + (kw - 1) * dw
     shifts = [i * dh * wp + j * dw for i in range(kh) for j in range(kw)]
     taps = np.ascontiguousarray(weight.transpose(2, 3, 0, 1)).reshape(kh * kw, o, c)  # W[:, :, i, j]
-    block = max(16, BLOCK_BYTES // (grad_output.itemsize * (o + 2 * c)))  # rows of dY, X and dX
+    # rows per block: dY and X for the weight gradient, dY, a tap and dX for the input gradient
+    weight_block = max(16, WEIGHT_BLOCK_BYTES // (grad_output.itemsize * (o + c)))
+    input_block = max(16, INPUT_BLOCK_BYTES // (grad_output.itemsize * (o + 2 * c)))
     grad_x = scratch.empty((n, c, h, w), grad_output.dtype) if need_input else None
 
     def part(n0, n1):  # samples n0..n1-1: their rows of the grid; returns their share of dW
@@ -372,24 +377,28 @@ def _grid_backward(grad_output, grid, weight, x_shape, ph, pw, dh, dw, need_inpu
         cells[:, oh:] = 0
         cells[:, :oh, ow:] = 0
         cells[:, :oh, :ow] = grad_output[n0:n1].transpose(0, 2, 3, 1)
-        # each block's dW per tap, summed over the blocks at the end (one call, not one per product)
-        products = np.empty((-(-m // block), kh * kw, o, c), grad_output.dtype) if need_weight else None
+        share = None
+        if need_weight:
+            # each block's dW per tap, summed over the blocks at the end (one call, not one per product)
+            products = np.empty((-(-m // weight_block), kh * kw, o, c), grad_output.dtype)
+            for index, r0 in enumerate(range(0, m, weight_block)):
+                r1 = min(m, r0 + weight_block)
+                dy_block, x_rows = dy[r0:r1], grid[first + r0 :]
+                for t, shift in enumerate(shifts):
+                    np.matmul(dy_block.T, x_rows[shift : shift + r1 - r0], out=products[index, t])
+            share = products.sum(axis=0)
         if need_input:  # the part's own input gradient grid: a tap's rows may reach past the part
             grad_grid = scratch.zeros((m + spare, c), grad_output.dtype)
-            tap = scratch.empty((block, c), grad_output.dtype)
-        for index, r0 in enumerate(range(0, m, block)):
-            r1 = min(m, r0 + block)
-            dy_block, x_rows = dy[r0:r1], grid[first + r0 :]
-            for t, shift in enumerate(shifts):
-                if need_weight:
-                    np.matmul(dy_block.T, x_rows[shift : shift + r1 - r0], out=products[index, t])
-                if need_input:
+            tap = scratch.empty((min(m, input_block), c), grad_output.dtype)
+            for r0 in range(0, m, input_block):
+                r1 = min(m, r0 + input_block)
+                dy_block = dy[r0:r1]
+                for t, shift in enumerate(shifts):
                     np.matmul(dy_block, taps[t], out=tap[: r1 - r0])
                     grad_grid[r0 + shift : r1 + shift] += tap[: r1 - r0]
-        if need_input:
             padded = grad_grid[:m].reshape(k, hp, wp, c)
             grad_x[n0:n1] = padded[:, ph : ph + h, pw : pw + w].transpose(0, 3, 1, 2)
-        return products.sum(axis=0) if need_weight else None
+        return share
 
     shares = halves.run(part, _grid_parts(n, c, o, oh, ow, kh, kw))
     grad_weight = grad_bias = None
