@@ -11,7 +11,8 @@ so no library's idle threads spin next to another's. The parent interleaves them
 case by case, library by library, each sample preceded by a short quiet gap (--gap) that lets the
 previous sample's BLAS/OpenMP threads go to sleep, then one untimed call that wakes this library's
 own; a busy machine thus slows every column alike, and each cell is the median (or min, --stat) over
-the rounds.
+the rounds. The ratios of these cases are the median of the ratios within each round (paired), since
+the samples of one round run within a second of each other while this host's speed drifts.
 """
 
 from __future__ import annotations
@@ -52,9 +53,10 @@ CASES = [
 class Row:
     """One line of the table: a time (or ratio) per library, the ratios, and the target it is held to."""
 
-    def __init__(self, label, values, unit="ms", target="", met=None, note=""):
+    def __init__(self, label, values, unit="ms", target="", met=None, note="", ratios=None):
         self.label, self.values, self.unit = label, values, unit
         self.target, self.met, self.note = target, met, note
+        self.ratios = ratios  # {other library: minimod's time / its time}, paired round by round; or None
 
 
 # --- timed steps in worker processes --------------------------------------------------------------
@@ -95,8 +97,9 @@ def _importable(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def time_steps(cases, repeats: int, quick: bool, gap: float, stat) -> dict[str, dict[str, float]]:
-    """{step name: {library: seconds per call}} over interleaved rounds, one worker per library."""
+def time_steps(cases, repeats: int, quick: bool, gap: float) -> dict[str, dict[str, list[float]]]:
+    """{step name: {library: [seconds per call, one per round]}} over interleaved rounds, one worker per
+    library."""
     workers = [Worker(library) for library in LIBRARIES if _available(library)]
     try:
         for worker in workers:
@@ -111,22 +114,36 @@ def time_steps(cases, repeats: int, quick: bool, gap: float, stat) -> dict[str, 
     finally:
         for worker in workers:
             worker.close()
-    return {
-        name: {library: stat(values) for library, values in by_library.items()}
-        for name, by_library in samples.items()
-    }
+    return samples
 
 
-def step_rows(cases, times) -> list[Row]:
+def _paired(numerators: list[float], denominators: list[float], stat) -> float:
+    """stat of the ratios round by round: two samples of one round ran within a second of each other, so
+    the machine's slower and faster spells (this host's speed drifts by up to 2x over tens of seconds)
+    cancel in each ratio, where a ratio of two medians can pair a fast spell with a slow one."""
+    return stat([a / b for a, b in zip(numerators, denominators)])
+
+
+def step_rows(cases, samples, stat) -> list[Row]:
     rows = []
     for name, _group, label, _calls, divisor, target in cases:
         scale = 1e6 / divisor if divisor > 1 else 1e3
-        values = {library: seconds * scale for library, seconds in times[name].items()}
+        by_library = samples[name]
+        values = {library: stat(seconds) * scale for library, seconds in by_library.items()}
         unit = "us" if divisor > 1 else "ms"
-        met = values["minimod"] / values["torch"] <= target if target and "torch" in values else None
-        rows.append(Row(label, values, unit, f"<= {target:g}x torch" if target else "", met))
-    if "forward" in times and "hooked" in times:
-        cost = {library: times["hooked"][library] / times["forward"][library] for library in times["forward"]}
+        ratios = {
+            other: _paired(by_library["minimod"], by_library[other], stat) if stat is statistics.median
+            else values["minimod"] / values[other]  # --stat min: the best of each library
+            for other in ("torch", "numpy") if other in by_library and "minimod" in by_library
+        }
+        met = ratios["torch"] <= target if target and "torch" in ratios else None
+        rows.append(Row(label, values, unit, f"<= {target:g}x torch" if target else "", met, ratios=ratios))
+    if "forward" in samples and "hooked" in samples:
+        cost = {}
+        for library, forward in samples["forward"].items():
+            hooked = samples["hooked"][library]
+            paired = stat is statistics.median
+            cost[library] = _paired(hooked, forward, stat) if paired else stat(hooked) / stat(forward)
         rows.append(
             Row("hook cost: hooked / unhooked forward", cost, "x", "<= 1.3 (minimod)", cost["minimod"] <= 1.3)
         )
@@ -245,6 +262,9 @@ def format_table(rows: list[Row]) -> str:
         cells = " ".join(f"{row.values[c]:>9.2f}" if c in row.values else f"{'-':>9}" for c in LIBRARIES)
         ratios = []
         for other in ("torch", "numpy"):
+            if row.ratios is not None and other in row.ratios:
+                ratios.append(f"{row.ratios[other]:>8.2f}x")
+                continue
             both = row.unit != "x" and other in row.values and "minimod" in row.values
             ratios.append(f"{row.values['minimod'] / row.values[other]:>8.2f}x" if both else f"{'-':>9}")
         ok = {True: "yes", False: "NO", None: ""}[row.met]
@@ -333,7 +353,7 @@ def _machine() -> list[str]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=9, help="interleaved rounds per case (default 9)")
+    parser.add_argument("--repeats", type=int, default=15, help="interleaved rounds per case (default 15)")
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -368,14 +388,15 @@ def main(argv=None) -> int:
     rows = []
     cases = [case for case in CASES if case[1] in args.only]
     if cases:
-        rows += step_rows(cases, time_steps(cases, args.repeats, args.quick, args.gap, stat))
+        rows += step_rows(cases, time_steps(cases, args.repeats, args.quick, args.gap), stat)
     if "fresh" in args.only:
         rows += fresh_rows(args.repeats, args.quick, stat)
     if "inspector" in args.only:
         rows += inspector_rows(args.repeats, args.quick, stat)
     print(format_table(rows))
     print(
-        f"{args.stat} of {args.repeats} interleaved rounds ({args.gap:g} s gap, one process per library); "
+        f"{args.stat} of {args.repeats} interleaved rounds ({args.gap:g} s gap, one process per library; "
+        "ratios of in-process cases: the median of each round's ratio); "
         f"load average {_load()}; {time.perf_counter() - started:.0f} s"
     )
     print("\n".join(_machine()))

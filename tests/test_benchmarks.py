@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from benchmarks import inspector as inspector_bench
-from benchmarks.__main__ import Row, format_table
+from benchmarks.__main__ import Row, format_table, step_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,3 +65,22 @@ def test_key_latency_times_every_key_on_a_large_trace():
     presses = inspector_bench.key_latency(events=3000, keys=["2", "down", "1"])
     assert [key for key, _seconds in presses] == ["2", "down", "1"]
     assert all(seconds > 0 for _key, seconds in presses)
+
+
+def test_ratios_pair_the_samples_of_each_round():
+    # round by round minimod/torch is 5.5, 0.5 and 0.9: their median 0.9 (the two medians' ratio, 4.5 / 4,
+    # would pair minimod's middle round with torch's); the hook cost pairs each round's two forwards
+
+
+    case = ("mlp", "train", "MLP", 5, 1, 1.0)
+    samples = {"mlp": {"torch": [1.0, 4.0, 5.0], "minimod": [5.5, 2.0, 4.5]}}
+    (row,) = step_rows([case], samples, statistics.median)
+    assert row.ratios == {"torch": pytest.approx(0.9)} and row.met
+    assert row.values == {"torch": 4000.0, "minimod": 4500.0}
+    assert "0.90x" in format_table([row])
+    (row,) = step_rows([case], samples, min)  # --stat min: the best of each, 2.0 / 1.0
+    assert row.ratios == {"torch": pytest.approx(2.0)} and not row.met
+    hooks = [("forward", "hooks", "fwd", 5, 1, None), ("hooked", "hooks", "hooked", 5, 1, None)]
+    samples = {"forward": {"minimod": [1.0, 2.0, 3.0]}, "hooked": {"minimod": [1.1, 2.4, 3.3]}}
+    cost = step_rows(hooks, samples, statistics.median)[-1]
+    assert cost.values == {"minimod": pytest.approx(1.1)} and cost.met
