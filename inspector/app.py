@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,22 @@ class InspectorApp(App[None]):
         self._held_keys: list[events.Key] = []
         self._holding_keys = 0  # which push is being waited for (0: none)
         self._pushes = 0
+        self._toasts_until: dict[tuple[str, str, str], float] = {}  # (message, title, severity) -> its end
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """App.notify, except that a toast identical to one still showing is not stacked under it again
+        (a key pressed three times while it cannot act gave three copies of one warning)."""
+        key = (message, title, severity)
+        now = time.monotonic()
+        if self._toasts_until.get(key, 0.0) > now:
+            return
+        self._toasts_until[key] = now + (self.NOTIFICATION_TIMEOUT if timeout is None else timeout)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def clear_notifications(self) -> None:
+        self._toasts_until.clear()
+        super().clear_notifications()
 
     def on_mount(self) -> None:
         self.push_screen(self.main_screen)

@@ -444,3 +444,29 @@ async def test_main_panes_fit_the_terminal(size: tuple[int, int]) -> None:
         note = str(trace.query_one("#trace-note").render())
         assert bool(trace.table.hidden_columns) == ("hidden at this width" in note)
         assert bool(trace.table.hidden_columns) == (size[0] < 100)
+
+
+async def test_a_warning_repeated_while_its_toast_shows_is_not_stacked() -> None:
+    from textual.widgets._toast import Toast
+
+    warning = "no events to step through: press f (forward) or b (backward) first"
+
+    def shown() -> list[str]:
+        return [str(toast._notification.message) for toast in app.screen.query(Toast)]
+
+    app = make_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        for _ in range(3):
+            await pilot.press("n")  # nothing to step through yet: the same warning, three times
+        await pilot.pause()
+        assert shown().count(warning) == 1, shown()
+        app.clear_notifications()  # once cleared, the same warning shows again
+        await pilot.pause()
+        assert shown() == []
+        await pilot.press("n")
+        await pilot.pause()
+        assert shown() == [warning]
+        app.notify("something else", severity="warning")
+        await pilot.pause()
+        assert sorted(shown()) == sorted([warning, "something else"])
