@@ -48,6 +48,18 @@ def test_im2col_twins(geometry, dtype):
     _close(J.im2col(x, *args), R.im2col(x, *args), dtype)
 
 
+@settings(deadline=None, max_examples=40)
+@given(conv_geometry(), DTYPES)
+def test_col2im_twins(geometry, dtype):
+    shape, args, seed = geometry
+    kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups = args
+    rows = shape[0] * oh * ow
+    cols = np.random.default_rng(seed).standard_normal((rows, kh * kw * shape[1])).astype(dtype)
+    got, want = J.col2im(cols, *shape, *args), R.col2im(cols, *shape, *args)
+    assert got.shape == want.shape == shape and got.dtype == dtype
+    _close(got, want, dtype)
+
+
 def test_im2col_layout_is_one_row_per_output_pixel():
     x = np.arange(2 * 4 * 3 * 3, dtype=np.float64).reshape(2, 4, 3, 3)
     for backend in (R, J):

@@ -172,24 +172,21 @@ def _grad_input(g_rows, weight, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups)
     span_h, span_w = sh * (oh - 1) + 1, sw * (ow - 1) + 1
     hp = max(ph + h, span_h + (kh - 1) * dh)
     wp = max(pw + w, span_w + (kw - 1) * dw)
-    grad_x = scratch.empty((n, c, h, w), g_rows.dtype)
     if kw * cg >= ow:
-        # channels last: each kernel tap (i, j) sends dY · W[:, :, i, j] back to the pixels it read, so
-        # the (N·oh·ow, C·kh·kw) patch gradient is never materialised
-        grad_padded = scratch.zeros((n, hp, wp, c), g_rows.dtype)
-        taps = np.ascontiguousarray(weight.transpose(2, 3, 0, 1))  # (kh, kw, O, Cg)
-        tap = scratch.empty((n * oh * ow, cg), g_rows.dtype)
+        # channels last: the patch gradient dY · W₂ in one product per group, then numba's col2im adds
+        # every entry back to its pixel in one pass (25 products and strided adds, one per tap of a 5x5
+        # kernel, took twice as long on the ConvNet's second layer)
+        from .jit import col2im  # numba's (this module is the fast backend's, exported by jit)
+
+        w_rows = weight_rows(weight, groups)
+        k = w_rows.shape[2]
+        grad_cols = scratch.empty((n * oh * ow, groups * k), g_rows.dtype)
         for g in range(groups):
-            g_block = g_rows[:, g * og : (g + 1) * og]
-            for i in range(kh):
-                for j in range(kw):
-                    np.matmul(g_block, taps[i, j, g * og : (g + 1) * og], out=tap)
-                    pixels = grad_padded[:, i * dh : i * dh + span_h : sh, j * dw : j * dw + span_w : sw]
-                    pixels[..., g * cg : (g + 1) * cg] += tap.reshape(n, oh, ow, cg)
-        grad_x[...] = grad_padded[:, ph : ph + h, pw : pw + w].transpose(0, 3, 1, 2)
-        return grad_x
+            np.matmul(g_rows[:, g * og : (g + 1) * og], w_rows[g], out=grad_cols[:, g * k : (g + 1) * k])
+        return col2im(grad_cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups)
     # pixel-major (few channels): the patch gradient as (G·kh·kw·Cg, N·oh·ow), then each tap's rows are
     # added back along runs of ow pixels (a narrow product per tap would waste BLAS on Cg columns)
+    grad_x = scratch.empty((n, c, h, w), g_rows.dtype)
     w_rows = weight_rows(weight, groups)
     k = w_rows.shape[2]
     cols_t = scratch.empty((groups * k, n * oh * ow), g_rows.dtype)
