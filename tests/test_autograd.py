@@ -507,3 +507,45 @@ def test_a_user_gradient_given_to_backward_is_not_a_leafs_grad():
     y = mm.tensor([1.0, 2.0], requires_grad=True)
     (y * 1).backward(seed)
     assert _private(y.grad, seed.numpy()) and y.grad.tolist() == [0.5, 0.25]
+
+
+# --- graphs recorded as torch records them ----------------------------------------------------------
+
+
+def _graph_names(output) -> list[str]:
+    """Every node's name, breadth first from output's grad_fn (AccumulateGrad included)."""
+    names, queue = [], [output.grad_fn]
+    while queue:
+        node = queue.pop(0)
+        names.append(node.name().replace("torch::autograd::", ""))
+        queue.extend(n for n, _ in node.next_functions if n is not None)
+    return names
+
+
+def _adaptive(size):
+    return lambda lib, x: lib.nn.functional.adaptive_avg_pool2d(x, size)
+
+
+GRAPHS = [  # (name, input shapes, the op given the library)
+    ("adaptive_avg_pool2d to 1x1", [(2, 3, 4, 4)], _adaptive(1)),  # torch: the spatial mean
+    ("adaptive_avg_pool2d to (1, 1), unbatched", [(3, 4, 4)], _adaptive((1, 1))),
+    ("adaptive_avg_pool2d to 2x2", [(2, 3, 4, 4)], _adaptive(2)),
+]
+
+
+@pytest.mark.parametrize(("shapes", "op"), [case[1:] for case in GRAPHS], ids=[case[0] for case in GRAPHS])
+def test_graph_nodes_are_named_and_linked_like_torchs(shapes, op):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(shape).astype(np.float32) for shape in shapes]
+    results = {}
+    for lib in (mm, torch):
+        inputs = [lib.tensor(a, requires_grad=True) for a in arrays]
+        out = op(lib, *inputs)
+        out.sum().backward()
+        results[lib.__name__] = (_graph_names(out), [t.grad.numpy() for t in inputs], out.detach().numpy())
+    (mm_names, mm_grads, mm_out), (torch_names, torch_grads, torch_out) = results.values()
+    assert mm_names == torch_names
+    np.testing.assert_allclose(mm_out, torch_out, rtol=1e-5, atol=1e-6)
+    for got, want in zip(mm_grads, torch_grads):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
