@@ -186,6 +186,12 @@ class TensorTables(Vertical):
             table.add_row(*(values[name] for name in shown), key=row.name)
         if 0 < cursor < len(rows):
             table.move_cursor(row=cursor, animate=False)
+        # an empty table shows no header (its columns, sized to their names, ran together): the totals
+        # line below says "no buffers"
+        if table.display != bool(rows):
+            if not rows and table.has_focus:
+                self.screen.focus_next()
+            table.display = bool(rows)
         self._filled_width = self.size.width
         return [name for name in columns if name not in shown]
 

@@ -470,3 +470,24 @@ async def test_a_warning_repeated_while_its_toast_shows_is_not_stacked() -> None
         app.notify("something else", severity="warning")
         await pilot.pause()
         assert sorted(shown()) == sorted([warning, "something else"])
+
+
+async def test_an_empty_table_hides_its_header_and_gives_up_the_focus() -> None:
+    mm.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3))
+    async with make_app(LoadedTarget("bn", model, mm.randn(4, 3))).run_test(size=SIZE) as pilot:
+        screen = pilot.app.screen
+        tables = screen.query_one(TensorTables)
+        screen.module_tree.select_path("1")
+        await pilot.pause()
+        assert tables.buffer_table.display and tables.buffer_table.row_count == 3
+        tables.buffer_table.focus()
+        await pilot.pause()
+        screen.module_tree.select_path("0")  # Linear: no buffers
+        await pilot.pause()
+        assert not tables.buffer_table.display and tables.buffer_table.row_count == 0
+        assert "no buffers" in str(tables.query_one("#buffer-totals").render())
+        assert screen.focused is not None and screen.focused is not tables.buffer_table
+        screen.module_tree.select_path("1")
+        await pilot.pause()
+        assert tables.buffer_table.display and tables.buffer_table.row_count == 3
