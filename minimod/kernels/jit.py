@@ -398,19 +398,17 @@ _SMALL_ROWS = 4096  # elements; about where the two cross
 
 def softmax_forward(x):
     """Same contract as reference.softmax_forward."""
-    if x.size > _SMALL_ROWS:
-        return reference.softmax_forward(x)
-    out = np.empty_like(x)
-    _softmax_rows(x, out, False)
-    return out
+    return _rows_forward(x, False) if x.size <= _SMALL_ROWS else reference.softmax_forward(x)
 
 
 def log_softmax_forward(x):
     """Same contract as reference.log_softmax_forward."""
-    if x.size > _SMALL_ROWS:
-        return reference.log_softmax_forward(x)
+    return _rows_forward(x, True) if x.size <= _SMALL_ROWS else reference.log_softmax_forward(x)
+
+
+def _rows_forward(x, log):
     out = np.empty_like(x)
-    _softmax_rows(x, out, True)
+    _softmax_rows(x, out, log)
     return out
 
 
@@ -439,17 +437,19 @@ def softmax_backward(grad_output, y):
     """Same contract as reference.softmax_backward."""
     if y.size > _SMALL_ROWS:
         return reference.softmax_backward(grad_output, y)
-    out = np.empty_like(grad_output)
-    _softmax_backward_rows(grad_output, y, out, False)
-    return out
+    return _rows_backward(grad_output, y, False)
 
 
 def log_softmax_backward(grad_output, y):
     """Same contract as reference.log_softmax_backward."""
     if y.size > _SMALL_ROWS:
         return reference.log_softmax_backward(grad_output, y)
+    return _rows_backward(grad_output, y, True)
+
+
+def _rows_backward(grad_output, y, log):
     out = np.empty_like(grad_output)
-    _softmax_backward_rows(grad_output, y, out, True)
+    _softmax_backward_rows(grad_output, y, out, log)
     return out
 
 
