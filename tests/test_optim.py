@@ -245,3 +245,14 @@ def test_sgd_on_float16_parameters_takes_numpys_way_and_tracks_float32(momentum)
         assert p.dtype == mm.tensor(np.zeros(1, dtype)).dtype
         results.append(p.detach().numpy().astype(np.float32))
     np.testing.assert_allclose(results[0], results[1], rtol=1e-2, atol=1e-3)
+
+
+def test_sgd_starts_a_momentum_buffer_that_a_loaded_state_left_as_none():
+    # torch's SGD keeps momentum_buffer None until a step makes one; a state loaded with None starts it
+    p = mm.tensor([1.0, 2.0], requires_grad=True)
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    opt.state[p]["momentum_buffer"] = None
+    (p * p).sum().backward()
+    opt.step()
+    np.testing.assert_allclose(opt.state[p]["momentum_buffer"].numpy(), [2.0, 4.0])
+    np.testing.assert_allclose(p.detach().numpy(), [0.8, 1.6], rtol=1e-6)

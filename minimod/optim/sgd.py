@@ -53,7 +53,7 @@ class SGD(Optimizer):
                 buffer = None
                 if momentum != 0:
                     state = self.state[param]
-                    if "momentum_buffer" not in state:
+                    if state.get("momentum_buffer") is None:  # (a loaded state may hold None, as torch's)
                         # torch starts the buffer as a copy of the gradient: from zeros, one undamped step
                         # (momentum · 0 + grad) gives exactly that
                         state["momentum_buffer"] = Tensor._wrap(np.zeros_like(param._data))
