@@ -30,7 +30,7 @@ def jit_enabled() -> bool:
 
 def jit_loaded() -> bool:
     """True once the numba kernels are loaded (callers that can do without them ask before loading)."""
-    return _jit_module is not None and jit_enabled()
+    return loaded_jit() is not None
 
 
 def loaded_jit():
