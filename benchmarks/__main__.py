@@ -117,11 +117,15 @@ def time_steps(cases, repeats: int, quick: bool, gap: float) -> dict[str, dict[s
     return samples
 
 
-def _paired(numerators: list[float], denominators: list[float], stat) -> float:
-    """stat of the ratios round by round: two samples of one round ran within a second of each other, so
-    the machine's slower and faster spells (this host's speed drifts by up to 2x over tens of seconds)
-    cancel in each ratio, where a ratio of two medians can pair a fast spell with a slow one."""
-    return stat([a / b for a, b in zip(numerators, denominators)])
+def _ratio(numerators: list[float], denominators: list[float], stat) -> float:
+    """The ratio of two libraries' samples (or of two cases'). With the median, the median of the ratios
+    round by round: two samples of one round ran within a second of each other, so the machine's slower
+    and faster spells (this host's speed drifts by up to 2x over tens of seconds) cancel in each ratio,
+    where a ratio of two medians can pair a fast spell with a slow one. With min (--stat), the ratio of
+    each side's best."""
+    if stat is statistics.median:
+        return stat([a / b for a, b in zip(numerators, denominators)])
+    return stat(numerators) / stat(denominators)
 
 
 def step_rows(cases, samples, stat) -> list[Row]:
@@ -132,18 +136,16 @@ def step_rows(cases, samples, stat) -> list[Row]:
         values = {library: stat(seconds) * scale for library, seconds in by_library.items()}
         unit = "us" if divisor > 1 else "ms"
         ratios = {
-            other: _paired(by_library["minimod"], by_library[other], stat) if stat is statistics.median
-            else values["minimod"] / values[other]  # --stat min: the best of each library
+            other: _ratio(by_library["minimod"], by_library[other], stat)
             for other in ("torch", "numpy") if other in by_library and "minimod" in by_library
         }
         met = ratios["torch"] <= target if target and "torch" in ratios else None
         rows.append(Row(label, values, unit, f"<= {target:g}x torch" if target else "", met, ratios=ratios))
     if "forward" in samples and "hooked" in samples:
-        cost = {}
-        for library, forward in samples["forward"].items():
-            hooked = samples["hooked"][library]
-            paired = stat is statistics.median
-            cost[library] = _paired(hooked, forward, stat) if paired else stat(hooked) / stat(forward)
+        cost = {
+            library: _ratio(samples["hooked"][library], forward, stat)
+            for library, forward in samples["forward"].items()
+        }
         rows.append(
             Row("hook cost: hooked / unhooked forward", cost, "x", "<= 1.3 (minimod)", cost["minimod"] <= 1.3)
         )
@@ -394,10 +396,10 @@ def main(argv=None) -> int:
     if "inspector" in args.only:
         rows += inspector_rows(args.repeats, args.quick, stat)
     print(format_table(rows))
+    paired = "; ratios of in-process cases: the median of each round's ratio" if args.stat == "median" else ""
     print(
-        f"{args.stat} of {args.repeats} interleaved rounds ({args.gap:g} s gap, one process per library; "
-        "ratios of in-process cases: the median of each round's ratio); "
-        f"load average {_load()}; {time.perf_counter() - started:.0f} s"
+        f"{args.stat} of {args.repeats} interleaved rounds ({args.gap:g} s gap, one process per library"
+        f"{paired}); load average {_load()}; {time.perf_counter() - started:.0f} s"
     )
     print("\n".join(_machine()))
     return 0
