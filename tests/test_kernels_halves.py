@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 import numpy as np
@@ -84,3 +85,37 @@ def test_a_kernel_holding_blas_can_still_split():
         names = halves.run(lambda start, stop: threading.current_thread().name, [(0, 1), (1, 2)])
         assert len(set(names)) == 2 and get_threads() == 1
     assert get_threads() == before
+
+
+needs_cpu_control = pytest.mark.skipif(
+    not (halves._setup() and halves._cpus), reason="threads cannot be kept apart here"
+)
+
+
+@needs_cpu_control
+def test_while_halves_run_the_caller_stays_on_its_cpu_and_the_helper_runs_elsewhere():
+    before = os.sched_getaffinity(0)
+    seen = {}
+
+    def work(start, stop):
+        seen[threading.current_thread().name] = os.sched_getaffinity(0)
+        return start
+
+    for _ in range(3):  # the helper's id is known from its first run on
+        assert halves.run(work, [(0, 1), (1, 2)]) == [0, 1]
+    caller = seen.pop(threading.current_thread().name)
+    (helper,) = seen.values()
+    assert len(caller) == 1 and helper and not caller & helper and helper <= before
+    assert os.sched_getaffinity(0) == before  # put back after
+
+
+@needs_cpu_control
+def test_the_callers_cpus_are_put_back_after_a_half_fails():
+    before = os.sched_getaffinity(0)
+
+    def work(start, stop):
+        raise ValueError("half failed")
+
+    with pytest.raises(ValueError, match="half failed"):
+        halves.run(work, [(0, 1), (1, 2)])
+    assert os.sched_getaffinity(0) == before
