@@ -31,8 +31,9 @@ OP_NAMES = {
     "MseLoss": "mse_loss", "PowTensor": "pow", "Cast": "to", "GetItem": "getitem",
 }
 NO_TENSOR = "no tensor in what the forward returned"  # what the output box says then
-# ops that only pass tensors through (module backward hooks): no node, the tensor keeps its producer
-_PASS_THROUGH = {"BackwardHookFunction"}
+# ops that only pass tensors through: no node, the tensor keeps its producer (module backward hooks'
+# plumbing, and reshape's copy, so that a reshape is one op whether it had to copy or not)
+_PASS_THROUGH = {"BackwardHookFunction", "ContiguousCopy"}
 
 
 def op_name(function_name: str) -> str:

@@ -13,6 +13,7 @@ import numpy as np
 from .functions import elementwise as E
 from .functions import reduction as R
 from .functions import shape as S
+from .functions.linear import T
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -218,7 +219,7 @@ class TensorMath:
     # --- shape ---------------------------------------------------------------------------------
 
     def reshape(self, *shape) -> Tensor:
-        return S.Reshape.apply(self, shape=S.normalize_shape(shape, self._data.size))
+        return S.reshape(self, S.normalize_shape(shape, self._data.size))
 
     def view(self, *shape) -> Tensor:
         return S.View.apply(self, shape=S.normalize_shape(shape, self._data.size))
@@ -233,7 +234,7 @@ class TensorMath:
         """Transpose of a tensor of at most 2 dims (as torch.t; use transpose or .T otherwise)."""
         if self._data.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self._data.ndim}D")
-        return self.transpose(0, 1) if self._data.ndim == 2 else self.view(self._data.shape)
+        return T.apply(self, dims=tuple(range(self._data.ndim))[::-1])
 
     def permute(self, *dims) -> Tensor:
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):

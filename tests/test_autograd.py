@@ -512,6 +512,12 @@ def test_a_user_gradient_given_to_backward_is_not_a_leafs_grad():
 # --- graphs recorded as torch records them ----------------------------------------------------------
 
 
+def test_flatten_of_a_single_dim_returns_the_tensor_itself_as_torch_does():
+    x = mm.randn(4, 6, requires_grad=True)
+    assert x.flatten(1, 1) is x and x.flatten(-1, -1) is x
+    assert x.flatten(0, 1).shape == (24,)
+
+
 def _graph_names(output) -> list[str]:
     """Every node's name, breadth first from output's grad_fn (AccumulateGrad included)."""
     names, queue = [], [output.grad_fn]
@@ -530,6 +536,15 @@ GRAPHS = [  # (name, input shapes, the op given the library)
     ("adaptive_avg_pool2d to 1x1", [(2, 3, 4, 4)], _adaptive(1)),  # torch: the spatial mean
     ("adaptive_avg_pool2d to (1, 1), unbatched", [(3, 4, 4)], _adaptive((1, 1))),
     ("adaptive_avg_pool2d to 2x2", [(2, 3, 4, 4)], _adaptive(2)),
+    ("t of a matrix", [(4, 6)], lambda lib, x: x.t()),
+    ("t of a vector", [(4,)], lambda lib, x: x.t()),
+    ("reshape of a contiguous tensor", [(4, 6)], lambda lib, x: x.reshape(3, 8)),
+    ("reshape that must copy", [(4, 6)], lambda lib, x: x.t().reshape(-1)),
+    ("reshape of a strided view", [(4, 6)], lambda lib, x: x[:, ::2].reshape(12)),
+    ("reshape of a transpose, same shape", [(4, 6)], lambda lib, x: x.t().reshape(6, 4)),
+    ("flatten that must copy", [(2, 3, 4)], lambda lib, x: x.transpose(0, 2).flatten(1)),
+    ("flatten of a strided view", [(4, 6)], lambda lib, x: x[:, ::2].flatten()),
+    ("flatten of a scalar", [()], lambda lib, x: x.flatten()),
 ]
 
 

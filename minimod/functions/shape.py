@@ -25,16 +25,22 @@ def normalize_shape(shape, size):
 
 
 class Reshape(Function):
-    """z = x with a new shape (a view when the strides allow, else a copy);  the gradient is reshaped back."""
+    """z = x with a new shape, a view of x;  the gradient is reshaped back.
+
+    `reshape` below decides: when the strides cannot express the new shape, it copies x first (a
+    ContiguousCopy node), and this node then views the copy, as torch records it."""
 
     returns_view = True
 
     @staticmethod
-    def forward(ctx, x, shape):
+    def forward(ctx, x, shape, of_copy=False):
         ctx.input_shape = x.shape
-        out = x.reshape(shape)
-        # torch names a reshape that had to copy after the copy's view
-        ctx.node_name = "ViewBackward0" if np.may_share_memory(out, x) else "UnsafeViewBackward0"
+        out = np.reshape(x, shape, copy=False)
+        # torch's names: a view of a contiguous tensor, an alias with new strides, the view of a copy
+        if of_copy:
+            ctx.node_name = "UnsafeViewBackward0"
+        else:
+            ctx.node_name = "ViewBackward0" if x.flags.c_contiguous else "ReshapeAliasBackward0"
         return out
 
     @staticmethod
@@ -55,6 +61,23 @@ class View(Reshape):
                 "view size is not compatible with input tensor's size and stride (at least one dimension "
                 "spans across two contiguous subspaces). Use .reshape(...) instead."
             ) from None
+
+
+class ContiguousCopy(Function):
+    """z = a C-contiguous copy of x, made by reshape when no view has the new shape;  dz/dx = 1.
+
+    torch's clone(memory_format=contiguous): a CloneBackward0 node. Its own class lets the flow view
+    draw the reshape as one op."""
+
+    node_name = "CloneBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.ascontiguousarray(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output
 
 
 # flatten, unsqueeze and squeeze are reshapes; their own classes let a trace name the op (the flow view)
@@ -205,14 +228,29 @@ def _wrap_dim(dim, ndim):
 # --- Tensor methods built from the primitives above -------------------------------------------
 
 
+def reshape(x, shape, kind=Reshape):
+    """x viewed with `shape` when its strides allow; otherwise a contiguous copy of x, viewed: torch's
+    reshape, node for node (ViewBackward0 or ReshapeAliasBackward0; else CloneBackward0, then
+    UnsafeViewBackward0)."""
+    data = x._data
+    if not data.flags.c_contiguous:
+        try:
+            np.reshape(data, shape, copy=False)
+        except ValueError:
+            return kind.apply(ContiguousCopy.apply(x), shape=shape, of_copy=True)
+    return kind.apply(x, shape=shape)
+
+
 def flatten(x, start_dim=0, end_dim=-1):
     if x.ndim == 0:
-        return Flatten.apply(x, shape=(1,))
+        return reshape(x, (1,), Flatten)
     start, end = _wrap_dim(start_dim, x.ndim), _wrap_dim(end_dim, x.ndim)
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if start == end:
+        return x  # nothing to merge: torch returns the tensor itself
     shape = x.shape[:start] + (int(np.prod(x.shape[start : end + 1])),) + x.shape[end + 1 :]
-    return Flatten.apply(x, shape=shape)
+    return reshape(x, shape, Flatten)
 
 
 def transpose(x, dim0, dim1):

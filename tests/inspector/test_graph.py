@@ -164,6 +164,28 @@ def test_flow_names_ops_as_torch_functionals_and_shows_flatten():
     assert ops == ["flatten", "log_softmax"]
 
 
+def test_flow_draws_a_copying_reshape_as_one_op():
+    """x.transpose(1, 2).reshape(...) records CloneBackward0 then UnsafeViewBackward0, as torch does; the
+    flow view still draws the one reshape the student wrote."""
+
+    class Fold(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(6, 2)
+
+        def forward(self, x):
+            return self.fc(x.transpose(1, 2).reshape(2, 6))
+
+    example = mm.randn(2, 2, 3, requires_grad=True)
+    folded = example.transpose(1, 2).reshape(2, 6).grad_fn
+    assert [folded.name(), folded.next_functions[0][0].name()] == ["UnsafeViewBackward0", "CloneBackward0"]
+    graph = _flow(Fold(), example)
+    assert _titles(graph, "op") == ["transpose", "reshape"]
+    titles = {node.id: node.lines[0] for node in graph.nodes}
+    chain = [(titles[edge.tail], titles[edge.head]) for edge in graph.edges]
+    assert chain == [("input", "transpose"), ("transpose", "reshape"), ("reshape", "fc"), ("fc", "output")]
+
+
 def test_flow_skips_backward_hook_plumbing():
     """A user's own full backward hook wraps tensors in BackwardHookFunction: not an op to draw."""
     model = nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 2))
