@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import threading
+from contextlib import contextmanager
 
 
 class RemovableHandle:
@@ -40,14 +42,31 @@ def register_op_observer(observer) -> RemovableHandle:
     """Call ``observer(function_class, inputs, outputs)`` after every op (the inspector's flow view).
 
     ``inputs`` are the op's positional arguments (Tensors or plain values), ``outputs`` a Tensor or a
-    tuple of Tensors. Returns a handle whose ``remove()`` (or ``with``) detaches the observer.
+    tuple of Tensors. An op made of ops is reported once: ``a @ b`` as ``MatMul``, not as the mm, bmm
+    and view nodes it records. Returns a handle whose ``remove()`` (or ``with``) detaches the observer.
     """
     handle = RemovableHandle(_op_observers)
     _op_observers[handle.id] = observer
     return handle
 
 
+_quiet = threading.local()  # .depth > 0: inside an op made of ops (matmul), which reports itself once
+
+
+@contextmanager
+def one_op():
+    """Inside the block, ops are not reported to observers: the composite op running them (matmul)
+    reports itself once, after, so the flow view draws what the student wrote."""
+    _quiet.depth = getattr(_quiet, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _quiet.depth -= 1
+
+
 def _notify(cls, args, outputs):
+    if getattr(_quiet, "depth", 0):
+        return outputs
     for observer in list(_op_observers.values()):
         observer(cls, args, outputs)
     return outputs

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .functions import elementwise as E
+from .functions import matmul as M
 from .functions import reduction as R
 from .functions import shape as S
 from .functions.linear import T
@@ -82,10 +83,10 @@ class TensorMath:
         return E.Abs.apply(self)
 
     def __matmul__(self, other) -> Tensor:
-        return _binary(E.MatMul, self, _operand(other, self))
+        return M.matmul(*_promoted(self, _operand(other, self)))
 
     def __rmatmul__(self, other) -> Tensor:
-        return _binary(E.MatMul, _operand(other, self), self)
+        return M.matmul(*_promoted(_operand(other, self), self))
 
     # comparisons give boolean tensors outside autograd
     def __eq__(self, other) -> Tensor | bool:
@@ -275,7 +276,12 @@ def _operand(value, like: Tensor) -> Tensor:
 
 
 def _binary(function, a: Tensor, b: Tensor) -> Tensor:
-    """Apply a two-operand op; an integer or bool operand next to a float one takes the float dtype."""
+    """Apply a two-operand op (see _promoted)."""
+    return function.apply(*_promoted(a, b))
+
+
+def _promoted(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """An integer or bool operand next to a float one takes the float dtype."""
     dtype_a, dtype_b = a._data.dtype, b._data.dtype
     if dtype_a != dtype_b:
         float_a, float_b = dtype_a.kind == "f", dtype_b.kind == "f"
@@ -283,7 +289,7 @@ def _binary(function, a: Tensor, b: Tensor) -> Tensor:
             b = b._wrap(b._data.astype(dtype_a))
         elif float_b and not float_a:
             a = a._wrap(a._data.astype(dtype_b))
-    return function.apply(a, b)
+    return a, b
 
 
 def _true_division(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:

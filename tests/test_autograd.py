@@ -548,17 +548,48 @@ GRAPHS = [  # (name, input shapes, the op given the library)
 ]
 
 
-@pytest.mark.parametrize(("shapes", "op"), [case[1:] for case in GRAPHS], ids=[case[0] for case in GRAPHS])
-def test_graph_nodes_are_named_and_linked_like_torchs(shapes, op):
+def _matmul(a, b):
+    return lambda lib, x, y: x @ y
+
+
+# at::matmul's every branch: dot, mv, 1-D @ 2-D, mm, the batch folded into rows (mm or mv, either side,
+# with and without a copy), the batch broadcast into bmm; which branch can hang on which side needs a
+# gradient, so each shape pair runs with both, only the left and only the right operand requiring it
+MATMUL_SHAPES = [
+    ((4,), (4,)), ((3, 4), (4,)), ((4,), (4, 5)), ((3, 4), (4, 5)), ((2, 3, 4), (4, 5)), ((2, 3, 4), (4,)),
+    ((4,), (2, 4, 5)), ((3, 4), (2, 4, 5)), ((2, 3, 4), (2, 4, 5)), ((2, 2, 3, 4), (2, 2, 4, 5)),
+    ((2, 1, 3, 4), (3, 4, 5)), ((1, 3, 4), (2, 2, 4, 5)), ((5,), (2, 3, 5, 4)), ((2, 2, 3, 4), (4,)),
+]
+GRAPHS += [
+    (f"matmul {a} @ {b}, grad {which}", [a, b], _matmul(a, b), grads)
+    for a, b in MATMUL_SHAPES
+    for which, grads in (("both", (True, True)), ("left", (True, False)), ("right", (False, True)))
+]
+GRAPHS += [
+    ("matmul of a transposed batch @ matrix", [(3, 2, 4), (4, 5)], lambda lib, x, y: x.transpose(0, 1) @ y),
+    ("matmul of a transposed batch @ matrix, no weight grad", [(3, 2, 4), (4, 5)],
+     lambda lib, x, y: x.transpose(0, 1) @ y, (True, False)),
+    ("matmul of a transposed batch @ vector, no vector grad", [(3, 2, 4), (4,)],
+     lambda lib, x, y: x.transpose(0, 1) @ y, (True, False)),
+    ("attention scores q @ kT", [(2, 2, 3, 4), (2, 2, 3, 4)], lambda lib, q, k: q @ k.transpose(-2, -1)),
+]
+
+
+@pytest.mark.parametrize(("shapes", "op", "grads"), [(*case[1:3], case[3] if len(case) > 3 else None)
+                                                     for case in GRAPHS], ids=[case[0] for case in GRAPHS])
+def test_graph_nodes_are_named_and_linked_like_torchs(shapes, op, grads):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
     arrays = [rng.standard_normal(shape).astype(np.float32) for shape in shapes]
+    grads = grads or (True,) * len(shapes)
     results = {}
     for lib in (mm, torch):
-        inputs = [lib.tensor(a, requires_grad=True) for a in arrays]
+        inputs = [lib.tensor(a, requires_grad=g) for a, g in zip(arrays, grads)]
         out = op(lib, *inputs)
         out.sum().backward()
-        results[lib.__name__] = (_graph_names(out), [t.grad.numpy() for t in inputs], out.detach().numpy())
+        results[lib.__name__] = (
+            _graph_names(out), [t.grad.numpy() for t in inputs if t.requires_grad], out.detach().numpy()
+        )
     (mm_names, mm_grads, mm_out), (torch_names, torch_grads, torch_out) = results.values()
     assert mm_names == torch_names
     np.testing.assert_allclose(mm_out, torch_out, rtol=1e-5, atol=1e-6)

@@ -1,4 +1,4 @@
-"""Elementwise ops and matmul: forward and backward side by side, on ndarrays."""
+"""Elementwise ops: forward and backward side by side, on ndarrays (matmul: see matmul.py)."""
 
 from __future__ import annotations
 
@@ -276,67 +276,6 @@ class Clamp(Function):
         if high is not None:
             inside &= x <= high
         return grad_output * inside
-
-
-class MatMul(Function):
-    """Z = A @ B (numpy's matmul rules);  dZ/dA = G @ Bᵀ,  dZ/dB = Aᵀ @ G (batched, then reduced)."""
-
-    @staticmethod
-    def forward(ctx, a, b):
-        if a.ndim == 0 or b.ndim == 0:
-            raise RuntimeError("both arguments to matmul need to be at least 1D")
-        inner_a, inner_b = a.shape[-1], b.shape[-2] if b.ndim > 1 else b.shape[0]
-        if inner_a != inner_b:
-            if a.ndim >= 2 and b.ndim == 2:  # torch's wording for a matrix product (batch dims folded)
-                rows = int(np.prod(a.shape[:-1]))
-                raise RuntimeError(
-                    f"mat1 and mat2 shapes cannot be multiplied ({rows}x{inner_a} and "
-                    f"{b.shape[0]}x{b.shape[1]}) (matmul of {tuple(a.shape)} and {tuple(b.shape)})"
-                )
-            raise RuntimeError(
-                f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
-                f"({inner_a} != {inner_b})"
-            )
-        ctx.save_for_backward(a, b)
-        ctx.node_name = _MATMUL_NAMES.get((a.ndim, b.ndim), "UnsafeViewBackward0")
-        return a @ b
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        a, b = ctx.saved_tensors
-        need_a, need_b = ctx.needs_input_grad
-        # promote 1-D operands to matrices so one formula covers every case
-        a2 = a[None, :] if a.ndim == 1 else a
-        b2 = b[:, None] if b.ndim == 1 else b
-        g = grad_output
-        if b.ndim == 1:
-            g = np.expand_dims(g, -1)
-        if a.ndim == 1:
-            g = np.expand_dims(g, -2)
-        grad_a = grad_b = None
-        if need_a:
-            grad_a = g @ np.swapaxes(b2, -1, -2)
-            grad_a = _sum_to(grad_a, a2.shape)
-            if a.ndim == 1:
-                grad_a = grad_a.reshape(a.shape)
-        if need_b:
-            grad_b = np.swapaxes(a2, -1, -2) @ g
-            grad_b = _sum_to(grad_b, b2.shape)
-            if b.ndim == 1:
-                grad_b = grad_b.reshape(b.shape)
-        return grad_a, grad_b
-
-
-# torch's node for each (a.ndim, b.ndim); batched products end in a view
-_MATMUL_NAMES = {(2, 2): "MmBackward0", (1, 1): "DotBackward0", (2, 1): "MvBackward0"}
-
-
-def _sum_to(grad, shape):
-    """Sum the leading batch dimensions matmul broadcast over."""
-    while grad.ndim > len(shape):
-        grad = grad.sum(axis=0)
-    axes = tuple(i for i, size in enumerate(shape) if size == 1 and grad.shape[i] != 1)
-    return grad.sum(axis=axes, keepdims=True) if axes else grad
 
 
 class Clone(Function):

@@ -42,11 +42,15 @@ class Addmm(Function):
 
 
 class Mm(Function):
-    """Y = X · Wt (linear without bias, 2-D X);  dX = dY · Wtᵀ,  dWt = Xᵀ · dY."""
+    """Y = X · Wt of two matrices (linear without bias; matmul);  dX = dY · Wtᵀ,  dWt = Xᵀ · dY.
+
+    `of_weight` (linear's case): Wt is a weight's transpose, so its gradient is made in the order that
+    TBackward0 turns back into a C-ordered weight gradient."""
 
     @staticmethod
-    def forward(ctx, x, weight_t):
+    def forward(ctx, x, weight_t, of_weight=True):
         ctx.save_for_backward(x, weight_t)
+        ctx.of_weight = of_weight
         return x @ weight_t
 
     @staticmethod
@@ -54,7 +58,9 @@ class Mm(Function):
         x, weight_t = ctx.saved_tensors
         need_x, need_weight = ctx.needs_input_grad
         grad_x = grad_output @ weight_t.T if need_x else None
-        grad_weight_t = _transposed_weight_grad(grad_output, x) if need_weight else None
+        grad_weight_t = None
+        if need_weight:
+            grad_weight_t = _transposed_weight_grad(grad_output, x) if ctx.of_weight else x.T @ grad_output
         return grad_x, grad_weight_t
 
 

@@ -186,6 +186,29 @@ def test_flow_draws_a_copying_reshape_as_one_op():
     assert chain == [("input", "transpose"), ("transpose", "reshape"), ("reshape", "fc"), ("fc", "output")]
 
 
+def test_flow_draws_a_matmul_as_one_op_whatever_nodes_it_records():
+    """q @ kᵀ records torch's expand, view, bmm and unsafe-view nodes; the flow view draws one matmul."""
+
+    class Scores(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.q = nn.Linear(4, 4)
+
+        def forward(self, x):
+            q = self.q(x).reshape(2, 3, 2, 2).transpose(1, 2)
+            return q @ q.transpose(-2, -1)
+
+    example = mm.randn(2, 3, 4, requires_grad=True)
+    out = Scores()(example)
+    assert out.grad_fn.name() == "UnsafeViewBackward0"
+    assert out.grad_fn.next_functions[0][0].name() == "BmmBackward0"
+    assert _titles(_flow(Scores(), example), "op") == ["reshape", "transpose", "transpose", "matmul"]
+    seen = []
+    with mm.autograd.register_op_observer(lambda function, inputs, outputs: seen.append(function.__name__)):
+        mm.randn(2, 3, 4) @ mm.randn(4, 5, requires_grad=True)
+    assert seen == ["MatMul"]
+
+
 def test_flow_skips_backward_hook_plumbing():
     """A user's own full backward hook wraps tensors in BackwardHookFunction: not an op to draw."""
     model = nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 2))
