@@ -268,8 +268,24 @@ def _connect(cls, ctx, args, result):
                 if isinstance(tensor, Tensor) and tensor._data is saved:
                     versions.append((tensor._version, tensor._version.value, saved))
                     break
+            else:
+                owner = _storage_owner(saved, args, outputs)
+                if owner is not None:
+                    versions.append((owner._version, owner._version.value, saved))
         ctx._saved_versions = versions
     return outputs[0] if type(result) is not tuple else tuple(outputs)
+
+
+def _storage_owner(saved, args, outputs):
+    """The input or output whose storage `saved` is a view of (softmax saves its rows and returns them
+    moved back): that tensor's version guards it, as torch guards a storage. None when there is none."""
+    if not isinstance(saved, np.ndarray):
+        return None
+    owner = saved if saved.base is None else saved.base
+    for tensor in (*args, *outputs):
+        if isinstance(tensor, Tensor) and (tensor._data is owner or tensor._data.base is owner):
+            return tensor
+    return None
 
 
 # --- the backward pass -----------------------------------------------------------------------

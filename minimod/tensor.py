@@ -211,13 +211,14 @@ class Tensor(TensorMath):
                 "a leaf Variable that requires grad is being used in an in-place operation. "
                 "Wrap the change in `with mm.no_grad():` (as optimizers do)."
             )
-        # torch records every in-place op in the graph; minimod records only a few (relu_, leaky_relu_,
-        # abs_, clamp_), so for the rest the gradient would be wrong
+        # torch records every in-place op in the graph; minimod records the arithmetic ones and a few
+        # more (add_, relu_, clamp_, ...), so for the rest (zero_, fill_, copy_, item assignment) the
+        # gradient would be wrong
         raise RuntimeError(
             f"in-place change of a tensor that is part of the graph (grad_fn=<{self.grad_fn.name()}>): "
-            "minimod differentiates only relu_, abs_, clamp_ and inplace=True activations in place. "
-            "Write the out-of-place form (y = y * 2 instead of y.mul_(2)), or change it under "
-            "`with mm.no_grad():`."
+            "minimod differentiates add_, sub_, mul_, div_, relu_, abs_, clamp_ and inplace=True "
+            "activations in place, not this one. Write the out-of-place form (y = y * 0 instead of "
+            "y.zero_()), or change it under `with mm.no_grad():`."
         )
 
     def _bump(self):
@@ -245,11 +246,12 @@ class Tensor(TensorMath):
         self._data[...] = source
         return self._bump()
 
-    # A plain tensor changed in place by an operand that requires grad (acc.add_(w), acc += w) is
-    # recorded by autograd, as in torch: it becomes a non-leaf whose history is AddBackward0 and so on.
+    # Recorded by autograd, as in torch: a tensor in the graph changed in place (h.add_(1)), whose history
+    # becomes AddBackward0 and so on, and a plain tensor taking in an operand that requires grad
+    # (acc.add_(w), acc += w), which becomes a non-leaf.
 
     def add_(self, other, alpha=1) -> Tensor:
-        if self._absorbs_grad(other):
+        if self._absorbs_grad(other) or self._in_graph():
             return self._record_inplace(E.Add, other, alpha)
         self._check_inplace()
         other = other._data if isinstance(other, Tensor) else other
@@ -260,39 +262,48 @@ class Tensor(TensorMath):
         return self._bump()
 
     def sub_(self, other, alpha=1) -> Tensor:
-        if self._absorbs_grad(other):
+        if self._absorbs_grad(other) or self._in_graph():
             return self._record_inplace(E.Sub, other, alpha)
         return self.add_(other, alpha=-alpha)
 
     def mul_(self, other) -> Tensor:
-        if self._absorbs_grad(other):
+        if self._absorbs_grad(other) or self._in_graph():
             return self._record_inplace(E.Mul, other)
         self._check_inplace()
         self._data *= other._data if isinstance(other, Tensor) else other
         return self._bump()
 
     def div_(self, other) -> Tensor:
-        if self._absorbs_grad(other):
+        if self._absorbs_grad(other) or self._in_graph():
             return self._record_inplace(E.Div, other)
         self._check_inplace()
         self._data /= other._data if isinstance(other, Tensor) else other
         return self._bump()
 
-    # x += y is x.add_(y) (so `with no_grad(): w -= lr * w.grad` changes w itself, and a leaf that
-    # requires grad is refused, as in torch), except on a tensor in the graph: there torch records the
-    # in-place op and minimod computes x + y as a new tensor instead, which gives the same gradients
+    # x += y is x.add_(y), as in torch: `with no_grad(): w -= lr * w.grad` changes w itself, a leaf that
+    # requires grad is refused, and h += 1 on a tensor in the graph is recorded on h (AddBackward0).
+    # Except on a view of a tensor in the graph, which minimod cannot record in place (torch rewrites
+    # the base's history): there x + y is computed as a new tensor, which gives the same gradients.
 
     def __iadd__(self, other) -> Tensor:
-        return self + other if self._in_graph() else self.add_(other)
+        return self + other if self._graph_view() else self.add_(other)
 
     def __isub__(self, other) -> Tensor:
-        return self - other if self._in_graph() else self.sub_(other)
+        return self - other if self._graph_view() else self.sub_(other)
 
     def __imul__(self, other) -> Tensor:
-        return self * other if self._in_graph() else self.mul_(other)
+        return self * other if self._graph_view() else self.mul_(other)
 
     def __itruediv__(self, other) -> Tensor:
-        return self / other if self._in_graph() else self.div_(other)
+        return self / other if self._graph_view() else self.div_(other)
+
+    def _graph_view(self) -> bool:
+        """In the graph (grad mode on) as a view sharing another tensor's storage."""
+        node = self.grad_fn
+        if node is None or not autograd._grad_mode.enabled or not node.function.returns_view:
+            return False
+        base = node.inputs[0] if node.inputs else None
+        return base is not None and base._version is self._version
 
     def _in_graph(self) -> bool:
         return self.grad_fn is not None and autograd._grad_mode.enabled
@@ -306,11 +317,21 @@ class Tensor(TensorMath):
             and autograd._grad_mode.enabled
         )
 
-    def _record_inplace(self, function, other: Tensor, alpha=1) -> Tensor:
-        """self = function(self, alpha * other) in place, recorded: self's old values feed the node
-        (a copy of them, as Mul and Div save their inputs and this change overwrites the storage)."""
-        before = Tensor._wrap(self._data.copy() if function is E.Mul or function is E.Div else self._data)
+    def _record_inplace(self, function, other, alpha=1) -> Tensor:
+        """self = function(self, alpha * other) in place, recorded: self's old values, with their history
+        when self is in the graph, feed the node (a copy of them for Mul and Div, which save their
+        inputs, since this change overwrites the storage)."""
+        copy = function is E.Mul or function is E.Div
+        if self.grad_fn is not None:
+            self._check_recordable_inplace()
+        before = Tensor._wrap(self._data.copy() if copy else self._data)
+        if self.grad_fn is not None:
+            before.requires_grad, before.grad_fn, before._output_nr = True, self.grad_fn, self._output_nr
+            if not copy:
+                before._version = self._version
         operand = other if alpha == 1 else other * alpha
+        if not isinstance(operand, Tensor):
+            operand = tensor_math._operand(operand, before)
         if function is E.Div:
             before, operand = tensor_math._true_division(before, operand)
         out = tensor_math._binary(function, before, operand)

@@ -138,10 +138,49 @@ def test_inplace_on_leaf_requiring_grad_needs_no_grad():
     assert w.tolist() == [2.0, 2.0]
 
 
-def test_inplace_on_graph_tensor_is_refused_clearly():
+def test_inplace_change_minimod_cannot_record_is_refused_clearly():
     y = mm.ones(2, requires_grad=True) * 2
-    with pytest.raises(RuntimeError, match=r"grad_fn=<MulBackward0>.*y = y \* 2"):
-        y.mul_(2)
+    with pytest.raises(RuntimeError, match=r"grad_fn=<MulBackward0>.*add_, sub_, mul_, div_.*y = y \* 0"):
+        y.zero_()
+
+
+@pytest.mark.parametrize("op", ["add_", "sub_", "mul_", "div_", "+=", "-=", "*=", "/=", "add_ alpha"])
+def test_arithmetic_in_place_on_a_graph_tensor_is_recorded_like_torch(op):
+    """h.mul_(3) and h *= 3 on a tensor in the graph: the same tensor object, its history the new node."""
+    torch = pytest.importorskip("torch")
+    results = {}
+    for lib in (torch, mm):
+        w = lib.tensor([0.5, -2.0, 3.0], requires_grad=True)
+        h = w * w
+        same = h
+        operand = lib.tensor([2.0, 4.0, -1.0])
+        if op == "add_ alpha":
+            h.add_(w, alpha=2)
+        elif op.endswith("="):
+            h = {"+=": h.__iadd__, "-=": h.__isub__, "*=": h.__imul__, "/=": h.__itruediv__}[op](operand)
+        else:
+            getattr(h, op)(operand)
+            getattr(h, op)(2)  # and a Python number
+        assert h is same and not h.is_leaf
+        name = h.grad_fn.name() if lib is mm else type(h.grad_fn).__name__
+        (h * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
+        results[lib.__name__] = (name, h.tolist(), w.grad.tolist())
+    assert results["minimod"][0] == results["torch"][0]
+    np.testing.assert_allclose(results["minimod"][1], results["torch"][1], rtol=1e-6)
+    np.testing.assert_allclose(results["minimod"][2], results["torch"][2], rtol=1e-6)
+
+
+def test_in_place_change_of_a_saved_output_fails_backward_like_torch():
+    """exp and softmax save their output: changing it in place makes their gradient wrong, so backward
+    refuses (softmax saves a view of its output's storage, which the version check must see too)."""
+    torch = pytest.importorskip("torch")
+    for lib in (torch, mm):
+        for saves_output in ("exp", "softmax"):
+            x = lib.tensor([[0.5, -2.0], [1.0, 3.0]], requires_grad=True)
+            y = x.exp() if saves_output == "exp" else lib.nn.functional.softmax(x, dim=-1)
+            y += 1
+            with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+                y.sum().backward()
 
 
 def test_clone_is_a_copy_in_the_graph():
@@ -415,7 +454,8 @@ def test_in_place_errors_when_the_result_does_not_fit_like_torch():
 
 
 def test_augmented_assignment_on_a_graph_tensor_gives_torchs_gradients():
-    """torch records h += 1 in place; minimod makes h + 1 a new tensor (same values and gradients)."""
+    """h += w on a tensor in the graph, in place in both; on a view of one, minimod computes a new tensor
+    (torch rewrites the base's history, which minimod cannot), with the same values and gradients."""
     torch = pytest.importorskip("torch")
     grads = {}
     for lib in (torch, mm):
@@ -425,8 +465,10 @@ def test_augmented_assignment_on_a_graph_tensor_gives_torchs_gradients():
         h *= 3
         h -= 1
         h /= w
-        h.sum().backward()
-        grads[lib.__name__] = (h.tolist(), w.grad.tolist())
+        v = (w * 1)[:1]
+        v += 1
+        (h.sum() + v.sum()).backward()
+        grads[lib.__name__] = (h.tolist() + v.tolist(), w.grad.tolist())
     np.testing.assert_allclose(grads["minimod"][0], grads["torch"][0], rtol=1e-6)
     np.testing.assert_allclose(grads["minimod"][1], grads["torch"][1], rtol=1e-6)
 
