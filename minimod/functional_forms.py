@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .functions.reduction import MaxResult
+from .functions.reduction import MaxResult, MinResult
 from .tensor import Tensor
 from .tensor_math import TensorMath
 
@@ -92,6 +92,15 @@ def max(input: Tensor, dim=None, keepdim: bool = False) -> Tensor | MaxResult:  
 
 def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     return input.argmax(dim, keepdim)
+
+
+def min(input: Tensor, dim=None, keepdim: bool = False) -> Tensor | MinResult:  # noqa: A001
+    """The smallest element, or with dim the (values, indices) named tuple along that dimension."""
+    return input.min(dim, keepdim)
+
+
+def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return input.argmin(dim, keepdim)
 
 
 def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
@@ -192,6 +201,7 @@ def _torch_name(dtype) -> str:
 
 __all__ = [
     "abs", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "relu_", "clamp", "clip", "neg", "pow", "matmul",
-    "sum", "mean", "var", "std", "max", "argmax", "all", "any", "reshape", "flatten", "transpose", "permute",
+    "sum", "mean", "var", "std", "max", "argmax", "min", "argmin", "all", "any", "reshape", "flatten",
+    "transpose", "permute",
     "unsqueeze", "squeeze", "t", "numel", "is_tensor", "allclose", "equal",
 ]

@@ -197,17 +197,29 @@ class TensorMath:
         return self.var(dim, unbiased=unbiased, keepdim=keepdim, correction=correction).sqrt()
 
     def max(self, dim=None, keepdim=False) -> Tensor | R.MaxResult:
+        self._check_extreme_dim("max", dim, "mm.where(a >= b, a, b)")
+        return R.max_along(self, dim=dim, keepdim=keepdim)
+
+    def min(self, dim=None, keepdim=False) -> Tensor | R.MinResult:
+        self._check_extreme_dim("min", dim, "mm.where(a <= b, a, b)")
+        return R.min_along(self, dim=dim, keepdim=keepdim)
+
+    @staticmethod
+    def _check_extreme_dim(name, dim, instead) -> None:
         if isinstance(dim, TensorMath):
+            kind = "maximum" if name == "max" else "minimum"
             raise TypeError(
-                "max(input, other), the elementwise maximum of two tensors, is not in minimod; "
-                "write mm.where(a >= b, a, b), or pass an int dim for max along a dimension"
+                f"{name}(input, other), the elementwise {kind} of two tensors, is not in minimod; "
+                f"write {instead}, or pass an int dim for {name} along a dimension"
             )
         if dim is not None and not isinstance(dim, (int, np.integer)):
-            raise TypeError(f"max(): argument 'dim' must be int, not {type(dim).__name__}")
-        return R.max_along(self, dim=dim, keepdim=keepdim)
+            raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
 
     def argmax(self, dim=None, keepdim=False) -> Tensor:
         return self._wrap(R.argmax(self._data, dim, keepdim))
+
+    def argmin(self, dim=None, keepdim=False) -> Tensor:
+        return self._wrap(R.argmin(self._data, dim, keepdim))
 
     def all(self, dim=None, keepdim=False) -> Tensor:
         """True where every element (along dim) is nonzero: bool (uint8 for uint8 input), as in torch."""

@@ -51,6 +51,8 @@ FUNCTIONS = {
     "sum": {"input": EMPTY, "dim": None, "keepdim": False, "dtype": None},
     "mean": {"input": EMPTY, "dim": None, "keepdim": False, "dtype": None},
     "max": {"input": EMPTY, "dim": None, "keepdim": False},
+    "min": {"input": EMPTY, "dim": None, "keepdim": False},
+    "argmin": {"input": EMPTY, "dim": None, "keepdim": False},
     "var": {"input": EMPTY, "dim": None, "keepdim": False},
     "all": {"input": EMPTY, "dim": None, "keepdim": False},
     "any": {"input": EMPTY, "dim": None, "keepdim": False},
@@ -77,6 +79,8 @@ METHODS = {
     "sum": {"dim": None, "keepdim": False},
     "mean": {"dim": None, "keepdim": False},
     "max": {"dim": None, "keepdim": False},
+    "min": {"dim": None, "keepdim": False},
+    "argmin": {"dim": None, "keepdim": False},
     "var": {"dim": None, "keepdim": False},
     "reshape": {"shape": "*"},
     "view": {"shape": "*"},
@@ -207,8 +211,8 @@ def test_integer_division_gives_float32_like_torch():
 
 
 # the names above whose signature is torch's, parameter for parameter (torch's `out=` and `device=` aside)
-TORCH_SIGNATURES = ["allclose", "equal", "clamp", "matmul", "sum", "mean", "max", "all", "any", "flatten",
-                    "transpose", "unsqueeze", "relu_", "exp", "abs"]
+TORCH_SIGNATURES = ["allclose", "equal", "clamp", "matmul", "sum", "mean", "max", "min", "all", "any",
+                    "flatten", "transpose", "unsqueeze", "relu_", "exp", "abs"]
 DROPPED = {"out", "device", "layout", "pin_memory", "memory_format"}
 
 
@@ -236,4 +240,6 @@ def test_function_forms_are_exported_and_thin():
     x = mm.tensor([[1.0, -2.0], [3.0, 0.5]])
     assert mm.sum(x, 1, keepdim=True).tolist() == x.sum(1, keepdim=True).tolist()
     assert mm.max(x, dim=1).indices.tolist() == x.max(dim=1).indices.tolist() == [0, 0]
+    assert mm.min(x, dim=1).indices.tolist() == x.min(dim=1).indices.tolist() == [1, 1]
+    assert mm.argmin(x).item() == x.argmin().item() == 1 and mm.min(x).item() == -2.0
     assert mm.all(x).item() is True and mm.any(x == 0).item() is False

@@ -81,6 +81,10 @@ OPS = [
     Op("max_dim_values", lambda a: a.max(1), lambda lib, a: a.max(dim=1).values, ((3, 4),)),
     Op("max_dim_keepdim", lambda a: a.max(0, keepdims=True), lambda lib, a: a.max(0, keepdim=True)[0],
        ((3, 4),)),
+    Op("min", lambda a: a.min(), lambda lib, a: a.min(), ((3, 4),)),
+    Op("min_dim_values", lambda a: a.min(1), lambda lib, a: a.min(dim=1).values, ((3, 4),)),
+    Op("min_dim_keepdim", lambda a: a.min(0, keepdims=True), lambda lib, a: lib.min(a, 0, keepdim=True)[0],
+       ((3, 4),)),
     # shape
     Op("reshape", lambda a: a.reshape(4, 3), lambda lib, a: a.reshape(4, 3), ((3, 4),)),
     Op("reshape_infer", lambda a: a.reshape(-1, 2), lambda lib, a: a.reshape(-1, 2), ((3, 4),)),

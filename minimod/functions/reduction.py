@@ -95,40 +95,63 @@ class Max(Function):
 
     @staticmethod
     def forward(ctx, x, dim=None, keepdim=False):
-        if x.size == 0:
-            raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() == 0.")
-        ctx.shape, ctx.dim, ctx.keepdim = x.shape, dim, keepdim
-        ctx.node_name = "MaxBackward1" if dim is None else "MaxBackward0"
-        if dim is None:
-            values = np.asarray(x.max())
-            ctx.save_for_backward(x, values)
-            return values, np.asarray(np.argmax(x))
-        (axis,) = _axes(dim, x.ndim)
-        ctx.axis = axis
-        indices = np.argmax(x, axis=axis) if x.ndim else np.asarray(0)
-        values = np.take_along_axis(x, np.expand_dims(indices, axis), axis) if x.ndim else x.copy()
-        if not keepdim and x.ndim:
-            values = np.squeeze(values, axis)
-        else:
-            indices = np.expand_dims(indices, axis) if x.ndim else indices
-        ctx.save_for_backward(indices)
-        return values, indices.astype(np.int64)
+        return _extreme(ctx, x, dim, keepdim, "max", np.max, np.argmax)
 
     @staticmethod
     def backward(ctx, grad_output, _grad_indices):
-        if ctx.dim is None:
-            x, values = ctx.saved_tensors
-            mask = x == values
-            return grad_output * mask / mask.sum()
-        (indices,) = ctx.saved_tensors
-        grad = np.zeros(ctx.shape, dtype=grad_output.dtype)
-        if grad.ndim == 0:
-            return grad + grad_output
-        axis = ctx.axis
-        index = indices if ctx.keepdim else np.expand_dims(indices, axis)
-        g = grad_output if ctx.keepdim else np.expand_dims(grad_output, axis)
-        np.put_along_axis(grad, index, g, axis)
-        return grad
+        return _extreme_backward(ctx, grad_output)
+
+
+class Min(Function):
+    """z = min x over dims;  dz/dx = 1 at the minimum (shared evenly between ties for a full min)."""
+
+    differentiable_outputs = (True, False)
+
+    @staticmethod
+    def forward(ctx, x, dim=None, keepdim=False):
+        return _extreme(ctx, x, dim, keepdim, "min", np.min, np.argmin)
+
+    @staticmethod
+    def backward(ctx, grad_output, _grad_indices):
+        return _extreme_backward(ctx, grad_output)
+
+
+def _extreme(ctx, x, dim, keepdim, name, reduce, arg):
+    """(values, indices) of max or min: over everything (dim None), or along one dim."""
+    if x.size == 0:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+    ctx.shape, ctx.dim, ctx.keepdim = x.shape, dim, keepdim
+    ctx.node_name = f"{name.capitalize()}Backward{1 if dim is None else 0}"
+    if dim is None:
+        values = np.asarray(reduce(x))
+        ctx.save_for_backward(x, values)
+        return values, np.asarray(arg(x))
+    (axis,) = _axes(dim, x.ndim)
+    ctx.axis = axis
+    indices = arg(x, axis=axis) if x.ndim else np.asarray(0)
+    values = np.take_along_axis(x, np.expand_dims(indices, axis), axis) if x.ndim else x.copy()
+    if not keepdim and x.ndim:
+        values = np.squeeze(values, axis)
+    else:
+        indices = np.expand_dims(indices, axis) if x.ndim else indices
+    ctx.save_for_backward(indices)
+    return values, indices.astype(np.int64)
+
+
+def _extreme_backward(ctx, grad_output):
+    if ctx.dim is None:
+        x, values = ctx.saved_tensors
+        mask = x == values
+        return grad_output * mask / mask.sum()
+    (indices,) = ctx.saved_tensors
+    grad = np.zeros(ctx.shape, dtype=grad_output.dtype)
+    if grad.ndim == 0:
+        return grad + grad_output
+    axis = ctx.axis
+    index = indices if ctx.keepdim else np.expand_dims(indices, axis)
+    g = grad_output if ctx.keepdim else np.expand_dims(grad_output, axis)
+    np.put_along_axis(grad, index, g, axis)
+    return grad
 
 
 class MaxResult(namedtuple("max", ["values", "indices"])):
@@ -140,14 +163,33 @@ class MaxResult(namedtuple("max", ["values", "indices"])):
         return f"minimod.return_types.max(\nvalues={self.values!r},\nindices={self.indices!r})"
 
 
+class MinResult(namedtuple("min", ["values", "indices"])):
+    """torch.return_types.min: the (values, indices) pair of min(dim)."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"minimod.return_types.min(\nvalues={self.values!r},\nindices={self.indices!r})"
+
+
 def max_along(x, dim=None, keepdim=False):
     """Tensor.max: the largest value, or (values, indices) along dim."""
     values, indices = Max.apply(x, dim=dim, keepdim=keepdim)
     return values if dim is None else MaxResult(values, indices)
 
 
-def argmax(array, dim=None, keepdim=False):
+def min_along(x, dim=None, keepdim=False):
+    """Tensor.min: the smallest value, or (values, indices) along dim."""
+    values, indices = Min.apply(x, dim=dim, keepdim=keepdim)
+    return values if dim is None else MinResult(values, indices)
+
+
+def argmax(array, dim=None, keepdim=False, arg=np.argmax):
     if dim is None:
-        return np.asarray(np.argmax(array))
-    result = np.argmax(array, axis=dim)
+        return np.asarray(arg(array))
+    result = arg(array, axis=dim)
     return np.expand_dims(result, dim) if keepdim else result
+
+
+def argmin(array, dim=None, keepdim=False):
+    return argmax(array, dim, keepdim, arg=np.argmin)
