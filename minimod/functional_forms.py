@@ -23,6 +23,46 @@ def exp(input: Tensor) -> Tensor:
     return input.exp()
 
 
+def sin(input: Tensor) -> Tensor:
+    return input.sin()
+
+
+def cos(input: Tensor) -> Tensor:
+    return input.cos()
+
+
+def square(input: Tensor) -> Tensor:
+    return input.square()
+
+
+def isnan(input: Tensor) -> Tensor:
+    return input.isnan()
+
+
+def isinf(input: Tensor) -> Tensor:
+    return input.isinf()
+
+
+def isfinite(input: Tensor) -> Tensor:
+    return input.isfinite()
+
+
+def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
+    return input.masked_fill(mask, value)
+
+
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+    return input.tril(diagonal)
+
+
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+    return input.triu(diagonal)
+
+
+def cumsum(input: Tensor, dim: int) -> Tensor:
+    return input.cumsum(dim)
+
+
 def log(input: Tensor) -> Tensor:
     return input.log()
 
@@ -200,6 +240,7 @@ def _torch_name(dtype) -> str:
 
 
 __all__ = [
+    "sin", "cos", "square", "isnan", "isinf", "isfinite", "masked_fill", "tril", "triu", "cumsum",
     "abs", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "relu_", "clamp", "clip", "neg", "pow", "matmul",
     "sum", "mean", "var", "std", "max", "argmax", "min", "argmin", "all", "any", "reshape", "flatten",
     "transpose", "permute",

@@ -149,6 +149,15 @@ class TensorMath:
     def abs(self) -> Tensor:
         return E.Abs.apply(self)
 
+    def sin(self) -> Tensor:
+        return E.Sin.apply(_floating(self))
+
+    def cos(self) -> Tensor:
+        return E.Cos.apply(_floating(self))
+
+    def square(self) -> Tensor:
+        return self**2  # torch records it as PowBackward0 too
+
     def tanh(self) -> Tensor:
         return E.Tanh.apply(_floating(self))
 
@@ -171,6 +180,73 @@ class TensorMath:
     # torch's method spellings of the operators
     def neg(self) -> Tensor:
         return -self
+
+    def eq(self, other) -> Tensor:
+        return self == other
+
+    def ne(self, other) -> Tensor:
+        return self != other
+
+    def lt(self, other) -> Tensor:
+        return self < other
+
+    def le(self, other) -> Tensor:
+        return self <= other
+
+    def gt(self, other) -> Tensor:
+        return self > other
+
+    def ge(self, other) -> Tensor:
+        return self >= other
+
+    # what a value is, elementwise (bool tensors, outside autograd)
+    def isnan(self) -> Tensor:
+        return self._wrap(np.isnan(self._data))
+
+    def isinf(self) -> Tensor:
+        return self._wrap(np.isinf(self._data))
+
+    def isfinite(self) -> Tensor:
+        return self._wrap(np.isfinite(self._data))
+
+    # --- masks and scans -------------------------------------------------------------------------
+
+    def masked_fill(self, mask, value) -> Tensor:
+        """value where mask is True (mask: a bool tensor broadcastable to this one), else this tensor's."""
+        mask_data = mask._data if isinstance(mask, TensorMath) else np.asarray(mask)
+        if mask_data.dtype != np.bool_:
+            raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                               f"{mask_data.dtype}")
+        try:
+            np.broadcast_to(mask_data, self._data.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"The size of the mask {tuple(mask_data.shape)} must broadcast to the tensor's "
+                f"{tuple(self._data.shape)}: masked_fill fills this tensor's shape"
+            ) from None
+        if isinstance(value, TensorMath):
+            if value._data.ndim:
+                raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got "
+                                   f"tensor with {value._data.ndim} dimension(s).")
+            if value.requires_grad:
+                raise RuntimeError("masked_fill with a value tensor that requires grad is not in minimod; "
+                                   "pass a number (value.item()), or use mm.where(mask, value, x)")
+            value = value._data.item()
+        return E.MaskedFill.apply(self, mask_data, value)
+
+    def tril(self, diagonal=0) -> Tensor:
+        """The lower triangle of the last two dims (with `diagonal` diagonals above the main one)."""
+        _check_matrix("tril", self)
+        return E.Tril.apply(self, diagonal=diagonal)
+
+    def triu(self, diagonal=0) -> Tensor:
+        """The upper triangle of the last two dims (from `diagonal` diagonals above the main one)."""
+        _check_matrix("triu", self)
+        return E.Triu.apply(self, diagonal=diagonal)
+
+    def cumsum(self, dim) -> Tensor:
+        """Running sums along dim: an integer or bool tensor's are int64, as in torch."""
+        return R.Cumsum.apply(self, dim=dim)
 
     def pow(self, exponent) -> Tensor:
         return self**exponent
@@ -265,6 +341,33 @@ class TensorMath:
             sizes = tuple(sizes[0])
         return S.expand(self, sizes)
 
+    def expand_as(self, other) -> Tensor:
+        return self.expand(other.shape)
+
+    def view_as(self, other) -> Tensor:
+        return self.view(other.shape)
+
+    def reshape_as(self, other) -> Tensor:
+        return self.reshape(other.shape)
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802 - torch's name
+        """The last two dims swapped (a batch of matrices transposed)."""
+        if self._data.ndim < 2:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got "
+                               f"{self._data.ndim}-D tensor.")
+        return self.transpose(-2, -1)
+
+    def softmax(self, dim) -> Tensor:
+        from .nn import functional as F
+
+        return F.softmax(self, dim)
+
+    def log_softmax(self, dim) -> Tensor:
+        from .nn import functional as F
+
+        return F.log_softmax(self, dim)
+
     def __getitem__(self, index) -> Tensor:
         return S.getitem(self, index)
 
@@ -309,6 +412,11 @@ def _true_division(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     if a._data.dtype.kind != "f" and b._data.dtype.kind != "f":
         a = a._wrap(a._data.astype(_DEFAULT_DTYPE))
     return a, b
+
+
+def _check_matrix(name: str, x: Tensor) -> None:
+    if x._data.ndim < 2:
+        raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions, but got {x._data.ndim}")
 
 
 def _floating(x: Tensor) -> Tensor:

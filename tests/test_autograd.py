@@ -545,6 +545,15 @@ GRAPHS = [  # (name, input shapes, the op given the library)
     ("flatten that must copy", [(2, 3, 4)], lambda lib, x: x.transpose(0, 2).flatten(1)),
     ("flatten of a strided view", [(4, 6)], lambda lib, x: x[:, ::2].flatten()),
     ("flatten of a scalar", [()], lambda lib, x: x.flatten()),
+    ("sin, cos, square", [(2, 3)], lambda lib, x: x.sin() * x.cos() + x.square()),
+    ("masked_fill with a causal mask", [(2, 3, 3)],
+     lambda lib, x: x.masked_fill(lib.ones(3, 3).triu(1) > 0, 0)),
+    ("tril and triu", [(3, 4)], lambda lib, x: x.tril(1) - x.triu()),
+    ("cumsum", [(3, 4)], lambda lib, x: x.cumsum(0)),
+    ("softmax and log_softmax methods", [(2, 4)], lambda lib, x: x.softmax(1) + x.log_softmax(-1)),
+    ("mT, expand_as, reshape_as, view_as", [(3, 1)],
+     lambda lib, x: x.mT.expand_as(lib.ones(2, 1, 3)).reshape_as(lib.ones(6)).view_as(lib.ones(2, 3))),
+    ("min of a tensor and along a dim", [(3, 4)], lambda lib, x: x.min() + x.min(1).values.sum()),
 ]
 
 

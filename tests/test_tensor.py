@@ -515,3 +515,38 @@ def test_cat_and_stack_promote_dtypes_like_torch(join, dtypes):
         results[lib.__name__] = (str(out.dtype).replace("torch.", ""), out.tolist(),
                                  [(str(p.grad.dtype).replace("torch.", ""), p.grad.tolist()) for p in floats])
     assert results["minimod"] == results["torch"]
+
+
+def test_comparison_methods_and_value_tests_match_torch():
+    torch = pytest.importorskip("torch")
+    values = [1.0, float("nan"), float("inf"), -2.0]
+    results = {}
+    for lib in (torch, mm):
+        x = lib.tensor(values)
+        y = lib.tensor([1.0, 0.0, 3.0, -3.0])
+        results[lib.__name__] = [
+            t.tolist() for t in (x.eq(y), x.ne(y), x.lt(y), x.le(y), x.gt(y), x.ge(1.0), x.isnan(), x.isinf(),
+                                 x.isfinite(), lib.isnan(x), lib.isfinite(x))
+        ]
+    assert results["minimod"] == results["torch"]
+
+
+def test_masks_and_scans_refuse_what_torch_refuses():
+    torch = pytest.importorskip("torch")
+    for lib in (torch, mm):
+        x = lib.ones(2, 3)
+        with pytest.raises(RuntimeError, match="only supports boolean masks"):
+            x.masked_fill(lib.ones(2, 3), 0.0)
+        with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+            lib.ones(3).tril()
+        with pytest.raises(RuntimeError, match="only supported on matrices or batches of matrices"):
+            _ = lib.ones(3).mT
+        with pytest.raises(IndexError, match="Dimension out of range"):
+            x.cumsum(2)
+        assert x.cumsum(1).tolist() == [[1.0, 2.0, 3.0]] * 2
+        assert lib.tensor([True, True]).cumsum(0).dtype == lib.int64
+    with pytest.raises(RuntimeError, match=r"mask \(4,\) must broadcast to the tensor's \(2, 3\)"):
+        mm.ones(2, 3).masked_fill(mm.tensor([True, False, True, False]), 0.0)
+    with pytest.raises(RuntimeError, match="value tensor that requires grad is not in minimod"):
+        mm.ones(2).masked_fill(mm.tensor([True, False]), mm.tensor(1.0, requires_grad=True))
+    assert mm.ones(2).masked_fill(mm.tensor([True, False]), mm.tensor(5.0)).tolist() == [5.0, 1.0]

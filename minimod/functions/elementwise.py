@@ -187,6 +187,75 @@ class Sqrt(Function):
         return grad_output / (2 * z)
 
 
+class Sin(Function):
+    """z = sin x;  dz/dx = cos x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * np.cos(x)
+
+
+class Cos(Function):
+    """z = cos x;  dz/dx = -sin x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return -grad_output * np.sin(x)
+
+
+class MaskedFill(Function):
+    """z = value where mask, else x (an attention mask);  dz/dx = 1 where not masked, 0 where masked."""
+
+    @staticmethod
+    def forward(ctx, x, mask, value):
+        ctx.mask = mask
+        return np.where(mask, np.asarray(value, dtype=x.dtype), x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return np.where(ctx.mask, np.zeros((), grad_output.dtype), grad_output), None, None
+
+
+class Tril(Function):
+    """z = the lower triangle of x's last two dims (from `diagonal` down), zeros above;  the gradient
+    keeps the same triangle."""
+
+    @staticmethod
+    def forward(ctx, x, diagonal=0):
+        ctx.diagonal = diagonal
+        return np.tril(x, diagonal)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return np.tril(grad_output, ctx.diagonal)
+
+
+class Triu(Function):
+    """z = the upper triangle of x's last two dims (from `diagonal` up), zeros below;  the gradient
+    keeps the same triangle."""
+
+    @staticmethod
+    def forward(ctx, x, diagonal=0):
+        ctx.diagonal = diagonal
+        return np.triu(x, diagonal)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return np.triu(grad_output, ctx.diagonal)
+
+
 class Abs(Function):
     """z = |x|;  dz/dx = sign(x) (0 at 0, as in torch)."""
 

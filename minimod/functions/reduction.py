@@ -88,6 +88,25 @@ class Var(Function):
             return grad * centered * (2 / centered.dtype.type(ctx.divisor))
 
 
+class Cumsum(Function):
+    """z[i] = x[0] + ... + x[i] along one dim;  dx[i] = dz[i] + ... + dz[last] (a cumsum backwards)."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        (axis,) = _axes(dim, x.ndim)
+        ctx.axis = axis
+        if x.ndim == 0:
+            return x.copy()
+        return np.cumsum(x, axis=axis, dtype=x.dtype if x.dtype.kind == "f" else np.int64)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        if grad_output.ndim == 0:
+            return grad_output
+        axis = ctx.axis
+        return np.flip(np.cumsum(np.flip(grad_output, axis), axis=axis), axis)
+
+
 class Max(Function):
     """z = max x over dims;  dz/dx = 1 at the maximum (shared evenly between ties for a full max)."""
 
