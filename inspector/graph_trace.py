@@ -29,7 +29,7 @@ OP_NAMES = {
     "Convolution": "conv2d", "LeakyRelu": "leaky_relu", "LogSoftmax": "log_softmax", "UnsafeView": "view",
     "NativeBatchNorm": "batch_norm", "NativeLayerNorm": "layer_norm", "NllLoss": "nll_loss",
     "MseLoss": "mse_loss", "PowTensor": "pow", "Cast": "to", "GetItem": "getitem",
-    "MaskedFill": "masked_fill",
+    "MaskedFill": "masked_fill", "VectorNorm": "norm", "ClampMin": "clamp_min", "ClampMax": "clamp_max",
 }
 NO_TENSOR = "no tensor in what the forward returned"  # what the output box says then
 # ops that only pass tensors through: no node, the tensor keeps its producer (module backward hooks'

@@ -202,8 +202,13 @@ class Function:
             outputs = tuple(Tensor._wrap(r) for r in result)
         else:
             outputs = Tensor._wrap(result)
-        if cls.returns_view and np.may_share_memory(result, arrays[0]):
-            outputs._version = args[0]._version
+        if cls.returns_view:
+            if type(result) is tuple:  # pieces of the input (split)
+                for out, array in zip(outputs, result):
+                    if np.may_share_memory(array, arrays[0]):
+                        out._version = args[0]._version
+            elif np.may_share_memory(result, arrays[0]):
+                outputs._version = args[0]._version
         return _notify(cls, args, outputs) if _op_observers else outputs
 
 

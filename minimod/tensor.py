@@ -98,6 +98,55 @@ class Tensor(TensorMath):
     def numel(self) -> int:
         return int(self._data.size)
 
+    # --- memory layout ---------------------------------------------------------------------------
+
+    def is_contiguous(self) -> bool:
+        """True when the elements lie in memory row after row, with no gaps (C order)."""
+        return bool(self._data.flags.c_contiguous)
+
+    def stride(self, dim: int | None = None) -> tuple[int, ...] | int:
+        """How many elements apart consecutive entries of each dim lie in memory (numpy counts bytes)."""
+        strides = tuple(step // self._data.itemsize for step in self._data.strides)
+        if dim is None:
+            return strides
+        self.size(dim)  # torch's error for a dim out of range
+        return strides[dim]
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
+
+    # --- new tensors of this one's dtype ---------------------------------------------------------
+
+    def new_zeros(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+        return self._new(np.zeros, size, dtype, requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+        return self._new(np.ones, size, dtype, requires_grad)
+
+    def new_empty(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+        return self._new(np.empty, size, dtype, requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+        def make(shape, dtype):
+            return np.full(shape, fill_value, dtype)
+
+        return self._new(make, (size,), dtype, requires_grad)
+
+    def _new(self, make, size, dtype, requires_grad: bool) -> Tensor:
+        shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+        out = Tensor._wrap(make(tuple(int(s) for s in shape), dtype=np.dtype(dtype or self._data.dtype)))
+        if requires_grad:
+            out.requires_grad_()
+        return out
+
     def __len__(self) -> int:
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")

@@ -158,6 +158,39 @@ class TensorMath:
     def square(self) -> Tensor:
         return self**2  # torch records it as PowBackward0 too
 
+    def reciprocal(self) -> Tensor:
+        return E.Reciprocal.apply(_floating(self))
+
+    def rsqrt(self) -> Tensor:
+        return E.Rsqrt.apply(_floating(self))
+
+    def log1p(self) -> Tensor:
+        return E.Log1p.apply(_floating(self))
+
+    def expm1(self) -> Tensor:
+        return E.Expm1.apply(_floating(self))
+
+    # piecewise constant: gradient 0 (an integer tensor is already whole: floor, ceil and round copy it)
+    def sign(self) -> Tensor:
+        if self._data.dtype == np.bool_:
+            return self._wrap(self._data.copy())
+        return E.Sign.apply(self)
+
+    def floor(self) -> Tensor:
+        return E.Floor.apply(self) if self._data.dtype.kind == "f" else self._wrap(self._data.copy())
+
+    def ceil(self) -> Tensor:
+        return E.Ceil.apply(self) if self._data.dtype.kind == "f" else self._wrap(self._data.copy())
+
+    def round(self) -> Tensor:
+        return E.Round.apply(self) if self._data.dtype.kind == "f" else self._wrap(self._data.copy())
+
+    def clamp_min(self, min) -> Tensor:  # noqa: A002 - torch's argument name
+        return E.ClampMin.apply(self, min=min)
+
+    def clamp_max(self, max) -> Tensor:  # noqa: A002 - torch's argument name
+        return E.ClampMax.apply(self, max=max)
+
     def tanh(self) -> Tensor:
         return E.Tanh.apply(_floating(self))
 
@@ -272,6 +305,15 @@ class TensorMath:
     def std(self, dim=None, unbiased=True, keepdim=False, correction=None) -> Tensor:
         return self.var(dim, unbiased=unbiased, keepdim=keepdim, correction=correction).sqrt()
 
+    def norm(self, p="fro", dim=None, keepdim=False) -> Tensor:
+        """The vector norm over dim (every element by default): p = 2 ("fro", the default) or 1."""
+        if p not in ("fro", 2, 2.0, 1, 1.0):
+            raise RuntimeError(f"norm with p={p!r} is not in minimod; use p=2 (the default) or p=1")
+        if self._data.dtype.kind != "f":
+            raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                               f"Got {_torch_dtype_name(self._data.dtype)}")
+        return R.VectorNorm.apply(self, p=1 if p in (1, 1.0) else 2, dim=dim, keepdim=keepdim)
+
     def max(self, dim=None, keepdim=False) -> Tensor | R.MaxResult:
         self._check_extreme_dim("max", dim, "mm.where(a >= b, a, b)")
         return R.max_along(self, dim=dim, keepdim=keepdim)
@@ -340,6 +382,73 @@ class TensorMath:
         if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
             sizes = tuple(sizes[0])
         return S.expand(self, sizes)
+
+    def flip(self, *dims) -> Tensor:
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        return S.Flip.apply(self, dims=tuple(S._wrap_dim(d, self._data.ndim) for d in dims))
+
+    def roll(self, shifts, dims=None) -> Tensor:
+        return S.Roll.apply(self, shifts=shifts, dims=dims)  # dims None: over the flattened tensor
+
+    def repeat(self, *repeats) -> Tensor:
+        if len(repeats) == 1 and isinstance(repeats[0], (tuple, list)):
+            repeats = tuple(repeats[0])
+        if len(repeats) < self._data.ndim:
+            raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of "
+                               "dimensions of tensor")
+        return S.Repeat.apply(self, repeats=tuple(int(r) for r in repeats))
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        """At most `chunks` pieces of equal size along dim (the last one smaller)."""
+        if chunks <= 0:
+            raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+        length = self._dim_size(dim)
+        size = -(-length // chunks) if length else 0
+        return self.split(size, dim) if size else (self,)
+
+    def split(self, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
+        """Pieces along dim: of split_size each (the last one smaller), or of the listed sizes."""
+        length = self._dim_size(dim)
+        axis = S._wrap_dim(dim, self._data.ndim)
+        if isinstance(split_size_or_sections, (list, tuple)):
+            sizes = [int(size) for size in split_size_or_sections]
+            if sum(sizes) != length or any(size < 0 for size in sizes):
+                raise RuntimeError(
+                    f"split_with_sizes expects split_sizes to sum exactly to {length} (input tensor's size "
+                    f"at dimension {dim}), but got split_sizes={sizes}"
+                )
+            return S.Split.apply(self, sizes=sizes, dim=axis, node_name="SplitWithSizesBackward0")
+        size = int(split_size_or_sections)
+        if size <= 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
+        sizes = [size] * (length // size) + ([length % size] if length % size else [])
+        return S.Split.apply(self, sizes=sizes or [0], dim=axis)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        """The slices along dim, each without that dim."""
+        length = self._dim_size(dim)
+        axis = S._wrap_dim(dim, self._data.ndim)
+        return S.Split.apply(self, sizes=[1] * length, dim=axis, node_name="UnbindBackward0", squeeze=True)
+
+    def _dim_size(self, dim: int) -> int:
+        if self._data.ndim == 0:
+            raise IndexError("dimension specified as 0 but tensor has no dimensions")
+        return self._data.shape[S._wrap_dim(dim, self._data.ndim)]
+
+    def gather(self, dim: int, index) -> Tensor:
+        """out[i][j] = self[i][index[i][j]] along dim (index: an int64 tensor of as many dims)."""
+        index_data = index._data if isinstance(index, TensorMath) else np.asarray(index)
+        if index_data.dtype != np.int64:
+            raise RuntimeError(f"gather(): Expected dtype int64 for index, got {index_data.dtype}")
+        if index_data.ndim != self._data.ndim:
+            raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+        axis = S._wrap_dim(dim, self._data.ndim)
+        size = self._data.shape[axis]
+        if index_data.size and (index_data.min() < -size or index_data.max() >= size):
+            bad = int(index_data.max() if index_data.max() >= size else index_data.min())
+            raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+        return S.Gather.apply(self, index_data, dim=axis)
 
     def expand_as(self, other) -> Tensor:
         return self.expand(other.shape)
@@ -412,6 +521,11 @@ def _true_division(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     if a._data.dtype.kind != "f" and b._data.dtype.kind != "f":
         a = a._wrap(a._data.astype(_DEFAULT_DTYPE))
     return a, b
+
+
+def _torch_dtype_name(dtype) -> str:
+    return {"int64": "Long", "int32": "Int", "bool": "Bool", "uint8": "Byte", "int16": "Short",
+            "int8": "Char"}.get(np.dtype(dtype).name, np.dtype(dtype).name)
 
 
 def _check_matrix(name: str, x: Tensor) -> None:

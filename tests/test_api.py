@@ -212,8 +212,8 @@ def test_integer_division_gives_float32_like_torch():
 
 # the names above whose signature is torch's, parameter for parameter (torch's `out=` and `device=` aside)
 TORCH_SIGNATURES = ["allclose", "equal", "clamp", "matmul", "sum", "mean", "max", "min", "all", "any",
-                    "flatten", "transpose", "unsqueeze", "relu_", "exp", "abs", "sin", "cos", "square", "tril",
-                    "triu", "cumsum", "masked_fill", "isnan", "isfinite", "argmin"]
+                    "flatten", "transpose", "unsqueeze", "relu_", "exp", "abs", "sin", "cos", "square",
+                    "tril", "triu", "cumsum", "masked_fill", "isnan", "isfinite", "argmin"]
 DROPPED = {"out", "device", "layout", "pin_memory", "memory_format"}
 
 

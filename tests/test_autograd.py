@@ -554,6 +554,15 @@ GRAPHS = [  # (name, input shapes, the op given the library)
     ("mT, expand_as, reshape_as, view_as", [(3, 1)],
      lambda lib, x: x.mT.expand_as(lib.ones(2, 1, 3)).reshape_as(lib.ones(6)).view_as(lib.ones(2, 3))),
     ("min of a tensor and along a dim", [(3, 4)], lambda lib, x: x.min() + x.min(1).values.sum()),
+    ("reciprocal, rsqrt, log1p, expm1", [(2, 3)],
+     lambda lib, x: x.reciprocal() + x.abs().rsqrt() + x.abs().log1p() + x.expm1()),
+    ("sign, floor, ceil, round", [(2, 3)], lambda lib, x: x.sign() + x.floor() + x.ceil() + x.round()),
+    ("clamp_min, clamp_max", [(2, 3)], lambda lib, x: x.clamp_min(0) * x.clamp_max(0.5)),
+    ("norm, whole and along a dim", [(3, 4)], lambda lib, x: x.norm() + x.norm(p=1, dim=1).sum()),
+    ("flip, roll, repeat", [(2, 3)], lambda lib, x: x.flip(1).roll(1, 0).repeat(2, 2)),
+    ("chunk and split", [(5, 2)], lambda lib, x: x.chunk(2)[0] * x.split([2, 3])[1]),
+    ("unbind", [(3, 2)], lambda lib, x: x.unbind(0)[2] + x.unbind(0)[0]),
+    ("gather", [(3, 4)], lambda lib, x: x.gather(1, lib.tensor([[0, 0], [2, 1], [3, 3]]))),
 ]
 
 

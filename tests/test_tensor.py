@@ -550,3 +550,75 @@ def test_masks_and_scans_refuse_what_torch_refuses():
     with pytest.raises(RuntimeError, match="value tensor that requires grad is not in minimod"):
         mm.ones(2).masked_fill(mm.tensor([True, False]), mm.tensor(1.0, requires_grad=True))
     assert mm.ones(2).masked_fill(mm.tensor([True, False]), mm.tensor(5.0)).tolist() == [5.0, 1.0]
+
+
+def test_chunk_split_and_unbind_give_torchs_pieces():
+    torch = pytest.importorskip("torch")
+    results = {}
+    for lib in (torch, mm):
+        x = lib.arange(12.0).reshape(6, 2)
+        results[lib.__name__] = [
+            [tuple(piece.shape) for piece in pieces]
+            for pieces in (x.chunk(4), x.chunk(6), x.chunk(2, dim=1), x.split(4), x.split([1, 5]),
+                           x.unbind(1), lib.arange(6.0).chunk(4))
+        ]
+    assert results["minimod"] == results["torch"]
+    with pytest.raises(RuntimeError, match=r"split_with_sizes expects split_sizes to sum exactly to 6"):
+        mm.ones(6, 2).split([1, 2])
+    with pytest.raises(RuntimeError, match="chunk expects `chunks` to be greater than 0"):
+        mm.ones(6).chunk(0)
+
+
+def test_a_piece_of_a_split_in_the_graph_is_a_view():
+    """Pieces share the tensor's storage and version: an in-place change of one is refused in the graph
+    (as for any view, minimod cannot record it), and a change under no_grad is seen by backward."""
+    x = mm.ones(4, 2, requires_grad=True)
+    h = x * 2
+    top, _ = h.chunk(2)
+    with pytest.raises(RuntimeError, match="in-place change of a view"):
+        top.mul_(2)
+    y = x.exp()
+    first, _ = y.split(2)
+    loss = y.sum()
+    with mm.no_grad():
+        first.add_(1)
+    assert y[0, 0].item() == pytest.approx(np.e + 1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+
+
+def test_gather_and_norm_refuse_what_torch_refuses():
+    torch = pytest.importorskip("torch")
+    for lib in (torch, mm):
+        x = lib.ones(3, 4)
+        with pytest.raises(RuntimeError, match="Index tensor must have the same number of dimensions"):
+            x.gather(1, lib.tensor([0, 1]))
+        with pytest.raises(RuntimeError, match="index 4 is out of bounds for dimension 1 with size 4"):
+            x.gather(1, lib.tensor([[4], [0], [0]]))
+        with pytest.raises(RuntimeError, match="Expected a floating point or complex tensor as input"):
+            lib.ones(2, dtype=lib.int64).norm()
+        with pytest.raises(RuntimeError, match="Number of dimensions of repeat dims can not be smaller"):
+            x.repeat(2)
+        assert x.norm().item() == pytest.approx(12 ** 0.5) and lib.zeros(3).norm().item() == 0.0
+    with pytest.raises(RuntimeError, match=r"norm with p=3 is not in minimod; use p=2 \(the default\)"):
+        mm.ones(3).norm(p=3)
+    z = mm.zeros(3, requires_grad=True)
+    z.norm().backward()
+    assert z.grad.tolist() == [0.0, 0.0, 0.0]  # torch's subgradient at 0
+
+
+def test_layout_and_new_tensors_match_torch():
+    torch = pytest.importorskip("torch")
+    results = {}
+    for lib in (torch, mm):
+        x = lib.ones(3, 4)
+        t = x.t()
+        made = [x.new_zeros(2, 3), x.new_ones((2,)), x.new_full((2,), 7), x.new_empty(1),
+                lib.ones(2, dtype=lib.int64).new_zeros(2)]
+        results[lib.__name__] = (
+            x.is_contiguous(), t.is_contiguous(), tuple(t.stride()), t.stride(1), t.stride(-1),
+            x.element_size(), x.nbytes, x.itemsize, [tuple(m.shape) for m in made],
+            [str(m.dtype).replace("torch.", "") for m in made], made[2].tolist(),
+            x.new_zeros(2, requires_grad=True).requires_grad, lib.tensor([1, 2]).floor().tolist(),
+        )
+    assert results["minimod"] == results["torch"]

@@ -347,6 +347,123 @@ class Clamp(Function):
         return grad_output * inside
 
 
+class ClampMin(Clamp):
+    """z = max(x, lo);  dz/dx = 1 where x >= lo."""
+
+    node_name = "ClampMinBackward0"
+
+
+class ClampMax(Clamp):
+    """z = min(x, hi);  dz/dx = 1 where x <= hi."""
+
+    node_name = "ClampMaxBackward0"
+
+
+class Reciprocal(Function):
+    """z = 1/x;  dz/dx = -z²."""
+
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(divide="ignore"):
+            z = np.reciprocal(x)
+        ctx.save_for_backward(z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (z,) = ctx.saved_tensors
+        return -grad_output * z * z
+
+
+class Rsqrt(Function):
+    """z = 1/√x;  dz/dx = -z³/2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.reciprocal(np.sqrt(x))
+        ctx.save_for_backward(z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (z,) = ctx.saved_tensors
+        return grad_output * (z * z * z) * z.dtype.type(-0.5)
+
+
+class Log1p(Function):
+    """z = log(1 + x), exact for small x;  dz/dx = 1/(1 + x)."""
+
+    node_name = "Log1PBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log1p(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output / (1 + x)
+
+
+class Expm1(Function):
+    """z = eˣ - 1, exact for small x;  dz/dx = z + 1."""
+
+    @staticmethod
+    def forward(ctx, x):
+        z = np.expm1(x)
+        ctx.save_for_backward(z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (z,) = ctx.saved_tensors
+        return grad_output * (z + 1)
+
+
+class _Steps(Function):
+    """A piecewise-constant function (sign, floor, ceil, round): its gradient is 0 everywhere (torch's
+    choice at the jumps too)."""
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return np.zeros_like(grad_output)
+
+
+class Sign(_Steps):
+    """z = -1, 0 or 1 by the sign of x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.sign(x)
+
+
+class Floor(_Steps):
+    """z = the largest integer <= x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.floor(x)
+
+
+class Ceil(_Steps):
+    """z = the smallest integer >= x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.ceil(x)
+
+
+class Round(_Steps):
+    """z = x rounded to the nearest integer, halves to even (as torch and numpy round)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.round(x)
+
+
 class Clone(Function):
     """z = copy of x;  dz/dx = 1."""
 

@@ -107,6 +107,33 @@ class Cumsum(Function):
         return np.flip(np.cumsum(np.flip(grad_output, axis), axis=axis), axis)
 
 
+class VectorNorm(Function):
+    """z = (Σ|x|ᵖ)^(1/p) over dims, p = 2 or 1;  dz/dx = x/z for p = 2 (0 where z = 0), sign(x) for p = 1."""
+
+    node_name = "LinalgVectorNormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, p, dim=None, keepdim=False):
+        axes = _axes(dim, x.ndim)
+        ctx.shape, ctx.axes, ctx.keepdim, ctx.p = x.shape, axes, keepdim, p
+        if p == 2:
+            norm = np.sqrt(np.sum(x * x, axis=axes, keepdims=True))
+        else:
+            norm = np.sum(np.abs(x), axis=axes, keepdims=True)
+        ctx.save_for_backward(x, norm)
+        return norm if keepdim else np.squeeze(norm, axes) if axes else norm
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, norm = ctx.saved_tensors
+        g = grad_output if ctx.keepdim or not ctx.axes else np.expand_dims(grad_output, ctx.axes)
+        if ctx.p == 1:
+            return g * np.sign(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(norm == 0, 0, g / norm)
+        return x * scale
+
+
 class Max(Function):
     """z = max x over dims;  dz/dx = 1 at the maximum (shared evenly between ties for a full max)."""
 

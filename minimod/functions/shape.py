@@ -80,6 +80,98 @@ class ContiguousCopy(Function):
         return grad_output
 
 
+class Flip(Function):
+    """z = x reversed along dims;  the gradient is reversed back."""
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return np.flip(x, dims).copy()  # torch's flip copies
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return np.flip(grad_output, ctx.dims)
+
+
+class Roll(Function):
+    """z = x shifted cyclically by `shifts` along dims (flattened when dims is None);  the gradient is
+    shifted back."""
+
+    @staticmethod
+    def forward(ctx, x, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        return np.roll(x, shifts, dims)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        shifts = -ctx.shifts if isinstance(ctx.shifts, int) else tuple(-s for s in ctx.shifts)
+        return np.roll(grad_output, shifts, ctx.dims)
+
+
+class Repeat(Function):
+    """z = x tiled `repeats` times along each dim (torch's repeat, numpy's tile);  each element's
+    gradient is the sum over its copies."""
+
+    @staticmethod
+    def forward(ctx, x, repeats):
+        ctx.input_shape = x.shape
+        return np.tile(x, repeats)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        shape = (1,) * (grad_output.ndim - len(ctx.input_shape)) + tuple(ctx.input_shape)
+        # (r0, s0, r1, s1, ...): one axis for the copies of each dim, then summed away
+        copies = [total // size if size else 0 for total, size in zip(grad_output.shape, shape)]
+        split = [size for pair in zip(copies, shape) for size in pair]
+        summed = grad_output.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+        return summed.reshape(ctx.input_shape)
+
+
+class Split(Function):
+    """(z₀, z₁, ...) = consecutive pieces of x along dim (chunk, split, unbind);  the gradient of x is
+    the pieces' gradients joined back (zeros for a piece nobody used)."""
+
+    returns_view = True  # each piece is a view of x, sharing its version counter
+
+    @staticmethod
+    def forward(ctx, x, sizes, dim, node_name="SplitBackward0", squeeze=False):
+        ctx.dim, ctx.squeeze, ctx.node_name = dim, squeeze, node_name
+        bounds = np.cumsum(sizes)[:-1]
+        pieces = np.split(x, bounds, axis=dim)
+        if squeeze:
+            pieces = [np.squeeze(piece, dim) for piece in pieces]
+        return tuple(pieces)
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        if ctx.squeeze:
+            return np.stack(grad_outputs, axis=ctx.dim)
+        return np.concatenate(grad_outputs, axis=ctx.dim)
+
+
+class Gather(Function):
+    """z[i][j] = x[i][index[i][j]] along dim (torch.gather);  dx adds each dz at the index it came from."""
+
+    @staticmethod
+    def forward(ctx, x, index, dim):
+        ctx.shape, ctx.dim, ctx.index = x.shape, dim, index
+        return np.take_along_axis(x, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        grad = np.zeros(ctx.shape, grad_output.dtype)
+        _add_along_axis(grad, ctx.index, grad_output, ctx.dim)
+        return grad, None
+
+
+def _add_along_axis(target, index, values, axis):
+    """target[..., index, ...] += values along axis, repeated indices adding up (np.put_along_axis
+    would keep only the last)."""
+    grids = list(np.indices(index.shape, sparse=True))
+    grids[axis] = index
+    np.add.at(target, tuple(grids), values)
+
+
 # flatten, unsqueeze and squeeze are reshapes; their own classes let a trace name the op (the flow view)
 class Flatten(Reshape):
     """z = x with dims start_dim..end_dim merged into one;  the gradient is reshaped back."""
