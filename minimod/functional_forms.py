@@ -63,6 +63,54 @@ def cumsum(input: Tensor, dim: int) -> Tensor:
     return input.cumsum(dim)
 
 
+def prod(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return input.prod(dim, keepdim)
+
+
+def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    return input.amax(dim, keepdim)
+
+
+def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    return input.amin(dim, keepdim)
+
+
+def sort(input: Tensor, dim: int = -1, descending: bool = False):
+    return input.sort(dim, descending)
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False) -> Tensor:
+    return input.argsort(dim, descending)
+
+
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+    return input.topk(k, dim, largest, sorted)
+
+
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    return input.narrow(dim, start, length)
+
+
+def dot(input: Tensor, tensor: Tensor) -> Tensor:
+    return input.dot(tensor)
+
+
+def mv(input: Tensor, vec: Tensor) -> Tensor:
+    return input.mv(vec)
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    return input.mm(mat2)
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    return input.bmm(mat2)
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    return input.outer(vec2)
+
+
 def log(input: Tensor) -> Tensor:
     return input.log()
 
@@ -241,6 +289,7 @@ def _torch_name(dtype) -> str:
 
 __all__ = [
     "sin", "cos", "square", "isnan", "isinf", "isfinite", "masked_fill", "tril", "triu", "cumsum",
+    "prod", "amax", "amin", "sort", "argsort", "topk", "narrow", "dot", "mv", "mm", "bmm", "outer",
     "abs", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "relu_", "clamp", "clip", "neg", "pow", "matmul",
     "sum", "mean", "var", "std", "max", "argmax", "min", "argmin", "all", "any", "reshape", "flatten",
     "transpose", "permute",

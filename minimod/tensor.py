@@ -279,6 +279,22 @@ class Tensor(TensorMath):
         self._data[...] = 0
         return self._bump()
 
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        """Fill with samples of N(mean, std²) from minimod's generator (mm.manual_seed)."""
+        from . import random as _random
+
+        self._check_inplace()
+        self._data[...] = _random.generator().normal(mean, std, size=self._data.shape)
+        return self._bump()
+
+    def uniform_(self, from_: float = 0.0, to: float = 1.0) -> Tensor:
+        """Fill with samples of U(from_, to) from minimod's generator (mm.manual_seed)."""
+        from . import random as _random
+
+        self._check_inplace()
+        self._data[...] = _random.generator().uniform(from_, to, size=self._data.shape)
+        return self._bump()
+
     def fill_(self, value) -> Tensor:
         if isinstance(value, Tensor) and value.ndim:
             raise RuntimeError(

@@ -287,6 +287,60 @@ class TensorMath:
     def matmul(self, other) -> Tensor:
         return self @ other
 
+    # the products matmul dispatches to, each for its own ranks (torch's errors otherwise)
+    def dot(self, other) -> Tensor:
+        if self._data.ndim != 1 or other._data.ndim != 1:
+            raise RuntimeError(
+                f"1D tensors expected, but got {self._data.ndim}D and {other._data.ndim}D tensors"
+            )
+        M.check_shapes(self.shape, other.shape)
+        return M.Dot.apply(*_promoted(self, other))
+
+    def mv(self, vec) -> Tensor:
+        if self._data.ndim != 2 or vec._data.ndim != 1 or self._data.shape[1] != vec._data.shape[0]:
+            mat, vector = "x".join(map(str, self._data.shape)), "x".join(map(str, vec._data.shape))
+            rows = self._data.shape[0] if self._data.ndim else 0
+            raise RuntimeError(f"size mismatch, got input ({rows}), mat ({mat}), vec ({vector})")
+        return M.Mv.apply(*_promoted(self, vec))
+
+    def mm(self, mat2) -> Tensor:
+        if self._data.ndim != 2:
+            raise RuntimeError("self must be a matrix")
+        if mat2._data.ndim != 2:
+            raise RuntimeError("mat2 must be a matrix")
+        M.check_shapes(self.shape, mat2.shape)
+        return M.Mm.apply(*_promoted(self, mat2), of_weight=False)
+
+    def bmm(self, mat2) -> Tensor:
+        if self._data.ndim != 3:
+            raise RuntimeError("batch1 must be a 3D tensor")
+        if mat2._data.ndim != 3:
+            raise RuntimeError("batch2 must be a 3D tensor")
+        if self._data.shape[0] != mat2._data.shape[0]:
+            raise RuntimeError(
+                f"batch1 and batch2 must have same number of batches, got {self._data.shape[0]} and "
+                f"{mat2._data.shape[0]}"
+            )
+        M.check_shapes(self.shape, mat2.shape)
+        return M.Bmm.apply(*_promoted(self, mat2))
+
+    def outer(self, vec2) -> Tensor:
+        """self[i] · vec2[j] for every pair (two vectors)."""
+        if self._data.ndim != 1 or vec2._data.ndim != 1:
+            raise RuntimeError(
+                f"outer: expected 1D tensors, but got {self._data.ndim}D and {vec2._data.ndim}D"
+            )
+        return self.reshape(-1, 1) * vec2
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        """The slice start:start+length along dim (a view)."""
+        axis = S._wrap_dim(dim, self._data.ndim)
+        size = self._data.shape[axis]
+        start = start + size if start < 0 else start
+        if not (0 <= start and length >= 0 and start + length <= size):
+            raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+        return self[(slice(None),) * axis + (slice(start, start + length),)]
+
     # --- reductions ----------------------------------------------------------------------------
 
     def sum(self, dim=None, keepdim=False, dtype=None) -> Tensor:
@@ -304,6 +358,29 @@ class TensorMath:
 
     def std(self, dim=None, unbiased=True, keepdim=False, correction=None) -> Tensor:
         return self.var(dim, unbiased=unbiased, keepdim=keepdim, correction=correction).sqrt()
+
+    def prod(self, dim=None, keepdim=False) -> Tensor:
+        return R.Prod.apply(self, dim=dim, keepdim=keepdim)
+
+    def amax(self, dim=(), keepdim=False) -> Tensor:
+        """The largest value over dim (an int or a tuple; every dim by default), without indices."""
+        return R.Amax.apply(self, dim=dim, keepdim=keepdim)
+
+    def amin(self, dim=(), keepdim=False) -> Tensor:
+        return R.Amax.apply(self, dim=dim, keepdim=keepdim, smallest=True)
+
+    def sort(self, dim=-1, descending=False) -> R.SortResult:
+        return R.SortResult(*R.Sort.apply(self, dim=dim, descending=descending))
+
+    def argsort(self, dim=-1, descending=False) -> Tensor:
+        return self.sort(dim, descending).indices
+
+    def topk(self, k: int, dim=-1, largest=True, sorted=True) -> R.TopkResult:  # noqa: A002 - torch's name
+        """The k largest (or smallest) values along dim, largest first, with their indices."""
+        size = self._data.shape[S._wrap_dim(dim, self._data.ndim)] if self._data.ndim else 1
+        if not 0 <= k <= size:
+            raise RuntimeError(f"selected index k out of range (k={k}, size {size} along dim {dim})")
+        return R.TopkResult(*R.Sort.apply(self, dim=dim, descending=largest, k=k, node_name="TopkBackward0"))
 
     def norm(self, p="fro", dim=None, keepdim=False) -> Tensor:
         """The vector norm over dim (every element by default): p = 2 ("fro", the default) or 1."""

@@ -563,6 +563,13 @@ GRAPHS = [  # (name, input shapes, the op given the library)
     ("chunk and split", [(5, 2)], lambda lib, x: x.chunk(2)[0] * x.split([2, 3])[1]),
     ("unbind", [(3, 2)], lambda lib, x: x.unbind(0)[2] + x.unbind(0)[0]),
     ("gather", [(3, 4)], lambda lib, x: x.gather(1, lib.tensor([[0, 0], [2, 1], [3, 3]]))),
+    ("prod, whole and along a dim", [(3, 4)], lambda lib, x: x.prod() + x.prod(1).sum()),
+    ("amax and amin", [(3, 4)], lambda lib, x: x.amax(1) + x.amin(1)),
+    ("sort and topk", [(3, 4)], lambda lib, x: x.sort(1).values[:, :2] * x.topk(2, dim=1).values),
+    ("narrow", [(3, 4)], lambda lib, x: x.narrow(1, 1, 2)),
+    ("dot, mv, mm, bmm, outer", [(3, 4), (4,)],
+     lambda lib, x, v: x.mv(v).dot(x.mm(x.t()).sum(1)) + x.reshape(1, 3, 4).bmm(x.t().reshape(1, 4, 3)).sum()
+     + v.outer(v).sum()),
 ]
 
 

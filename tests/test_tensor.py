@@ -622,3 +622,40 @@ def test_layout_and_new_tensors_match_torch():
             x.new_zeros(2, requires_grad=True).requires_grad, lib.tensor([1, 2]).floor().tolist(),
         )
     assert results["minimod"] == results["torch"]
+
+
+def test_normal_and_uniform_fill_in_place_from_the_seeded_generator():
+    x = mm.empty(1000)
+    same = x
+    mm.manual_seed(0)
+    x.normal_(2.0, 0.5)
+    assert x is same and abs(x.mean().item() - 2.0) < 0.1 and abs(x.std().item() - 0.5) < 0.05
+    first = x.tolist()
+    mm.manual_seed(0)
+    assert mm.empty(1000).normal_(2.0, 0.5).tolist() == first
+    u = mm.empty(1000).uniform_(-1.0, 3.0)
+    assert -1.0 <= u.min().item() and u.max().item() <= 3.0 and abs(u.mean().item() - 1.0) < 0.15
+    w = mm.empty(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
+        w.normal_()
+    with mm.no_grad():
+        w.uniform_()
+    assert w.requires_grad and w.is_leaf
+
+
+def test_products_by_rank_refuse_other_ranks_like_torch():
+    torch = pytest.importorskip("torch")
+    for lib in (torch, mm):
+        with pytest.raises(RuntimeError, match="self must be a matrix"):
+            lib.ones(3).mm(lib.ones(3, 2))
+        with pytest.raises(RuntimeError, match="batch1 must be a 3D tensor"):
+            lib.ones(2, 3).bmm(lib.ones(2, 3, 4))
+        with pytest.raises(RuntimeError, match="1D tensors expected, but got 1D and 2D tensors"):
+            lib.ones(2).dot(lib.ones(2, 2))
+        with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x2\)"):
+            lib.ones(2, 3).mm(lib.ones(4, 2))
+        with pytest.raises(RuntimeError, match="exceeds dimension size"):
+            lib.ones(3, 4).narrow(1, 3, 2)
+        assert lib.tensor([3.0, 1.0, 2.0]).argsort().tolist() == [1, 2, 0]
+        assert lib.tensor([3.0, 1.0, 2.0]).argsort(descending=True).tolist() == [0, 2, 1]
+        assert lib.tensor([[3.0, 1.0, 2.0]]).topk(2).indices.tolist() == [[0, 2]]

@@ -74,7 +74,7 @@ class Bmm(Function):
 
 def matmul(t1, t2):
     """t1 @ t2 by numpy's (and torch's) rules; see the module's docstring for the nodes it records."""
-    _check_shapes(t1.shape, t2.shape)
+    check_shapes(t1.shape, t2.shape)
     if not hooks._op_observers:
         return _matmul(t1, t2)
     with hooks.one_op():
@@ -156,7 +156,7 @@ def _batched(t1, t2):
     return UnsafeView.apply(out, shape=out_shape)
 
 
-def _check_shapes(a: tuple, b: tuple) -> None:
+def check_shapes(a: tuple, b: tuple) -> None:
     """torch's errors, before any node is recorded."""
     if not a or not b:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {len(a)}D and "

@@ -134,6 +134,111 @@ class VectorNorm(Function):
         return x * scale
 
 
+class Prod(Function):
+    """z = Πx over everything or along one dim;  dz/dxᵢ = the product of the others (exact with zeros:
+    products from the left times products from the right, not z / xᵢ)."""
+
+    @staticmethod
+    def forward(ctx, x, dim=None, keepdim=False):
+        ctx.shape, ctx.dim, ctx.keepdim = x.shape, dim, keepdim
+        ctx.node_name = "ProdBackward0" if dim is None else "ProdBackward1"
+        ctx.save_for_backward(x)
+        if dim is None:
+            return np.asarray(np.prod(x))
+        (axis,) = _axes(dim, x.ndim)
+        ctx.axis = axis
+        return np.prod(x, axis=axis, keepdims=keepdim) if x.ndim else x.copy()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        if x.ndim == 0:
+            return grad_output * np.ones_like(x)
+        if ctx.dim is None:
+            flat = x.reshape(-1)
+            return (grad_output * _others_product(flat, 0)).reshape(x.shape)
+        g = grad_output if ctx.keepdim else np.expand_dims(grad_output, ctx.axis)
+        return g * _others_product(x, ctx.axis)
+
+
+def _others_product(x, axis):
+    """Each entry's product of the other entries along axis."""
+    ones = np.ones_like(np.take(x, [0], axis=axis))
+    left = np.cumprod(np.concatenate([ones, np.delete(x, -1, axis=axis)], axis=axis), axis=axis)
+    flipped = np.flip(x, axis)
+    right = np.flip(np.cumprod(np.concatenate([ones, np.delete(flipped, -1, axis=axis)], axis=axis),
+                               axis=axis), axis)
+    return left * right
+
+
+class Amax(Function):
+    """z = max x over dims (no indices);  dz/dx is shared evenly between the entries equal to the max."""
+
+    @staticmethod
+    def forward(ctx, x, dim=(), keepdim=False, smallest=False):
+        axes = _axes(dim if dim != () else None, x.ndim)
+        ctx.node_name = "AminBackward0" if smallest else "AmaxBackward0"
+        values = (np.min if smallest else np.max)(x, axis=axes, keepdims=True)
+        ctx.save_for_backward(x, values)
+        ctx.axes, ctx.keepdim = axes, keepdim
+        return values if keepdim else np.squeeze(values, axes) if axes else values
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, values = ctx.saved_tensors
+        g = grad_output if ctx.keepdim or not ctx.axes else np.expand_dims(grad_output, ctx.axes)
+        mask = x == values
+        return g * mask / mask.sum(axis=ctx.axes, keepdims=True)
+
+
+class Sort(Function):
+    """(values, indices) of x sorted along dim, or its k largest/smallest (topk);  each value's gradient
+    goes back to the place it came from."""
+
+    differentiable_outputs = (True, False)
+
+    @staticmethod
+    def forward(ctx, x, dim=-1, descending=False, k=None, node_name="SortBackward0"):
+        ctx.node_name, ctx.shape = node_name, x.shape
+        if x.ndim == 0:
+            ctx.axis, ctx.indices = 0, np.asarray(0)
+            return x.copy(), np.asarray(0, dtype=np.int64)
+        (axis,) = _axes(dim, x.ndim)
+        ctx.axis = axis
+        # stable, and descending keeps equal values in their order, as torch's stable sort does
+        order = np.argsort(-x if descending else x, axis=axis, kind="stable")
+        if k is not None:
+            order = np.take(order, np.arange(k), axis=axis)
+        ctx.indices = order
+        return np.take_along_axis(x, order, axis=axis), order.astype(np.int64)
+
+    @staticmethod
+    def backward(ctx, grad_output, _grad_indices):
+        if grad_output.ndim == 0:
+            return grad_output.copy()
+        grad = np.zeros(ctx.shape, grad_output.dtype)
+        np.put_along_axis(grad, ctx.indices, grad_output, ctx.axis)
+        return grad
+
+
+class SortResult(namedtuple("sort", ["values", "indices"])):
+    """torch.return_types.sort: the (values, indices) pair of sort."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"minimod.return_types.sort(\nvalues={self.values!r},\nindices={self.indices!r})"
+
+
+class TopkResult(namedtuple("topk", ["values", "indices"])):
+    """torch.return_types.topk: the (values, indices) pair of topk."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"minimod.return_types.topk(\nvalues={self.values!r},\nindices={self.indices!r})"
+
+
 class Max(Function):
     """z = max x over dims;  dz/dx = 1 at the maximum (shared evenly between ties for a full max)."""
 
