@@ -7,6 +7,7 @@ import time
 
 import pytest
 from rich.text import Text
+from textual import events
 
 import minimod as mm
 from inspector.app import InspectorApp
@@ -427,6 +428,8 @@ async def test_main_panes_fit_the_terminal(size: tuple[int, int]) -> None:
         totals = str(tables.query_one("#parameter-totals").render())
         assert bool(hidden) == (size[0] < 100)
         assert not hidden or f"hidden here: {', '.join(hidden)} (w widens)" in totals
+        view = tree.tree_view
+        lines = [view.render_line(y).text for y in range(3)]
         await pilot.press("w")  # the tables take the whole width
         await pilot.pause()
         assert not tree.display and screen.query_one("#tabs").region.x == 0
@@ -435,6 +438,17 @@ async def test_main_panes_fit_the_terminal(size: tuple[int, int]) -> None:
         await pilot.pause()
         assert tree.display
         assert tables.shown_columns("parameter") == shown
+        assert [view.render_line(y).text for y in range(3)] == lines
+        # a Resize that keeps the width (the tree shown again) keeps its drawn lines; a new width redraws
+        # them (_updates: Textual's count of the tree's redraws, what SteadyTree saves)
+        drawn_at = view._updates
+        view.post_message(events.Resize(view.size, view.virtual_size, view.container_size))
+        await pilot.pause()
+        assert view._updates == drawn_at
+        view.post_message(events.Resize(view.size.with_width(view.size.width - 1), view.virtual_size,
+                                        view.container_size))
+        await pilot.pause()
+        assert view._updates > drawn_at
         await pilot.press("f", "2")
         await settle(pilot)
         trace = screen.query_one(TracePanel).table
