@@ -505,3 +505,18 @@ async def test_an_empty_table_hides_its_header_and_gives_up_the_focus() -> None:
         screen.module_tree.select_path("1")
         await pilot.pause()
         assert tables.buffer_table.display and tables.buffer_table.row_count == 3
+
+
+async def test_the_app_collects_garbage_less_often_while_it_runs_and_puts_the_setting_back() -> None:
+    """A key press allocates tens of thousands of small objects: the young-generation threshold is raised
+    while the app runs (fewer collections a press), and restored after."""
+    import gc
+
+    from inspector.app import GC_YOUNG_THRESHOLD
+
+    before = gc.get_threshold()
+    app = InspectorApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert gc.get_threshold()[0] >= GC_YOUNG_THRESHOLD and gc.get_threshold()[1:] == before[1:]
+    assert gc.get_threshold() == before
