@@ -32,9 +32,8 @@ OP_NAMES = {
     "MaskedFill": "masked_fill", "VectorNorm": "norm", "ClampMin": "clamp_min", "ClampMax": "clamp_max",
 }
 NO_TENSOR = "no tensor in what the forward returned"  # what the output box says then
-# ops that only pass tensors through: no node, the tensor keeps its producer (module backward hooks'
-# plumbing, and reshape's copy, so that a reshape is one op whether it had to copy or not)
-_PASS_THROUGH = {"BackwardHookFunction", "ContiguousCopy"}
+# ops that only pass tensors through (module backward hooks): no node, the tensor keeps its producer
+_PASS_THROUGH = {"BackwardHookFunction"}
 
 
 def op_name(function_name: str) -> str:

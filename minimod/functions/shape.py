@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import hooks
 from ..autograd import Function
+from .elementwise import Clone
 
 
 def normalize_shape(shape, size):
@@ -27,8 +29,8 @@ def normalize_shape(shape, size):
 class Reshape(Function):
     """z = x with a new shape, a view of x;  the gradient is reshaped back.
 
-    `reshape` below decides: when the strides cannot express the new shape, it copies x first (a
-    ContiguousCopy node), and this node then views the copy, as torch records it."""
+    `reshape` below decides: when the strides cannot express the new shape, it copies x first (a Clone
+    node), and this node then views the copy, as torch records it."""
 
     returns_view = True
 
@@ -61,23 +63,6 @@ class View(Reshape):
                 "view size is not compatible with input tensor's size and stride (at least one dimension "
                 "spans across two contiguous subspaces). Use .reshape(...) instead."
             ) from None
-
-
-class ContiguousCopy(Function):
-    """z = a C-contiguous copy of x, made by reshape when no view has the new shape;  dz/dx = 1.
-
-    torch's clone(memory_format=contiguous): a CloneBackward0 node. Its own class lets the flow view
-    draw the reshape as one op."""
-
-    node_name = "CloneBackward0"
-
-    @staticmethod
-    def forward(ctx, x):
-        return np.ascontiguousarray(x)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        return grad_output
 
 
 class Flip(Function):
@@ -329,8 +314,18 @@ def reshape(x, shape, kind=Reshape):
         try:
             np.reshape(data, shape, copy=False)
         except ValueError:
-            return kind.apply(ContiguousCopy.apply(x), shape=shape, of_copy=True)
+            return _view_of_copy(x, shape, kind)
     return kind.apply(x, shape=shape)
+
+
+def _view_of_copy(x, shape, kind):
+    """A C-ordered copy of x (CloneBackward0, torch's clone(memory_format=contiguous)), viewed with
+    `shape` (UnsafeViewBackward0). Op observers (the flow view) see the one reshape or flatten."""
+    if not hooks._op_observers:
+        return kind.apply(Clone.apply(x), shape=shape, of_copy=True)
+    with hooks.one_op():
+        out = kind.apply(Clone.apply(x), shape=shape, of_copy=True)
+    return hooks._notify(kind, (x,), out)
 
 
 def flatten(x, start_dim=0, end_dim=-1):
