@@ -221,22 +221,17 @@ class Sort(Function):
         return grad
 
 
-class SortResult(namedtuple("sort", ["values", "indices"])):
-    """torch.return_types.sort: the (values, indices) pair of sort."""
-
-    __slots__ = ()
+def _return_type(op: str) -> type:
+    """torch.return_types.<op>: the (values, indices) named tuple of sort, topk, max(dim), min(dim)."""
 
     def __repr__(self):
-        return f"minimod.return_types.sort(\nvalues={self.values!r},\nindices={self.indices!r})"
+        return f"minimod.return_types.{op}(\nvalues={self.values!r},\nindices={self.indices!r})"
+
+    return type(f"{op.capitalize()}Result", (namedtuple(op, ["values", "indices"]),),
+                {"__slots__": (), "__repr__": __repr__, "__doc__": f"torch.return_types.{op}"})
 
 
-class TopkResult(namedtuple("topk", ["values", "indices"])):
-    """torch.return_types.topk: the (values, indices) pair of topk."""
-
-    __slots__ = ()
-
-    def __repr__(self):
-        return f"minimod.return_types.topk(\nvalues={self.values!r},\nindices={self.indices!r})"
+SortResult, TopkResult, MaxResult, MinResult = (_return_type(op) for op in ("sort", "topk", "max", "min"))
 
 
 class Max(Function):
@@ -303,24 +298,6 @@ def _extreme_backward(ctx, grad_output):
     g = grad_output if ctx.keepdim else np.expand_dims(grad_output, axis)
     np.put_along_axis(grad, index, g, axis)
     return grad
-
-
-class MaxResult(namedtuple("max", ["values", "indices"])):
-    """torch.return_types.max: the (values, indices) pair of max(dim)."""
-
-    __slots__ = ()
-
-    def __repr__(self):
-        return f"minimod.return_types.max(\nvalues={self.values!r},\nindices={self.indices!r})"
-
-
-class MinResult(namedtuple("min", ["values", "indices"])):
-    """torch.return_types.min: the (values, indices) pair of min(dim)."""
-
-    __slots__ = ()
-
-    def __repr__(self):
-        return f"minimod.return_types.min(\nvalues={self.values!r},\nindices={self.indices!r})"
 
 
 def max_along(x, dim=None, keepdim=False):
