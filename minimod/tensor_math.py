@@ -367,7 +367,7 @@ class TensorMath:
         return R.Amax.apply(self, dim=dim, keepdim=keepdim)
 
     def amin(self, dim=(), keepdim=False) -> Tensor:
-        return R.Amax.apply(self, dim=dim, keepdim=keepdim, smallest=True)
+        return R.Amin.apply(self, dim=dim, keepdim=keepdim)
 
     def sort(self, dim=-1, descending=False) -> R.SortResult:
         return R.SortResult(*R.Sort.apply(self, dim=dim, descending=descending))
@@ -380,7 +380,7 @@ class TensorMath:
         size = self._data.shape[S._wrap_dim(dim, self._data.ndim)] if self._data.ndim else 1
         if not 0 <= k <= size:
             raise RuntimeError(f"selected index k out of range (k={k}, size {size} along dim {dim})")
-        return R.TopkResult(*R.Sort.apply(self, dim=dim, descending=largest, k=k, node_name="TopkBackward0"))
+        return R.TopkResult(*R.Topk.apply(self, k=k, dim=dim, largest=largest))
 
     def norm(self, p="fro", dim=None, keepdim=False) -> Tensor:
         """The vector norm over dim (every element by default): p = 2 ("fro", the default) or 1."""
@@ -482,10 +482,13 @@ class TensorMath:
             raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
         length = self._dim_size(dim)
         size = -(-length // chunks) if length else 0
-        return self.split(size, dim) if size else (self,)
+        return self._pieces(size, dim, S.Chunk) if size else (self,)
 
     def split(self, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
         """Pieces along dim: of split_size each (the last one smaller), or of the listed sizes."""
+        return self._pieces(split_size_or_sections, dim, S.Split)
+
+    def _pieces(self, split_size_or_sections, dim: int, function) -> tuple[Tensor, ...]:
         length = self._dim_size(dim)
         axis = S._wrap_dim(dim, self._data.ndim)
         if isinstance(split_size_or_sections, (list, tuple)):
@@ -495,18 +498,17 @@ class TensorMath:
                     f"split_with_sizes expects split_sizes to sum exactly to {length} (input tensor's size "
                     f"at dimension {dim}), but got split_sizes={sizes}"
                 )
-            return S.Split.apply(self, sizes=sizes, dim=axis, node_name="SplitWithSizesBackward0")
+            return function.apply(self, sizes=sizes, dim=axis, node_name="SplitWithSizesBackward0")
         size = int(split_size_or_sections)
         if size <= 0:
             raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
         sizes = [size] * (length // size) + ([length % size] if length % size else [])
-        return S.Split.apply(self, sizes=sizes or [0], dim=axis)
+        return function.apply(self, sizes=sizes or [0], dim=axis)
 
     def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
         """The slices along dim, each without that dim."""
-        length = self._dim_size(dim)
-        axis = S._wrap_dim(dim, self._data.ndim)
-        return S.Split.apply(self, sizes=[1] * length, dim=axis, node_name="UnbindBackward0", squeeze=True)
+        self._dim_size(dim)  # torch's error for a 0-d tensor
+        return S.Unbind.apply(self, dim=S._wrap_dim(dim, self._data.ndim))
 
     def _dim_size(self, dim: int) -> int:
         if self._data.ndim == 0:

@@ -191,6 +191,14 @@ class Amax(Function):
         return g * mask / mask.sum(axis=ctx.axes, keepdims=True)
 
 
+class Amin(Amax):
+    """z = min x over dims (no indices);  dz/dx is shared evenly between the entries equal to the min."""
+
+    @staticmethod
+    def forward(ctx, x, dim=(), keepdim=False):
+        return Amax.forward(ctx, x, dim, keepdim, smallest=True)
+
+
 class Sort(Function):
     """(values, indices) of x sorted along dim, or its k largest/smallest (topk);  each value's gradient
     goes back to the place it came from."""
@@ -219,6 +227,14 @@ class Sort(Function):
         grad = np.zeros(ctx.shape, grad_output.dtype)
         np.put_along_axis(grad, ctx.indices, grad_output, ctx.axis)
         return grad
+
+
+class Topk(Sort):
+    """(values, indices) of the k largest (or smallest) entries along dim, largest first."""
+
+    @staticmethod
+    def forward(ctx, x, k, dim=-1, largest=True):
+        return Sort.forward(ctx, x, dim, descending=largest, k=k, node_name="TopkBackward0")
 
 
 def _return_type(op: str) -> type:

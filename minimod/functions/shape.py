@@ -134,6 +134,19 @@ class Split(Function):
         return np.concatenate(grad_outputs, axis=ctx.dim)
 
 
+class Chunk(Split):
+    """split into at most n equal pieces: the same node as split (SplitBackward0), its own name in the
+    flow view."""
+
+
+class Unbind(Split):
+    """The slices along dim, each without that dim (UnbindBackward0)."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        return Split.forward(ctx, x, [1] * x.shape[dim], dim, node_name="UnbindBackward0", squeeze=True)
+
+
 class Gather(Function):
     """z[i][j] = x[i][index[i][j]] along dim (torch.gather);  dx adds each dz at the index it came from."""
 

@@ -209,6 +209,25 @@ def test_flow_draws_a_matmul_as_one_op_whatever_nodes_it_records():
     assert seen == ["MatMul"]
 
 
+def test_flow_names_the_ops_that_share_a_node_type_by_what_the_student_called():
+    """chunk records SplitBackward0, topk shares sort's code, amin amax's: each is drawn by its own name."""
+
+    class Ops(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 8)
+
+        def forward(self, x):
+            h = self.fc(x)
+            a, b = h.chunk(2, dim=-1)
+            return a.topk(2).values.sum() + b.amin(1).sum() + h.unbind(0)[0].norm() + b.clamp_min(0).amax()
+
+    ops = _titles(_flow(Ops(), mm.randn(2, 4)), "op")
+    assert [op for op in ops if op not in ("sum", "add")] == [
+        "chunk", "topk", "amin", "unbind", "norm", "clamp_min", "amax"
+    ]
+
+
 def test_flow_skips_backward_hook_plumbing():
     """A user's own full backward hook wraps tensors in BackwardHookFunction: not an op to draw."""
     model = nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 2))
