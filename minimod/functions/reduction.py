@@ -261,21 +261,27 @@ class Max(Function):
 
     @staticmethod
     def backward(ctx, grad_output, _grad_indices):
-        return _extreme_backward(ctx, grad_output)
+        if ctx.dim is None:
+            x, values = ctx.saved_tensors
+            mask = x == values
+            return grad_output * mask / mask.sum()
+        (indices,) = ctx.saved_tensors
+        grad = np.zeros(ctx.shape, dtype=grad_output.dtype)
+        if grad.ndim == 0:
+            return grad + grad_output
+        axis = ctx.axis
+        index = indices if ctx.keepdim else np.expand_dims(indices, axis)
+        g = grad_output if ctx.keepdim else np.expand_dims(grad_output, axis)
+        np.put_along_axis(grad, index, g, axis)
+        return grad
 
 
-class Min(Function):
+class Min(Max):
     """z = min x over dims;  dz/dx = 1 at the minimum (shared evenly between ties for a full min)."""
-
-    differentiable_outputs = (True, False)
 
     @staticmethod
     def forward(ctx, x, dim=None, keepdim=False):
         return _extreme(ctx, x, dim, keepdim, "min", np.min, np.argmin)
-
-    @staticmethod
-    def backward(ctx, grad_output, _grad_indices):
-        return _extreme_backward(ctx, grad_output)
 
 
 def _extreme(ctx, x, dim, keepdim, name, reduce, arg):
@@ -298,22 +304,6 @@ def _extreme(ctx, x, dim, keepdim, name, reduce, arg):
         indices = np.expand_dims(indices, axis) if x.ndim else indices
     ctx.save_for_backward(indices)
     return values, indices.astype(np.int64)
-
-
-def _extreme_backward(ctx, grad_output):
-    if ctx.dim is None:
-        x, values = ctx.saved_tensors
-        mask = x == values
-        return grad_output * mask / mask.sum()
-    (indices,) = ctx.saved_tensors
-    grad = np.zeros(ctx.shape, dtype=grad_output.dtype)
-    if grad.ndim == 0:
-        return grad + grad_output
-    axis = ctx.axis
-    index = indices if ctx.keepdim else np.expand_dims(indices, axis)
-    g = grad_output if ctx.keepdim else np.expand_dims(grad_output, axis)
-    np.put_along_axis(grad, index, g, axis)
-    return grad
 
 
 def max_along(x, dim=None, keepdim=False):
