@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -167,3 +168,17 @@ def format_number(value: float | None) -> str:
         return f"{value:.3g}"
     mantissa, _, exponent = f"{value:.2e}".partition("e")
     return f"{mantissa}e{int(exponent)}"  # e-05 -> e-5: two characters fewer in every column
+
+
+# A mean this small next to the spread is rounding noise of a sum that is zero in exact arithmetic (a
+# softmax's gradient rows, a normalised layer's output): its digits change with the BLAS kernel, the
+# thread count and the summation order, so the screen says "≈0" instead of showing them.
+ROUNDING_MEAN = 1e-4
+
+
+def format_mean(mean: float | None, std: float | None) -> str:
+    """A mean as format_number writes it, or '≈0' when |mean| is below ROUNDING_MEAN of the std."""
+    if mean is not None and mean != 0 and std is not None and math.isfinite(mean) \
+            and abs(mean) < ROUNDING_MEAN * std:
+        return "≈0"
+    return format_number(mean)

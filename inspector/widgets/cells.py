@@ -7,9 +7,9 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
-from inspector.tensor_summary import format_number, shape_text
+from inspector.tensor_summary import format_mean, format_number, shape_text
 
-__all__ = ["cell", "number_cell", "shape_text", "header", "show_text"]
+__all__ = ["cell", "number_cell", "mean_cell", "shape_text", "header", "show_text"]
 
 
 def cell(value: object, style: str = "", right: bool = False) -> Text:
@@ -20,6 +20,11 @@ def cell(value: object, style: str = "", right: bool = False) -> Text:
 def number_cell(value: float | None, style: str = "") -> Text:
     """A statistic, right-aligned."""
     return cell(format_number(value), style, right=True)
+
+
+def mean_cell(mean: float | None, std: float | None, style: str = "") -> Text:
+    """A mean, right-aligned: '≈0' when it is rounding noise next to the std (see format_mean)."""
+    return cell(format_mean(mean, std), style, right=True)
 
 
 def header(*names: str) -> list[Text]:

@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from inspector.tensor_summary import TensorRow, buffer_rows, human_count, parameter_rows, totals
-from inspector.widgets.cells import cell, header, number_cell, shape_text, show_text, text_key
+from inspector.widgets.cells import cell, header, mean_cell, number_cell, shape_text, show_text, text_key
 
 PARAMETER_COLUMNS = ("name", "shape", "dtype", "numel", "grad", "mean", "std", "min", "max", "|grad|")
 BUFFER_COLUMNS = ("name", "shape", "dtype", "numel", "saved", "mean", "std", "min", "max")
@@ -26,6 +26,10 @@ SCROLLBAR = 2  # a table's vertical scrollbar takes two columns
 
 def _stat(value: float | None, row: TensorRow) -> Text:
     return number_cell(value, "bold red" if row.nonfinite else "")
+
+
+def _mean(row: TensorRow) -> Text:
+    return mean_cell(row.mean, row.std, "bold red" if row.nonfinite else "")
 
 
 def choose_columns(columns: tuple[str, ...], widths: dict[str, int], priority: dict[str, float],
@@ -143,7 +147,7 @@ class TensorTables(Vertical):
             "name": name, "shape": cell(shape_text(row.shape)), "dtype": cell(row.dtype),
             "numel": cell(f"{row.numel:,}", right=True),
             "grad": cell("yes") if row.flag else cell("frozen", "bold blue"),
-            "mean": _stat(row.mean, row), "std": _stat(row.std, row), "min": _stat(row.min, row),
+            "mean": _mean(row), "std": _stat(row.std, row), "min": _stat(row.min, row),
             "max": _stat(row.max, row), "|grad|": number_cell(row.grad_norm, "bold red" if bad_grad else ""),
         }
 
@@ -152,7 +156,7 @@ class TensorTables(Vertical):
             "name": cell(self._local(row.name)), "shape": cell(shape_text(row.shape)),
             "dtype": cell(row.dtype), "numel": cell(f"{row.numel:,}", right=True),
             "saved": cell("yes") if row.flag else cell("no", "bold yellow"),
-            "mean": _stat(row.mean, row), "std": _stat(row.std, row), "min": _stat(row.min, row),
+            "mean": _mean(row), "std": _stat(row.std, row), "min": _stat(row.min, row),
             "max": _stat(row.max, row),
         }
 

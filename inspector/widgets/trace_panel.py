@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Select, Static
 
-from inspector.tensor_summary import format_number
+from inspector.tensor_summary import format_mean, format_number
 from inspector.widgets.cells import shape_text
 from inspector.widgets.fast_table import FastTable
 from inspector.widgets.trace_table import TraceTable, event_is_nonfinite
@@ -37,8 +37,9 @@ def describe_event(event: Any, show_time: bool = True) -> Text:
             if stats is None:
                 text.append("None", style="dim")
                 continue
-            numbers = "  ".join(f"{name} {format_number(value)}" for name, value in (
-                ("mean", stats.mean), ("std", stats.std), ("min", stats.min), ("max", stats.max)))
+            numbers = f"mean {format_mean(stats.mean, stats.std)}  " + "  ".join(
+                f"{name} {format_number(value)}"
+                for name, value in (("std", stats.std), ("min", stats.min), ("max", stats.max)))
             line = f"{shape_text(stats.shape)} {stats.dtype}  {numbers}"
             if stats.nan or stats.inf:
                 text.append(line + f"  NaN {stats.nan}  Inf {stats.inf}", style="bold red")

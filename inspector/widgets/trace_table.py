@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from inspector.tensor_summary import format_number
+from inspector.tensor_summary import format_mean, format_number
 from inspector.widgets.cells import shape_text, show_text
 from inspector.widgets.fast_table import Cell, FastTable, Row
 
@@ -169,8 +169,11 @@ class TraceTable(Vertical):
             (_shapes(event.inputs), ""),
             (_shapes(event.outputs), ""),
         ]
-        values = (stats.mean, stats.std, stats.min, stats.max) if stats is not None else (None,) * 4
-        cells.extend((format_number(value), style) for value in values)
+        if stats is None:
+            cells.extend(("-", style) for _ in range(4))
+        else:
+            cells.append((format_mean(stats.mean, stats.std), style))
+            cells.extend((format_number(value), style) for value in (stats.std, stats.min, stats.max))
         if self.show_time:  # only a forward event is timed (from its pre-hook to its hook)
             cells.append((f"{event.elapsed_ms:.2f}" if event.phase == "forward" else "-", ""))
         return tuple(cells)

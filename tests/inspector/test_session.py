@@ -8,7 +8,13 @@ import pytest
 import minimod as mm
 from inspector.session import Session, describe_error
 from inspector.session_state import diff_states
-from inspector.tensor_summary import buffer_rows, parameter_rows, shared_parameter_names, subtree_counts
+from inspector.tensor_summary import (
+    buffer_rows,
+    format_mean,
+    parameter_rows,
+    shared_parameter_names,
+    subtree_counts,
+)
 from minimod import nn
 from minimod.zoo import get
 
@@ -262,3 +268,16 @@ def test_nonfinite_values_are_counted_and_statistics_skip_them() -> None:
         model.weight.copy_(mm.tensor([[1.0, float("nan")], [float("inf"), 3.0]]))
     row = parameter_rows(model, "")[0]
     assert row.nonfinite == 2 and row.mean == pytest.approx(2.0)
+
+
+def test_a_mean_that_is_rounding_noise_next_to_the_std_reads_as_approximately_zero() -> None:
+    # a softmax gradient's rows sum to 0 exactly; in float32 their mean is ~1e-9, with digits that change
+    # with the BLAS kernel, so the screen must not show them
+    assert format_mean(2.98e-9, 0.302) == "≈0"
+    assert format_mean(-7.45e-10, 0.302) == "≈0"
+    assert format_mean(0.0, 0.302) == "0"
+    assert format_mean(9.5e-7, 4.37e-4) == "9.50e-7"  # 0.2% of the std is information, not noise
+    assert format_mean(0.0208, 1.0) == "0.0208"
+    assert format_mean(1e-9, 0.0) == "1.00e-9"  # a constant tensor: nothing to compare with
+    assert format_mean(None, None) == "-"
+    assert format_mean(float("nan"), float("nan")) == "nan"
