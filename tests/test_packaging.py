@@ -18,7 +18,8 @@ REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("minimod", "inspector", "lessons")
 # Left out of the copy that the wheel is built from: caches, environments and earlier builds.
 NOT_SOURCE = shutil.ignore_patterns(
-    ".git", ".venv", ".venv-*", "venv", "build", "dist", "*.egg-info", "__pycache__", "*.pyc", ".*_cache", ".hypothesis"
+    ".git", ".venv", ".venv-*", "venv", "build", "dist", "*.egg-info", "__pycache__", "*.pyc", ".*_cache",
+    ".hypothesis",
 )
 
 
