@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from inspector.adapters import adapter_for
+
 __all__ = [
     "Cluster", "Edge", "Graph", "Node", "ModuleInfo", "describe_modules", "fold_runs", "tree_graph",
     "wrap_text", "count_text", "shape_text",
@@ -132,8 +134,7 @@ def describe_modules(model) -> dict[str, ModuleInfo]:
     owner: dict[int, str] = {}
     for name, parameter in model.named_parameters():
         owner.setdefault(id(parameter), name)
-    from minimod.nn import ModuleList, Sequential
-
+    is_container = adapter_for(model).is_container
     infos: dict[str, ModuleInfo] = {}
     modules = list(model.named_modules())
     for path, module in modules:
@@ -160,7 +161,7 @@ def describe_modules(model) -> dict[str, ModuleInfo]:
             total_parameters=sum(math.prod(_shape(p)) for p in module.parameters()),
             total_buffers=sum(math.prod(_shape(b)) for b in module.buffers()),
             signature=(),
-            container=isinstance(module, (Sequential, ModuleList)),
+            container=is_container(module),
         )
     # a child reached twice (a shared module) keeps its first path; its other names are skipped by
     # named_modules, so link only children that have an info

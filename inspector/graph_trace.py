@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from inspector.adapters import adapter_for
+from inspector.adapters.base import PASS_THROUGH
 from inspector.events import OpEvent, TraceEvent, flatten_values
 from inspector.graph import (
     Cluster,
@@ -19,26 +21,10 @@ from inspector.graph import (
 )
 from inspector.trace import Trace
 
-__all__ = ["flow_graph", "autograd_graph", "op_name", "OP_NAMES"]
+__all__ = ["flow_graph", "autograd_graph"]
 
 
-# a Function's class name -> the name a student calls it by (torch's functional); others are lowercased
-OP_NAMES = {
-    "MaxPool2DWithIndices": "max_pool2d", "AvgPool2D": "avg_pool2d",
-    "AdaptiveAvgPool2D": "adaptive_avg_pool2d",
-    "Convolution": "conv2d", "LeakyRelu": "leaky_relu", "LogSoftmax": "log_softmax", "UnsafeView": "view",
-    "NativeBatchNorm": "batch_norm", "NativeLayerNorm": "layer_norm", "NllLoss": "nll_loss",
-    "MseLoss": "mse_loss", "PowTensor": "pow", "Cast": "to", "GetItem": "getitem",
-    "MaskedFill": "masked_fill", "VectorNorm": "norm", "ClampMin": "clamp_min", "ClampMax": "clamp_max",
-}
 NO_TENSOR = "no tensor in what the forward returned"  # what the output box says then
-# ops that only pass tensors through (module backward hooks): no node, the tensor keeps its producer
-_PASS_THROUGH = {"BackwardHookFunction"}
-
-
-def op_name(function_name: str) -> str:
-    """`LogSoftmax` -> `log_softmax`: the flow view's label for an op."""
-    return OP_NAMES.get(function_name, function_name.lower())
 
 
 class _FlowBuilder:
@@ -231,12 +217,12 @@ class _FlowBuilder:
                 self._note_shapes(item.output_ids, item.output_shapes)
                 if not item.stack or self._owner(list(item.stack)) is not None:
                     continue  # outside the model, or inside a module drawn as one node
-                if item.name in _PASS_THROUGH:
+                if item.name == PASS_THROUGH:
                     for source, target in zip(item.input_ids, item.output_ids, strict=False):
                         if source in self.producer and target is not None:
                             self.producer[target] = self.producer[source]
                     continue
-                node = self._node([op_name(item.name)], "op", self._cluster(list(item.stack)))
+                node = self._node([item.name], "op", self._cluster(list(item.stack)))
                 self._inputs(item.input_ids, node, None)
                 self._outputs(item.output_ids, node)
                 continue
@@ -287,8 +273,7 @@ def flow_graph(model, trace: Trace, *, depth: int | None = None, fold: bool = Tr
 def autograd_graph(model, output: object, *, rankdir: str = "TB", mode: str = "train") -> Graph:
     """The grad_fn graph behind `output`: one node per autograd node (MulBackward0, ...), parameters
     named by their state_dict keys, arrows in the direction the forward ran."""
-    from minimod import Tensor
-
+    is_tensor = adapter_for(model).is_tensor
     infos = describe_modules(model)
     names = {id(parameter): name for name, parameter in model.named_parameters()}
     nodes: list[Node] = []
@@ -314,7 +299,7 @@ def autograd_graph(model, output: object, *, rankdir: str = "TB", mode: str = "t
         return node_id, True
 
     leaves = flatten_values(output)
-    outputs = [leaf for leaf in leaves if isinstance(leaf, Tensor) and leaf.grad_fn is not None]
+    outputs = [leaf for leaf in leaves if is_tensor(leaf) and leaf.grad_fn is not None]
     for number, tensor in enumerate(outputs):
         root, fresh = node_for(tensor.grad_fn)
         title = "output" if len(outputs) == 1 else f"output {number}"
@@ -335,10 +320,10 @@ def autograd_graph(model, output: object, *, rankdir: str = "TB", mode: str = "t
                     discovered.append(next_function)
             pending.extend(reversed(discovered))  # visit the first input first
     if not outputs:  # nothing required grad (no parameters, or under no_grad): say so, don't draw nothing
-        for number, leaf in enumerate(leaf for leaf in leaves if isinstance(leaf, Tensor)):
+        for number, leaf in enumerate(leaf for leaf in leaves if is_tensor(leaf)):
             lines = ("output" if number == 0 else f"output {number}", shape_text(tuple(leaf.shape)),
                      "no grad_fn: nothing here requires grad")
             nodes.append(Node(f"n{len(nodes)}", lines, "output"))
-        if not any(isinstance(leaf, Tensor) for leaf in leaves):
+        if not any(is_tensor(leaf) for leaf in leaves):
             nodes.append(Node(f"n{len(nodes)}", ("output", NO_TENSOR), "output"))
     return Graph(title_lines(model, "autograd", mode, infos), nodes, edges, [], rankdir)

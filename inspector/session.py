@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 import minimod as mm
+from inspector.adapters import adapter_for
 from inspector.session_state import (
     KeyDiff,
     LoadReport,
@@ -26,7 +27,6 @@ from inspector.session_state import (
     parameter_keys,
     read_state_file,
 )
-from inspector.tensor_summary import to_numpy
 
 EventCallback = Callable[[Any], None]
 
@@ -48,8 +48,11 @@ class StepResult:
 _LIBRARY_DIRS = (str(Path(mm.__file__).resolve().parent), str(Path(__file__).resolve().parent))
 
 
-def describe_error(error: BaseException) -> str:
-    """One line naming the exception and, when it came from the user's code, where it was raised."""
+def describe_error(error: BaseException, library_dirs: tuple[str, ...] = ()) -> str:
+    """One line naming the exception and, when it came from the user's code, where it was raised.
+
+    Frames in minimod, the inspector or `library_dirs` (the model's library) are not the user's code."""
+    ours_dirs = _LIBRARY_DIRS + tuple(library_dirs)
     where = ""
     trace = error.__traceback__
     frames = []
@@ -57,10 +60,10 @@ def describe_error(error: BaseException) -> str:
         frames.append(trace.tb_frame)
         trace = trace.tb_next
     # Only frames below our own count: the ones above are whoever called the session.
-    ours = [index for index, frame in enumerate(frames) if frame.f_code.co_filename.startswith(_LIBRARY_DIRS)]
+    ours = [index for index, frame in enumerate(frames) if frame.f_code.co_filename.startswith(ours_dirs)]
     for frame in reversed(frames[ours[0]:] if ours else frames):
         filename = frame.f_code.co_filename
-        if not filename.startswith(_LIBRARY_DIRS):
+        if not filename.startswith(ours_dirs):
             where = f" (in {Path(filename).name}:{frame.f_lineno}, {frame.f_code.co_name})"
             break
     message = str(error).strip().splitlines()[0] if str(error).strip() else ""
@@ -73,6 +76,8 @@ class Session:
     def __init__(self, model: Any, example_input: Any, name: str = "model", *, lr: float = 0.01,
                  seed: int = 0) -> None:
         self.model = model
+        self.adapter = adapter_for(model)  # the library's side: hooks, tensors, optimizer, loss
+        self.library = self.adapter.library  # "minimod" or "PyTorch", for the header and status line
         self.example_input = example_input
         self.name = name
         self.lr = lr
@@ -89,13 +94,17 @@ class Session:
         self._seed = seed
         self._lock = threading.Lock()  # one run at a time, whichever thread asks
 
+    def describe(self, error: BaseException) -> str:
+        """One line for an error a run raised, naming where in the user's code (not the library's)."""
+        return describe_error(error, self.adapter.source_dirs)
+
     # --- running the model -----------------------------------------------------------------------
 
     @property
     def optimizer(self) -> Any:
         """SGD over the model's parameters, made on first use."""
         if self._optimizer is None:
-            self._optimizer = mm.optim.SGD(self.model.parameters(), lr=self.lr)
+            self._optimizer = self.adapter.lib.optim.SGD(self.model.parameters(), lr=self.lr)
         return self._optimizer
 
     def _call(self) -> Any:
@@ -106,7 +115,7 @@ class Session:
         return call_model(self.model, self.example_input)
 
     def _record(self, run: Callable[[], Any], on_event: EventCallback | None) -> tuple[Any, int]:
-        from inspector.trace import Recorder
+        from inspector.trace import Recorder, hook_warnings_silenced
 
         offset = len(self.events)
         added = 0
@@ -123,7 +132,7 @@ class Session:
         # over the terminal UI: keep them, once each, for the app to show.
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("default")
-            with Recorder(self.model, on_event=keep):
+            with Recorder(self.model, on_event=keep), hook_warnings_silenced(self.model):
                 result = run()
         for warning in caught:
             message = str(warning.message).split(" See http")[0]  # the link does not fit a toast
@@ -135,15 +144,15 @@ class Session:
 
     def loss_for(self, output: Any) -> Any:
         """Cross-entropy against fixed random classes for an (N, C) output, else MSE against zeros."""
-        import minimod.nn.functional as F
-
+        lib = self.adapter.lib
         shape = tuple(output.shape)
         if len(shape) == 2 and shape[1] > 1:
             if self._targets is None or tuple(self._targets.shape) != (shape[0],):
                 generator = np.random.default_rng(self._seed)
-                self._targets = mm.tensor(generator.integers(0, shape[1], size=shape[0]).astype(np.int64))
-            return F.cross_entropy(output, self._targets)
-        return F.mse_loss(output, mm.zeros(*shape, dtype=output.dtype))
+                classes = generator.integers(0, shape[1], size=shape[0]).astype(np.int64)
+                self._targets = self.adapter.tensor_from(classes)
+            return lib.nn.functional.cross_entropy(output, self._targets)
+        return lib.nn.functional.mse_loss(output, lib.zeros(*shape, dtype=output.dtype))
 
     def loss_name(self) -> str:
         """How the loss is made, for the help and status lines."""
@@ -156,7 +165,7 @@ class Session:
         from inspector.events import flatten_values
 
         for leaf in flatten_values(output):
-            if isinstance(leaf, mm.Tensor):
+            if self.adapter.is_tensor(leaf):
                 return leaf
         raise TypeError(f"the model returned {type(output).__name__}, not a Tensor: "
                         "nothing to take a loss of")
@@ -256,13 +265,17 @@ class Session:
         if not path.parent.is_dir():
             raise FileNotFoundError(f"folder {path.parent} does not exist; create it or choose another path")
         with self._lock:
-            mm.save(self.model.state_dict(), str(path))
+            # the state dict's values as numpy arrays, in minimod's .npz format (no pickle), whichever the
+            # library: a torch model's snapshot is not a torch.save file
+            mm.save(self.current_state(), str(path))
             self.snapshot = read_state_file(path)
             self.snapshot_path = path
         return path
 
     def current_state(self) -> dict[str, np.ndarray]:
-        return {key: np.array(to_numpy(value)) for key, value in self.model.state_dict().items()}
+        """A copy of the model's state_dict as numpy arrays."""
+        array = self.adapter.array
+        return {key: np.array(array(value)) for key, value in self.model.state_dict().items()}
 
     def snapshot_diff(self) -> list[KeyDiff]:
         """Every key of the model and the snapshot: changed or not, max |difference|, parameter or buffer."""
@@ -283,10 +296,16 @@ class Session:
         with self._lock:
             report = check_state(self.model, state, path, strict=strict)
             before = self.current_state()
+            values = {key: self.adapter.tensor_from(value) for key, value in state.items()}
             try:
-                result = self.model.load_state_dict(state, strict=strict)
+                result = self.model.load_state_dict(values, strict=strict)
             except RuntimeError as error:
-                return dataclasses.replace(report, error=str(error), loaded=False)
+                # minimod's load is all or nothing; PyTorch's has copied every matching key before it
+                # raises: say which keys a failed load changed all the same
+                after = self.current_state()
+                partly = tuple(key for key in after if key in before and not np.array_equal(
+                    before[key], after[key], equal_nan=True))
+                return dataclasses.replace(report, error=str(error), loaded=False, restored=partly)
             after = self.current_state()
             changed = tuple(key for key in after if key in before and not np.array_equal(
                 before[key], after[key], equal_nan=True))

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 import minimod as mm
+from inspector.adapters import ModelAdapter, adapter_for
 from inspector.tensor_summary import shape_text, to_numpy
 
 
@@ -122,7 +123,7 @@ def check_state(model: Any, state: dict[str, np.ndarray], path: Path, strict: bo
     return LoadReport(path=path, strict=strict, missing=missing, unexpected=unexpected, mismatched=mismatched)
 
 
-def _outputs_by_module(model: Any, example_input: Any,
+def _outputs_by_module(model: Any, example_input: Any, adapter: ModelAdapter,
                        inputs: dict[str, list[Any]] | None = None) -> dict[str, list[np.ndarray]]:
     """Run `model` once and keep a copy of every module's tensor outputs, by dotted path (and, into
     `inputs`, [positional arguments, outputs] of each module's first call: a module may run twice)."""
@@ -132,21 +133,21 @@ def _outputs_by_module(model: Any, example_input: Any,
     handles = []
     for path, module in model.named_modules():
         def hook(module: Any, args: Any, output: Any, path: str = path) -> None:
-            captured[path] = [np.array(to_numpy(leaf)) for leaf in flatten_values(output)
-                              if isinstance(leaf, mm.Tensor)]
+            captured[path] = [np.array(adapter.array(leaf)) for leaf in flatten_values(output)
+                              if adapter.is_tensor(leaf)]
             if inputs is not None and len(inputs.get(path, ())) == 1:  # the first call's output
                 inputs[path].append(captured[path])
 
         def pre_hook(module: Any, args: Any, path: str = path) -> None:
             if inputs is not None and path not in inputs:  # a copy: an in-place op may change it later
-                inputs[path] = [tuple(mm.tensor(np.array(to_numpy(arg))) if isinstance(arg, mm.Tensor)
+                inputs[path] = [tuple(adapter.tensor_from(adapter.array(arg)) if adapter.is_tensor(arg)
                                       else arg for arg in args)]
         handles.append(module.register_forward_hook(hook))
         handles.append(module.register_forward_pre_hook(pre_hook))
     from inspector.trace import call_model
 
     try:
-        with mm.no_grad():
+        with adapter.lib.no_grad():
             call_model(model, example_input)
     finally:
         for handle in handles:
@@ -156,6 +157,7 @@ def _outputs_by_module(model: Any, example_input: Any,
 
 def compare_modes(model: Any, example_input: Any) -> ModeComparison:
     """Run a deep copy in eval mode, then in train mode; the real model and its buffers stay as they were."""
+    adapter = adapter_for(model)
     try:
         twin = copy.deepcopy(model)
         note = "ran on a copy: the model is unchanged"
@@ -168,14 +170,14 @@ def compare_modes(model: Any, example_input: Any) -> ModeComparison:
     try:
         target.eval()
         eval_inputs: dict[str, list[Any]] = {}
-        eval_outputs = _outputs_by_module(target, example_input, eval_inputs)
+        eval_outputs = _outputs_by_module(target, example_input, adapter, eval_inputs)
         before = {key: np.array(to_numpy(value)) for key, value in target.named_buffers()}
         target.train()
-        train_outputs = _outputs_by_module(target, example_input)
+        train_outputs = _outputs_by_module(target, example_input, adapter)
         after = {key: np.array(to_numpy(value)) for key, value in target.named_buffers()}
     finally:
         if twin is None:
-            model.load_state_dict(saved)
+            model.load_state_dict({key: adapter.tensor_from(value) for key, value in saved.items()})
             for path, module in model.named_modules():
                 module.training = modes[path]
     kinds = {path: type(module).__name__ for path, module in model.named_modules()}
@@ -198,12 +200,13 @@ def compare_modes(model: Any, example_input: Any) -> ModeComparison:
         else:
             unchanged.append(key)
     not_called = tuple(path for path in kinds if path not in eval_outputs and path not in train_outputs)
-    own = _own_differences(twin, [path for path, _, _ in differing], eval_inputs)
+    own = _own_differences(twin, [path for path, _, _ in differing], eval_inputs, adapter)
     return ModeComparison(tuple(differing), tuple(same), tuple(changed), tuple(unchanged), note,
                           tuple(kinds.items()), not_called, own)
 
 
-def _own_differences(twin: Any, paths: list[str], calls: dict[str, list[Any]]) -> tuple[str, ...]:
+def _own_differences(twin: Any, paths: list[str], calls: dict[str, list[Any]],
+                     adapter: ModelAdapter) -> tuple[str, ...]:
     """The leaf modules among `paths` that give a different output in train mode on their eval-mode input
     (`calls`: path -> [arguments, outputs] of its first call in eval mode).
 
@@ -221,13 +224,13 @@ def _own_differences(twin: Any, paths: list[str], calls: dict[str, list[Any]]) -
         try:
             probe = copy.deepcopy(module)
             probe.train()
-            with mm.no_grad():
+            with adapter.lib.no_grad():
                 output = probe(*arguments)
         except Exception:  # a module that cannot run alone (keyword arguments, state): not a verdict
             continue
         from inspector.events import flatten_values
 
-        values = [np.array(to_numpy(leaf)) for leaf in flatten_values(output) if isinstance(leaf, mm.Tensor)]
+        values = [np.array(adapter.array(leaf)) for leaf in flatten_values(output) if adapter.is_tensor(leaf)]
         if len(values) != len(before) or any(a.shape != b.shape or _max_abs(a, b) > 0.0
                                               for a, b in zip(values, before)):
             own.append(path)

@@ -10,6 +10,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from inspector.adapters import adapter_for, adapter_for_value
 from minimod.errors import UserError
 
 __all__ = [
@@ -79,7 +80,12 @@ def _from_zoo(name: str) -> LoadedTarget:
     return LoadedTarget(name, model, example)
 
 
+TORCH_MISSING = 'torch is not installed: install it with pip install -e ".[torch]" in minimod\'s folder'
+
+
 def _import_failed(spec: str, what: str, error: BaseException) -> TargetError:
+    if isinstance(error, ModuleNotFoundError) and (error.name or "").partition(".")[0] == "torch":
+        return TargetError(f"cannot load TARGET '{spec}': {what} imports torch, but {TORCH_MISSING}")
     return TargetError(f"cannot load TARGET '{spec}': importing {what} raised {one_line(error)}")
 
 
@@ -117,7 +123,7 @@ def _load_module(module_name: str, spec: str):
     try:
         return importlib.import_module(module_name)
     except ModuleNotFoundError as error:
-        if error.name and module_name.startswith(error.name):
+        if error.name and module_name.startswith(error.name) and error.name.partition(".")[0] != "torch":
             raise TargetError(
                 f"cannot load TARGET '{spec}': no Python module named '{error.name}'; "
                 f"check the spelling, or give a file path (path/to/file.py:Name)"
@@ -142,21 +148,25 @@ def _lookup(module, attribute: str, where: str, spec: str) -> object:
     return value
 
 
-def _could_be_model(value: object) -> bool:
-    from minimod.nn import Module
+def _is_module(value: object) -> bool:
+    """A minimod or torch Module instance."""
+    adapter = adapter_for_value(value)
+    return adapter is not None and adapter.is_module(value)
 
-    return (isinstance(value, type) and issubclass(value, Module) and value is not Module) or isinstance(
-        value, Module
-    )
+
+def _could_be_model(value: object) -> bool:
+    adapter = adapter_for_value(value)
+    return adapter is not None and (adapter.is_module(value) or adapter.is_module_class(value))
 
 
 def _build(value: object, name: str, spec: str):
-    from minimod.nn import Module
-
-    if isinstance(value, Module):
+    if _is_module(value):
         return value
-    if isinstance(value, type) and not issubclass(value, Module):
-        raise TargetError(f"TARGET '{spec}': {name} is a class but not a Module subclass; name an nn.Module")
+    if isinstance(value, type) and not _could_be_model(value):
+        raise TargetError(
+            f"TARGET '{spec}': {name} is a class but not a Module subclass; name a subclass of "
+            f"minimod.nn.Module or torch.nn.Module, or a function returning a model"
+        )
     if not callable(value):
         raise TargetError(
             f"TARGET '{spec}': {name} is {_a(type(value).__name__)}, "
@@ -175,30 +185,33 @@ def _build(value: object, name: str, spec: str):
         model = value()
     except Exception as error:
         raise TargetError(f"TARGET '{spec}': {name}() raised {one_line(error)}") from error
-    if not isinstance(model, Module):
+    if not _is_module(model):
         raise TargetError(
-            f"TARGET '{spec}': {name}() returned {_a(type(model).__name__)}, not a Module; return the model"
+            f"TARGET '{spec}': {name}() returned {_a(type(model).__name__)}, not a Module "
+            f"(minimod.nn.Module or torch.nn.Module); return the model"
         )
     return model
 
 
-def _example_from(module, spec: str) -> object | None:
-    from minimod import Tensor
-
+def _example_from(module, spec: str, model: object) -> object | None:
+    """`example_input` beside the model: a Tensor of the model's library (or a function returning one)."""
+    adapter = adapter_for(model)
     if not hasattr(module, "example_input"):
         return None
     value = module.example_input
-    if callable(value) and not isinstance(value, Tensor):
+    if callable(value) and not adapter_for_value(value):
         try:
             value = value()
         except Exception as error:
             raise TargetError(f"TARGET '{spec}': example_input() raised {one_line(error)}") from error
     if isinstance(value, list):
         value = tuple(value)
-    if not isinstance(value, (Tensor, tuple)):
+    if not isinstance(value, tuple) and not adapter.is_tensor(value):
+        other = adapter_for_value(value)
+        kind = f"{other.library} {type(value).__name__}" if other is not None else _a(type(value).__name__)
         raise TargetError(
-            f"TARGET '{spec}': example_input is {_a(type(value).__name__)}; make it a Tensor, a tuple of "
-            f"forward arguments, or a function returning one"
+            f"TARGET '{spec}': example_input is {kind}, but the model is a {adapter.library} model; make it "
+            f"a {adapter.library} Tensor, a tuple of forward arguments, or a function returning one"
         )
     return value
 
@@ -225,16 +238,14 @@ def resolve(spec: str | None, input_shape: str | None = None) -> LoadedTarget:
         module = _load_file(location, spec) if is_file else _load_module(location, spec)
         value = _lookup(module, attribute, location, spec)
         model = _build(value, attribute, spec)
-        target = LoadedTarget(spec, model, _example_from(module, spec))
+        target = LoadedTarget(spec, model, _example_from(module, spec, model))
     elif spec.endswith(".py"):
         raise TargetError(f"TARGET '{spec}' names a file but not the model in it: write {spec}:Name")
     else:
         known = ", ".join(zoo.ZOO)
         raise TargetError(f"unknown TARGET '{spec}': not a zoo model ({known}); or use path/to/file.py:Name")
     if shape is not None:
-        import minimod
-
-        target.example_input = minimod.randn(*shape)
+        target.example_input = adapter_for(target.model).random_input(shape)
     return target
 
 

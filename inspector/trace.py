@@ -11,19 +11,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-import minimod
+from inspector.adapters import adapter_for
 from inspector.events import OpEvent, TraceEvent, flatten_values, tensor_stats
-from minimod import Tensor
 
-__all__ = ["Recorder", "Trace", "call_model", "preserved_state", "trace_forward", "trace_forward_backward"]
+__all__ = [
+    "Recorder", "Trace", "call_model", "hook_warnings_silenced", "preserved_state", "trace_forward",
+    "trace_forward_backward",
+]
 
 
 class Recorder:
     """Records a TraceEvent for every forward pre-hook, forward hook and full backward hook of every
     module in `model` (and, with `record_ops=True`, an OpEvent for every functional op).
 
-    Use it as a context manager: it attaches minimod's global module hooks (nn.register_module_*) and
-    the op observer, and removes every handle on exit, also when the forward raises.
+    Use it as a context manager: it attaches the global module hooks of the model's library
+    (nn.register_module_* in minimod, torch.nn.modules.module's in torch) and its op observer, and
+    removes every handle on exit, also when the forward raises.
     `on_event(event)` is called for each TraceEvent as it happens (from the thread running the
     model), `on_op(op)` for each OpEvent. With `stats=False` the inputs and outputs are recorded as
     empty tuples (cheapest). `track_tensors` (default: `record_ops`) numbers the tensors seen
@@ -45,6 +48,8 @@ class Recorder:
         backward: bool = True,
     ) -> None:
         self.model = model
+        self.adapter = adapter_for(model)
+        self._tensor_type = self.adapter.tensor_type
         self.on_event = on_event
         self.on_op = on_op
         self.record_ops = record_ops
@@ -61,14 +66,12 @@ class Recorder:
         self._counter = 0
         self._thread: int | None = None
         self._tensor_seq: dict[int, int] = {}
-        self._tensor_refs: list[Tensor] = []  # keeps tracked tensors alive, so their id() stays unique
+        self._tensor_refs: list = []  # keeps tracked tensors alive, so their id() stays unique
         self._named_tensors: dict[int, str] = {}
 
     # --- attaching and detaching ---------------------------------------------------------------
 
     def __enter__(self) -> Recorder:
-        from minimod import nn
-
         self._thread = threading.get_ident()
         self._stack.clear()
         try:
@@ -76,17 +79,15 @@ class Recorder:
                 self._paths[id(module)] = path
             # global hooks: three handles however big the model, and modules the model creates or
             # swaps in during the run are seen too (those outside the model are ignored)
-            self._handles.append(nn.register_module_forward_pre_hook(self._forward_pre_hook))
-            self._handles.append(nn.register_module_forward_hook(self._forward_hook))
-            if self.backward:
-                self._handles.append(nn.register_module_full_backward_hook(self._backward_hook))
+            self._handles.extend(self.adapter.module_hooks(
+                self._forward_pre_hook, self._forward_hook, self._backward_hook if self.backward else None))
             if self.track_tensors:
                 for name, tensor in self.model.named_parameters():
                     self._named_tensors[id(tensor)] = name
                 for name, tensor in self.model.named_buffers():
                     self._named_tensors[id(tensor)] = name
             if self.record_ops:
-                self._handles.append(minimod.autograd.register_op_observer(self._op_observer))
+                self._handles.append(self.adapter.observe_ops(self._op_observer))
         except BaseException:
             self.remove()
             raise
@@ -111,7 +112,7 @@ class Recorder:
         return index
 
     def _seq(self, value: object) -> int | None:
-        if not self.track_tensors or not isinstance(value, Tensor):
+        if not self.track_tensors or not isinstance(value, self._tensor_type):
             return None
         key = id(value)
         seq = self._tensor_seq.get(key)
@@ -126,11 +127,12 @@ class Recorder:
 
     def tensor_id(self, value: object) -> int | None:
         """The number this recorder gave `value` (None if it is not a tracked tensor)."""
-        return self._tensor_seq.get(id(value)) if isinstance(value, Tensor) else None
+        return self._tensor_seq.get(id(value)) if isinstance(value, self._tensor_type) else None
 
     def _describe(self, value: object) -> tuple[tuple, tuple]:
         leaves = flatten_values(value)
-        stats = tuple(tensor_stats(leaf) for leaf in leaves) if self.stats else ()
+        array = self.adapter.array
+        stats = tuple(tensor_stats(array(leaf)) for leaf in leaves) if self.stats else ()
         ids = tuple(self._seq(leaf) for leaf in leaves) if self.track_tensors else ()
         return stats, ids
 
@@ -184,15 +186,15 @@ class Recorder:
                        module.training, input_ids, output_ids)
         )
 
-    def _op_observer(self, function_class, inputs, outputs) -> None:
+    def _op_observer(self, name: str, inputs, outputs) -> None:
         if threading.get_ident() != self._thread:
             return  # another thread's op (e.g. the UI's); not part of this model's run
         stack = tuple(path for path, _ in self._stack)
-        in_tensors = [value for value in inputs if isinstance(value, Tensor)]
-        out_tensors = [value for value in flatten_values(outputs) if isinstance(value, Tensor)]
+        in_tensors = [value for value in flatten_values(inputs) if isinstance(value, self._tensor_type)]
+        out_tensors = [value for value in flatten_values(outputs) if isinstance(value, self._tensor_type)]
         op = OpEvent(
             self._next_index(),
-            function_class.__name__,
+            name,
             stack[-1] if stack else "",
             stack,
             tuple(tuple(value.shape) for value in in_tensors),
@@ -217,7 +219,7 @@ class Trace:
     events: list[TraceEvent]
     ops: list[OpEvent]
     output: object
-    loss: Tensor | None = None
+    loss: object | None = None  # the Tensor backward ran from
     tensor_names: dict[int, str] = field(default_factory=dict)
 
     def forward_events(self) -> list[TraceEvent]:
@@ -244,28 +246,42 @@ def call_model(model, example_input: object) -> object:
 def preserved_state(model) -> Iterator[None]:
     """Put back the buffers (e.g. BatchNorm's running statistics) and the parameters' .grad afterwards,
     so tracing a model for a diagram leaves it as it was."""
-    buffers = [(name, np.array(buffer.numpy(), copy=True)) for name, buffer in model.named_buffers()]
+    adapter = adapter_for(model)
+    buffers = [(name, np.array(adapter.array(buffer), copy=True)) for name, buffer in model.named_buffers()]
     grads = [(parameter, parameter.grad) for parameter in model.parameters()]
     try:
         yield
     finally:
-        with minimod.no_grad():
+        with adapter.lib.no_grad():
             for name, saved in buffers:
                 try:
                     buffer = model.get_buffer(name)
                 except AttributeError:
                     continue  # the forward removed it; nothing to put back
-                if isinstance(buffer, Tensor) and buffer.shape == saved.shape:
-                    buffer.copy_(minimod.from_numpy(saved))
+                if adapter.is_tensor(buffer) and tuple(buffer.shape) == saved.shape:
+                    buffer.copy_(adapter.tensor_from(saved))
         for parameter, grad in grads:
             parameter.grad = grad
 
 
-def _default_loss(output: object) -> Tensor | None:
+@contextmanager
+def hook_warnings_silenced(model) -> Iterator[None]:
+    """Silence the warning a full backward hook gives on a module whose inputs need no grad (the first
+    layer, fed the input) when the hooks are the inspector's own: the model did not ask for them, so
+    the warning must not look like the model's. A model with backward hooks of its own keeps it."""
+    own_hooks = any(getattr(module, "_backward_hooks", None) for module in model.modules())
+    with warnings.catch_warnings():
+        if not own_hooks:
+            warnings.filterwarnings("ignore", message="Full backward hook is firing")
+        yield
+
+
+def _default_loss(model, output: object) -> object | None:
     """The sum of every floating output that requires grad (so backward sends ones back)."""
+    adapter = adapter_for(model)
     total = None
     for leaf in flatten_values(output):
-        if isinstance(leaf, Tensor) and leaf.requires_grad and leaf.dtype.kind == "f":
+        if adapter.is_tensor(leaf) and leaf.requires_grad and adapter.is_floating(leaf):
             part = leaf.sum()
             total = part if total is None else total + part
     return total
@@ -279,7 +295,7 @@ def trace_forward(model, example_input: object, *, record_ops: bool = True, stat
 
 
 def trace_forward_backward(
-    model, example_input: object, loss_fn: Callable[[object], Tensor] | None = None, *,
+    model, example_input: object, loss_fn: Callable[[object], object] | None = None, *,
     record_ops: bool = True, stats: bool = True,
 ) -> Trace:
     """Run forward and backward under one Recorder; the model's buffers and grads are put back after.
@@ -287,11 +303,9 @@ def trace_forward_backward(
     The loss is `loss_fn(output)`, or the sum of the outputs; no backward runs if nothing requires grad.
     """
     with preserved_state(model), Recorder(model, record_ops=record_ops, stats=stats) as rec, \
-            warnings.catch_warnings():
-        # our own backward hooks on a module whose inputs need no grad: torch's warning is noise here
-        warnings.filterwarnings("ignore", message="Full backward hook is firing")
+            hook_warnings_silenced(model):
         output = call_model(model, example_input)
-        loss = loss_fn(output) if loss_fn is not None else _default_loss(output)
+        loss = loss_fn(output) if loss_fn is not None else _default_loss(model, output)
         if loss is not None and loss.requires_grad:
             loss.backward()
     return Trace(type(model).__name__, model.training, rec.events, rec.ops, output, loss, rec.tensor_names)

@@ -144,7 +144,7 @@ class MainScreen(MainActions, Screen):
 
     def on_mount(self) -> None:
         self.title = "minimod inspector"
-        self.sub_title = self.session.name
+        self.sub_title = f"{self.session.name} ({self.session.library} model)"
         self.query_one("#error-panel").display = False
         self.module_tree.border_title = "modules"
         self.module_tree.border_subtitle = LEGEND
@@ -201,6 +201,7 @@ class MainScreen(MainActions, Screen):
         model = session.model
         text = Text()
         text.append(f" {session.name} ", style="bold reverse")
+        text.append(f" {session.library}", style="bold magenta")
         example = session.example_input
         items = example if isinstance(example, tuple) else (example,)
         if example is None:

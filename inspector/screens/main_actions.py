@@ -13,7 +13,7 @@ from textual.worker import Worker, get_current_worker
 
 from inspector.messages import RunFailed, RunFinished, TraceBatch, TrainProgressed
 from inspector.screens.dialogs import ConfirmScreen, PromptScreen
-from inspector.session import StepResult, describe_error
+from inspector.session import StepResult
 from inspector.session_state import LoadReport, ModeComparison
 from inspector.tensor_summary import shape_text
 from inspector.widgets.state_panel import display_path
@@ -64,7 +64,7 @@ class MainActions:
         except Exception as error:  # the user's model raised: report it, keep the app alive
             if pending:
                 self.post_message(TraceBatch(pending[:]))
-            self.post_message(RunFailed(action, describe_error(error)))
+            self.post_message(RunFailed(action, self.session.describe(error)))
             return
         if pending:
             self.post_message(TraceBatch(pending[:]))
@@ -284,7 +284,7 @@ class MainActions:
         try:
             saved = self.session.save_snapshot(path, overwrite=overwrite)
         except (OSError, ValueError) as error:
-            self.show_error(f"save failed: {describe_error(error)}")
+            self.show_error(f"save failed: {self.session.describe(error)}")
             return
         self.show_error(None)
         self.state_panel.show_snapshot(saved, 0)

@@ -27,7 +27,14 @@ def report_text(report: LoadReport) -> Text:
     """The load's outcome: problems listed in full, or what was restored."""
     text = Text()
     mode = "strict=True" if report.strict else "strict=False"
-    if report.error is not None:
+    if report.error is not None and report.restored:
+        # PyTorch copies every matching key before a strict load raises; minimod's load is all or nothing
+        count = len(report.restored)
+        keys = "key" if count == 1 else "keys"
+        text.append(f"load_state_dict({mode}) raised for {display_path(report.path)}, but had already "
+                    f"copied {count} matching {keys} into the model (PyTorch does not undo them): "
+                    f"{', '.join(report.restored)}\n", style="bold red")
+    elif report.error is not None:
         text.append(f"load_state_dict({mode}) refused {display_path(report.path)}; the model is unchanged\n",
                     style="bold red")
     elif report.loaded:

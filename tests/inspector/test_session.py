@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -90,7 +92,31 @@ def test_backward_uses_cross_entropy_for_class_scores_and_fills_grads() -> None:
     phases = {event.phase for event in session.events}
     assert phases == {"forward_pre", "forward", "backward"}
     assert [event.index for event in session.events] == list(range(len(session.events)))
-    assert session.warnings  # the first conv's input needs no grad: torch's full-backward-hook warning
+    # the first conv's input needs no grad, so full backward hooks warn there; the hooks are the inspector's,
+    # not the model's, so the student is not told that their model warned
+    assert session.warnings == []
+
+
+class WarnsItself(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(3, 2)
+
+    def forward(self, x):
+        warnings.warn("my model's own warning", UserWarning, stacklevel=2)
+        return self.fc(x)
+
+
+def test_the_models_own_warnings_and_its_own_backward_hooks_warnings_still_reach_the_user() -> None:
+    mm.manual_seed(0)
+    session = Session(WarnsItself(), mm.randn(4, 3), "warns")
+    session.backward()
+    assert session.warnings == ["UserWarning: my model's own warning"]
+    model = WarnsItself()
+    model.fc.register_full_backward_hook(lambda module, grad_input, grad_output: None)
+    session = Session(model, mm.randn(4, 3), "hooked")
+    session.backward()
+    assert any("Full backward hook is firing" in text for text in session.warnings)
 
 
 def test_backward_on_a_non_class_output_uses_mse_against_zeros() -> None:

@@ -108,7 +108,7 @@ def test_recorder_records_ops_with_the_running_module_and_links_tensors():
     # without backward hooks: those wrap module inputs and outputs in new tensors, as in torch
     with Recorder(model, record_ops=True, backward=False) as recorder:
         model(mm.randn(2, 4))
-    relus = [op for op in recorder.ops if op.name == "Relu"]
+    relus = [op for op in recorder.ops if op.name == "relu"]
     assert len(relus) == 1 and isinstance(relus[0], OpEvent)
     assert relus[0].module == "" and relus[0].stack == ("",)
     assert relus[0].input_shapes == ((2, 3),) and relus[0].output_shapes == ((2, 3),)
