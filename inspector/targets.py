@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from inspector.adapters import adapter_for, adapter_for_value
+from inspector.adapters import adapter_for, adapter_for_value, missing_library
 from minimod.errors import UserError
 
 __all__ = [
@@ -80,12 +80,10 @@ def _from_zoo(name: str) -> LoadedTarget:
     return LoadedTarget(name, model, example)
 
 
-TORCH_MISSING = 'torch is not installed: install it with pip install -e ".[torch]" in minimod\'s folder'
-
-
 def _import_failed(spec: str, what: str, error: BaseException) -> TargetError:
-    if isinstance(error, ModuleNotFoundError) and (error.name or "").partition(".")[0] == "torch":
-        return TargetError(f"cannot load TARGET '{spec}': {what} imports torch, but {TORCH_MISSING}")
+    missing = missing_library(error)
+    if missing is not None:
+        return TargetError(f"cannot load TARGET '{spec}': {what} imports {error.name}, but {missing}")
     return TargetError(f"cannot load TARGET '{spec}': importing {what} raised {one_line(error)}")
 
 
@@ -123,7 +121,7 @@ def _load_module(module_name: str, spec: str):
     try:
         return importlib.import_module(module_name)
     except ModuleNotFoundError as error:
-        if error.name and module_name.startswith(error.name) and error.name.partition(".")[0] != "torch":
+        if error.name and module_name.startswith(error.name) and missing_library(error) is None:
             raise TargetError(
                 f"cannot load TARGET '{spec}': no Python module named '{error.name}'; "
                 f"check the spelling, or give a file path (path/to/file.py:Name)"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import sys
 
 import numpy as np
@@ -19,6 +21,10 @@ from .kernels import scratch
 
 # the Tensor class, bound by minimod.tensor when it loads (it imports this module first)
 Tensor = None
+
+# every node's number in the order nodes were made: backward runs, of the nodes that are ready, the
+# newest first, as torch's engine does (so module backward hooks fire in torch's order)
+_sequence = itertools.count()
 
 
 # --- graph nodes -----------------------------------------------------------------------------
@@ -42,11 +48,13 @@ class Context:
         "output_dtypes",
         "_tensor_pre_hooks",
         "_freed",
+        "sequence_nr",
         "__dict__",  # Functions may stash non-array facts (shapes, axes) on ctx
     )
 
     def __init__(self, function, args):
         self.function = function
+        self.sequence_nr = next(_sequence)
         inputs, parents, needs = [], [], []
         for arg in args:
             if isinstance(arg, Tensor):
@@ -309,31 +317,40 @@ def _reduce_to_shape(grad, shape):
     return grad.reshape(shape)
 
 
-def _topological_order(root):
-    """Nodes reachable from root, each after every node that sends it a gradient.
+def _execution_order(root):
+    """Nodes reachable from root, each after every node that sends it a gradient, in the order torch's
+    engine runs them: of the nodes whose gradients are all in, the most recently made one first.
 
-    An iterative depth-first search: a node is appended once all of its inputs' nodes are (post-
-    order), and the reversed list runs from the root towards the leaves. A node is marked visited
-    when it is expanded, not when it is first seen, or a node reached first by a short path could
-    run before a longer path had delivered its gradient.
+    First count, for every node, the nodes that send it a gradient (its dependencies); then run
+    Kahn's algorithm with a heap keyed on the node's sequence number (newest first). Of two
+    independent branches (a residual block's shortcut and its main path) the one computed last in
+    the forward runs first in the backward, as in torch.
     """
-    order, visited = [], set()
-    stack = [(root, False)]
+    dependencies = {root: 0}
+    stack = [root]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if node in visited:
-            continue
-        visited.add(node)
-        stack.append((node, True))
+        node = stack.pop()
         for edge in node.parents:
-            if edge is not None:
-                parent = edge[0]
-                if parent is not None and parent not in visited:
-                    stack.append((parent, False))
-    order.reverse()
+            parent = edge[0] if edge is not None else None
+            if parent is None:
+                continue
+            if parent in dependencies:
+                dependencies[parent] += 1
+            else:
+                dependencies[parent] = 1
+                stack.append(parent)
+    order = []
+    ready = [(-root.sequence_nr, root)]
+    while ready:
+        node = heapq.heappop(ready)[1]
+        order.append(node)
+        for edge in node.parents:
+            parent = edge[0] if edge is not None else None
+            if parent is None:
+                continue
+            dependencies[parent] -= 1
+            if dependencies[parent] == 0:
+                heapq.heappush(ready, (-parent.sequence_nr, parent))
     return order
 
 
@@ -360,9 +377,10 @@ def _seed(tensor, gradient):
 def backward(tensor, gradient=None, retain_graph=False):
     """Compute d(tensor)/d(leaf) for every leaf that requires grad, adding into ``leaf.grad``.
 
-    One pass over the nodes in topological order: each node receives the summed gradient of its
-    outputs, runs its Function's backward, and passes one gradient to each input (summed back to
-    the input's shape when it was broadcast). Leaves collect their total, then accumulate once.
+    One pass over the nodes in torch's execution order (_execution_order): each node receives the
+    summed gradient of its outputs, runs its Function's backward, and passes one gradient to each
+    input (summed back to the input's shape when it was broadcast). Leaves collect their total, then
+    accumulate once.
     """
     grad = _seed(tensor, gradient)
     leaves = {}  # id(leaf) -> [leaf, summed gradient]
@@ -373,7 +391,7 @@ def backward(tensor, gradient=None, retain_graph=False):
         pending = {root: [None] * root.n_outputs}  # node -> gradient of each of its outputs
         pending[root][tensor._output_nr] = grad
         with no_grad():
-            for node in _topological_order(root):
+            for node in _execution_order(root):
                 if node in pending:
                     _backward_node(node, pending, leaves, retain_graph)
     for entry in leaves.values():

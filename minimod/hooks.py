@@ -70,3 +70,17 @@ def _notify(cls, args, outputs):
     for observer in list(_op_observers.values()):
         observer(cls, args, outputs)
     return outputs
+
+
+_untracked_ops: dict[str, type] = {}
+
+
+def report_untracked(name: str, args: tuple, output):
+    """Tell op observers about an op outside autograd (a comparison, argmax): it has no Function, so a
+    class of that name stands for one. Returns `output`."""
+    if not _op_observers:
+        return output
+    stand_in = _untracked_ops.get(name)
+    if stand_in is None:
+        stand_in = _untracked_ops[name] = type(name, (), {"__doc__": f"{name}: an op outside autograd"})
+    return _notify(stand_in, args, output)

@@ -11,6 +11,7 @@ from . import autograd, tensor_math
 from ._tensor_str import tensor_repr
 from .autograd import _Version
 from .functions import elementwise as E
+from .hooks import _notify, _op_observers, one_op
 from .tensor_math import _DEFAULT_DTYPE, TensorMath
 
 if TYPE_CHECKING:
@@ -399,7 +400,8 @@ class Tensor(TensorMath):
             operand = tensor_math._operand(operand, before)
         if function is E.Div:
             before, operand = tensor_math._true_division(before, operand)
-        out = tensor_math._binary(function, before, operand)
+        with one_op():
+            out = tensor_math._binary(function, before, operand)
         if out.shape != self._data.shape:
             raise RuntimeError(
                 f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
@@ -410,7 +412,13 @@ class Tensor(TensorMath):
                 f"result type {_torch_name(out.dtype)} can't be cast to the desired output type "
                 f"{_torch_name(self._data.dtype)}"
             )
-        return self._take_history(out)
+        return self._report_inplace(function, (self, operand), self._take_history(out))
+
+    def _report_inplace(self, function, args: tuple, result: Tensor) -> Tensor:
+        """Op observers see an in-place op as done to this very tensor (its output is the tensor itself),
+        not to the copy of its old values that feeds the node, so the flow view's later users of this
+        tensor follow the op."""
+        return _notify(function, args, result) if _op_observers else result
 
     def relu_(self) -> Tensor:
         """relu in place. With autograd recording, the tensor's history becomes ReluBackward0 (as in torch):
@@ -441,18 +449,20 @@ class Tensor(TensorMath):
         becomes its output. copy_input gives the node its own copy of the old values, for Functions
         that save their input for backward (this change overwrites the storage)."""
         if not (self.requires_grad and autograd._grad_mode.enabled):
-            out = function.apply(self, **kwargs)
+            with one_op():
+                out = function.apply(self, **kwargs)
             self._data[...] = out._data
-            return self._bump()
+            return self._report_inplace(function, (self,), self._bump())
         self._check_recordable_inplace()
         before = Tensor._wrap(self._data.copy() if copy_input else self._data)
         before.requires_grad, before.grad_fn, before._output_nr = True, self.grad_fn, self._output_nr
         if not copy_input:
             before._version = self._version
-        out = function.apply(before, **kwargs)
+        with one_op():
+            out = function.apply(before, **kwargs)
         if node_name is not None:
             out.grad_fn.node_name = node_name  # torch names some in-place nodes apart (LeakyReluBackward1)
-        return self._take_history(out)
+        return self._report_inplace(function, (self,), self._take_history(out))
 
     def _check_recordable_inplace(self) -> None:
         """Refuse the recorded in-place ops (relu_) where torch does, and on views, which minimod cannot

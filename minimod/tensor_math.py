@@ -15,6 +15,7 @@ from .functions import matmul as M
 from .functions import reduction as R
 from .functions import shape as S
 from .functions.linear import T
+from .hooks import report_untracked
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -88,28 +89,28 @@ class TensorMath:
     def __rmatmul__(self, other) -> Tensor:
         return M.matmul(*_promoted(_operand(other, self), self))
 
-    # comparisons give boolean tensors outside autograd
+    # comparisons give boolean tensors outside autograd (reported to op observers all the same)
     def __eq__(self, other) -> Tensor | bool:
         if other is None:  # torch: a tensor is never None
             return False
-        return self._wrap(self._data == _raw(other))
+        return report_untracked("Eq", (self, other), self._wrap(self._data == _raw(other)))
 
     def __ne__(self, other) -> Tensor | bool:
         if other is None:
             return True
-        return self._wrap(self._data != _raw(other))
+        return report_untracked("Ne", (self, other), self._wrap(self._data != _raw(other)))
 
     def __lt__(self, other) -> Tensor:
-        return self._wrap(self._data < _raw(other))
+        return report_untracked("Lt", (self, other), self._wrap(self._data < _raw(other)))
 
     def __le__(self, other) -> Tensor:
-        return self._wrap(self._data <= _raw(other))
+        return report_untracked("Le", (self, other), self._wrap(self._data <= _raw(other)))
 
     def __gt__(self, other) -> Tensor:
-        return self._wrap(self._data > _raw(other))
+        return report_untracked("Gt", (self, other), self._wrap(self._data > _raw(other)))
 
     def __ge__(self, other) -> Tensor:
-        return self._wrap(self._data >= _raw(other))
+        return report_untracked("Ge", (self, other), self._wrap(self._data >= _raw(other)))
 
     __hash__ = object.__hash__
 
@@ -234,13 +235,13 @@ class TensorMath:
 
     # what a value is, elementwise (bool tensors, outside autograd)
     def isnan(self) -> Tensor:
-        return self._wrap(np.isnan(self._data))
+        return report_untracked("IsNan", (self,), self._wrap(np.isnan(self._data)))
 
     def isinf(self) -> Tensor:
-        return self._wrap(np.isinf(self._data))
+        return report_untracked("IsInf", (self,), self._wrap(np.isinf(self._data)))
 
     def isfinite(self) -> Tensor:
-        return self._wrap(np.isfinite(self._data))
+        return report_untracked("IsFinite", (self,), self._wrap(np.isfinite(self._data)))
 
     # --- masks and scans -------------------------------------------------------------------------
 
@@ -265,7 +266,8 @@ class TensorMath:
                 raise RuntimeError("masked_fill with a value tensor that requires grad is not in minimod; "
                                    "pass a number (value.item()), or use mm.where(mask, value, x)")
             value = value._data.item()
-        return E.MaskedFill.apply(self, mask_data, value)
+        # the mask as the Tensor it is, so op observers see it as an input (the flow view draws its edge)
+        return E.MaskedFill.apply(self, mask if isinstance(mask, TensorMath) else mask_data, value)
 
     def tril(self, diagonal=0) -> Tensor:
         """The lower triangle of the last two dims (with `diagonal` diagonals above the main one)."""
@@ -411,10 +413,10 @@ class TensorMath:
             raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
 
     def argmax(self, dim=None, keepdim=False) -> Tensor:
-        return self._wrap(R.argmax(self._data, dim, keepdim))
+        return report_untracked("Argmax", (self,), self._wrap(R.argmax(self._data, dim, keepdim)))
 
     def argmin(self, dim=None, keepdim=False) -> Tensor:
-        return self._wrap(R.argmin(self._data, dim, keepdim))
+        return report_untracked("Argmin", (self,), self._wrap(R.argmin(self._data, dim, keepdim)))
 
     def all(self, dim=None, keepdim=False) -> Tensor:
         """True where every element (along dim) is nonzero: bool (uint8 for uint8 input), as in torch."""

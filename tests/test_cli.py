@@ -189,3 +189,20 @@ def test_command_module_is_complete_and_cheap_to_import(name: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]", f"{module_name} imports {result.stdout.strip()} at its top level"
+
+
+def test_rendering_and_inspecting_a_minimod_model_never_imports_torch(tmp_path) -> None:
+    # torch takes seconds to import: only a model written in torch (whose own code imports it) may bring it in
+    result = _python(
+        "import sys\n"
+        "from minimod.cli import main\n"
+        f"assert main(['render', 'convnet', '--view', 'flow', '-o', {str(tmp_path / 'c.svg')!r}]) == 0\n"
+        "from inspector.session import Session\n"
+        "from inspector.targets import resolve\n"
+        "target = resolve('convnet')\n"
+        "session = Session(target.model, target.example_input, 'convnet')\n"
+        "session.backward(); session.compare_modes()\n"
+        "print('torch' in sys.modules)\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"

@@ -17,7 +17,14 @@ from typing import Any
 
 from inspector.adapters.base import ModelAdapter, OpObserver
 
-__all__ = ["ModelAdapter", "OpObserver", "adapter_for", "adapter_for_value", "minimod_adapter"]
+__all__ = [
+    "ModelAdapter", "OpObserver", "adapter_for", "adapter_for_value", "minimod_adapter", "missing_library",
+]
+
+# the libraries a model may come from that minimod does not install itself, and how to install them
+_OPTIONAL = {
+    "torch": 'torch is not installed: install it with pip install -e ".[torch]" in minimod\'s folder',
+}
 
 _adapters: dict[str, ModelAdapter] = {}
 
@@ -66,3 +73,11 @@ def adapter_for(model: Any) -> ModelAdapter:
         f"{type(model).__name__} is not a minimod.nn.Module or a torch.nn.Module: the inspector can only "
         f"open those"
     )
+
+
+def missing_library(error: BaseException) -> str | None:
+    """When `error` is a model's import of a library the inspector could open but which is not installed
+    (torch), what to do about it; else None."""
+    if isinstance(error, ModuleNotFoundError):
+        return _OPTIONAL.get((error.name or "").partition(".")[0])
+    return None

@@ -177,3 +177,17 @@ def test_example_input_of_the_wrong_kind(tmp_path):
     with pytest.raises(TargetError) as error:
         resolve(f"{path}:M")
     assert "example_input is a str" in _one_line(error)
+
+
+def test_a_target_importing_torch_when_torch_is_missing_says_how_to_install_it(tmp_path, monkeypatch) -> None:
+    # runs with and without torch: None in sys.modules makes `import torch` fail as if torch were missing
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torch", None)
+    path = tmp_path / "needs_torch.py"
+    path.write_text("import torch\n\nclass Net(torch.nn.Module):\n    pass\n")
+    with pytest.raises(TargetError) as caught:
+        resolve(f"{path}:Net")
+    message = str(caught.value)
+    assert "imports torch, but torch is not installed" in message and 'pip install -e ".[torch]"' in message
+    assert "\n" not in message
