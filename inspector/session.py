@@ -317,6 +317,15 @@ class Session:
                 still_different=tuple(item.key for item in remaining if item.changed and item.key in state),
             )
 
+    def summary(self, depth: int | None = None) -> Any:
+        """The model's summary (inspector.summary.Summary) from one traced forward; the model is unchanged."""
+        from inspector.summary import summarize
+
+        if self.example_input is None:
+            raise ValueError(f"{self.name} has no example input: restart with --input-shape (e.g. 1,3,32,32)")
+        with self._lock:
+            return summarize(self.model, self.example_input, name=self.name, depth=depth)
+
     def take_warnings(self) -> list[str]:
         """The warnings not shown yet (each distinct one is returned once)."""
         taken, self.new_warnings = self.new_warnings, []

@@ -20,6 +20,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "open the terminal inspector on a model (default: the built-in example model)",
     ),
     "render": ("inspector.commands.render_command", "draw a model's diagram to an SVG file"),
+    "summary": (
+        "inspector.commands.summary_command",
+        "print a model's summary: shapes, parameters, buffers, mult-adds and memory, module by module",
+    ),
     "lessons": ("lessons.command", "open the guided lessons"),
     "zoo": ("minimod.zoo.command", "list the built-in example models"),
 }

@@ -25,10 +25,11 @@ from inspector.widgets.modes_panel import ModesPanel
 from inspector.widgets.module_info import ModuleInfo
 from inspector.widgets.module_tree import LEGEND, ModuleTree
 from inspector.widgets.state_panel import StatePanel, display_path
+from inspector.widgets.summary_panel import SummaryPanel
 from inspector.widgets.tensor_tables import TensorTables
 from inspector.widgets.trace_panel import TracePanel
 
-TABS = ("tab-tensors", "tab-trace", "tab-modes", "tab-state")
+TABS = ("tab-tensors", "tab-trace", "tab-modes", "tab-state", "tab-summary")
 
 # (key, action, footer label, shown in the footer, command palette title, help text)
 COMMANDS: list[tuple[str, str, str, bool, str, str]] = [
@@ -75,6 +76,10 @@ COMMANDS: list[tuple[str, str, str, bool, str, str]] = [
     ("2", "tab('tab-trace')", "Trace", False, "Show the trace tab", "The live hook trace"),
     ("3", "tab('tab-modes')", "Modes", False, "Show the train/eval tab", "Modes and the comparison"),
     ("4", "tab('tab-state')", "State", False, "Show the state_dict tab", "Snapshot diff and load report"),
+    ("5", "tab('tab-summary')", "Summary", False, "Show the summary tab",
+     "Every module's shapes, parameters, buffers and mult-adds, with totals and memory (as torchinfo)"),
+    ("S", "export_summary", "Summary file", False, "Write the summary to a text file",
+     "The Summary tab's table and totals as plain text, to paste into a notebook or a report"),
 ]
 
 # Footer labels when the full ones do not fit (80 columns), by action; the help screen spells them out.
@@ -120,6 +125,7 @@ class MainScreen(MainActions, Screen):
         self.train_progress: tuple[int, int] | None = None
         self._frozen_events = 0  # len(session.events) at the last gc.freeze
         self._tensors_stale = False  # the selection changed while the Tensors tab was hidden
+        self._summary_stale = True  # the model changed since the summary was made (or none was)
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="▣")
@@ -138,6 +144,8 @@ class MainScreen(MainActions, Screen):
                         yield ModesPanel(id="modes-panel")
                     with TabPane("State dict", id="tab-state"):
                         yield StatePanel(id="state-panel")
+                    with TabPane("Summary", id="tab-summary"):
+                        yield SummaryPanel(id="summary-panel")
                 yield Static("", id="error-panel")
         yield Static("", id="status-bar")
         yield KeyFooter(SHORT_LABELS, FOOTER_OPTIONAL, id="main-footer")
@@ -180,10 +188,16 @@ class MainScreen(MainActions, Screen):
     def modes_panel(self) -> ModesPanel:
         return self.query_one(ModesPanel)
 
+    @property
+    def summary_panel(self) -> SummaryPanel:
+        return self.query_one(SummaryPanel)
+
     def show_tab(self, tab: str) -> None:
         if tab == "tab-tensors" and self._tensors_stale:  # before it shows: painted once, up to date
             self.show_module_tensors()
         self.query_one(TabbedContent).active = tab
+        if tab == "tab-summary":
+            self.refresh_summary()
 
     def show_error(self, description: str | None) -> None:
         """Show a one-line error (None hides the panel); the app keeps running either way."""
@@ -229,6 +243,12 @@ class MainScreen(MainActions, Screen):
             text.append(f" -> {display_path(Path(self.last_export))}", style="green")
         show_text(self.query_one("#status-bar", Static), text)
 
+    def refresh_summary(self) -> None:
+        """Make the summary again (in the worker) if the model changed since the last one."""
+        if self._summary_stale and self.busy is None:
+            self._summary_stale = False
+            self.start_run("summary", lambda on_event, worker: self.session.summary())
+
     def refresh_model_views(self) -> None:
         """After anything that changed values or modes: tree badges, tensor tables, modes, diff."""
         self.module_tree.refresh_labels()
@@ -241,6 +261,9 @@ class MainScreen(MainActions, Screen):
             self.state_panel.show_snapshot(self.session.snapshot_path, since)
             self.state_panel.show_diff(self.session.snapshot_diff())
         self.update_status()
+        self._summary_stale = True  # modes, shapes or parameters may have changed
+        if self.query_one(TabbedContent).active == "tab-summary":
+            self.refresh_summary()
 
     # --- events ----------------------------------------------------------------------------------
 
@@ -263,6 +286,8 @@ class MainScreen(MainActions, Screen):
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "tab-tensors" and self._tensors_stale:  # a click on the tab
             self.show_module_tensors()
+        elif event.pane.id == "tab-summary":
+            self.refresh_summary()
 
     @on(DataTable.RowHighlighted, "#parameter-table, #buffer-table")
     def _tensor_highlighted(self, event: DataTable.RowHighlighted) -> None:

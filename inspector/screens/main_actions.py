@@ -15,6 +15,7 @@ from inspector.messages import RunFailed, RunFinished, TraceBatch, TrainProgress
 from inspector.screens.dialogs import ConfirmScreen, PromptScreen
 from inspector.session import StepResult
 from inspector.session_state import LoadReport, ModeComparison
+from inspector.summary import Summary
 from inspector.tensor_summary import shape_text
 from inspector.widgets.state_panel import display_path
 
@@ -78,6 +79,11 @@ class MainActions:
             self.show_error(None)
             if self.last_result is not None:
                 self.notify(self._describe_step(action, result), timeout=3)
+        elif isinstance(result, Summary):
+            self.summary_panel.show(result)
+            self.show_error(None)
+            self.update_status()
+            return  # making a summary changes nothing else
         elif isinstance(result, ModeComparison):
             self.modes_panel.show_comparison(result)
             self.show_tab("tab-modes")
@@ -98,6 +104,9 @@ class MainActions:
             self.last_export = str(result)
             self.show_error(None)
             self.notify(f"diagram saved to {display_path(result)}", timeout=5)
+        elif action == "summary export":
+            self.show_error(None)
+            self.notify(f"summary written to {result}", timeout=5)
         self.refresh_model_views()
 
     def _describe_step(self, action: str, result: Any) -> str:
@@ -369,6 +378,37 @@ class MainActions:
             return diagram.save(path).resolve()
 
         return self.start_run("export", job)
+
+    def action_export_summary(self: MainScreen) -> None:
+        name = Path(self.session.name.replace(":", "_")).name.removesuffix(".py")
+        default = str(Path.cwd() / f"{name}-summary.txt")  # the full path: the user sees where it goes
+        self.app.push_screen(PromptScreen("Write the summary (as text) to", default, "path/to/file.txt"),
+                             self.ask_export_summary)
+
+    def ask_export_summary(self: MainScreen, answer: str | None) -> None:
+        if answer is None:
+            return
+        path = Path(answer).expanduser()
+        if path.exists():
+            question = f"{display_path(path)} exists. Overwrite it?"
+            self.app.push_screen(ConfirmScreen(question, "Overwrite", "Keep it"),
+                                 lambda yes: self.start_summary_export(path) if yes else None)
+        else:
+            self.start_summary_export(path)
+
+    def start_summary_export(self: MainScreen, path: Path) -> bool:
+        """Summarize the model again (it may have changed) and write the text to `path`, atomically."""
+        session = self.session
+
+        def job(on_event: Callable[[Any], None], worker: Worker) -> Path:
+            from minimod.atomic_file import atomic_write
+
+            text = session.summary().text(width=120)
+            target = path.resolve()
+            atomic_write(target, lambda stream: stream.write(text.encode("utf-8")))
+            return target
+
+        return self.start_run("summary export", job)
 
     # --- navigation -----------------------------------------------------------------------------
 

@@ -112,3 +112,9 @@ def test_help_screen(snap_compare, size: str) -> None:
 def test_light_theme(snap_compare) -> None:
     assert snap_compare(make_app(), terminal_size=SIZES["wide"], run_before=keys("D", "down"))
 
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_summary_tab(snap_compare, size: tuple[int, int]) -> None:
+    # every number in it is an exact count (shapes, parameters, mult-adds, bytes): nothing rounds
+    assert snap_compare(make_app("transformer_block"), terminal_size=size, run_before=keys("5"))
