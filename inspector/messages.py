@@ -25,12 +25,14 @@ class RunFinished(Message):
 
 
 class RunFailed(Message):
-    """The user's model (or a file) raised; `description` is one line naming the error and where."""
+    """The user's model (or a file) raised; `description` is one line naming the error and where;
+    `module` the path of the module whose forward raised (None: not inside a module's forward)."""
 
-    def __init__(self, action: str, description: str) -> None:
+    def __init__(self, action: str, description: str, module: str | None = None) -> None:
         super().__init__()
         self.action = action
         self.description = description
+        self.module = module
 
 
 class TrainProgressed(Message):

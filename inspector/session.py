@@ -42,6 +42,32 @@ class StepResult:
     loss: float | None
     events: int  # trace events this run added
     elapsed_ms: float
+    nonfinite: tuple[str, str] | None = None  # (module, phase) where a NaN or Inf first appeared
+
+
+def _has_nonfinite(items: tuple) -> bool:
+    return any(stats is not None and (stats.nan or stats.inf) for stats in items)
+
+
+def first_nonfinite(events: list[Any]) -> tuple[str, str] | None:
+    """(module path, phase) of the first event whose result holds a NaN or Inf although what it was given
+    did not (its output in forward, its grad_input in backward); failing that, the first event whose
+    result holds one (the input was not finite already). None when everything was finite."""
+    def result(event: Any) -> tuple:
+        return event.outputs if event.phase == "forward" else event.inputs
+
+    def given(event: Any) -> tuple:
+        return event.inputs if event.phase == "forward" else event.outputs
+
+    candidates = [event for event in events if event.phase in ("forward", "backward")
+                  and _has_nonfinite(result(event))]
+    if not candidates:
+        return None
+    # forward events end children first: the earliest ending innermost module is the one that made it
+    for event in candidates:
+        if not _has_nonfinite(given(event)):
+            return event.module, event.phase
+    return candidates[0].module, candidates[0].phase
 
 
 # Frames in these folders are ours, not the user's: the error's location is the innermost other frame.
@@ -93,6 +119,8 @@ class Session:
         self._targets: Any = None
         self._seed = seed
         self._lock = threading.Lock()  # one run at a time, whichever thread asks
+        self.failed_module: str | None = None  # the module whose forward raised in the last run
+        self.nonfinite: tuple[str, str] | None = None  # where the last run first met a NaN or Inf
 
     def describe(self, error: BaseException) -> str:
         """One line for an error a run raised, naming where in the user's code (not the library's)."""
@@ -130,10 +158,16 @@ class Session:
 
         # Warnings (e.g. torch's note on full backward hooks when no input requires grad) would scribble
         # over the terminal UI: keep them, once each, for the app to show.
+        self.failed_module = None
+        recorder = Recorder(self.model, on_event=keep)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("default")
-            with Recorder(self.model, on_event=keep), hook_warnings_silenced(self.model):
-                result = run()
+            try:
+                with recorder, hook_warnings_silenced(self.model):
+                    result = run()
+            finally:
+                self.failed_module = recorder.failed_in
+                self.nonfinite = first_nonfinite(self.events[offset:])
         for warning in caught:
             message = str(warning.message).split(" See http")[0]  # the link does not fit a toast
             text = f"{warning.category.__name__}: {message}"
@@ -178,7 +212,7 @@ class Session:
             self.last_output = output
             tensor = self._first_tensor(output)
             elapsed = (time.perf_counter() - start) * 1e3
-            return StepResult("forward", tuple(tensor.shape), None, added, elapsed)
+            return StepResult("forward", tuple(tensor.shape), None, added, elapsed, self.nonfinite)
 
     def _forward_backward(self) -> tuple[Any, float]:
         self.model.zero_grad()
@@ -198,7 +232,7 @@ class Session:
             start = time.perf_counter()
             (tensor, loss), added = self._record(self._forward_backward, on_event)
             elapsed = (time.perf_counter() - start) * 1e3
-            return StepResult("backward", tuple(tensor.shape), loss, added, elapsed)
+            return StepResult("backward", tuple(tensor.shape), loss, added, elapsed, self.nonfinite)
 
     def step(self, on_event: EventCallback | None = None) -> StepResult:
         """Forward, loss, backward and one optimizer step."""
@@ -208,7 +242,8 @@ class Session:
             self.optimizer.step()
             self.steps += 1
             self.losses.append(loss)
-            return StepResult("step", tuple(tensor.shape), loss, added, (time.perf_counter() - start) * 1e3)
+            elapsed = (time.perf_counter() - start) * 1e3
+            return StepResult("step", tuple(tensor.shape), loss, added, elapsed, self.nonfinite)
 
     def train(self, steps: int, on_event: EventCallback | None = None,
               on_step: Callable[[int, StepResult], None] | None = None,

@@ -68,6 +68,7 @@ class Recorder:
         self._tensor_seq: dict[int, int] = {}
         self._tensor_refs: list = []  # keeps tracked tensors alive, so their id() stays unique
         self._named_tensors: dict[int, str] = {}
+        self.failed_in: str | None = None  # the innermost module running when the run raised
 
     # --- attaching and detaching ---------------------------------------------------------------
 
@@ -93,7 +94,9 @@ class Recorder:
             raise
         return self
 
-    def __exit__(self, *exc_info) -> bool:
+    def __exit__(self, exc_type, *exc_info) -> bool:
+        if exc_type is not None and self._stack:
+            self.failed_in = self._stack[-1][0]  # its forward (or a hook of it) raised
         self.remove()
         return False
 

@@ -70,6 +70,8 @@ COMMANDS: list[tuple[str, str, str, bool, str, str]] = [
      "enter keeps the filter, escape clears it"),
     ("w", "toggle_tree", "Wide", False, "Hide or show the module tree",
      "Give the tables the whole width (handy at 80 columns); left/right scroll a wide table"),
+    ("j", "jump", "Jump", False, "Jump to the marked module",
+     "Select the module where a NaN or Inf first appeared, or whose forward raised"),
     ("g", "lessons", "Lessons", True, "Open the guided lessons",
      "The lesson list: pick a lesson, Enter opens it; i in the list comes back here"),
     ("1", "tab('tab-tensors')", "Tensors", False, "Show the tensors tab", "Parameters and buffers"),
@@ -126,6 +128,7 @@ class MainScreen(MainActions, Screen):
         self._frozen_events = 0  # len(session.events) at the last gc.freeze
         self._tensors_stale = False  # the selection changed while the Tensors tab was hidden
         self._summary_stale = True  # the model changed since the summary was made (or none was)
+        self.jump_target: str | None = None  # the module j selects: a NaN's first, or one that raised
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="▣")
@@ -354,7 +357,14 @@ class MainScreen(MainActions, Screen):
     def on_run_failed(self, message: RunFailed) -> None:
         self.busy = None
         self.train_progress = None
-        self.show_error(f"{message.action} failed: {message.description}")
+        if message.module is not None:  # the trace up to the failure stays; the module is marked
+            self.module_tree.set_marks({message.module: "raised"})
+            self.jump_target = message.module
+            self.show_error(f"{message.action} failed in {self.module_label(message.module)}: "
+                            f"{message.description}")
+            self.module_tree.select_path(message.module)
+        else:
+            self.show_error(f"{message.action} failed: {message.description}")
         self.refresh_model_views()
 
     @on(Button.Pressed, "#load-nonstrict")

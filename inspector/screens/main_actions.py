@@ -65,7 +65,7 @@ class MainActions:
         except Exception as error:  # the user's model raised: report it, keep the app alive
             if pending:
                 self.post_message(TraceBatch(pending[:]))
-            self.post_message(RunFailed(action, self.session.describe(error)))
+            self.post_message(RunFailed(action, self.session.describe(error), self.session.failed_module))
             return
         if pending:
             self.post_message(TraceBatch(pending[:]))
@@ -79,6 +79,7 @@ class MainActions:
             self.show_error(None)
             if self.last_result is not None:
                 self.notify(self._describe_step(action, result), timeout=3)
+                self.mark_nonfinite(self.last_result.nonfinite)
         elif isinstance(result, Summary):
             self.summary_panel.show(result)
             self.show_error(None)
@@ -108,6 +109,32 @@ class MainActions:
             self.show_error(None)
             self.notify(f"summary written to {result}", timeout=5)
         self.refresh_model_views()
+
+    def mark_nonfinite(self: MainScreen, where: tuple[str, str] | None) -> None:
+        """Mark in the tree the module where a NaN or Inf first appeared, and say so (j jumps there)."""
+        self.module_tree.set_marks({where[0]: "NaN"} if where is not None else {})
+        self.jump_target = where[0] if where is not None else None
+        if where is not None:
+            path, phase = where
+            what = "output" if phase == "forward" else "input gradient (backward)"
+            self.notify(f"NaN or Inf first in the {what} of {self.module_label(path)}: j jumps there",
+                        title="not finite", severity="warning", timeout=8)
+
+    def module_label(self: MainScreen, path: str) -> str:
+        """`fc2 (Linear)`, or `the root (Net)`."""
+        kind = type(self.session.module(path)).__name__
+        return f"{path} ({kind})" if path else f"the root ({kind})"
+
+    def action_jump(self: MainScreen) -> None:
+        """Select the module marked in the tree: where a NaN first appeared, or whose forward raised."""
+        if self.jump_target is None:
+            self.notify("nothing to jump to: j goes to the module where a NaN appeared or a forward raised",
+                        timeout=3)
+            return
+        if not self.module_tree.select_path(self.jump_target):
+            self.module_tree.set_filter("")
+            self.call_after_refresh(self.module_tree.select_path, self.jump_target)
+        self.module_tree.tree_view.focus()
 
     def _describe_step(self, action: str, result: Any) -> str:
         if isinstance(result, list):

@@ -65,6 +65,7 @@ class ModuleTree(Vertical):
         self._path_nodes: dict[str, TreeNode[str]] = {}
         self._counts: dict[str, tuple[int, int]] = {}
         self._last_posted: str | None = None
+        self.marks: dict[str, str] = {}  # path -> a warning shown after its label ("NaN", "raised")
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="/ filter: name or type", id="module-filter", compact=True)
@@ -118,6 +119,15 @@ class ModuleTree(Vertical):
         self.tree_view.move_cursor(node)
         return True
 
+    def set_marks(self, marks: dict[str, str]) -> None:
+        """Show `marks` (path -> a word in red after the label), replacing the previous ones."""
+        changed = set(self.marks) | set(marks)
+        self.marks = dict(marks)
+        for path in changed:
+            node = self._path_nodes.get(path)
+            if node is not None:
+                node.set_label(self._label(path))
+
     def refresh_labels(self) -> None:
         """Redraw every label (after a train/eval change or a structure change)."""
         if self.model is None:
@@ -151,6 +161,10 @@ class ModuleTree(Vertical):
             label.append(f" {human_count(n_parameters)}p", style="green")
         if n_buffers:
             label.append(f" {human_count(n_buffers)}b", style="magenta")
+        mark = self.marks.get(path)
+        if mark:
+            label = Text.assemble(mode_badge(module.training), " ", (f"{mark}!", "bold reverse red"), " ",
+                                  label[2:])  # right after the badge: a narrow pane never cuts it
         return label
 
     def _matches(self, path: str) -> bool:

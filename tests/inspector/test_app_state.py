@@ -283,12 +283,16 @@ async def test_a_raising_forward_shows_in_the_error_panel_and_the_app_keeps_runn
         await settle(pilot)
         screen = app.main_screen
         assert screen.query_one("#error-panel").display
-        assert screen.last_error.startswith("forward failed: NameError: name 'undefined_name' is not defined")
+        # the module whose forward raised is named (here the root's own forward)
+        assert screen.last_error.startswith(
+            "forward failed in the root (Broken): NameError: name 'undefined_name' is not defined")
         assert "test_app_state.py" in screen.last_error
-        await pilot.press("down", "b")  # still responsive, and the next failure is reported too
-        await settle(pilot)
-        assert screen.last_error.startswith("backward failed: NameError")
+        await pilot.press("down")
         assert screen.module_tree.selected_path == "fc"
+        await pilot.press("b")  # still responsive, and the next failure is reported too
+        await settle(pilot)
+        assert screen.last_error.startswith("backward failed in the root (Broken): NameError")
+        assert screen.module_tree.selected_path == ""  # the failing module is selected again
         await pilot.press("escape")
         assert not screen.query_one("#error-panel").display
 
@@ -300,6 +304,6 @@ async def test_a_wrong_input_shape_shows_in_the_error_panel() -> None:
         await pilot.press("f")
         await settle(pilot)
         error = app.main_screen.last_error
-        assert error.startswith("forward failed: RuntimeError:")
+        assert error.startswith("forward failed in conv1 (Conv2d): RuntimeError:")
         assert "[1, 3, 32, 32]" in error and "\n" not in error  # the input's shape, on one line
         assert app.is_running and app.main_screen.query_one("#error-panel").display
