@@ -122,6 +122,25 @@ class Session:
         self.failed_module: str | None = None  # the module whose forward raised in the last run
         self.nonfinite: tuple[str, str] | None = None  # where the last run first met a NaN or Inf
 
+    def input_hint(self) -> str:
+        """How to give the model an input: the i key, with a shape read from its first layer if any."""
+        from inspector.targets import suggest_input
+
+        suggestion = suggest_input(self.model)
+        if suggestion is None:
+            return "press i to set its shape (e.g. 1,3,32,32)"
+        shape, dtype = suggestion
+        shown = ",".join(str(size) for size in shape) + ("" if dtype == "float32" else f" {dtype}")
+        return f"press i to set its shape (its first layer suggests {shown})"
+
+    def set_input(self, shape: tuple[int, ...], dtype: str = "float32") -> None:
+        """A new random example input of `shape` and `dtype` (float: standard normal; int: token ids)."""
+        from inspector.targets import make_input
+
+        with self._lock:
+            self.example_input = make_input(self.model, shape, dtype, self._seed)
+            self._targets = None  # the loss's random classes follow the new batch size
+
     def describe(self, error: BaseException) -> str:
         """One line for an error a run raised, naming where in the user's code (not the library's)."""
         return describe_error(error, self.adapter.source_dirs)
@@ -139,7 +158,7 @@ class Session:
         from inspector.trace import call_model
 
         if self.example_input is None:
-            raise ValueError(f"{self.name} has no example input: restart with --input-shape (e.g. 1,3,32,32)")
+            raise ValueError(f"{self.name} has no example input: {self.input_hint()}")
         return call_model(self.model, self.example_input)
 
     def _record(self, run: Callable[[], Any], on_event: EventCallback | None) -> tuple[Any, int]:
@@ -357,7 +376,7 @@ class Session:
         from inspector.summary import summarize
 
         if self.example_input is None:
-            raise ValueError(f"{self.name} has no example input: restart with --input-shape (e.g. 1,3,32,32)")
+            raise ValueError(f"{self.name} has no example input: {self.input_hint()}")
         with self._lock:
             return summarize(self.model, self.example_input, name=self.name, depth=depth)
 

@@ -14,8 +14,8 @@ from inspector.adapters import adapter_for, adapter_for_value, missing_library
 from minimod.errors import UserError
 
 __all__ = [
-    "LoadedTarget", "TargetError", "check_forward", "describe_input", "one_line", "parse_input_shape",
-    "resolve",
+    "LoadedTarget", "TargetError", "check_forward", "describe_input", "make_input", "one_line",
+    "parse_input_shape", "parse_input_spec", "resolve", "suggest_input",
 ]
 
 TARGET_FORMS = "a zoo name (see `minimod zoo`), path/to/file.py:Name or package.module:Name"
@@ -62,6 +62,60 @@ def parse_input_shape(text: str) -> tuple[int, ...]:
             f"bad --input-shape {text!r}: expected positive integers separated by commas, e.g. 1,3,32,32"
         )
     return shape
+
+
+INPUT_DTYPES = ("float32", "float64", "float16", "int64", "int32")
+
+
+def parse_input_spec(text: str) -> tuple[tuple[int, ...], str]:
+    """`"1,8 int64"` -> ((1, 8), "int64"): a shape, then optionally a dtype (float32 when left out)."""
+    parts = text.split()
+    dtype = "float32"
+    if len(parts) > 1 and parts[-1] in INPUT_DTYPES:
+        dtype = parts.pop()
+    elif len(parts) > 1 and not parts[-1][:1].isdigit():
+        raise TargetError(f"unknown dtype {parts[-1]!r} in {text!r}: choose one of {', '.join(INPUT_DTYPES)}")
+    return parse_input_shape("".join(parts)), dtype
+
+
+def suggest_input(model: object) -> tuple[tuple[int, ...], str] | None:
+    """An input the model's first layer would take, read from its hyper-parameters (a batch of one):
+    (1, in_features) for a Linear, (1, in_channels, 32, 32) for a Conv2d, token ids for an Embedding;
+    None when the first layer with parameters says nothing about its input."""
+    for _path, module in model.named_modules():
+        kind = type(module).__name__
+        if kind == "Linear":
+            return (1, module.in_features), "float32"
+        if kind in ("Conv1d", "Conv2d", "Conv3d"):
+            spatial = {"Conv1d": 1, "Conv2d": 2, "Conv3d": 3}[kind]
+            return (1, module.in_channels, *(32,) * spatial), "float32"
+        if kind == "Embedding":
+            return (1, 8), "int64"
+        if kind == "BatchNorm1d":
+            return (1, module.num_features), "float32"
+        if kind == "BatchNorm2d":
+            return (1, module.num_features, 32, 32), "float32"
+        if kind == "LayerNorm":
+            return (1, 8, *tuple(module.normalized_shape)), "float32"
+        if any(True for _ in module.parameters(recurse=False)):
+            return None
+    return None
+
+
+def make_input(model: object, shape: tuple[int, ...], dtype: str = "float32", seed: int = 0) -> object:
+    """A random example input for `model` (a Tensor of its library): standard normal values, or for an
+    integer dtype, ids below the first Embedding's size (or 10)."""
+    import numpy as np
+
+    generator = np.random.default_rng(seed)
+    adapter = adapter_for(model)
+    if dtype.startswith("int"):
+        sizes = [module.num_embeddings for _path, module in model.named_modules()
+                 if type(module).__name__ == "Embedding"]
+        values = generator.integers(0, sizes[0] if sizes else 10, size=shape).astype(dtype)
+    else:
+        values = generator.standard_normal(shape).astype(dtype)
+    return adapter.tensor_from(values)
 
 
 def _zoo():

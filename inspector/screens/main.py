@@ -70,6 +70,8 @@ COMMANDS: list[tuple[str, str, str, bool, str, str]] = [
      "enter keeps the filter, escape clears it"),
     ("w", "toggle_tree", "Wide", False, "Hide or show the module tree",
      "Give the tables the whole width (handy at 80 columns); left/right scroll a wide table"),
+    ("i", "set_input", "Input", False, "Set the example input",
+     "Ask for the example input's shape and dtype (the first layer suggests one when it can)"),
     ("j", "jump", "Jump", False, "Jump to the marked module",
      "Select the module where a NaN or Inf first appeared, or whose forward raised"),
     ("g", "lessons", "Lessons", True, "Open the guided lessons",
@@ -222,7 +224,7 @@ class MainScreen(MainActions, Screen):
         example = session.example_input
         items = example if isinstance(example, tuple) else (example,)
         if example is None:
-            text.append(" no example input", style="bold red")
+            text.append(" no example input (i sets one)", style="bold red")
         else:
             shown = [shape_text(tuple(item.shape)) if hasattr(item, "shape") else repr(item)
                      for item in items]

@@ -437,6 +437,46 @@ class MainActions:
 
         return self.start_run("summary export", job)
 
+    # --- the example input --------------------------------------------------------------------------
+
+    def action_set_input(self: MainScreen) -> None:
+        """Ask for the example input's shape and dtype (the current one, or one read from the first layer)."""
+        from inspector.targets import suggest_input
+
+        def spec(shape: tuple[int, ...], dtype: str) -> str:
+            return ",".join(str(size) for size in shape) + ("" if dtype == "float32" else f" {dtype}")
+
+        example = self.session.example_input
+        suggestion = suggest_input(self.session.model)
+        value = ""
+        if example is not None and hasattr(example, "shape") and not isinstance(example, tuple):
+            value = spec(tuple(example.shape), str(self.session.adapter.array(example).dtype))
+        elif suggestion is not None:
+            value = spec(*suggestion)
+        hint = "a shape, then a dtype if not float32 (int64 makes token ids); enter to accept"
+        if suggestion is not None:
+            hint = f"the first layer suggests {spec(*suggestion)}; {hint}"
+        prompt = PromptScreen("Example input: shape and dtype", value, "e.g. 1,3,32,32 or 1,8 int64", hint)
+        self.app.push_screen(prompt, self.ask_set_input)
+
+    def ask_set_input(self: MainScreen, answer: str | None) -> None:
+        from inspector.targets import TargetError, parse_input_spec
+
+        if answer is None:
+            return
+        if self.busy is not None:
+            self.notify(f"{self.busy} is running; set the input when it finishes", severity="warning")
+            return
+        try:
+            shape, dtype = parse_input_spec(answer)
+        except TargetError as error:
+            self.show_error(str(error).replace("--input-shape", "input shape"))
+            return
+        self.session.set_input(shape, dtype)
+        self.show_error(None)
+        self.notify(f"example input: {shape_text(shape)} {dtype}; f runs the model on it", timeout=4)
+        self.refresh_model_views()
+
     # --- navigation -----------------------------------------------------------------------------
 
     def action_lessons(self: MainScreen) -> None:

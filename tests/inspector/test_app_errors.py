@@ -110,3 +110,41 @@ async def test_a_raising_forward_names_and_selects_its_module() -> None:
         await pilot.press("j")
         await pilot.pause()
         assert tree.selected_path == "2.0"
+
+
+async def test_the_input_shape_is_set_in_the_app_from_the_first_layers_suggestion() -> None:
+    from inspector.screens.dialogs import PromptScreen
+    from inspector.targets import parse_input_spec, suggest_input
+
+    model = nn.Sequential(nn.Linear(8, 4), nn.ReLU(), nn.Linear(4, 2))
+    assert suggest_input(model) == ((1, 8), "float32")
+    assert suggest_input(nn.Sequential(nn.Embedding(20, 4))) == ((1, 8), "int64")
+    assert suggest_input(nn.Conv2d(3, 6, 3)) == ((1, 3, 32, 32), "float32")
+    assert suggest_input(nn.ReLU()) is None
+    assert parse_input_spec("2, 8 int64") == ((2, 8), "int64")
+    assert parse_input_spec("4,8") == ((4, 8), "float32")
+    app = InspectorApp(LoadedTarget("no_input", model, None), show_time=False)
+    async with app.run_test(size=SIZE) as pilot:
+        assert "no example input (i sets one)" in str(pilot.app.screen.query_one("#status-bar").render())
+        await pilot.press("f")
+        await settle(pilot)
+        assert "press i to set its shape (its first layer suggests 1,8)" in pilot.app.main_screen.last_error
+        await pilot.press("i")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, PromptScreen)
+        assert pilot.app.screen.query_one("#prompt-input").value == "1,8"  # the suggestion
+        pilot.app.screen.query_one("#prompt-input").value = "4,8"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert tuple(pilot.app.session.example_input.shape) == (4, 8)
+        await pilot.press("f")
+        await settle(pilot)
+        screen = pilot.app.main_screen
+        assert screen.last_error is None and screen.last_result.output_shape == (4, 2)
+        await pilot.press("i")
+        await pilot.pause()
+        assert pilot.app.screen.query_one("#prompt-input").value == "4,8"  # the current input
+        pilot.app.screen.query_one("#prompt-input").value = "4,8 complex"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "unknown dtype 'complex'" in pilot.app.main_screen.last_error
