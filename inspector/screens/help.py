@@ -21,7 +21,9 @@ GLOBAL_KEYS = [
 
 INTRO = (
     "The tree on the left lists every named module: a badge, T in train mode or E in eval mode, its name "
-    "and type, and its parameter (p) and buffer (b) element counts over its subtree. Selecting a module "
+    "and type, and how many parameter and buffer values its subtree holds (counts of numbers, not bytes; "
+    "k = thousand, M = million). [ and ] (or dragging its right edge) make the tree narrower or wider. "
+    "Selecting a module "
     "drives the tabs on the right; columns a narrow pane cannot fit are named (or counted) under the table "
     "(w widens), and the footer shortens its labels (fwd, bwd, cmp) or leaves a key to this list. "
     "Statistics (mean, std, min, max) are over finite values, std is the population one; NaN and Inf "

@@ -68,6 +68,10 @@ COMMANDS: list[tuple[str, str, str, bool, str, str]] = [
     ("slash", "focus_filter", "Filter", False, "Filter modules",
      "Type to filter the tree by name or type (on the Trace tab: the events by module); "
      "enter keeps the filter, escape clears it"),
+    ("left_square_bracket", "tree_width(-4)", "Narrower", False, "Module tree narrower",
+     "Make the module tree 4 columns narrower (its right edge can be dragged with the mouse too)"),
+    ("right_square_bracket", "tree_width(4)", "Wider", False, "Module tree wider",
+     "Make the module tree 4 columns wider (its right edge can be dragged with the mouse too)"),
     ("w", "toggle_tree", "Wide", False, "Hide or show the module tree",
      "Give the tables the whole width (handy at 80 columns); left/right scroll a wide table"),
     ("i", "set_input", "Input", False, "Set the example input",
@@ -131,6 +135,7 @@ class MainScreen(MainActions, Screen):
         self._tensors_stale = False  # the selection changed while the Tensors tab was hidden
         self._summary_stale = True  # the model changed since the summary was made (or none was)
         self.jump_target: str | None = None  # the module j selects: a NaN's first, or one that raised
+        self.tree_width: int | None = None  # set by [ ] or a drag; None: sized to the tree's labels
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="▣")
@@ -166,10 +171,33 @@ class MainScreen(MainActions, Screen):
         self.update_histogram()
         self.query_one(ModesPanel).show_modes(self.session.model)
         self.query_one("#module-tree-view").focus()
+        self.fit_tree()
         self.update_status()
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 100, "narrow")
+        self.fit_tree()
+
+    def fit_tree(self) -> None:
+        """The tree pane's width: the user's if they set one, else what its labels need; between
+        MIN_WIDTH and half the screen either way (the tables keep the rest)."""
+        from inspector.widgets.module_tree import MAX_SHARE, MIN_WIDTH
+
+        tree = self.module_tree
+        wanted = self.tree_width if self.tree_width is not None else tree.fitting_width()
+        share = MAX_SHARE if self.size.width >= 100 else 1 / 3  # 80 columns: a third at most
+        most = max(MIN_WIDTH, int(self.size.width * share))
+        tree.styles.width = max(MIN_WIDTH, min(wanted, most))
+
+    def action_tree_width(self, step: int) -> None:
+        current = self.module_tree.outer_size.width or self.module_tree.fitting_width()
+        self.tree_width = current + step
+        self.module_tree.display = True
+        self.fit_tree()
+
+    def on_module_tree_width_dragged(self, message: ModuleTree.WidthDragged) -> None:
+        self.tree_width = message.width
+        self.fit_tree()
 
     # --- widgets ---------------------------------------------------------------------------------
 
@@ -257,6 +285,7 @@ class MainScreen(MainActions, Screen):
     def refresh_model_views(self) -> None:
         """After anything that changed values or modes: tree badges, tensor tables, modes, diff."""
         self.module_tree.refresh_labels()
+        self.fit_tree()
         self.tensors.refresh_values()
         self.show_module_info()
         self.update_histogram()

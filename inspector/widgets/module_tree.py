@@ -14,7 +14,15 @@ from textual.widgets.tree import TreeNode
 
 from inspector.tensor_summary import human_count, subtree_counts
 
-LEGEND = "T/E train/eval, p/b counts"  # the help spells it out
+LEGEND = "T/E train/eval; [ ] width"  # the help spells it out
+
+MIN_WIDTH = 24  # the narrowest the tree pane gets (by its labels, or by the user)
+MAX_SHARE = 0.45  # at most this share of a wide screen (a third at 80 columns), sized by its labels
+
+
+def count_text(count: int, noun: str) -> str:
+    """`21.8k params`, `1 buffer`: element counts spelled out, so nobody reads `9.6kb` as kilobytes."""
+    return f"{human_count(count)} {noun}{'' if count == 1 else 's'}"
 
 
 def mode_badge(training: bool) -> Text:
@@ -119,6 +127,16 @@ class ModuleTree(Vertical):
         self.tree_view.move_cursor(node)
         return True
 
+    def fitting_width(self) -> int:
+        """The width that shows every label whole: each line's indent (the tree's guides) plus its label,
+        and the pane's border and scrollbar."""
+        tree = self.tree_view
+        widest = 0
+        for path, node in self._path_nodes.items():
+            depth = path.count(".") + 1 if path else 0
+            widest = max(widest, depth * tree.guide_depth + 2 + node.label.cell_len)
+        return widest + 4
+
     def set_marks(self, marks: dict[str, str]) -> None:
         """Show `marks` (path -> a word in red after the label), replacing the previous ones."""
         changed = set(self.marks) | set(marks)
@@ -158,9 +176,9 @@ class ModuleTree(Vertical):
         if path:
             label.append(f" {type(module).__name__}", style="cyan")
         if n_parameters:
-            label.append(f" {human_count(n_parameters)}p", style="green")
+            label.append(f" {count_text(n_parameters, 'param')}", style="green")
         if n_buffers:
-            label.append(f" {human_count(n_buffers)}b", style="magenta")
+            label.append(f" {count_text(n_buffers, 'buffer')}", style="magenta")
         mark = self.marks.get(path)
         if mark:
             label = Text.assemble(mode_badge(module.training), " ", (f"{mark}!", "bold reverse red"), " ",
@@ -203,6 +221,31 @@ class ModuleTree(Vertical):
             self.call_after_refresh(self.select_path, cursor_path)
 
     # --- events -----------------------------------------------------------------------------------
+
+    class WidthDragged(Message):
+        """The user dragged the pane's right edge to make it `width` columns wide."""
+
+        def __init__(self, width: int) -> None:
+            super().__init__()
+            self.width = width
+
+    _dragging = False
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        if event.x >= self.size.width - 2:  # the right border (or the scrollbar beside it)
+            self._dragging = True
+            self.capture_mouse()
+            event.stop()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        if self._dragging:
+            self.post_message(self.WidthDragged(event.screen_x - self.region.x + 1))
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        if self._dragging:
+            self._dragging = False
+            self.release_mouse()
+            event.stop()
 
     @on(Input.Changed, "#module-filter")
     def _filter_changed(self, event: Input.Changed) -> None:

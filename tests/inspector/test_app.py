@@ -66,10 +66,10 @@ async def test_tree_lists_every_module_with_type_counts_and_mode() -> None:
         tree = pilot.app.screen.query_one(ModuleTree)
         assert tree.visible_paths() == ["", "conv1", "pool1", "conv2", "pool2", "fc1", "fc2"]
         conv1 = tree.node_for("conv1").label.plain
-        assert conv1 == "T conv1 Conv2d 260p"  # the train badge leads, so a narrow pane never cuts it
-        assert tree.node_for("").label.plain == "T ConvNet 21.8kp"
+        assert conv1 == "T conv1 Conv2d 260 params"  # the train badge leads: a narrow pane never cuts it
+        assert tree.node_for("").label.plain == "T ConvNet 21.8k params"
         root = tree.node_for("").label.plain
-        assert "ConvNet" in root and "21.8kp" in root
+        assert "ConvNet" in root and "21.8k params" in root
         assert tree.tree_view.has_focus
 
 
@@ -175,8 +175,10 @@ async def test_batchnorm_buffers_and_shared_parameters_are_shown_apart() -> None
             "running_mean", "running_var", "num_batches_tracked"]
         assert tables.row_values("buffer", 2)["dtype"] == "int64"
         assert tables.row_values("buffer", 0)["saved"] == "yes"
-        assert screen.module_tree.node_for("1").label.plain == "T 1 BatchNorm1d 6p 7b"  # params and buffers
-        assert screen.module_tree.node_for("").label.plain == "T Sequential 21p 7b"  # the shared weight once
+        # params and buffers, as counts of values
+        assert screen.module_tree.node_for("1").label.plain == "T 1 BatchNorm1d 6 params 7 buffers"
+        # the shared weight once
+        assert screen.module_tree.node_for("").label.plain == "T Sequential 21 params 7 buffers"
         screen.module_tree.select_path("2")
         await pilot.pause()
         assert row(tables.parameter_table, 0)[0] == "weight (shared)"

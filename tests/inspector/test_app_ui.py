@@ -245,3 +245,33 @@ def test_inspect_command_runs_the_app_on_the_resolved_target(monkeypatch) -> Non
     inspect_command.add_arguments(parser)
     assert inspect_command.run(parser.parse_args(["mlp", "--input-shape", "3,1,28,28"])) == 0
     assert seen == {"name": "mlp", "shape": (3, 1, 28, 28)}
+
+
+async def test_the_tree_pane_fits_its_labels_and_resizes_by_keys_and_by_dragging_its_edge() -> None:
+    from inspector.widgets.module_tree import MIN_WIDTH, ModuleTree
+
+    mm.manual_seed(0)
+    async with InspectorApp("resnet18").run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        tree = pilot.app.screen.query_one(ModuleTree)
+        width = tree.region.width
+        label = tree.node_for("layer1").label.plain
+        assert label == "T layer1 Sequential 148k params 516 buffers"  # counts of values, not bytes
+        assert width >= 3 + 2 + len(label) + 2  # indent, expander, label, border: nothing cut
+        assert width <= 160 * 0.45
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert tree.region.width == width - 4
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await pilot.pause()
+        assert tree.region.width == width + 4
+        for _ in range(20):
+            await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert tree.region.width == MIN_WIDTH  # never narrower
+        edge = tree.region.width - 1
+        await pilot.mouse_down(ModuleTree, offset=(edge, 10))
+        await pilot.hover(ModuleTree, offset=(edge + 12, 10))
+        await pilot.mouse_up(ModuleTree, offset=(edge + 12, 10))
+        await pilot.pause()
+        assert tree.region.width == MIN_WIDTH + 12
