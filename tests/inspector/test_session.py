@@ -267,7 +267,7 @@ def test_zoo_models_run_forward_backward_and_compare(name: str) -> None:
 
 def test_missing_example_input_is_explained() -> None:
     session = Session(nn.Linear(2, 2), None, "lin")
-    with pytest.raises(ValueError, match="--input-shape"):
+    with pytest.raises(ValueError, match=r"press i to set its shape \(its first layer suggests 1,2\)"):
         session.forward()
 
 
