@@ -81,6 +81,7 @@ class LessonScreen(Screen):
         Binding("p", "previous_step", "Previous"),
         Binding("r", "run_step", "Run step"),
         Binding("c", "check", "Check exercise"),
+        Binding("h", "show_hint", "Hint code"),
         Binding("e", "exercise", "Exercise file"),
         Binding("ctrl+s", "save_exercise", "Save file"),
         Binding("o", "toggle_subtree", "Own/subtree", show=False),
@@ -104,6 +105,7 @@ class LessonScreen(Screen):
         self.busy = False
         self.last_result: StepResult | None = None
         self.last_check: Any = None
+        self.hint_level = "message"  # how much help the last check's result shows (checker.HINT_LEVELS)
         self.model: Any = None
         self.tensor_path = ""
         self.tensor_subtree = False
@@ -285,7 +287,11 @@ class LessonScreen(Screen):
             panel.reveal(outcomes)
             self.call_after_refresh(self._scroll_to_verdict)
             for question, outcome in zip(panel.questions, outcomes):
-                self.progress.record_answer(self.lesson.slug, question.key, outcome.chosen, outcome.correct)
+                right = question.choices[outcome.correct_index] if outcome.correct_index is not None \
+                    else repr(outcome.value)
+                self.progress.record_answer(self.lesson.slug, question.key, outcome.chosen, outcome.correct,
+                                            prompt=question.prompt, chosen=question.choices[outcome.chosen],
+                                            answer=right)
         self._code_title()
         self._status()
 
@@ -390,10 +396,13 @@ class LessonScreen(Screen):
         self.app.call_from_thread(self._show_check, result)
 
     def _show_check(self, result: Any) -> None:
+        from lessons.command import hint_level
+
         self.busy = False
         self.last_check = result
-        self.progress.record_check(self.lesson.slug, result.passed)
-        self._set_output(Text(result.format(), style="green" if result.passed else "yellow"))
+        failed_before = self.progress.record_check(self.lesson.slug, result.passed)
+        self.hint_level = hint_level(failed_before, asked=False)
+        self._set_output(Text(result.format(self.hint_level), style="green" if result.passed else "yellow"))
         done = sum(outcome.passed for outcome in result.outcomes)
         verdict = "passed" if result.passed else "not passed yet"
         title = f"Check: {verdict}, {done}/{len(result.outcomes)} checks pass"
@@ -403,6 +412,14 @@ class LessonScreen(Screen):
         self.notify("Exercise passed!" if result.passed else "Not passed yet: the Output pane has hints.",
                     severity="information" if result.passed else "warning")
         self._status()
+
+    def action_show_hint(self) -> None:
+        """Code for each failing check of the last check (asked for: never shown unasked)."""
+        if self.last_check is None or self.last_check.passed:
+            self.notify("Press c to check your exercise first; h then shows code for the checks that fail.")
+            return
+        self.hint_level = "code"
+        self._set_output(Text(self.last_check.format("code"), style="yellow"))
 
     def action_leave(self) -> None:
         editor = self.query_one("#lesson-editor", TextArea)

@@ -29,6 +29,7 @@ def test_untouched_starter_fails_every_check_with_a_hint(lesson):
     for outcome in result.outcomes:  # ...and every check fails because a stub is not written yet
         assert not outcome.passed, f"{outcome.title} passes on the untouched starter"
         assert outcome.hint, f"{outcome.title} has no hint"
+        assert outcome.tip and outcome.tip != outcome.hint, f"{outcome.title} has no tip in words"
     assert any(f"lesson {lesson.number}, step" in outcome.message for outcome in result.outcomes)
 
 
@@ -121,7 +122,15 @@ def test_command_line_check_exit_codes(tmp_path):
     failed = subprocess.run([sys.executable, "-m", "minimod", "lessons", "--check", "2"],
                             capture_output=True, text=True, env=env, timeout=120)
     assert failed.returncode == 1
-    assert "not written yet: lesson 2, step" in failed.stdout and "hint:" in failed.stdout
+    # the first failure shows the checker's messages only; the second adds tips in words; code on request
+    assert "not written yet: lesson 2, step" in failed.stdout
+    assert "tip:" not in failed.stdout and "code:" not in failed.stdout
+    again = subprocess.run([sys.executable, "-m", "minimod", "lessons", "--check", "2"],
+                           capture_output=True, text=True, env=env, timeout=120)
+    assert "tip: Buffers are registered with register_buffer" in again.stdout and "code:" not in again.stdout
+    asked = subprocess.run([sys.executable, "-m", "minimod", "lessons", "--check", "2", "--hint"],
+                           capture_output=True, text=True, env=env, timeout=120)
+    assert "code: self.register_buffer('mean'" in asked.stdout
     assert (tmp_path / "data" / "workspace" / "02_parameters_and_buffers" / "exercise.py").exists()
     listed = subprocess.run([sys.executable, "-m", "minimod", "lessons", "--list"],
                             capture_output=True, text=True, env=env, timeout=120)
@@ -195,4 +204,4 @@ def test_common_wrong_answers_fail_with_a_clear_message(tmp_path, number, edits,
     matching = [outcome for outcome in failed if title in outcome.title]
     assert matching, f"no failing check titled {title!r}: {[outcome.title for outcome in failed]}"
     assert says in matching[0].message, matching[0].message
-    assert matching[0].hint
+    assert matching[0].hint and matching[0].tip
