@@ -115,7 +115,25 @@ def _where(error: BaseException, student_path: str) -> str:
     return f" ({Path(student_path).name}, line {line})" if line else ""
 
 
+# PyTorch's words for a hook that returned a value by mistake, and what the mistake was
+_HOOK_MISTAKES = (
+    ("has changed the size of value",
+     "a backward hook returned a value: what a full backward hook returns replaces grad_input (a pre-hook's "
+     "replaces grad_output), so a hook that only looks must return nothing (None)"),
+    ("has changed the type of value",
+     "a backward hook returned a gradient of another dtype: return None, or a tensor like the one it got"),
+    ("expected Variable, but hook returned",
+     "a backward hook returned something that is not a tensor: a hook that only looks must return nothing"),
+    ("must be Tensor, not tuple",
+     "a tuple reached a layer that wants a tensor: what a forward hook returns replaces the module's "
+     "output, so return the tensor itself (or nothing), not a tuple"),
+)
+
+
 def _describe(error: BaseException, student_path: str) -> str:
+    mistake = next((why for words, why in _HOOK_MISTAKES if words in str(error)), None)
+    if mistake is not None:
+        return f"your code raised {type(error).__name__}: {error}{_where(error, student_path)}: {mistake}"
     if isinstance(error, NotImplementedError):
         return f"not written yet: {error}{_where(error, student_path)}"
     if isinstance(error, AssertionError):

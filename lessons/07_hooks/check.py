@@ -66,6 +66,10 @@ def clamping(student):
     raw = layer(x).numpy()
     handle = student.clamp_output(layer, -0.5, 0.5)
     assert hasattr(handle, "remove"), f"clamp_output returned {handle!r}, expected the hook's handle"
+    out = layer(x)
+    assert not isinstance(out, tuple), (
+        "with your hook the layer returns a tuple: what a forward hook returns replaces the module's output, "
+        "so return output.clamp(low, high) itself, not a tuple")
     np.testing.assert_allclose(layer(x).numpy(), np.clip(raw, -0.5, 0.5), rtol=1e-6,
                                err_msg="the output is not clamped to [-0.5, 0.5]")
     handle.remove()
