@@ -1,8 +1,9 @@
-"""Lesson 6's steps: state_dict contents, read-only snapshots, save/load, strict, missing/unexpected keys."""
+"""Lesson 6's steps: state_dict contents, snapshots (and PyTorch's aliasing), save/load, strict loads."""
 
 from lessons.course import Question, Step
+from lessons.pytorch_facts import KEEP_BEST
 
-SOURCES = ["minimod/nn/module.py", "minimod/serialization.py"]
+SOURCES = ["minimod/nn/module.py", "minimod/serialization.py", "lessons/pytorch_facts.py"]
 
 STEPS = [
     Step(
@@ -54,6 +55,18 @@ STEPS = [
     ),
     Step(
         """
+        from lessons.pytorch_facts import KEEP_BEST, in_pytorch, source_note
+
+        kept = in_pytorch("which_copy_keeps_the_best")  # runs the three lines in torch, if installed
+        for line in KEEP_BEST.values():
+            print("kept the old values:" if line == kept else "followed the model:", line)
+        print(source_note())
+        """,
+        show="tensors",
+        focus="linear",
+    ),
+    Step(
+        """
         import os
         import tempfile
 
@@ -91,6 +104,18 @@ STEPS = [
     ),
     Step(
         """
+        from lessons.pytorch_facts import in_pytorch, source_note
+
+        # in torch: a strict load of Linear(4, 3)'s keys plus a stray 'head.weight' raises RuntimeError
+        copied = in_pytorch("failed_strict_load_copied_matching_keys")
+        print("PyTorch had copied the matching keys before raising:", copied)
+        print(source_note())
+        """,
+        show="tensors",
+        focus="base_net.linear",
+    ),
+    Step(
+        """
         checkpoint = dict(nested_net.state_dict())
         del checkpoint["linear.bias"]              # the file lacks a key the model has
         checkpoint["head.weight"] = np.zeros((2, 3), dtype=np.float32)  # and has one it lacks
@@ -117,12 +142,22 @@ QUESTIONS = [
         "hold 5s now?",
         choices=("True", "False"),
         answer="bool((snapshot['linear.bias'] == 5).all())",
-        explanation="state_dict() copies the values at the moment you call it: it is a snapshot, and "
-        "later changes to the model do not reach it (nor can it be written to). That makes a state "
-        "dict safe to keep as 'the best weights so far' while training continues.",
+        explanation="In minimod, state_dict() copies the values at the moment you call it: a snapshot "
+        "that later changes to the model do not reach (nor can it be written to). In PyTorch it is "
+        "different: the next step shows how.",
     ),
     Question(
         step=3,
+        prompt="In PyTorch, training goes on after you keep 'the best weights'. Which line still "
+        "holds the old values after an optimizer step?",
+        choices=(KEEP_BEST["state_dict"], KEEP_BEST["dict"], KEEP_BEST["clone"]),
+        answer="kept",
+        explanation="PyTorch's state_dict() values share memory with the parameters, and dict(...) "
+        "copies only the dictionary, not the tensors. Clone each tensor (or copy.deepcopy the state "
+        "dict) to keep a checkpoint in memory; in minimod the values are copies already.",
+    ),
+    Question(
+        step=4,
         prompt="After new_net.load_state_dict(...), is new_net.linear.weight the same Parameter object "
         "as before loading?",
         choices=("True", "False"),
@@ -132,6 +167,24 @@ QUESTIONS = [
     ),
     Question(
         step=5,
+        prompt="minimod's strict load of BaseNet's state dict into new_net failed. Is every value of "
+        "new_net the same as before the attempt?",
+        choices=("True", "False"),
+        answer="unchanged",
+        explanation="minimod checks every key and shape first and copies only if all are fine: a failed "
+        "load changes nothing. PyTorch does not promise this: the next step shows it.",
+    ),
+    Question(
+        step=6,
+        prompt="In PyTorch, a strict load fails because of one unexpected key. Have the keys that "
+        "matched already been copied into the model?",
+        choices=("True", "False"),
+        answer="copied",
+        explanation="PyTorch copies key by key and raises at the end, so the model is left half loaded. "
+        "Load into a fresh model, or keep a deep copy of the state dict and load it back on error.",
+    ),
+    Question(
+        step=7,
         prompt="Loading with strict=False a checkpoint with an extra key 'head.weight': "
         "what is result.unexpected_keys?",
         choices=("[]", "['head.weight']", "['linear.bias']", "['head.weight', 'linear.bias']"),
