@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inspector.text_diagram import graph_lines, timeline_lines, tree_lines
+from inspector.text_diagram import TIMELINE_LEGEND, graph_lines, timeline_lines, tree_lines
 
 KINDS = ("tree", "autograd", "hooks", "loss")
 CURVE_POINTS = 100  # a loss curve averages its values into at most this many points
@@ -87,7 +87,7 @@ def make_picture(spec: str, namespace: dict[str, Any]) -> Picture:
         lines = timeline_lines(trace.events, [path for path, _ in modules],
                                {path: type(module).__name__ for path, module in modules})
         return Picture(kind, f"Hook firing order: {type(model).__name__}(example_input), then backward",
-                       tuple(lines))
+                       tuple(lines), note=TIMELINE_LEGEND)
     values = [float(number) for number in value]
     size = max(1, -(-len(values) // CURVE_POINTS))  # ceil: at most CURVE_POINTS points
     points = [values[start:start + size] for start in range(0, len(values), size)]
@@ -138,5 +138,7 @@ def save_svg(picture: Picture, path: Path) -> Path:
     else:
         console.print(Text(picture.title, style="bold"))
         console.print(Text("\n".join(picture.lines)))
+        if picture.note:
+            console.print(Text(picture.note, style="italic"))
     _atomic_write(path, console.export_svg(title=picture.title).encode("utf-8"))
     return path

@@ -81,7 +81,8 @@ def graph_lines(graph: Graph) -> list[str]:
 
 def timeline_lines(events: list[TraceEvent], paths: list[str], kinds: dict[str, str]) -> list[str]:
     """One row per module (in `paths` order, indented by depth), one column per hook firing in time
-    order: p, f or b where that module's hook fired, ─ while its forward runs (between its p and f)."""
+    order: p, f or b where that module's hook fired, ─ while its forward runs (between its p and f).
+    TIMELINE_LEGEND says so in words."""
     column = {path: [" "] * len(events) for path in paths}
     open_at: dict[str, int] = {}
     for time, event in enumerate(events):
@@ -99,6 +100,8 @@ def timeline_lines(events: list[TraceEvent], paths: list[str], kinds: dict[str, 
     lines = [" " * width + "time →"]
     lines += [labels[path].ljust(width) + "".join(f"{mark} " for mark in column[path]).rstrip()
               for path in paths]
-    legend = ", ".join(f"{mark} = {meaning}" for mark, meaning in PHASE_MARKS.values())
-    lines += ["", legend + "; ─ = the module's forward is running"]
     return lines
+
+
+TIMELINE_LEGEND = (", ".join(f"{mark} = {meaning}" for mark, meaning in PHASE_MARKS.values())
+                   + "; ─ = the module's forward is running")

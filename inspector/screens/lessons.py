@@ -194,8 +194,9 @@ class LessonScreen(Screen):
         self._code_title()
         self._status()
 
-    def _show_text(self) -> None:
-        """The step's text; what it says after the questions only once they are answered."""
+    def _show_text(self) -> Any:
+        """The step's text; what it says after the questions only once they are answered. Returns the
+        Markdown's update, to await when the new text must be laid out before going on."""
         title, body = self.lesson.sections[self.step]
         parts = []  # the lesson's title is in the header already
         if self.step == 0 and self.lesson.intro:
@@ -208,7 +209,7 @@ class LessonScreen(Screen):
             parts += ["## Your exercise", self.lesson.exercise_text]
         if self.lesson.sources:
             parts.append("Source files: " + ", ".join(f"`{path}`" for path in self.lesson.sources))
-        self.query_one("#lesson-markdown", Markdown).update("\n\n".join(parts))
+        return self.query_one("#lesson-markdown", Markdown).update("\n\n".join(parts))
 
     @property
     def revealed_text_shown(self) -> bool:
@@ -222,7 +223,7 @@ class LessonScreen(Screen):
         if panel.asking:
             what = f"predict (1-{len(panel.question.choices)}), then it runs"
         elif self.step_ran:
-            what = "ran: the panes show its result (r runs it again)"
+            what = "ran; r runs it again"
         else:
             what = "press r to run"
         self.query_one("#lesson-code", VerticalScroll).border_title = (
@@ -351,9 +352,22 @@ class LessonScreen(Screen):
                                             prompt=question.prompt, chosen=question.choices[outcome.chosen],
                                             answer=right)
             if self.lesson.reveals and self.lesson.reveals[self.step]:
-                self._show_text()  # the explanation the question was about, now that it is answered
+                self._reveal_text()  # the explanation the question was about, now that it is answered
         self._code_title()
         self._status()
+
+    @work(exclusive=True, group="lesson-reveal")
+    async def _reveal_text(self) -> None:
+        """Show the step's text with its "After you answer" part, and scroll that part into view."""
+        await self._show_text()
+        from textual.widgets._markdown import MarkdownH3
+
+        for heading in self.query_one("#lesson-markdown", Markdown).query(MarkdownH3):
+            if "After you answer" in str(heading.source or ""):
+                scroll = self.query_one("#lesson-text", VerticalScroll)
+                # after the next refresh: the new text has a layout then
+                self.call_after_refresh(scroll.scroll_to_widget, heading, top=True, animate=False)
+                return
 
     def _scroll_to_verdict(self) -> None:
         """Keep the question's prompt and its first verdict in view: from the top when both fit, else
