@@ -53,11 +53,21 @@ def _type_converts_integer_buffers(torch) -> str:
     return str(batch_norm.num_batches_tracked.dtype).removeprefix("torch.")
 
 
+def _mixed_dtypes_in_linear(torch) -> str:
+    """A float64 Linear fed a float32 input: does torch compute, and in which dtype?"""
+    layer = torch.nn.Linear(2, 2).double()
+    try:
+        return str(layer(torch.ones(1, 2)).dtype).removeprefix("torch.")
+    except RuntimeError as error:
+        return f"RuntimeError: {error}"
+
+
 FACTS: dict[str, Callable[[Any], Any]] = {
     "which_copy_keeps_the_best": _which_copy_keeps_the_best,
     "state_dict_follows_training": _state_dict_follows_training,
     "failed_strict_load_copied_matching_keys": _failed_strict_load_copied_matching_keys,
     "type_converts_integer_buffers": _type_converts_integer_buffers,
+    "mixed_dtypes_in_linear": _mixed_dtypes_in_linear,
 }
 
 # What PyTorch 2.13.0 answered (tests/lessons/test_pytorch_facts.py keeps these honest).
@@ -66,6 +76,8 @@ RECORDED: dict[str, Any] = {
     "state_dict_follows_training": True,
     "failed_strict_load_copied_matching_keys": True,
     "type_converts_integer_buffers": "float64",
+    "mixed_dtypes_in_linear":
+        "RuntimeError: mat1 and mat2 must have the same dtype, but got Float and Double",
 }
 
 
