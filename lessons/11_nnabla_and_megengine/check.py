@@ -20,9 +20,9 @@ def naming(student):
     unit = _unit()
     names = student.nnabla_names(unit)
     got = list(names)
-    assert got[:2] == ["@conv1/@conv/weight", "@conv1/@bn/weight"], f"the first names are {got[:2]}"
     if any(name.endswith(("/@weight", "/@bias")) for name in got):
         raise AssertionError(f"{got[0]}: the parameter's own name (the last part) gets no @")
+    assert got[:2] == ["@conv1/@conv/weight", "@conv1/@bn/weight"], f"the first names are {got[:2]}"
     assert len(got) == len(list(unit.parameters())), "one name per parameter"
     assert names["@skip/@bn/bias"] is unit.skip.bn.bias, "the values must be the parameters themselves"
     root = nn.Linear(2, 2)

@@ -13,8 +13,13 @@ from minimod import nn
        "return mm.device('cpu') if first is None else first.device")
 def devices(student):
     assert student.device_of(nn.Linear(2, 2)) == "cpu", "a minimod model lives on the CPU"
-    assert student.device_of(nn.ReLU()) == "cpu", \
-        "a model without parameters (nn.ReLU()) should give mm.device('cpu'), not raise StopIteration"
+    try:
+        device = student.device_of(nn.ReLU())
+    except StopIteration:
+        raise AssertionError("device_of(nn.ReLU()) raised StopIteration: a model without parameters "
+                             "should give mm.device('cpu'), not raise StopIteration; give next() a default"
+                             ) from None
+    assert device == "cpu", f"device_of(nn.ReLU()) gave {device!r}, expected mm.device('cpu')"
 
 
 @check("to_dtype converts the model and the input",

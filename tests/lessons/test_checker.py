@@ -213,3 +213,94 @@ def test_common_wrong_answers_fail_with_a_clear_message(tmp_path, number, edits,
     assert matching, f"no failing check titled {title!r}: {[outcome.title for outcome in failed]}"
     assert says in matching[0].message, matching[0].message
     assert matching[0].hint and matching[0].tip
+
+
+NEW_LESSON_WRONG_ANSWERS = [
+    pytest.param(10, [("""    for home in ("_parameters", "_buffers", "_modules"):
+        if name in getattr(module, home):
+            return home
+    return "__dict__" if name in module.__dict__ else None""",
+                       """    return "__dict__" if hasattr(module, name) else None""")],
+                 "home_of", "hasattr() and getattr() find parameters through __getattr__", id="10-hasattr",
+                 marks=pytest.mark.lesson10),
+    pytest.param(10, [("for module in model.modules())", "for module in [model])")],
+                 "hook_count", "count every module", id="10-root-only", marks=pytest.mark.lesson10),
+    pytest.param(10, [("""            if prefix + old in state_dict:
+                state_dict[prefix + new] = state_dict.pop(prefix + old)""",
+                       """            if old in state_dict:
+                state_dict[new] = state_dict.pop(old)""")],
+                 "inside a container", "rename prefix + 'w', not 'w'", id="10-no-prefix",
+                 marks=pytest.mark.lesson10),
+    pytest.param(11, [('[*(f"@{module}" for module in modules), own]',
+                       '[f"@{part}" for part in [*modules, own]]')],
+                 "nnabla_names", "the parameter's own name (the last part) gets no @", id="11-at-on-own-name",
+                 marks=pytest.mark.lesson11),
+    pytest.param(11, [('part.removeprefix("@") for part in name.split("/")', 'name.lstrip("@").split("/")')],
+                 "torch_name", "take the @ off every part", id="11-lstrip", marks=pytest.mark.lesson11),
+    pytest.param(11, [("for key, value in parameters.items()))",
+                       "for key, value in parameters.items()), strict=False)")],
+                 "load_nnabla", "load with strict=True", id="11-not-strict", marks=pytest.mark.lesson11),
+    pytest.param(12, [("return model.to(dtype), x.to(dtype)", "x.to(dtype)\n    return model.to(dtype), x")],
+                 "to_dtype", "x.to(dtype) returns a new tensor", id="12-tensor-to-dropped",
+                 marks=pytest.mark.lesson12),
+    pytest.param(12, [("model.state_dict(keep_vars=True).values()", "model.parameters()")],
+                 "memory_bytes", "buffers take memory too", id="12-parameters-only",
+                 marks=pytest.mark.lesson12),
+    pytest.param(12, [("""    first = next(model.parameters(), None)
+    return mm.device("cpu") if first is None else first.device""",
+                       """    return next(model.parameters()).device""")],
+                 "device_of", "not raise StopIteration", id="12-no-default", marks=pytest.mark.lesson12),
+]
+
+
+@pytest.mark.parametrize(("number", "edits", "title", "says"), NEW_LESSON_WRONG_ANSWERS)
+def test_new_lessons_name_the_mistake(tmp_path, number, edits, title, says):
+    test_common_wrong_answers_fail_with_a_clear_message(tmp_path, number, edits, title, says)
+
+
+# Right answers written differently from the reference solution: the checks must pass them too.
+OTHER_RIGHT_ANSWERS = [
+    pytest.param(3, [("return [name for name, module in model.named_modules() "
+                      "if not list(module.children())]",
+                      "leaves = []\n    for name, module in model.named_modules():\n"
+                      "        if next(module.children(), None) is None:\n            leaves.append(name)\n"
+                      "    return leaves")], id="3-loop", marks=pytest.mark.lesson3),
+    pytest.param(6, [("return OrderedDict((prefix + key, value) for key, value in state_dict.items())",
+                      "result = OrderedDict()\n    for key in state_dict:\n"
+                      "        result[f'{prefix}{key}'] = state_dict[key]\n    return result")],
+                 id="6-loop", marks=pytest.mark.lesson6),
+    pytest.param(7, [("return module.register_forward_hook("
+                      "lambda module, args, output: output.clamp(low, high))",
+                      "def clamp(module, args, output):\n        return output.clamp(min=low, max=high)\n\n"
+                      "    handle = module.register_forward_hook(clamp)\n    return handle")],
+                 id="7-named-hook", marks=pytest.mark.lesson7),
+    pytest.param(10, [("""    for home in ("_parameters", "_buffers", "_modules"):
+        if name in getattr(module, home):
+            return home
+    return "__dict__" if name in module.__dict__ else None""",
+                       """    homes = {"_parameters": module._parameters, "_buffers": module._buffers,
+             "_modules": module._modules, "__dict__": vars(module)}
+    return next((home for home, names in homes.items() if name in names), None)""")],
+                 id="10-dict-of-homes", marks=pytest.mark.lesson10),
+    pytest.param(11, [('return ".".join(part.removeprefix("@") for part in name.split("/"))',
+                       'return name.replace("@", "").replace("/", ".")')], id="11-replace",
+                 marks=pytest.mark.lesson11),
+    pytest.param(12, [("return sum(t.numel() * t.element_size() "
+                       "for t in model.state_dict(keep_vars=True).values())",
+                       "total = 0\n    for name, tensor in model.state_dict(keep_vars=True).items():\n"
+                       "        total += tensor.numpy().nbytes\n    return total")],
+                 id="12-nbytes", marks=pytest.mark.lesson12),
+]
+
+
+@pytest.mark.parametrize(("number", "edits"), OTHER_RIGHT_ANSWERS)
+def test_right_answers_written_differently_pass(tmp_path, number, edits):
+    lesson = find_lesson(number)
+    source = lesson.solution_path.read_text()
+    for old, new in edits:
+        assert old in source, f"the reference solution no longer contains {old!r}"
+        source = source.replace(old, new)
+    if "import minimod as mm" not in source:
+        source = "import minimod as mm\n" + source
+    result = run_checks(number, lesson.check_path, _student(tmp_path, source))
+    assert result.passed, result.format("code")
