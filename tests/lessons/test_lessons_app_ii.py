@@ -1,4 +1,4 @@
-"""Pilot tests for the lesson screen's second round: panes, pictures, answers revealed late, hints, progress."""
+"""Pilot tests for the lesson screen: panes, pictures, answers revealed late, hints, merged progress."""
 
 import pytest
 
