@@ -520,7 +520,7 @@ class LessonScreen(Screen):
         if result.error and not result.outcomes:
             title = "Check: the file could not be checked"
         self.query_one("#lesson-output", VerticalScroll).border_title = title
-        self.notify("Exercise passed!" if result.passed else "Not passed yet: the Output pane has hints.",
+        self.notify("Exercise passed!" if result.passed else "Not passed yet: the Output pane says why.",
                     severity="information" if result.passed else "warning")
         self._status()
 

@@ -46,7 +46,7 @@ STEPS = [
         with mm.no_grad():
             nested_net.linear.bias.fill_(5.0)  # "training" changes the model...
         print("model: ", nested_net.linear.bias)
-        print("snapshot:", snapshot["linear.bias"])  # ...but not the snapshot
+        print("snapshot:", snapshot["linear.bias"])  # ...and the snapshot?
         live = nested_net.state_dict(keep_vars=True)
         print(live["linear.bias"] is nested_net.linear.bias)
         """,

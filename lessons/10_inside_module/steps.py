@@ -11,10 +11,10 @@ STEPS = [
         class Tiny(nn.Module):
             def __init__(self):
                 super().__init__()
-                self.scale = 2.0                             # a plain number
-                self.weight = nn.Parameter(mm.ones(3))       # a parameter
+                self.scale = 2.0  # a plain number
+                self.weight = nn.Parameter(mm.ones(3))  # a parameter
                 self.register_buffer("count", mm.tensor(0))  # a buffer
-                self.inner = nn.Linear(3, 3)                 # a child module
+                self.inner = nn.Linear(3, 3)  # a child module
 
         model = tiny = Tiny()
         in_dict = [name for name in ("scale", "weight", "count", "inner") if name in tiny.__dict__]
@@ -34,7 +34,7 @@ STEPS = [
         except TypeError as error:
             outcome = "TypeError"
             print("TypeError:", error)
-        tiny.weight = nn.Parameter(mm.zeros(3))  # a new Parameter is fine
+        tiny.weight = nn.Parameter(mm.zeros(3))  # a new Parameter
         del tiny.inner
         print("_modules after del tiny.inner:", list(tiny._modules))
         tiny.count = None  # empties the slot, keeps the name

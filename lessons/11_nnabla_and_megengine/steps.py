@@ -45,7 +45,7 @@ STEPS = [
         net.training = False  # the nnabla way: set the property
         dropout_training = net[1].training
         print({name: module.training for name, module in net.named_modules()})
-        net.eval()  # the PyTorch way: the whole tree
+        net.eval()  # the PyTorch way
         print({name: module.training for name, module in net.named_modules()})
         """,
         show="tree",
@@ -102,7 +102,7 @@ QUESTIONS = [
         choices=("True", "False"),
         answer="dropout_training",
         explanation="Assigning the attribute changes that one module only; train() and eval() walk the "
-        "tree, as the step's second line shows.",
+        "tree, as the second printed line shows.",
     ),
     Question(
         step=4,

@@ -34,7 +34,7 @@ STEPS = [
         """
         from lessons.pytorch_facts import in_pytorch, source_note
 
-        layer = nn.Linear(2, 2).double()
+        model = layer = nn.Linear(2, 2).double()
         print("minimod:", layer(mm.ones(1, 2)).dtype)  # float32 input, float64 layer
         in_torch = in_pytorch("mixed_dtypes_in_linear")
         print("PyTorch:", in_torch)

@@ -109,6 +109,14 @@ GIVEAWAYS = [
     (4, 2, ["adds a child", "ADDS"]),
     (4, 4, ["**once**"]),
     (5, 5, ["goes back to eval", "back into eval"]),
+    (6, 2, ["but not the snapshot", "**snapshot**"]),
+    (10, 2, ["is fine", "is refused"]),
+    (10, 7, ["reverse of the"]),
+    (11, 3, ["the whole tree"]),
+    (11, 5, ["Python module you import"]),
+    (12, 2, ["does **not** change"]),
+    (12, 4, ["integer\nbuffers included", "integer buffers included"]),
+    (12, 5, ["is float64"]),
     (7, 4, ["holds nothing useful"]),
     (8, 1, ["18w", "= 36"]),
     (8, 3, ["**adds**"]),
@@ -132,7 +140,8 @@ def test_answers_are_not_given_before_the_question(number, step, words):
 def test_every_difference_from_pytorch_has_a_note_and_a_question():
     lesson = next(lesson for lesson in COURSE if lesson.slug == "06_state_dict")
     text = (lesson.folder / "lesson.md").read_text()
-    assert "{k: v.clone() for k, v in model.state_dict().items()}" in text and "copy.deepcopy" in text
+    assert "best = {k: v.clone()\n        for k, v in model.state_dict().items()}" in text
+    assert "copy.deepcopy(model.state_dict())" in text
     asked = " ".join(question.prompt for question in lesson.questions)
     assert "In PyTorch" in asked and "strict load" in asked
     for lesson in COURSE:
