@@ -62,12 +62,29 @@ def _mixed_dtypes_in_linear(torch) -> str:
         return f"RuntimeError: {error}"
 
 
+def _load_of_a_pickled_model(torch) -> str:
+    """torch.save(model, path), then torch.load(path) with its default arguments."""
+    import os
+    import pickle
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.pth")
+        torch.save(torch.nn.Linear(2, 2), path)
+        try:
+            loaded = torch.load(path)
+        except pickle.UnpicklingError:
+            return "UnpicklingError: weights only load failed"
+    return "the model comes back" if isinstance(loaded, torch.nn.Module) else "a state dict comes back"
+
+
 FACTS: dict[str, Callable[[Any], Any]] = {
     "which_copy_keeps_the_best": _which_copy_keeps_the_best,
     "state_dict_follows_training": _state_dict_follows_training,
     "failed_strict_load_copied_matching_keys": _failed_strict_load_copied_matching_keys,
     "type_converts_integer_buffers": _type_converts_integer_buffers,
     "mixed_dtypes_in_linear": _mixed_dtypes_in_linear,
+    "load_of_a_pickled_model": _load_of_a_pickled_model,
 }
 
 # What PyTorch 2.13.0 answered (tests/lessons/test_pytorch_facts.py keeps these honest).
@@ -78,6 +95,7 @@ RECORDED: dict[str, Any] = {
     "type_converts_integer_buffers": "float64",
     "mixed_dtypes_in_linear":
         "RuntimeError: mat1 and mat2 must have the same dtype, but got Float and Double",
+    "load_of_a_pickled_model": "UnpicklingError: weights only load failed",
 }
 
 

@@ -83,6 +83,11 @@ STEPS = [
         # == compares element by element; .all() asks whether every comparison is True
         print("same outputs:", bool((new_net(x) == nested_net(x)).numpy().all()))
         model = new_net
+
+        from lessons.pytorch_facts import in_pytorch, source_note
+
+        whole_model = in_pytorch("load_of_a_pickled_model")  # torch.save(model, ...), torch.load(...)
+        print("PyTorch, loading a whole saved model:", whole_model, source_note())
         """,
         show="tensors",
         focus="linear",
@@ -164,6 +169,16 @@ QUESTIONS = [
         answer="new_net.linear.weight is weight_object",
         explanation="Loading copies numbers into the existing Parameters: the objects stay, only "
         "their values change, so anything holding them (an optimizer, a shared reference) keeps working.",
+    ),
+    Question(
+        step=4,
+        prompt="In PyTorch 2.13, torch.save(model, 'model.pth') saves the whole model object. What does "
+        "torch.load('model.pth') with default arguments do?",
+        choices=("the model comes back", "UnpicklingError: weights only load failed",
+                 "a state dict comes back"),
+        answer="whole_model",
+        explanation="Since PyTorch 2.6 torch.load only unpickles tensors and plain containers unless "
+        "weights_only=False: save model.state_dict(), not the model. minimod's files hold arrays only.",
     ),
     Question(
         step=5,
