@@ -75,7 +75,8 @@ def make_picture(spec: str, namespace: dict[str, Any]) -> Picture:
         note = "Read from the top: the output, then the nodes backward() visits, down to the leaves"
         created = _leaves_created(namespace)
         if created:
-            note += f" ('leaf': a tensor you created: {', '.join(created)})"
+            note += (" ('leaf': a tensor you created, where AccumulateGrad collects its gradient: "
+                     f"{', '.join(created)})")
         return Picture(kind, f"The autograd graph of {expression}", tuple(graph_lines(graph)), note=note,
                        source={"graph": graph})
     if kind == "hooks":
