@@ -260,6 +260,39 @@ def test_new_lessons_name_the_mistake(tmp_path, number, edits, title, says):
 
 # Right answers written differently from the reference solution: the checks must pass them too.
 OTHER_RIGHT_ANSWERS = [
+    pytest.param(1, [("return sum(p.numel() for p in model.parameters())",
+                      "total = 0\n    for parameter in model.parameters():\n"
+                      "        total += parameter.numel()\n    return total")], id="1-loop",
+                 marks=pytest.mark.lesson1),
+    pytest.param(2, [("return [name for name, _ in module.named_parameters()], "
+                      "[name for name, _ in module.named_buffers()]",
+                      "return list(dict(module.named_parameters())), list(dict(module.named_buffers()))")],
+                 id="2-dict-keys", marks=pytest.mark.lesson2),
+    pytest.param(4, [("""    replaced = 0
+    for _, module in list(model.named_modules()):
+        for child_name, child in list(module.named_children()):
+            if isinstance(child, nn.ReLU):
+                setattr(module, child_name, make_activation())
+                replaced += 1
+    return replaced""", """    replaced = 0
+    for child_name, child in list(model.named_children()):
+        if isinstance(child, nn.ReLU):
+            setattr(model, child_name, make_activation())
+            replaced += 1
+        else:
+            replaced += swap_activations(child, make_activation)
+    return replaced""")], id="4-recursive", marks=pytest.mark.lesson4),
+    pytest.param(5, [("return {name: module.training for name, module in model.named_modules()}",
+                      "return dict((name, bool(module.training))\n"
+                      "                for name, module in model.named_modules())")],
+                 id="5-dict-of-pairs", marks=pytest.mark.lesson5),
+    pytest.param(8, [("    optimizer.zero_grad()\n", "    model.zero_grad()\n")], id="8-model-zero-grad",
+                 marks=pytest.mark.lesson8),
+    pytest.param(9, [("""    for path in prefixes:
+        model.get_submodule(path).requires_grad_(False)""",
+                      """    for name, parameter in model.named_parameters():
+        if any(name.startswith(path + ".") for path in prefixes):
+            parameter.requires_grad_(False)""")], id="9-by-name", marks=pytest.mark.lesson9),
     pytest.param(3, [("return [name for name, module in model.named_modules() "
                       "if not list(module.children())]",
                       "leaves = []\n    for name, module in model.named_modules():\n"
