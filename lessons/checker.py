@@ -21,25 +21,36 @@ _REPO_ROOT = Path(__file__).resolve().parent.parent
 CheckFunction = Callable[[ModuleType], None]
 
 
-def check(title: str, hint: str = "") -> Callable[[CheckFunction], CheckFunction]:
-    """Mark a function in check.py as one check: `fn(student)` asserts on the student's module."""
+def check(title: str, hint: str = "", tip: str = "") -> Callable[[CheckFunction], CheckFunction]:
+    """Mark a function in check.py as one check: `fn(student)` asserts on the student's module.
+
+    `tip` says in words where to look (shown from the second failed check on); `hint` is code, shown
+    only when the student asks for it (`--hint`, or h in the app).
+    """
 
     def mark(function: CheckFunction) -> CheckFunction:
         function.check_title = title  # type: ignore[attr-defined]
         function.check_hint = hint  # type: ignore[attr-defined]
+        function.check_tip = tip  # type: ignore[attr-defined]
         return function
 
     return mark
 
 
+# How much help a failed check prints: the message only (a first failure), a tip in words as well
+# (from the second failed check of a lesson on), or the code too (asked for with --hint, or h).
+HINT_LEVELS = ("message", "words", "code")
+
+
 @dataclass
 class Outcome:
-    """The result of one check: its title, pass or fail, what went wrong, and a hint."""
+    """The result of one check: its title, pass or fail, what went wrong, a tip in words and a code hint."""
 
     title: str
     passed: bool
     message: str = ""
     hint: str = ""
+    tip: str = ""
 
 
 @dataclass
@@ -56,8 +67,11 @@ class CheckResult:
     def passed(self) -> bool:
         return not self.error and bool(self.outcomes) and all(outcome.passed for outcome in self.outcomes)
 
-    def format(self) -> str:
-        """Plain text for a terminal: one line per check, then messages and hints of failures."""
+    def format(self, hints: str = "words") -> str:
+        """Plain text for a terminal: one line per check, then the failures' messages and as much help
+        as `hints` (one of HINT_LEVELS) allows."""
+        if hints not in HINT_LEVELS:
+            raise ValueError(f"hints must be one of {HINT_LEVELS}, got {hints!r}")
         lines = [f"Lesson {self.lesson} exercise: {self.path}"]
         if self.error:
             lines.append(f"  FAIL  {self.error}")
@@ -67,15 +81,26 @@ class CheckResult:
             lines.append(f"  {'ok  ' if outcome.passed else 'FAIL'}  {outcome.title}")
             if not outcome.passed:
                 lines.extend(f"        {line}" for line in outcome.message.splitlines())
-                if outcome.hint:
-                    lines.append(f"        hint: {outcome.hint}")
+                if outcome.tip and hints != "message":
+                    lines.append(f"        tip: {outcome.tip}")
+                if outcome.hint and hints == "code":
+                    lines.append(f"        code: {outcome.hint}")
         done = sum(outcome.passed for outcome in self.outcomes)
         if self.error and not self.outcomes:
             lines.append("NOT PASSED YET: the file could not be checked.")
         else:
             verdict = "PASSED" if self.passed else "NOT PASSED YET"
             lines.append(f"{verdict}: {done}/{len(self.outcomes)} checks pass.")
+            if not self.passed and hints != "code" and any(o.hint for o in self.outcomes if not o.passed):
+                lines.append(_MORE_HELP[hints])
         return "\n".join(lines)
+
+
+_MORE_HELP = {
+    "message": "A tip in words comes with your next check; code only if you ask for it "
+               "(h in the lesson, --hint on the command line).",
+    "words": "Still stuck? Code for each failing check: h in the lesson, --hint on the command line.",
+}
 
 
 # --- in the child process ----------------------------------------------------------------------
@@ -90,7 +115,25 @@ def _where(error: BaseException, student_path: str) -> str:
     return f" ({Path(student_path).name}, line {line})" if line else ""
 
 
+# PyTorch's words for a hook that returned a value by mistake, and what the mistake was
+_HOOK_MISTAKES = (
+    ("has changed the size of value",
+     "a backward hook returned a value: what a full backward hook returns replaces grad_input (a pre-hook's "
+     "replaces grad_output), so a hook that only looks must return nothing (None)"),
+    ("has changed the type of value",
+     "a backward hook returned a gradient of another dtype: return None, or a tensor like the one it got"),
+    ("expected Variable, but hook returned",
+     "a backward hook returned something that is not a tensor: a hook that only looks must return nothing"),
+    ("must be Tensor, not tuple",
+     "a tuple reached a layer that wants a tensor: what a forward hook returns replaces the module's "
+     "output, so return the tensor itself (or nothing), not a tuple"),
+)
+
+
 def _describe(error: BaseException, student_path: str) -> str:
+    mistake = next((why for words, why in _HOOK_MISTAKES if words in str(error)), None)
+    if mistake is not None:
+        return f"your code raised {type(error).__name__}: {error}{_where(error, student_path)}: {mistake}"
     if isinstance(error, NotImplementedError):
         return f"not written yet: {error}{_where(error, student_path)}"
     if isinstance(error, AssertionError):
@@ -129,7 +172,8 @@ def run_checks(lesson: int, check_path: Path, student_path: Path) -> CheckResult
             if isinstance(error, KeyboardInterrupt):
                 raise
             result.outcomes.append(
-                Outcome(function.check_title, False, _describe(error, str(student_path)), function.check_hint)
+                Outcome(function.check_title, False, _describe(error, str(student_path)), function.check_hint,
+                        getattr(function, "check_tip", ""))
             )
         else:
             result.outcomes.append(Outcome(function.check_title, True))

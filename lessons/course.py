@@ -18,28 +18,42 @@ from minimod.errors import UserError
 
 LESSONS_DIR = Path(__file__).resolve().parent
 _FOLDER = re.compile(r"^(\d\d)_([a-z0-9_]+)$")
-_VIEWS = ("tree", "tensors", "trace")
+_VIEWS = ("tree", "tensors", "trace", "picture")
+_PICTURES = ("tree", "autograd", "hooks", "loss")  # inspector/lesson_pictures.py draws them
 _EXERCISE = "your exercise"
+# A step's text after this heading is shown only once the step's questions are answered: it explains
+# what the student is asked to predict, so it must not stand above the question.
+REVEAL_HEADING = "### After you answer"
 
 
 @dataclass(frozen=True)
 class Step:
     """One runnable step: code run in the lesson's namespace; `show` picks the pane that shows the result.
 
-    show: "tree" (the module tree), "tensors" (parameter and buffer tables of `focus`), or "trace"
-    (the forward calls recorded while running `model(example_input)`). `focus` is a dotted module
-    path inside `model` ("" is the model itself); `subtree` makes the tensor tables list the tensors
-    of everything below `focus`, not only its own (the student toggles with o).
+    show: "tree" (the module tree), "tensors" (parameter and buffer tables of `focus`), "trace"
+    (the forward calls recorded while running `model(example_input)`) or "picture" (the step's
+    picture). `focus` is a dotted module path inside `model` ("" is the model itself); `subtree`
+    makes the tensor tables list the tensors of everything below `focus`, not only its own (the
+    student toggles with o). `picture` names a picture drawn after the run (inspector/lesson_pictures.py):
+    "tree" (the module tree of `model`), "autograd:EXPR" (the graph behind a tensor), "hooks" (the
+    hook timeline of `model(example_input)` and backward) or "loss:EXPR" (a curve of a list of losses).
     """
 
     code: str
     show: str = "tensors"
     focus: str = ""
     subtree: bool = False
+    picture: str = ""
 
     def __post_init__(self) -> None:
         if self.show not in _VIEWS:
             raise ValueError(f"Step.show must be one of {_VIEWS}, got {self.show!r}")
+        if self.show == "picture" and not self.picture:
+            raise ValueError("Step.show='picture' needs a picture")
+        if self.picture:
+            kind = self.picture.partition(":")[0]
+            if kind not in _PICTURES:
+                raise ValueError(f"Step.picture must start with one of {_PICTURES}, got {self.picture!r}")
         object.__setattr__(self, "code", _dedent(self.code))
 
 
@@ -82,6 +96,7 @@ class Lesson:
     questions: list[Question]
     sources: list[str] = field(default_factory=list)
     exercise_text: str = ""
+    reveals: list[str] = field(default_factory=list)  # per step: the text under REVEAL_HEADING, or ""
 
     @property
     def short_title(self) -> str:
@@ -159,6 +174,11 @@ def load_lesson(folder: Path) -> Lesson:
     # The closing "## Your exercise" section describes the exercise; it is not a step.
     exercise_text = "\n\n".join(body for name, body in sections if name.lower().startswith(_EXERCISE))
     sections = [(name, body) for name, body in sections if not name.lower().startswith(_EXERCISE)]
+    reveals = []
+    for index, (name, body) in enumerate(sections):
+        before, _, after = body.partition(REVEAL_HEADING)
+        sections[index] = (name, before.strip())
+        reveals.append(after.strip())
     steps_module = load_module_from(folder / "steps.py", f"_minimod_lesson_{folder.name}_steps")
     steps = list(steps_module.STEPS)
     questions = list(getattr(steps_module, "QUESTIONS", []))
@@ -181,6 +201,7 @@ def load_lesson(folder: Path) -> Lesson:
         questions=numbered,
         sources=list(getattr(steps_module, "SOURCES", [])),
         exercise_text=exercise_text,
+        reveals=reveals,
     )
 
 

@@ -47,17 +47,26 @@ def key_table(commands: list[tuple[str, str, str, bool, str, str]]) -> Table:
 
 
 class HelpScreen(ModalScreen[None]):
-    """A scrollable list of keys; any of escape, q or ? closes it."""
+    """A scrollable list of keys; any of escape, q or ? closes it.
+
+    Without arguments: the inspector's main screen; a screen with keys of its own (a lesson) passes
+    its title, introduction and command table.
+    """
 
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
+
+    def __init__(self, title: str = "minimod inspector: keys", intro: str = INTRO,
+                 commands: list[tuple[str, str, str, bool, str, str]] | None = None) -> None:
+        super().__init__()
+        self.help_title, self.intro, self.commands = title, intro, commands
 
     def compose(self) -> ComposeResult:
         from inspector.screens.main import COMMANDS
 
         with VerticalScroll(id="help-dialog", classes="dialog"):
-            yield Static(Text("minimod inspector: keys", style="bold"), id="help-title")
-            yield Static(INTRO, id="help-intro")
-            yield Static(key_table(COMMANDS), id="help-keys")
+            yield Static(Text(self.help_title, style="bold"), id="help-title")
+            yield Static(self.intro, id="help-intro")
+            yield Static(key_table(COMMANDS if self.commands is None else self.commands), id="help-keys")
             yield Static(Text("escape closes this help", style="dim"))
 
     def action_close(self) -> None:

@@ -11,6 +11,7 @@ from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from inspector.screens.lessons import LessonScreen
+from lessons.command import question_label
 from lessons.course import load_course
 from lessons.progress import Progress
 from minimod.errors import UserError
@@ -48,6 +49,7 @@ class LessonListScreen(Screen):
             self.notify(self.progress.warning, severity="warning", timeout=10)
 
     def on_screen_resume(self) -> None:
+        self.progress.reload()  # a check run from a shell meanwhile shows here
         self.refresh_list()
 
     def refresh_list(self) -> None:
@@ -61,6 +63,10 @@ class LessonListScreen(Screen):
             line.append(f"{lesson.number}. {lesson.short_title}", style="bold")
             summary = self.progress.summary(lesson.slug, len(lesson.steps), len(lesson.questions))
             line.append(f"\n     {summary}", style="dim")
+            for entry in self.progress.missed(lesson.slug):  # the student's own misconception log
+                label = question_label(lesson, entry["key"])
+                line.append(f"\n     wrong at first: {label[:90] + ('...' if len(label) > 90 else '')}",
+                            style="yellow")
             options.add_option(Option(line, id=lesson.slug))
         if highlighted is None:  # on opening: the first lesson not finished yet
             unfinished = [index for index, lesson in enumerate(self.course)

@@ -13,7 +13,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import (
-    Footer,
     Header,
     Markdown,
     Static,
@@ -22,14 +21,53 @@ from textual.widgets import (
     TextArea,
 )
 
+from inspector.widgets.key_footer import KeyFooter
+from inspector.widgets.lesson_picture import LessonPicture
 from inspector.widgets.lesson_question import QuestionPanel, Revealed
 from inspector.widgets.module_tree import ModuleTree
 from inspector.widgets.tensor_tables import TensorTables
 from inspector.widgets.trace_table import TraceTable
 from lessons.course import Lesson, Question, StepResult, StepRunner
-from lessons.progress import Progress, atomic_write, workspace_exercise
+from lessons.progress import Progress, atomic_write, workspace_dir, workspace_exercise
 
-_TAB_FOR_VIEW = {"tree": "lesson-tab-tree", "tensors": "lesson-tab-tensors", "trace": "lesson-tab-trace"}
+_TAB_FOR_VIEW = {"tree": "lesson-tab-tree", "tensors": "lesson-tab-tensors", "trace": "lesson-tab-trace",
+                 "picture": "lesson-tab-picture"}
+PANES = ("lesson-tab-tree", "lesson-tab-tensors", "lesson-tab-trace", "lesson-tab-picture")
+
+# (key, action, footer label, shown in the footer, title, what it does): the footer and the ? list
+LESSON_KEYS: list[tuple[str, str, str, bool, str, str]] = [
+    ("r", "run_step", "Run", True, "Run the step", "Run the step's code (again); the panes show the result"),
+    ("n", "next_step", "Next", True, "Next step", "Go to the next step"),
+    ("p", "previous_step", "Prev", True, "Previous step", "Go back one step"),
+    ("1", "answer(0)", "Answer 1", False, "Answer 1", "Predict choice 1 of the question (2, 3, 4 likewise)"),
+    ("2", "answer(1)", "Answer 2", False, "Answer 2", "Predict choice 2"),
+    ("3", "answer(2)", "Answer 3", False, "Answer 3", "Predict choice 3"),
+    ("4", "answer(3)", "Answer 4", False, "Answer 4", "Predict choice 4"),
+    ("v", "cycle_pane", "Pane", True, "Next pane", "Show the next pane: Tree, Tensors, Trace, Picture"),
+    ("s", "save_picture", "SVG", True, "Save the picture as SVG",
+     "Write the step's picture (Picture pane) to an SVG file beside your exercise"),
+    ("e", "exercise", "Exercise", True, "Open your exercise", "The Exercise pane: edit your exercise file"),
+    ("c", "check", "Check", True, "Check the exercise", "Run the checks on your exercise file"),
+    ("h", "show_hint", "Hint", True, "Hint code",
+     "Code for each check that failed (asked for, never shown unasked)"),
+    ("ctrl+s", "save_exercise", "Save", False, "Save the exercise", "Save the Exercise pane to your file"),
+    ("o", "toggle_subtree", "Own/subtree", False, "Tensors: own or subtree",
+     "The Tensors pane lists the selected module's own tensors or its whole subtree's"),
+    ("w", "toggle_wide", "Wide", False, "Wide text", "Text and code take the whole width; w again: panes"),
+    ("question_mark", "lesson_help", "Keys", True, "Keys", "This list"),
+    ("escape", "leave", "Lessons", True, "Back to the lessons",
+     "Leave the editor, or go back to the list"),
+]
+SHORT_LABELS = {"run_step": "run", "next_step": "next", "previous_step": "prev", "cycle_pane": "pane",
+                "save_picture": "svg", "exercise": "exer", "check": "check", "show_hint": "hint",
+                "lesson_help": "keys", "leave": "list"}
+LESSON_HELP = (
+    "The text and the step's code are on the left, the live model's panes on the right. Some steps ask "
+    "you to predict first: press the number of your answer, then the step runs and shows whether you "
+    "were right. In the inspector's main screen (i from the lesson list) some keys mean other things: "
+    "r toggles own/subtree there (o here), o takes an optimizer step, n and p step through events, "
+    "1-4 pick its tabs (v here), e saves the diagram as SVG (s here)."
+)
 
 
 class LessonTensorTables(TensorTables):
@@ -68,29 +106,15 @@ class LessonScreen(Screen):
     LessonScreen #lesson-left { width: 1fr; }
     LessonScreen #lesson-right { width: 1fr; }
     LessonScreen #lesson-text { height: 1fr; min-height: 8; border: round $primary; }
-    LessonScreen #lesson-code { height: auto; max-height: 30%; border: round $secondary; }
-    LessonScreen #lesson-question-scroll { height: auto; max-height: 35%; }
+    LessonScreen #lesson-code { height: auto; max-height: 25%; border: round $secondary; }
+    LessonScreen #lesson-question-scroll { height: auto; max-height: 45%; }
     LessonScreen #lesson-tabs { height: 1fr; }
     LessonScreen #lesson-output { height: auto; min-height: 5; max-height: 40%; border: round $secondary; }
     LessonScreen #lesson-status { height: auto; padding: 0 1; background: $boost; }
     LessonScreen #lesson-editor { height: 1fr; }
     LessonScreen.-wide #lesson-right { display: none; }
     """
-    BINDINGS = [
-        Binding("n", "next_step", "Next"),
-        Binding("p", "previous_step", "Previous"),
-        Binding("r", "run_step", "Run step"),
-        Binding("c", "check", "Check exercise"),
-        Binding("e", "exercise", "Exercise file"),
-        Binding("ctrl+s", "save_exercise", "Save file"),
-        Binding("o", "toggle_subtree", "Own/subtree", show=False),
-        Binding("w", "toggle_wide", "Wide text", show=False),
-        Binding("1", "answer(0)", "Answer 1", show=False),
-        Binding("2", "answer(1)", "Answer 2", show=False),
-        Binding("3", "answer(2)", "Answer 3", show=False),
-        Binding("4", "answer(3)", "Answer 4", show=False),
-        Binding("escape", "leave", "Lessons"),
-    ]
+    BINDINGS = [Binding(key, action, label, show=shown) for key, action, label, shown, _, _ in LESSON_KEYS]
 
     def __init__(self, lesson: Lesson, progress: Progress | None = None) -> None:
         super().__init__()
@@ -104,9 +128,12 @@ class LessonScreen(Screen):
         self.busy = False
         self.last_result: StepResult | None = None
         self.last_check: Any = None
+        self.hint_level = "message"  # how much help the last check's result shows (checker.HINT_LEVELS)
+        self.last_svg: Path | None = None
         self.model: Any = None
         self.tensor_path = ""
         self.tensor_subtree = False
+        self.step_ran = False  # the step shown has run (since it was shown), so the panes show its result
 
     # --- layout -----------------------------------------------------------------------------------
 
@@ -126,6 +153,8 @@ class LessonScreen(Screen):
                         yield LessonTensorTables(id="lesson-tensor-tables")
                     with TabPane("Trace", id="lesson-tab-trace"):
                         yield TraceTable(id="lesson-trace-table", show_time=False)
+                    with TabPane("Picture", id="lesson-tab-picture"):
+                        yield LessonPicture(id="lesson-picture")
                     with TabPane("Exercise", id="lesson-tab-exercise"):
                         # no language=: highlighting needs tree-sitter, which is not a dependency
                         yield TextArea(self.editor_baseline, id="lesson-editor", show_line_numbers=True,
@@ -135,7 +164,7 @@ class LessonScreen(Screen):
                 output.border_title = "Output"
                 yield output
         yield Static(id="lesson-status")
-        yield Footer()
+        yield KeyFooter(SHORT_LABELS, optional=("lesson_help",))
 
     def on_mount(self) -> None:
         self.title = self.lesson.title
@@ -151,16 +180,8 @@ class LessonScreen(Screen):
 
     def show_step(self) -> None:
         """Show the current step's text, code and questions; the panes keep the last run's model until r."""
-        title, body = self.lesson.sections[self.step]
-        parts = []  # the lesson's title is in the header already
-        if self.step == 0 and self.lesson.intro:
-            parts.append(self.lesson.intro)
-        parts += [f"## {title}", body]
-        if self.step == len(self.lesson.steps) - 1 and self.lesson.exercise_text:
-            parts += ["## Your exercise", self.lesson.exercise_text]
-        if self.lesson.sources:
-            parts.append("Source files: " + ", ".join(f"`{path}`" for path in self.lesson.sources))
-        self.query_one("#lesson-markdown", Markdown).update("\n\n".join(parts))
+        self.step_ran = False
+        self._show_text()
         self.query_one("#lesson-text", VerticalScroll).scroll_home(animate=False)
         code = self.lesson.steps[self.step].code.rstrip("\n")
         # wrapped, so no code hides past the right edge; numbered, so a wrapped line reads as one line
@@ -173,10 +194,38 @@ class LessonScreen(Screen):
         self._code_title()
         self._status()
 
+    def _show_text(self) -> Any:
+        """The step's text; what it says after the questions only once they are answered. Returns the
+        Markdown's update, to await when the new text must be laid out before going on."""
+        title, body = self.lesson.sections[self.step]
+        parts = []  # the lesson's title is in the header already
+        if self.step == 0 and self.lesson.intro:
+            parts.append(self.lesson.intro)
+        parts += [f"## {title}", body]
+        reveal = self.lesson.reveals[self.step] if self.lesson.reveals else ""
+        if reveal and self.revealed_text_shown:
+            parts += ["### After you answer", reveal]
+        if self.step == len(self.lesson.steps) - 1 and self.lesson.exercise_text:
+            parts += ["## Your exercise", self.lesson.exercise_text]
+        if self.lesson.sources:
+            parts.append("Source files: " + ", ".join(f"`{path}`" for path in self.lesson.sources))
+        return self.query_one("#lesson-markdown", Markdown).update("\n\n".join(parts))
+
+    @property
+    def revealed_text_shown(self) -> bool:
+        """The step's questions are all answered (now or before), so its explanation may show."""
+        questions = self.lesson.questions_for(self.step)
+        answered = self.progress.lesson(self.lesson.slug)["questions"]
+        return bool(questions) and all(question.key in answered for question in questions)
+
     def _code_title(self) -> None:
         panel = self.query_one("#lesson-question", QuestionPanel)
-        what = f"predict (1-{len(panel.question.choices)}), then it runs" if panel.asking \
-            else "press r to run"
+        if panel.asking:
+            what = f"predict (1-{len(panel.question.choices)}), then it runs"
+        elif self.step_ran:
+            what = "ran; r runs it again"
+        else:
+            what = "press r to run"
         self.query_one("#lesson-code", VerticalScroll).border_title = (
             f"Step {self.step + 1} of {len(self.lesson.steps)}: {what}"
         )
@@ -249,15 +298,25 @@ class LessonScreen(Screen):
                 trace = trace_forward(result.model, example, record_ops=False)
             except Exception as error:  # noqa: BLE001 - shown to the student, not raised
                 result.output += f"\n(tracing model(example_input) failed: {error})"
+        picture = None
+        spec = self.lesson.steps[index].picture
+        if result.error is None and spec:
+            from inspector.lesson_pictures import make_picture
+
+            try:
+                picture = make_picture(spec, self.runner.namespace)
+            except Exception as error:  # noqa: BLE001 - shown to the student, not raised
+                result.output += f"\n(drawing the picture failed: {error})"
         if result.error is None:
             for question in questions:
                 try:
                     answers.append(self.runner.answer(question))
                 except Exception as error:  # noqa: BLE001 - a broken question must not stop the lesson
                     answers.append((f"(could not compute the answer: {error})", None))
-        self.app.call_from_thread(self._show_result, result, trace, answers)
+        self.app.call_from_thread(self._show_result, result, trace, answers, picture)
 
-    def _show_result(self, result: StepResult, trace: Any, answers: list[tuple[Any, int | None]]) -> None:
+    def _show_result(self, result: StepResult, trace: Any, answers: list[tuple[Any, int | None]],
+                     picture: Any = None) -> None:
         self.busy = False
         self.last_result = result
         if result.error is not None:
@@ -277,7 +336,9 @@ class LessonScreen(Screen):
         table.reset()
         if trace is not None:
             table.add_events(trace.events)
+        self.query_one("#lesson-picture", LessonPicture).show(picture)
         self.query_one("#lesson-tabs", TabbedContent).active = _TAB_FOR_VIEW[step.show]
+        self.step_ran = result.index == self.step
         panel = self.query_one("#lesson-question", QuestionPanel)
         if answers and panel.predicted:
             outcomes = [Revealed(chosen, value, correct_index)
@@ -285,12 +346,32 @@ class LessonScreen(Screen):
             panel.reveal(outcomes)
             self.call_after_refresh(self._scroll_to_verdict)
             for question, outcome in zip(panel.questions, outcomes):
-                self.progress.record_answer(self.lesson.slug, question.key, outcome.chosen, outcome.correct)
+                right = question.choices[outcome.correct_index] if outcome.correct_index is not None \
+                    else repr(outcome.value)
+                self.progress.record_answer(self.lesson.slug, question.key, outcome.chosen, outcome.correct,
+                                            prompt=question.prompt, chosen=question.choices[outcome.chosen],
+                                            answer=right)
+            if self.lesson.reveals and self.lesson.reveals[self.step]:
+                self._reveal_text()  # the explanation the question was about, now that it is answered
         self._code_title()
         self._status()
 
+    @work(exclusive=True, group="lesson-reveal")
+    async def _reveal_text(self) -> None:
+        """Show the step's text with its "After you answer" part, and scroll that part into view."""
+        await self._show_text()
+        from textual.widgets._markdown import MarkdownH3
+
+        for heading in self.query_one("#lesson-markdown", Markdown).query(MarkdownH3):
+            if "After you answer" in str(heading.source or ""):
+                scroll = self.query_one("#lesson-text", VerticalScroll)
+                # after the next refresh: the new text has a layout then
+                self.call_after_refresh(scroll.scroll_to_widget, heading, top=True, animate=False)
+                return
+
     def _scroll_to_verdict(self) -> None:
-        """In a short terminal the question panel scrolls: bring the first verdict into view."""
+        """Keep the question's prompt and its first verdict in view: from the top when both fit, else
+        from the verdict (a short terminal)."""
         scroll = self.query_one("#lesson-question-scroll", VerticalScroll)
         panel = self.query_one("#lesson-question", QuestionPanel)
         content = panel.content
@@ -298,8 +379,12 @@ class LessonScreen(Screen):
         if not isinstance(content, Text) or width <= 0:
             return
         for row, line in enumerate(content.wrap(self.app.console, width)):
-            if line.plain.startswith(("Right!", "Not quite.")):
-                scroll.scroll_to(y=row + panel.styles.gutter.top, animate=False)
+            if line.plain.startswith(QuestionPanel.VERDICTS):
+                top = panel.styles.gutter.top
+                if row + top < scroll.size.height:
+                    scroll.scroll_home(animate=False)
+                else:
+                    scroll.scroll_to(y=row + top, animate=False)
                 return
 
     def _show_tensors(self, path: str) -> None:
@@ -307,6 +392,38 @@ class LessonScreen(Screen):
         tables = self.query_one("#lesson-tensor-tables", TensorTables)
         self.tensor_path = path
         tables.show(self.model, path, self.tensor_subtree)
+
+    def action_cycle_pane(self) -> None:
+        """v: the next of the Tree, Tensors, Trace and Picture panes (from the Exercise pane: the Tree)."""
+        tabs = self.query_one("#lesson-tabs", TabbedContent)
+        index = PANES.index(tabs.active) + 1 if tabs.active in PANES else 0
+        tabs.active = PANES[index % len(PANES)]
+        self.remove_class("-wide")
+
+    def action_save_picture(self) -> None:
+        """s: the step's picture as an SVG file in the lesson's workspace folder."""
+        from inspector.lesson_pictures import save_svg
+        from minimod.errors import UserError
+
+        picture = self.query_one("#lesson-picture", LessonPicture).picture
+        if picture is None:
+            self.notify("This step has no picture to save (yet: run it with r first)." if
+                        self.lesson.steps[self.step].picture else "This step draws no picture.")
+            return
+        path = workspace_dir(self.lesson.slug) / f"step{self.step + 1}-{picture.kind}.svg"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            save_svg(picture, path)
+        except (UserError, OSError) as error:
+            self.notify(f"cannot save the picture: {error}", severity="error", timeout=10)
+            return
+        self.last_svg = path
+        self.notify(f"Saved the picture as {path}", timeout=8)
+
+    def action_lesson_help(self) -> None:
+        from inspector.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen("minimod lessons: keys", LESSON_HELP, LESSON_KEYS))
 
     def action_toggle_wide(self) -> None:
         """Give the text and code the whole width (useful at 80 columns); w again brings the panes back."""
@@ -390,19 +507,30 @@ class LessonScreen(Screen):
         self.app.call_from_thread(self._show_check, result)
 
     def _show_check(self, result: Any) -> None:
+        from lessons.command import hint_level
+
         self.busy = False
         self.last_check = result
-        self.progress.record_check(self.lesson.slug, result.passed)
-        self._set_output(Text(result.format(), style="green" if result.passed else "yellow"))
+        failed_before = self.progress.record_check(self.lesson.slug, result.passed)
+        self.hint_level = hint_level(failed_before, asked=False)
+        self._set_output(Text(result.format(self.hint_level), style="green" if result.passed else "yellow"))
         done = sum(outcome.passed for outcome in result.outcomes)
         verdict = "passed" if result.passed else "not passed yet"
         title = f"Check: {verdict}, {done}/{len(result.outcomes)} checks pass"
         if result.error and not result.outcomes:
             title = "Check: the file could not be checked"
         self.query_one("#lesson-output", VerticalScroll).border_title = title
-        self.notify("Exercise passed!" if result.passed else "Not passed yet: the Output pane has hints.",
+        self.notify("Exercise passed!" if result.passed else "Not passed yet: the Output pane says why.",
                     severity="information" if result.passed else "warning")
         self._status()
+
+    def action_show_hint(self) -> None:
+        """Code for each failing check of the last check (asked for: never shown unasked)."""
+        if self.last_check is None or self.last_check.passed:
+            self.notify("Press c to check your exercise first; h then shows code for the checks that fail.")
+            return
+        self.hint_level = "code"
+        self._set_output(Text(self.last_check.format("code"), style="yellow"))
 
     def action_leave(self) -> None:
         editor = self.query_one("#lesson-editor", TextArea)

@@ -29,6 +29,8 @@ class QuestionPanel(Static):
     prediction; the step is to run), revealed (verdicts and explanations shown).
     """
 
+    VERDICTS = ("Right!", "Not quite.")  # how a verdict line starts
+
     DEFAULT_CSS = """
     QuestionPanel { height: auto; padding: 0 1; border: round $accent; }
     QuestionPanel.-hidden { display: none; }
@@ -89,10 +91,13 @@ class QuestionPanel(Static):
             if position:
                 text.append("\n")
             chosen = self.predictions[position] if position < len(self.predictions) else None
-            self._question_text(text, question, chosen)
-            if position < len(self.revealed):
+            if position < len(self.revealed):  # compact once answered: the prompt stays in sight
+                text.append("Question: ", style="bold")
+                text.append(question.prompt + "\n")
                 self._verdict_text(text, question, self.revealed[position])
-            elif position == len(self.predictions):
+                continue
+            self._question_text(text, question, chosen)
+            if position == len(self.predictions):
                 text.append("Predict first: press the number of your answer.", style="italic")
                 if position + 1 < len(self.questions):
                     text.append(f" (question {position + 1} of {len(self.questions)})", style="dim")
@@ -112,12 +117,15 @@ class QuestionPanel(Static):
 
     @staticmethod
     def _verdict_text(text: Text, question: Any, outcome: Revealed) -> None:
+        chosen = f"{outcome.chosen + 1}) {question.choices[outcome.chosen]}"
         if outcome.correct:
             text.append("Right! ", style="bold green")
+            text.append(f"You said {chosen}. ")
         else:
             text.append("Not quite. ", style="bold red")
+            text.append(f"You said {chosen}. ")
             if outcome.correct_index is not None:
                 text.append(f"The answer is {outcome.correct_index + 1}) "
                             f"{question.choices[outcome.correct_index]}. ")
-        text.append(f"Computed live from the model: {outcome.value!r}\n", style="dim")
+        text.append(f"Computed live: {outcome.value!r}\n", style="dim")
         text.append(question.explanation + "\n")

@@ -8,6 +8,8 @@ from minimod import nn
 
 
 @check("Scale registers weight and bias as Parameters",
+       tip="A tensor becomes a parameter only when it is wrapped in nn.Parameter and assigned to self "
+       "after super().__init__() (step 1).",
        hint="__init__ starts with super().__init__(); then self.weight = nn.Parameter(mm.ones(num_features)) "
        "and self.bias = nn.Parameter(mm.zeros(num_features)), in that order.")
 def scale_parameters(student):
@@ -24,6 +26,8 @@ def scale_parameters(student):
 
 
 @check("Scale computes x * weight + bias",
+       tip="forward combines the input with the two parameters element by element, as SimpleModel does in "
+       "step 1.",
        hint="forward returns x * self.weight + self.bias; call the model, model(x), to test it.")
 def scale_forward(student):
     model = student.Scale(4)
@@ -36,6 +40,8 @@ def scale_forward(student):
 
 
 @check("MyLinear has weight (in, out) and bias (out,)",
+       tip="Look at the shapes of step 5's MyLinear: the weight has one row per input and one column per "
+       "output.",
        hint="self.weight = nn.Parameter(mm.randn(in_features, out_features)); bias mm.randn(out_features).")
 def mylinear_shapes(student):
     model = student.MyLinear(4, 3)
@@ -44,6 +50,7 @@ def mylinear_shapes(student):
 
 
 @check("MyLinear computes input @ weight + bias",
+       tip="Use the matrix product @ with the weight, then add the bias, all with minimod tensors (step 5).",
        hint="return (input @ self.weight) + self.bias; @ is matrix multiplication.")
 def mylinear_forward(student):
     mm.manual_seed(1)
@@ -57,6 +64,7 @@ def mylinear_forward(student):
 
 
 @check("count_parameters adds up p.numel()",
+       tip="parameters() yields whole tensors; count the numbers inside each one (numel) and add them up.",
        hint="sum(p.numel() for p in model.parameters())")
 def counting(student):
     cases = [(nn.Linear(4, 3), 15), (nn.Linear(320, 50), 16050), (nn.ReLU(), 0)]

@@ -8,6 +8,8 @@ from minimod import nn
 
 
 @check("RunningMean has the buffers mean and calls, and no parameters",
+       tip="Buffers are registered with register_buffer, not assigned as plain attributes or Parameters "
+       "(step 3).",
        hint="self.register_buffer('mean', mm.zeros(num_features)); "
        "self.register_buffer('calls', mm.tensor(0), persistent=False).")
 def buffers_registered(student):
@@ -24,6 +26,7 @@ def buffers_registered(student):
 
 
 @check("only mean is in the state dict",
+       tip="A buffer that must not be saved is registered as non-persistent (step 5).",
        hint="pass persistent=False when you register 'calls'.")
 def persistence(student):
     keys = list(student.RunningMean(4).state_dict().keys())
@@ -31,6 +34,8 @@ def persistence(student):
 
 
 @check("forward updates the running mean and counts calls",
+       tip="Assign new tensors to self.mean and self.calls in forward; assigning to a buffer's name keeps "
+       "it a buffer.",
        hint="self.mean = self.momentum * self.mean + (1.0 - self.momentum) * x; "
        "then self.calls = self.calls + 1.")
 def forward_updates(student):
@@ -47,6 +52,7 @@ def forward_updates(student):
 
 
 @check("split_state separates parameter names from buffer names",
+       tip="named_parameters() and named_buffers() each give (name, tensor) pairs; keep the names.",
        hint="return ([n for n, _ in module.named_parameters()], [n for n, _ in module.named_buffers()])")
 def splitting(student):
     params, buffers = student.split_state(nn.BatchNorm2d(3))

@@ -29,6 +29,7 @@ def _tree():
 
 
 @check("leaf_names lists the modules without children",
+       tip="Walk named_modules() and keep the names of modules whose children() is empty.",
        hint="a module is a leaf when list(module.children()) is empty; use named_modules() for the names.")
 def leaves(student):
     got = list(student.leaf_names(NestedNet()))
@@ -41,6 +42,7 @@ def leaves(student):
 
 
 @check("bias_names keeps only parameters named bias",
+       tip="Compare only the last part of each dotted name with 'bias'.",
        hint="name.rsplit('.', 1)[-1] == 'bias' looks at the last part only ('bias' in name is too loose).")
 def biases(student):
     got = list(student.bias_names(NestedNet()))
@@ -59,6 +61,7 @@ def biases(student):
 
 
 @check("count_under counts the numbers below a path",
+       tip="Find the submodule by its dotted path first, then count the numbers of its parameters.",
        hint="sum(p.numel() for p in model.get_submodule(path).parameters())")
 def counting(student):
     net = NestedNet()

@@ -34,6 +34,7 @@ STEPS = [
         print(nested_net)
         """,
         show="tree",
+        picture="tree",
     ),
     Step(
         """
@@ -44,7 +45,8 @@ STEPS = [
         for name, module in nested_net.named_modules():
             print("  ", repr(name), type(module).__name__)
         """,
-        show="tree",
+        show="picture",
+        picture="tree",
     ),
     Step(
         """

@@ -13,6 +13,8 @@ def _pair():
 
 
 @check("share_parameters makes dst use src's Parameter objects",
+       tip="Assigning a Parameter to an attribute makes the module hold that very object; set it on the "
+       "module that owns the name.",
        hint="owner_path, _, attribute = name.rpartition('.'); "
        "setattr(dst.get_submodule(owner_path), attribute, src_parameter)")
 def sharing(student):
@@ -28,6 +30,7 @@ def sharing(student):
 
 
 @check("share_parameters skips names dst does not have",
+       tip="Only names present in both models are shared; leave the others alone.",
        hint="only assign names that appear in both models; loop over dst's names and look them up in src.")
 def sharing_partial(student):
     src = nn.Sequential(nn.Linear(4, 3))
@@ -38,6 +41,7 @@ def sharing_partial(student):
 
 
 @check("swap_activations replaces every ReLU in the tree",
+       tip="setattr only sets a direct child: replace each ReLU on the module that holds it.",
        hint="for each module in named_modules(), loop over its named_children() "
        "and setattr(module, name, new).")
 def swapping(student):
@@ -59,6 +63,7 @@ def swapping(student):
 
 
 @check("DynamicNet registers its layers with ModuleList and ModuleDict",
+       tip="A plain list or dict registers nothing; use the containers of step 5.",
        hint="self.linears = nn.ModuleList([...]); self.activations = nn.ModuleDict({...}); "
        "a plain list registers nothing.")
 def dynamic_structure(student):
@@ -73,6 +78,7 @@ def dynamic_structure(student):
 
 
 @check("DynamicNet.forward uses every linear, then the chosen activation, then final",
+       tip="Loop over the linears, apply the activation chosen by name after each, then the final layer.",
        hint="for linear in self.linears: x = self.activations[act](linear(x)); return self.final(x)")
 def dynamic_forward(student):
     mm.manual_seed(3)

@@ -37,7 +37,7 @@ STEPS = [
     ),
     Step(
         """
-        nested_net.basenet = nn.Linear(5, 3)  # meant base_net: this ADDS a child
+        nested_net.basenet = nn.Linear(5, 3)  # meant to replace base_net
         print(nested_net)
         print("parameters:", [name for name, _ in nested_net.named_parameters()])
         """,

@@ -13,6 +13,7 @@ def _model():
 
 
 @check("training_flags maps every module name to its flag",
+       tip="Every module has a training flag; named_modules() gives each module with its name.",
        hint="{name: module.training for name, module in model.named_modules()}")
 def flags(student):
     model = _model()
@@ -23,6 +24,7 @@ def flags(student):
 
 
 @check("evaluate computes in eval mode, without gradients",
+       tip="Switch to eval mode and compute the output without recording gradients (step 4).",
        hint="call model.eval() before model(x), inside `with mm.no_grad():`.")
 def evaluates(student):
     model = _model()
@@ -41,6 +43,8 @@ def evaluates(student):
 
 
 @check("evaluate leaves running statistics alone and restores every module's mode",
+       tip="Remember each module's own flag before switching, and put every flag back afterwards, even "
+       "when they differed.",
        hint="save {name: module.training} first and set each module.training back afterwards "
        "(model.train() alone would unfreeze a frozen BatchNorm).")
 def restores(student):
@@ -60,6 +64,8 @@ def restores(student):
 
 
 @check("NormEvalNet.train keeps BatchNorm in eval mode",
+       tip="Let nn.Module's own train do the recursive switch first, then put BatchNorm layers back in "
+       "eval, and return self (step 5).",
        hint="super().train(mode); if mode and self.norm_eval: set every BatchNorm module to eval(); "
        "return self.")
 def norm_eval(student):

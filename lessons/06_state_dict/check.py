@@ -31,6 +31,7 @@ class NestedNet(nn.Module):
 
 
 @check("add_prefix renames every key and keeps the order",
+       tip="Build a new ordered dict whose keys are the prefix followed by each old key.",
        hint="return OrderedDict((prefix + key, value) for key, value in state_dict.items())")
 def adding(student):
     base = BaseNet()
@@ -45,6 +46,7 @@ def adding(student):
 
 
 @check("strip_prefix removes the prefix where present",
+       tip="Test each key for the prefix and cut exactly that many characters off the front.",
        hint="key[len(prefix):] if key.startswith(prefix) else key")
 def stripping(student):
     state = {"module.a.weight": np.ones(2), "module.a.bias": np.zeros(2), "other": np.ones(1)}
@@ -62,6 +64,8 @@ def stripping(student):
 
 
 @check("load_matching loads what fits and reports what it skipped",
+       tip="Compare each key and shape with the model's own state dict; load only the matching entries, "
+       "non-strictly.",
        hint="a key is usable if it is in model.state_dict() and the shapes are equal; "
        "load those with strict=False and return the other keys.")
 def matching(student):
@@ -85,6 +89,7 @@ def matching(student):
 
 
 @check("save_checkpoint and load_checkpoint restore the model and the optimizer",
+       tip="Save one dict holding both state dicts, and load each one back into its own object.",
        hint="mm.save({'model': model.state_dict(), 'optimizer': optimizer.state_dict()}, path); "
        "then mm.load(path) and load_state_dict on each.")
 def round_trip(student):

@@ -1,8 +1,9 @@
-"""Lesson 6's steps: state_dict contents, read-only snapshots, save/load, strict, missing/unexpected keys."""
+"""Lesson 6's steps: state_dict contents, snapshots (and PyTorch's aliasing), save/load, strict loads."""
 
 from lessons.course import Question, Step
+from lessons.pytorch_facts import KEEP_BEST
 
-SOURCES = ["minimod/nn/module.py", "minimod/serialization.py"]
+SOURCES = ["minimod/nn/module.py", "minimod/serialization.py", "lessons/pytorch_facts.py"]
 
 STEPS = [
     Step(
@@ -45,9 +46,21 @@ STEPS = [
         with mm.no_grad():
             nested_net.linear.bias.fill_(5.0)  # "training" changes the model...
         print("model: ", nested_net.linear.bias)
-        print("snapshot:", snapshot["linear.bias"])  # ...but not the snapshot
+        print("snapshot:", snapshot["linear.bias"])  # ...and the snapshot?
         live = nested_net.state_dict(keep_vars=True)
         print(live["linear.bias"] is nested_net.linear.bias)
+        """,
+        show="tensors",
+        focus="linear",
+    ),
+    Step(
+        """
+        from lessons.pytorch_facts import KEEP_BEST, in_pytorch, source_note
+
+        kept = in_pytorch("which_copy_keeps_the_best")  # runs the three lines in torch, if installed
+        for line in KEEP_BEST.values():
+            print("kept the old values:" if line == kept else "followed the model:", line)
+        print(source_note())
         """,
         show="tensors",
         focus="linear",
@@ -70,6 +83,11 @@ STEPS = [
         # == compares element by element; .all() asks whether every comparison is True
         print("same outputs:", bool((new_net(x) == nested_net(x)).numpy().all()))
         model = new_net
+
+        from lessons.pytorch_facts import in_pytorch, source_note
+
+        whole_model = in_pytorch("load_of_a_pickled_model")  # torch.save(model, ...), torch.load(...)
+        print("PyTorch, loading a whole saved model:", whole_model, source_note())
         """,
         show="tensors",
         focus="linear",
@@ -85,6 +103,18 @@ STEPS = [
         unchanged = all((before[k] == v).all() for k, v in new_net.state_dict().items())
         print("model unchanged:", unchanged)
         print(new_net.base_net.load_state_dict(base.state_dict()))
+        """,
+        show="tensors",
+        focus="base_net.linear",
+    ),
+    Step(
+        """
+        from lessons.pytorch_facts import in_pytorch, source_note
+
+        # in torch: a strict load of Linear(4, 3)'s keys plus a stray 'head.weight' raises RuntimeError
+        copied = in_pytorch("failed_strict_load_copied_matching_keys")
+        print("PyTorch had copied the matching keys before raising:", copied)
+        print(source_note())
         """,
         show="tensors",
         focus="base_net.linear",
@@ -117,12 +147,22 @@ QUESTIONS = [
         "hold 5s now?",
         choices=("True", "False"),
         answer="bool((snapshot['linear.bias'] == 5).all())",
-        explanation="state_dict() copies the values at the moment you call it: it is a snapshot, and "
-        "later changes to the model do not reach it (nor can it be written to). That makes a state "
-        "dict safe to keep as 'the best weights so far' while training continues.",
+        explanation="In minimod, state_dict() copies the values at the moment you call it: a snapshot "
+        "that later changes to the model do not reach (nor can it be written to). In PyTorch it is "
+        "different: the next step shows how.",
     ),
     Question(
         step=3,
+        prompt="In PyTorch, training goes on after you keep 'the best weights'. Which line still "
+        "holds the old values after an optimizer step?",
+        choices=(KEEP_BEST["state_dict"], KEEP_BEST["dict"], KEEP_BEST["clone"]),
+        answer="kept",
+        explanation="PyTorch's state_dict() values share memory with the parameters, and dict(...) "
+        "copies only the dictionary, not the tensors. Clone each tensor (or copy.deepcopy the state "
+        "dict) to keep a checkpoint in memory; in minimod the values are copies already.",
+    ),
+    Question(
+        step=4,
         prompt="After new_net.load_state_dict(...), is new_net.linear.weight the same Parameter object "
         "as before loading?",
         choices=("True", "False"),
@@ -131,7 +171,35 @@ QUESTIONS = [
         "their values change, so anything holding them (an optimizer, a shared reference) keeps working.",
     ),
     Question(
+        step=4,
+        prompt="In PyTorch 2.13, torch.save(model, 'model.pth') saves the whole model object. What does "
+        "torch.load('model.pth') with default arguments do?",
+        choices=("the model comes back", "UnpicklingError: weights only load failed",
+                 "a state dict comes back"),
+        answer="whole_model",
+        explanation="Since PyTorch 2.6 torch.load only unpickles tensors and plain containers unless "
+        "weights_only=False: save model.state_dict(), not the model. minimod's files hold arrays only.",
+    ),
+    Question(
         step=5,
+        prompt="minimod's strict load of BaseNet's state dict into new_net failed. Is every value of "
+        "new_net the same as before the attempt?",
+        choices=("True", "False"),
+        answer="unchanged",
+        explanation="minimod checks every key and shape first and copies only if all are fine: a failed "
+        "load changes nothing. PyTorch does not promise this: the next step shows it.",
+    ),
+    Question(
+        step=6,
+        prompt="In PyTorch, a strict load fails because of one unexpected key. Have the keys that "
+        "matched already been copied into the model?",
+        choices=("True", "False"),
+        answer="copied",
+        explanation="PyTorch copies key by key and raises at the end, so the model is left half loaded. "
+        "Load into a fresh model, or keep a deep copy of the state dict and load it back on error.",
+    ),
+    Question(
+        step=7,
         prompt="Loading with strict=False a checkpoint with an extra key 'head.weight': "
         "what is result.unexpected_keys?",
         choices=("[]", "['head.weight']", "['linear.bias']", "['head.weight', 'linear.bias']"),

@@ -20,6 +20,8 @@ def _hook_count(model):
 
 
 @check("record_shapes lists (name, shape) in the order the hooks fired",
+       tip="One forward hook per module, each remembering its own module name at the time it is made (step "
+       "2).",
        hint="one register_forward_hook per module in named_modules(); bind the name with a default argument "
        "(def record(module, args, output, name=name)), or every hook sees the last name.")
 def shapes(student):
@@ -29,6 +31,7 @@ def shapes(student):
 
 
 @check("record_shapes removes its hooks",
+       tip="Keep every handle and remove them all in a finally block, so they go even when forward fails.",
        hint="keep every handle that register_forward_hook returns and call handle.remove() "
        "in a finally block.")
 def cleanup(student):
@@ -54,6 +57,8 @@ def cleanup(student):
 
 
 @check("clamp_output clamps through a hook and returns a handle",
+       tip="A forward hook that returns a tensor replaces the output; return the handle the registration "
+       "gave you.",
        hint="return module.register_forward_hook(lambda module, args, output: output.clamp(low, high))")
 def clamping(student):
     layer = nn.Linear(4, 4)
@@ -61,6 +66,10 @@ def clamping(student):
     raw = layer(x).numpy()
     handle = student.clamp_output(layer, -0.5, 0.5)
     assert hasattr(handle, "remove"), f"clamp_output returned {handle!r}, expected the hook's handle"
+    out = layer(x)
+    assert not isinstance(out, tuple), (
+        "with your hook the layer returns a tuple: what a forward hook returns replaces the module's output, "
+        "so return output.clamp(low, high) itself, not a tuple")
     np.testing.assert_allclose(layer(x).numpy(), np.clip(raw, -0.5, 0.5), rtol=1e-6,
                                err_msg="the output is not clamped to [-0.5, 0.5]")
     handle.remove()
@@ -69,6 +78,7 @@ def clamping(student):
 
 
 @check("grad_output_shapes records every Linear's grad_output",
+       tip="Register a full backward hook on each Linear, run backward once, then remove the hooks.",
        hint="register_full_backward_hook(hook) with hook(module, grad_input, grad_output, name=name) "
        "(name=name as in record_shapes); only for isinstance(module, nn.Linear); then remove the handles.")
 def backward(student):

@@ -62,8 +62,11 @@ STEPS = [
             handle.remove()
         print("fired in this order:", order)
         print(activations)
+        # for the Picture pane's timeline: an input that needs a gradient, so backward reaches it
+        example_input = mm.randn(2, 4, requires_grad=True)
         """,
-        show="tree",
+        show="picture",
+        picture="hooks",
     ),
     Step(
         """

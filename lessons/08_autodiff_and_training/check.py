@@ -13,6 +13,8 @@ def _net():
 
 
 @check("sgd_step moves each parameter by -lr * grad, in place",
+       tip="Change each Parameter itself, in place, without recording gradients; skip those without a "
+       "gradient.",
        hint="with mm.no_grad(): for p in parameters: if p.grad is not None: p.sub_(lr * p.grad)")
 def manual_sgd(student):
     model, reference = _net(), _net()
@@ -36,6 +38,7 @@ def manual_sgd(student):
 
 
 @check("train_step runs forward, zero_grad, backward and step, and returns a float",
+       tip="Follow the six steps of step 5's loop, in that order, and return the loss as a Python number.",
        hint="loss = model(x).abs().sum(); optimizer.zero_grad(); loss.backward(); optimizer.step(); "
        "return loss.item()")
 def one_step(student):
@@ -58,6 +61,8 @@ def one_step(student):
 
 
 @check("train_to_zero drives the output towards zero",
+       tip="Make one optimizer before the loop (momentum needs it to persist), then train and collect each "
+       "loss.",
        hint="create optim.SGD(model.parameters(), lr=lr, momentum=0.9) once, before the loop, "
        "and return one loss per step.")
 def learns(student):

@@ -15,6 +15,8 @@ STEPS = [
         y.backward()
         print("w.grad =", w.grad)
         """,
+        show="picture",
+        picture="autograd:y",
     ),
     Step(
         """
@@ -50,6 +52,7 @@ STEPS = [
         """,
         show="tensors",
         focus="l0",
+        picture="autograd:loss",
     ),
     Step(
         """
@@ -108,8 +111,9 @@ STEPS = [
         print(net.l1.weight)
         example_input = mm.randn(4)
         """,
-        show="tensors",
+        show="picture",
         focus="l1",
+        picture="loss:losses",
     ),
 ]
 

@@ -16,6 +16,7 @@ def _model():
 
 
 @check("init_weights sets Linear and Conv2d parameters and nothing else",
+       tip="Test each module's type and fill its parameters in place, without recording gradients.",
        hint="@mm.no_grad() above the function; isinstance(m, nn.Linear): m.weight.fill_(1.0), "
        "m.bias.fill_(0.0) when m.bias is not None; likewise Conv2d with 0.5.")
 def initialising(student):
@@ -34,6 +35,7 @@ def initialising(student):
 
 
 @check("freeze stops gradients below the given paths",
+       tip="Freezing is requires_grad_(False) on the submodule at each path, not eval().",
        hint="model.get_submodule(path).requires_grad_(False) for each path; then "
        "[name for name, p in model.named_parameters() if p.requires_grad]")
 def freezing(student):
@@ -52,6 +54,7 @@ def freezing(student):
 
 
 @check("half_except_norm keeps normalisation layers in float32",
+       tip="Convert the whole model first, then convert the normalisation layers back.",
        hint="model.half() converts everything; then call .float() on each BatchNorm1d/2d "
        "and LayerNorm module.")
 def mixed(student):

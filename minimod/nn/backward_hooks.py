@@ -39,6 +39,26 @@ def _to_array(grad):
     return grad._data if isinstance(grad, Tensor) else np.asarray(grad)
 
 
+def _check_returned(new, original) -> None:
+    """A hook's replacement for a gradient must be None or a Tensor of the same shape and dtype.
+
+    torch's checks and words (its module hooks run inside a tensor hook named 'hook'), so a hook
+    that returns something by accident fails here, not deep inside the backward pass.
+    """
+    if new is None or original is None:
+        return
+    if not isinstance(new, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(new).__name__}'")
+    original_shape = original.shape
+    if tuple(new.shape) != tuple(original_shape):
+        raise RuntimeError("hook 'hook' has changed the size of value")
+    if new.dtype != original.dtype:
+        from .module import _typename
+
+        was = _typename(Tensor._wrap(original))
+        raise RuntimeError(f"hook 'hook' has changed the type of value (was {was} got {_typename(new)})")
+
+
 
 class BackwardHook:
     """The backward-hook wiring of one module call: set up in __call__, fired during backward."""
@@ -133,6 +153,8 @@ class BackwardHook:
                     "Backward pre hook returned an invalid number of grad_output, "
                     f"got {len(new)}, but expected {len(self.grad_outputs)}"
                 )
+            for position, grad in zip(self.output_wrapped_index, grads):
+                _check_returned(new[position], grad)
             self.grad_outputs = tuple(new)
         local_grad_outputs = list(self.grad_outputs)
         for position in self.passthrough:
@@ -179,6 +201,8 @@ class BackwardHook:
                     f"Backward hook returned an invalid number of grad_input, got {len(new)}, but expected "
                     f"{len(result)}"
                 )
+            for position, grad in zip(self.input_wrapped_index, grads):
+                _check_returned(new[position], grad)
             result = tuple(new)
         self.grad_outputs = None
         return tuple(_to_array(result[i]) for i in self.input_wrapped_index)

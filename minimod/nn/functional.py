@@ -30,8 +30,17 @@ def _batched(input: Tensor, name: str) -> tuple[Tensor, bool]:
 # --- linear and convolution ----------------------------------------------------------------------
 
 
+def _expect_tensor(function: str, input: object) -> None:
+    """torch's TypeError for a non-tensor input (e.g. the tuple a forward hook returned by mistake)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"{function}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}"
+        )
+
+
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = input @ weight.T + bias."""
+    _expect_tensor("linear", input)
     in_features = input.shape[-1] if input.ndim else 1
     if input.ndim == 0 or weight.ndim != 2 or in_features != weight.shape[1]:
         rows = int(np.prod(input.shape[:-1])) if input.ndim else 1
@@ -242,6 +251,7 @@ def layer_norm(
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0); inplace=True overwrites input and returns it (Tensor.relu_)."""
+    _expect_tensor("relu", input)
     return input.relu_() if inplace else input.relu()
 
 

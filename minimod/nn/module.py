@@ -572,6 +572,27 @@ class Module:
         """Cast floating parameters and buffers to float16."""
         return self._apply(lambda t: t.half() if _is_floating(t) else t)
 
+    def type(self, dst_type) -> Module:
+        """Cast every parameter and buffer to dst_type (a dtype, or a name such as "minimod.DoubleTensor").
+
+        Unlike to(), float() and double(), integer buffers are cast too, as in torch.
+        """
+        if isinstance(dst_type, str):
+            names = {f"minimod.{name}": dtype for dtype, name in _TENSOR_TYPE_NAMES.items()}
+            if dst_type not in names:
+                raise ValueError(f"invalid type: '{dst_type}'")
+            dst_type = names[dst_type]
+        dtype = np.dtype(dst_type)
+
+        def cast(tensor: Tensor) -> Tensor:
+            if tensor.requires_grad and not np.issubdtype(dtype, np.floating):
+                raise RuntimeError(
+                    "data set to a tensor that requires gradients must be floating point or complex dtype"
+                )
+            return tensor.to(dtype)
+
+        return self._apply(cast)
+
     # --- state dict --------------------------------------------------------------------------
 
     def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:

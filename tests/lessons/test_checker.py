@@ -29,6 +29,7 @@ def test_untouched_starter_fails_every_check_with_a_hint(lesson):
     for outcome in result.outcomes:  # ...and every check fails because a stub is not written yet
         assert not outcome.passed, f"{outcome.title} passes on the untouched starter"
         assert outcome.hint, f"{outcome.title} has no hint"
+        assert outcome.tip and outcome.tip != outcome.hint, f"{outcome.title} has no tip in words"
     assert any(f"lesson {lesson.number}, step" in outcome.message for outcome in result.outcomes)
 
 
@@ -121,7 +122,15 @@ def test_command_line_check_exit_codes(tmp_path):
     failed = subprocess.run([sys.executable, "-m", "minimod", "lessons", "--check", "2"],
                             capture_output=True, text=True, env=env, timeout=120)
     assert failed.returncode == 1
-    assert "not written yet: lesson 2, step" in failed.stdout and "hint:" in failed.stdout
+    # the first failure shows the checker's messages only; the second adds tips in words; code on request
+    assert "not written yet: lesson 2, step" in failed.stdout
+    assert "tip:" not in failed.stdout and "code:" not in failed.stdout
+    again = subprocess.run([sys.executable, "-m", "minimod", "lessons", "--check", "2"],
+                           capture_output=True, text=True, env=env, timeout=120)
+    assert "tip: Buffers are registered with register_buffer" in again.stdout and "code:" not in again.stdout
+    asked = subprocess.run([sys.executable, "-m", "minimod", "lessons", "--check", "2", "--hint"],
+                           capture_output=True, text=True, env=env, timeout=120)
+    assert "code: self.register_buffer('mean'" in asked.stdout
     assert (tmp_path / "data" / "workspace" / "02_parameters_and_buffers" / "exercise.py").exists()
     listed = subprocess.run([sys.executable, "-m", "minimod", "lessons", "--list"],
                             capture_output=True, text=True, env=env, timeout=120)
@@ -174,6 +183,14 @@ WRONG_ANSWERS = [
                  marks=pytest.mark.lesson9),
     pytest.param(7, [(", name=name", "")], "lists (name, shape)", "expected [('0', (5, 3))",
                  id="7-late-binding", marks=pytest.mark.lesson7),
+    pytest.param(7, [("lambda module, args, output: output.clamp(low, high)",
+                      "lambda module, args, output: (output.clamp(low, high),)")],
+                 "clamp_output", "the layer returns a tuple", id="7-forward-hook-returns-a-tuple",
+                 marks=pytest.mark.lesson7),
+    pytest.param(7, [("shapes[name] = tuple(grad_output[0].shape)\n",
+                      "shapes[name] = tuple(grad_output[0].shape)\n                return grad_output\n")],
+                 "grad_output_shapes", "a backward hook returned a value", id="7-backward-hook-returns",
+                 marks=pytest.mark.lesson7),
     pytest.param(8, [("parameter.sub_(lr * parameter.grad)", "parameter = parameter - lr * parameter.grad")],
                  "sgd_step", "only gives the name p a new tensor", id="8-rebinding",
                  marks=pytest.mark.lesson8),
@@ -195,4 +212,128 @@ def test_common_wrong_answers_fail_with_a_clear_message(tmp_path, number, edits,
     matching = [outcome for outcome in failed if title in outcome.title]
     assert matching, f"no failing check titled {title!r}: {[outcome.title for outcome in failed]}"
     assert says in matching[0].message, matching[0].message
-    assert matching[0].hint
+    assert matching[0].hint and matching[0].tip
+
+
+NEW_LESSON_WRONG_ANSWERS = [
+    pytest.param(10, [("""    for home in ("_parameters", "_buffers", "_modules"):
+        if name in getattr(module, home):
+            return home
+    return "__dict__" if name in module.__dict__ else None""",
+                       """    return "__dict__" if hasattr(module, name) else None""")],
+                 "home_of", "hasattr() and getattr() find parameters through __getattr__", id="10-hasattr",
+                 marks=pytest.mark.lesson10),
+    pytest.param(10, [("for module in model.modules())", "for module in [model])")],
+                 "hook_count", "count every module", id="10-root-only", marks=pytest.mark.lesson10),
+    pytest.param(10, [("""            if prefix + old in state_dict:
+                state_dict[prefix + new] = state_dict.pop(prefix + old)""",
+                       """            if old in state_dict:
+                state_dict[new] = state_dict.pop(old)""")],
+                 "inside a container", "rename prefix + 'w', not 'w'", id="10-no-prefix",
+                 marks=pytest.mark.lesson10),
+    pytest.param(11, [('[*(f"@{module}" for module in modules), own]',
+                       '[f"@{part}" for part in [*modules, own]]')],
+                 "nnabla_names", "the parameter's own name (the last part) gets no @", id="11-at-on-own-name",
+                 marks=pytest.mark.lesson11),
+    pytest.param(11, [('part.removeprefix("@") for part in name.split("/")', 'name.lstrip("@").split("/")')],
+                 "torch_name", "take the @ off every part", id="11-lstrip", marks=pytest.mark.lesson11),
+    pytest.param(11, [("for key, value in parameters.items()))",
+                       "for key, value in parameters.items()), strict=False)")],
+                 "load_nnabla", "load with strict=True", id="11-not-strict", marks=pytest.mark.lesson11),
+    pytest.param(12, [("return model.to(dtype), x.to(dtype)", "x.to(dtype)\n    return model.to(dtype), x")],
+                 "to_dtype", "x.to(dtype) returns a new tensor", id="12-tensor-to-dropped",
+                 marks=pytest.mark.lesson12),
+    pytest.param(12, [("model.state_dict(keep_vars=True).values()", "model.parameters()")],
+                 "memory_bytes", "buffers take memory too", id="12-parameters-only",
+                 marks=pytest.mark.lesson12),
+    pytest.param(12, [("""    first = next(model.parameters(), None)
+    return mm.device("cpu") if first is None else first.device""",
+                       """    return next(model.parameters()).device""")],
+                 "device_of", "not raise StopIteration", id="12-no-default", marks=pytest.mark.lesson12),
+]
+
+
+@pytest.mark.parametrize(("number", "edits", "title", "says"), NEW_LESSON_WRONG_ANSWERS)
+def test_new_lessons_name_the_mistake(tmp_path, number, edits, title, says):
+    test_common_wrong_answers_fail_with_a_clear_message(tmp_path, number, edits, title, says)
+
+
+# Right answers written differently from the reference solution: the checks must pass them too.
+OTHER_RIGHT_ANSWERS = [
+    pytest.param(1, [("return sum(p.numel() for p in model.parameters())",
+                      "total = 0\n    for parameter in model.parameters():\n"
+                      "        total += parameter.numel()\n    return total")], id="1-loop",
+                 marks=pytest.mark.lesson1),
+    pytest.param(2, [("return [name for name, _ in module.named_parameters()], "
+                      "[name for name, _ in module.named_buffers()]",
+                      "return list(dict(module.named_parameters())), list(dict(module.named_buffers()))")],
+                 id="2-dict-keys", marks=pytest.mark.lesson2),
+    pytest.param(4, [("""    replaced = 0
+    for _, module in list(model.named_modules()):
+        for child_name, child in list(module.named_children()):
+            if isinstance(child, nn.ReLU):
+                setattr(module, child_name, make_activation())
+                replaced += 1
+    return replaced""", """    replaced = 0
+    for child_name, child in list(model.named_children()):
+        if isinstance(child, nn.ReLU):
+            setattr(model, child_name, make_activation())
+            replaced += 1
+        else:
+            replaced += swap_activations(child, make_activation)
+    return replaced""")], id="4-recursive", marks=pytest.mark.lesson4),
+    pytest.param(5, [("return {name: module.training for name, module in model.named_modules()}",
+                      "return dict((name, bool(module.training))\n"
+                      "                for name, module in model.named_modules())")],
+                 id="5-dict-of-pairs", marks=pytest.mark.lesson5),
+    pytest.param(8, [("    optimizer.zero_grad()\n", "    model.zero_grad()\n")], id="8-model-zero-grad",
+                 marks=pytest.mark.lesson8),
+    pytest.param(9, [("""    for path in prefixes:
+        model.get_submodule(path).requires_grad_(False)""",
+                      """    for name, parameter in model.named_parameters():
+        if any(name.startswith(path + ".") for path in prefixes):
+            parameter.requires_grad_(False)""")], id="9-by-name", marks=pytest.mark.lesson9),
+    pytest.param(3, [("return [name for name, module in model.named_modules() "
+                      "if not list(module.children())]",
+                      "leaves = []\n    for name, module in model.named_modules():\n"
+                      "        if next(module.children(), None) is None:\n            leaves.append(name)\n"
+                      "    return leaves")], id="3-loop", marks=pytest.mark.lesson3),
+    pytest.param(6, [("return OrderedDict((prefix + key, value) for key, value in state_dict.items())",
+                      "result = OrderedDict()\n    for key in state_dict:\n"
+                      "        result[f'{prefix}{key}'] = state_dict[key]\n    return result")],
+                 id="6-loop", marks=pytest.mark.lesson6),
+    pytest.param(7, [("return module.register_forward_hook("
+                      "lambda module, args, output: output.clamp(low, high))",
+                      "def clamp(module, args, output):\n        return output.clamp(min=low, max=high)\n\n"
+                      "    handle = module.register_forward_hook(clamp)\n    return handle")],
+                 id="7-named-hook", marks=pytest.mark.lesson7),
+    pytest.param(10, [("""    for home in ("_parameters", "_buffers", "_modules"):
+        if name in getattr(module, home):
+            return home
+    return "__dict__" if name in module.__dict__ else None""",
+                       """    homes = {"_parameters": module._parameters, "_buffers": module._buffers,
+             "_modules": module._modules, "__dict__": vars(module)}
+    return next((home for home, names in homes.items() if name in names), None)""")],
+                 id="10-dict-of-homes", marks=pytest.mark.lesson10),
+    pytest.param(11, [('return ".".join(part.removeprefix("@") for part in name.split("/"))',
+                       'return name.replace("@", "").replace("/", ".")')], id="11-replace",
+                 marks=pytest.mark.lesson11),
+    pytest.param(12, [("return sum(t.numel() * t.element_size() "
+                       "for t in model.state_dict(keep_vars=True).values())",
+                       "total = 0\n    for name, tensor in model.state_dict(keep_vars=True).items():\n"
+                       "        total += tensor.numpy().nbytes\n    return total")],
+                 id="12-nbytes", marks=pytest.mark.lesson12),
+]
+
+
+@pytest.mark.parametrize(("number", "edits"), OTHER_RIGHT_ANSWERS)
+def test_right_answers_written_differently_pass(tmp_path, number, edits):
+    lesson = find_lesson(number)
+    source = lesson.solution_path.read_text()
+    for old, new in edits:
+        assert old in source, f"the reference solution no longer contains {old!r}"
+        source = source.replace(old, new)
+    if "import minimod as mm" not in source:
+        source = "import minimod as mm\n" + source
+    result = run_checks(number, lesson.check_path, _student(tmp_path, source))
+    assert result.passed, result.format("code")

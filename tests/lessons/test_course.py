@@ -125,7 +125,7 @@ def test_progress_survives_a_restart(tmp_path):
     progress.record_check("01_first_module", False)  # a later failure does not take the pass back
     again = Progress(path).lesson("01_first_module")
     assert again["step"] == 3 and again["steps_done"] == [0, 2]
-    assert again["questions"] == {"q1": {"choice": 1, "correct": True}}
+    assert {k: (v["choice"], v["correct"]) for k, v in again["questions"].items()} == {"q1": (1, True)}
     assert again["exercise_passed"] is True
     assert Progress(path).summary("01_first_module", 6, 3) == "2/6 steps, 1/3 questions, exercise passed"
     assert not list(tmp_path.glob("*.tmp")), "atomic writes leave no temporary files behind"
@@ -168,7 +168,7 @@ def test_workspace_copy_is_made_once(tmp_path, monkeypatch):
 
 
 def _args(**overrides):
-    values = {"list": False, "check": None, "reset": None, "file": None}
+    values = {"list": False, "check": None, "reset": None, "file": None, "report": False, "hint": False}
     values.update(overrides)
     return Namespace(**values)
 
@@ -214,3 +214,55 @@ def test_package_data_ships_the_lessons():
     assert '"lessons": ["**/*.md", "**/*.py", "**/*.json"]' in setup
     assert all(Path(lesson.folder / name).is_file() for lesson in load_course()
                for name in ("lesson.md", "steps.py", "exercise.py", "solution.py", "check.py"))
+
+
+def test_a_pass_recorded_elsewhere_survives_the_apps_next_save(tmp_path):
+    # the app holds a Progress open; a shell records a pass through another Progress meanwhile
+    path = tmp_path / "progress.json"
+    app = Progress(path)
+    app.set_step("01_first_module", 2)
+    shell = Progress(path)
+    shell.record_check("01_first_module", True)
+    app.mark_step_done("01_first_module", 2)  # the app's next save: it must merge, not overwrite
+    app.set_step("01_first_module", 3)
+    record = Progress(path).lesson("01_first_module")
+    assert record["exercise_passed"] is True
+    assert record["steps_done"] == [2] and record["step"] == 3
+    assert app.lesson("01_first_module")["exercise_passed"] is True  # the app sees it too
+
+
+def test_the_first_prediction_is_kept_and_wrong_ones_are_listed(tmp_path):
+    path = tmp_path / "progress.json"
+    progress = Progress(path)
+    progress.record_answer("03_nesting_and_names", "q1", 0, False, prompt="How many?", chosen="3", answer="5")
+    progress.record_answer("03_nesting_and_names", "q1", 2, True)  # a second answer does not replace it
+    progress.record_answer("03_nesting_and_names", "q2", 1, True, prompt="Which?", chosen="a", answer="a")
+    missed = Progress(path).missed("03_nesting_and_names")
+    assert [(entry["key"], entry["chosen"], entry["answer"]) for entry in missed] == [("q1", "3", "5")]
+
+
+def test_check_counts_failures_for_the_hint_level(tmp_path):
+    progress = Progress(tmp_path / "progress.json")
+    assert progress.record_check("x", False) == 0
+    assert progress.record_check("x", False) == 1
+    assert command.hint_level(0, asked=False) == "message"
+    assert command.hint_level(1, asked=False) == "words"
+    assert command.hint_level(0, asked=True) == "code"
+
+
+def test_list_and_report_show_first_wrong_predictions(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MINIMOD_DATA_DIR", str(tmp_path))
+    lesson = find_lesson(3)
+    question = lesson.questions[0]
+    progress = Progress()
+    progress.record_answer(lesson.slug, question.key, 0, False, prompt=question.prompt,
+                           chosen=question.choices[0], answer="5")
+    progress.record_answer(lesson.slug, lesson.questions[1].key, 2, True, prompt="", chosen="x", answer="x")
+    assert command.run(_args(list=True)) == 0
+    out = capsys.readouterr().out
+    assert f"first answered wrongly: 3.{question.step} {question.prompt}" in out
+    assert command.run(_args(report=True)) == 0
+    out = capsys.readouterr().out
+    assert "Lesson 3: Nesting and names: 2 answered, 1 wrong the first time" in out
+    assert f"[WRONG] {question.prompt}" in out and "predicted: 3" in out and "answer:    5" in out
+    assert "2 predictions, 1 wrong the first time." in out

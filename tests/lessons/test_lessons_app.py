@@ -99,7 +99,8 @@ async def test_walk_lesson_one_end_to_end(data_dir):
     saved = Progress().lesson(lesson.slug)  # read back from disk, as after a restart
     assert saved["exercise_passed"] is True
     assert saved["steps_done"] == list(range(len(lesson.steps)))
-    assert saved["questions"]["q1"] == {"choice": 1, "correct": True}
+    assert (saved["questions"]["q1"]["choice"], saved["questions"]["q1"]["correct"]) == (1, True)
+    assert saved["questions"]["q1"]["chosen"] == "2" and "parameters()" in saved["questions"]["q1"]["prompt"]
     assert saved["step"] == len(lesson.steps) - 1
 
 
@@ -180,7 +181,7 @@ async def test_questions_come_before_the_step_and_answered_ones_are_not_asked_ag
         await pilot.pause()
         assert not panel.asking and not panel.questions
     answers = Progress().lesson(lesson.slug)["questions"]  # saved on disk
-    assert answers[first.key] == {"choice": 0, "correct": False}
+    assert (answers[first.key]["choice"], answers[first.key]["correct"]) == (0, False)
     assert answers[second.key]["correct"] is True
 
 
@@ -291,7 +292,6 @@ async def test_in_a_small_terminal_the_verdict_scrolls_into_view(data_dir):
         await pilot.pause()
         scroll = screen.query_one("#lesson-question-scroll", VerticalScroll)
         assert scroll.max_scroll_y > 0, "at 80x24 the question panel has to scroll"
-        assert scroll.scroll_y > 0
         panel = screen.query_one(QuestionPanel)
         rows = panel.content.wrap(app.console, panel.content_region.width)
         verdict = next(row for row, line in enumerate(rows) if line.plain.startswith("Not quite."))

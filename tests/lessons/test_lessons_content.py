@@ -83,3 +83,68 @@ def test_seed_examples_are_taught():
                  "RunningMean", "ResUnit", "init_weights", "persistent=False", "register_full_backward_hook",
                  "zero_grad", "optimizer.step()", "requires_grad_(False)", ".half()", ".double()"):
         assert name in code, f"no step uses {name}"
+
+
+def test_the_course_has_at_least_eleven_lessons():
+    assert len(COURSE) >= 11
+    slugs = [lesson.slug for lesson in COURSE]
+    assert {"10_inside_module", "11_nnabla_and_megengine", "12_devices_and_dtypes"} <= set(slugs)
+
+
+@pytest.mark.parametrize("lesson", BY_LESSON)
+def test_text_after_the_answer_belongs_to_a_question(lesson):
+    for index, reveal in enumerate(lesson.reveals):
+        if reveal:
+            assert lesson.questions_for(index), f"step {index + 1} hides text but asks no question"
+        assert "### After you answer" not in lesson.sections[index][1]
+
+
+# Each question that the issue found answered above itself, and the words that gave it away: they
+# may appear only in the text shown after the answer (and not in the step's code comments).
+GIVEAWAYS = [
+    (2, 1, ["running_var", "num_batches_tracked"]),
+    (2, 4, ["parameters **and**", "buffers"]),
+    (2, 5, ["*not* be saved", "left out of the state dict"]),
+    (3, 6, ["Every child counts"]),
+    (4, 2, ["adds a child", "ADDS"]),
+    (4, 4, ["**once**"]),
+    (5, 5, ["goes back to eval", "back into eval"]),
+    (6, 2, ["but not the snapshot", "**snapshot**"]),
+    (10, 2, ["is fine", "is refused"]),
+    (10, 7, ["reverse of the"]),
+    (11, 3, ["the whole tree"]),
+    (11, 5, ["Python module you import"]),
+    (12, 2, ["does **not** change"]),
+    (12, 4, ["integer\nbuffers included", "integer buffers included"]),
+    (12, 5, ["is float64"]),
+    (7, 4, ["holds nothing useful"]),
+    (8, 1, ["18w", "= 36"]),
+    (8, 3, ["**adds**"]),
+    (9, 3, ["**floating-point**"]),
+]
+
+
+@pytest.mark.parametrize(("number", "step", "words"), GIVEAWAYS, ids=[f"{n}.{s}" for n, s, _ in GIVEAWAYS])
+def test_answers_are_not_given_before_the_question(number, step, words):
+    lesson = next(lesson for lesson in COURSE if lesson.number == number)
+    before = lesson.sections[step - 1][1]
+    code = lesson.steps[step - 1].code.splitlines()
+    comments = "\n".join(line.split("#", 1)[1] for line in code if "#" in line)
+    assert lesson.questions_for(step - 1), f"{number}.{step} asks no question"
+    for word in words:
+        assert word not in before, f"{number}.{step}'s text says {word!r} before the question"
+        assert word not in comments, f"{number}.{step}'s code comments say {word!r}"
+    assert lesson.reveals[step - 1], f"{number}.{step} explains nothing after the answer"
+
+
+def test_every_difference_from_pytorch_has_a_note_and_a_question():
+    lesson = next(lesson for lesson in COURSE if lesson.slug == "06_state_dict")
+    text = (lesson.folder / "lesson.md").read_text()
+    assert "best = {k: v.clone()\n        for k, v in model.state_dict().items()}" in text
+    assert "copy.deepcopy(model.state_dict())" in text
+    asked = " ".join(question.prompt for question in lesson.questions)
+    assert "In PyTorch" in asked and "strict load" in asked
+    for lesson in COURSE:
+        for question in lesson.questions:
+            if question.answer.startswith("in_pytorch(") or "In PyTorch" in question.prompt:
+                assert "PyTorch" in question.explanation

@@ -1,0 +1,123 @@
+"""What PyTorch 2.13 does where minimod deliberately differs, run live in torch when it is installed.
+
+A lesson's "In PyTorch" question is answered by `in_pytorch(name)`: each fact below is a few lines of
+torch code whose result is the answer. Without torch the answer recorded from PyTorch 2.13 is used,
+and the lesson says so; the tests run every fact in torch and compare it with the record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Callable
+from typing import Any
+
+KEEP_BEST = {
+    "state_dict": "best = model.state_dict()",
+    "dict": "best = dict(model.state_dict())",
+    "clone": "best = {k: v.clone() for k, v in model.state_dict().items()}",
+}
+
+
+def _which_copy_keeps_the_best(torch) -> str:
+    """Take "the best weights" three ways, train on, and see which still holds the old values."""
+    model = torch.nn.Linear(2, 2)
+    kept = {label: eval(code.split(" = ", 1)[1], {"model": model}) for label, code in KEEP_BEST.items()}
+    old = model.weight.detach().clone()
+    with torch.no_grad():
+        model.weight.add_(1.0)  # what an optimizer step does: change the parameter in place
+    survivors = [KEEP_BEST[label] for label, best in kept.items() if torch.equal(best["weight"], old)]
+    return " and ".join(survivors) or "none"
+
+
+def _state_dict_follows_training(torch) -> bool:
+    model = torch.nn.Linear(2, 2)
+    best = model.state_dict()
+    with torch.no_grad():
+        model.bias.fill_(5.0)
+    return bool((best["bias"] == 5.0).all())
+
+
+def _failed_strict_load_copied_matching_keys(torch) -> bool:
+    """A strict load that fails on an unexpected key: were the keys that did match copied already?"""
+    source, target = torch.nn.Linear(4, 3), torch.nn.Linear(4, 3)
+    state = dict(source.state_dict())
+    state["head.weight"] = torch.zeros(2, 3)
+    with contextlib.suppress(RuntimeError):
+        target.load_state_dict(state)
+    return torch.equal(target.weight, source.weight)
+
+
+def _type_converts_integer_buffers(torch) -> str:
+    batch_norm = torch.nn.BatchNorm1d(3).type(torch.float64)
+    return str(batch_norm.num_batches_tracked.dtype).removeprefix("torch.")
+
+
+def _mixed_dtypes_in_linear(torch) -> str:
+    """A float64 Linear fed a float32 input: does torch compute, and in which dtype?"""
+    layer = torch.nn.Linear(2, 2).double()
+    try:
+        return str(layer(torch.ones(1, 2)).dtype).removeprefix("torch.")
+    except RuntimeError as error:
+        return f"RuntimeError: {error}"
+
+
+def _load_of_a_pickled_model(torch) -> str:
+    """torch.save(model, path), then torch.load(path) with its default arguments."""
+    import os
+    import pickle
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.pth")
+        torch.save(torch.nn.Linear(2, 2), path)
+        try:
+            loaded = torch.load(path)
+        except pickle.UnpicklingError:
+            return "UnpicklingError: weights only load failed"
+    return "the model comes back" if isinstance(loaded, torch.nn.Module) else "a state dict comes back"
+
+
+FACTS: dict[str, Callable[[Any], Any]] = {
+    "which_copy_keeps_the_best": _which_copy_keeps_the_best,
+    "state_dict_follows_training": _state_dict_follows_training,
+    "failed_strict_load_copied_matching_keys": _failed_strict_load_copied_matching_keys,
+    "type_converts_integer_buffers": _type_converts_integer_buffers,
+    "mixed_dtypes_in_linear": _mixed_dtypes_in_linear,
+    "load_of_a_pickled_model": _load_of_a_pickled_model,
+}
+
+# What PyTorch 2.13.0 answered (tests/lessons/test_pytorch_facts.py keeps these honest).
+RECORDED: dict[str, Any] = {
+    "which_copy_keeps_the_best": KEEP_BEST["clone"],
+    "state_dict_follows_training": True,
+    "failed_strict_load_copied_matching_keys": True,
+    "type_converts_integer_buffers": "float64",
+    "mixed_dtypes_in_linear":
+        "RuntimeError: mat1 and mat2 must have the same dtype, but got Float and Double",
+    "load_of_a_pickled_model": "UnpicklingError: weights only load failed",
+}
+
+
+def torch_or_none():
+    """torch, if it is installed (its import prints nothing into a lesson's output)."""
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def in_pytorch(name: str) -> Any:
+    """The answer PyTorch gives to fact `name`: run live when torch is installed, else the recorded one."""
+    torch = torch_or_none()
+    return RECORDED[name] if torch is None else FACTS[name](torch)
+
+
+def source_note() -> str:
+    """One line for a step's output: where the PyTorch answers came from."""
+    torch = torch_or_none()
+    if torch is None:
+        return "(torch is not installed here: these are PyTorch 2.13's answers, recorded)"
+    return f"(run just now in PyTorch {torch.__version__})"
