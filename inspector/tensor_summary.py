@@ -147,6 +147,32 @@ def shape_text(shape: tuple[int, ...]) -> str:
     return "×".join(str(size) for size in shape) if shape else "scalar"
 
 
+def short_path(path: str, width: int) -> str:
+    """A dotted path in at most `width` characters: whole components kept from the end (the part that
+    tells siblings apart), the first one too when it fits, the middle replaced by '…'.
+
+    'encoder.layers.11.attention.self.query.weight' at 30 -> 'encoder.….self.query.weight'."""
+    if len(path) <= width:
+        return path
+    parts = path.split(".")
+
+    def tail_within(budget: int) -> list[str]:
+        kept: list[str] = []
+        for part in reversed(parts[1:]):
+            if len(".".join([part, *kept])) > budget:
+                break
+            kept.insert(0, part)
+        return kept
+
+    with_head = tail_within(width - len(parts[0]) - len(".….")) if len(parts) > 2 else []
+    if with_head:
+        return f"{parts[0]}.….{'.'.join(with_head)}"
+    tail = tail_within(width - len("…."))
+    if tail:
+        return f"….{'.'.join(tail)}"
+    return "…" + path[-(width - 1):]  # one component longer than the width: cut inside it
+
+
 def human_count(count: int) -> str:
     """1234 -> '1.2k', 3_400_000 -> '3.4M': short enough for a tree label."""
     for limit, suffix in ((1_000_000_000, "G"), (1_000_000, "M"), (1_000, "k")):

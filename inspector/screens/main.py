@@ -179,14 +179,16 @@ class MainScreen(MainActions, Screen):
         self.fit_tree()
 
     def fit_tree(self) -> None:
-        """The tree pane's width: the user's if they set one, else what its labels need; between
-        MIN_WIDTH and half the screen either way (the tables keep the rest)."""
+        """The tree pane's width: what its labels need, up to MAX_SHARE of the screen (a third at 80
+        columns); or the user's choice ([ ], a drag), which may leave the tables as few as 30 columns."""
         from inspector.widgets.module_tree import MAX_SHARE, MIN_WIDTH
 
         tree = self.module_tree
-        wanted = self.tree_width if self.tree_width is not None else tree.fitting_width()
-        share = MAX_SHARE if self.size.width >= 100 else 1 / 3  # 80 columns: a third at most
-        most = max(MIN_WIDTH, int(self.size.width * share))
+        if self.tree_width is not None:
+            wanted, most = self.tree_width, self.size.width - 30
+        else:
+            share = MAX_SHARE if self.size.width >= 100 else 1 / 3
+            wanted, most = tree.fitting_width(), int(self.size.width * share)
         tree.styles.width = max(MIN_WIDTH, min(wanted, most))
 
     def action_tree_width(self, step: int) -> None:

@@ -17,7 +17,7 @@ from inspector.tensor_summary import human_count, subtree_counts
 LEGEND = "T/E train/eval; [ ] width"  # the help spells it out
 
 MIN_WIDTH = 24  # the narrowest the tree pane gets (by its labels, or by the user)
-MAX_SHARE = 0.45  # at most this share of a wide screen (a third at 80 columns), sized by its labels
+MAX_SHARE = 0.4  # at most this share of a wide screen (a third at 80 columns), sized by its labels
 
 
 def count_text(count: int, noun: str) -> str:
@@ -121,10 +121,16 @@ class ModuleTree(Vertical):
         if node is None:
             return False
         parent = node.parent
+        expanded = False
         while parent is not None:
-            parent.expand()
+            if not parent.is_expanded:
+                parent.expand()
+                expanded = True
             parent = parent.parent
-        self.tree_view.move_cursor(node)
+        if expanded:  # the node has no line until the tree is drawn again with its ancestors open
+            self.call_after_refresh(self.tree_view.move_cursor, node)
+        else:
+            self.tree_view.move_cursor(node)
         return True
 
     def fitting_width(self) -> int:

@@ -10,8 +10,11 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from inspector.tensor_summary import TensorRow, buffer_rows, human_count, parameter_rows, totals
+from inspector.tensor_summary import TensorRow, buffer_rows, human_count, parameter_rows, short_path, totals
 from inspector.widgets.cells import cell, header, mean_cell, number_cell, shape_text, show_text, text_key
+
+NAME_WIDTH = 36  # a longer tensor name loses its middle ('encoder.….attn.query.weight')
+TITLE_PATH_WIDTH = 40
 
 PARAMETER_COLUMNS = ("name", "shape", "dtype", "numel", "grad", "mean", "std", "min", "max", "|grad|")
 BUFFER_COLUMNS = ("name", "shape", "dtype", "numel", "saved", "mean", "std", "min", "max")
@@ -120,7 +123,7 @@ class TensorTables(Vertical):
     def _update_titles(self) -> None:
         """"Parameters of conv1 (subtree; r toggles own/subtree)", shorter when the pane is narrow."""
         scope = "subtree" if self.recursive else "own"
-        where = self.path or "(root)"
+        where = short_path(self.path, TITLE_PATH_WIDTH) if self.path else "(root)"
         width = self.size.width or 1000
         for title_id, kind, hint in (("#parameter-title", "Parameters", "r toggles own/subtree"),
                                      ("#buffer-title", "Buffers", "saved = persistent, in state_dict")):
@@ -135,8 +138,10 @@ class TensorTables(Vertical):
             self.show(self.model, self.path, self.recursive)
 
     def _local(self, name: str) -> str:
-        """A tensor's name relative to the shown module: the title already names the module."""
-        return name[len(self.path) + 1:] if self.path and name.startswith(self.path + ".") else name
+        """A tensor's name relative to the shown module (the title already names the module), its middle
+        elided when long, so a deep model's names leave room for the numbers."""
+        local = name[len(self.path) + 1:] if self.path and name.startswith(self.path + ".") else name
+        return short_path(local, NAME_WIDTH)
 
     def _parameter_row(self, row: TensorRow) -> dict[str, Text]:
         name = cell(self._local(row.name))

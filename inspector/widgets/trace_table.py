@@ -10,9 +10,11 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from inspector.tensor_summary import format_mean, format_number
+from inspector.tensor_summary import format_mean, format_number, short_path
 from inspector.widgets.cells import shape_text, show_text
 from inspector.widgets.fast_table import Cell, FastTable, Row
+
+MODULE_WIDTH = 30  # a longer module path loses its middle, so the numbers keep their columns
 
 COLUMNS = (("#", True), ("phase", False), ("module", False), ("in", False), ("out", False), ("mean", True),
            ("std", True), ("min", True), ("max", True), ("ms", True))
@@ -165,7 +167,7 @@ class TraceTable(Vertical):
         cells: list[Cell] = [
             (str(event.index), ""),
             (PHASE_LABELS.get(event.phase, event.phase), PHASE_STYLES.get(event.phase, "")),
-            (event.module or "(root)", style),
+            (short_path(event.module, MODULE_WIDTH) if event.module else "(root)", style),
             (_shapes(event.inputs), ""),
             (_shapes(event.outputs), ""),
         ]

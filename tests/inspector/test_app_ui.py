@@ -7,6 +7,7 @@ import asyncio
 import io
 import sys
 import time
+from collections import OrderedDict
 
 import pytest
 from rich.console import Console
@@ -20,10 +21,11 @@ from inspector.app import InspectorApp
 from inspector.commands import inspect_command
 from inspector.screens.help import HelpScreen, key_table
 from inspector.screens.main import COMMANDS, MainScreen
-from inspector.targets import TargetError
+from inspector.targets import LoadedTarget, TargetError
 from inspector.widgets.key_footer import KeyFooter
 from inspector.widgets.module_tree import ModuleTree
 from inspector.widgets.tensor_tables import TensorTables
+from minimod import nn
 from minimod.errors import UserError
 
 SIZE = (120, 40)
@@ -258,7 +260,7 @@ async def test_the_tree_pane_fits_its_labels_and_resizes_by_keys_and_by_dragging
         label = tree.node_for("layer1").label.plain
         assert label == "T layer1 Sequential 148k params 516 buffers"  # counts of values, not bytes
         assert width >= 3 + 2 + len(label) + 2  # indent, expander, label, border: nothing cut
-        assert width <= 160 * 0.45
+        assert width <= 160 * 0.4
         await pilot.press("left_square_bracket")
         await pilot.pause()
         assert tree.region.width == width - 4
@@ -275,3 +277,49 @@ async def test_the_tree_pane_fits_its_labels_and_resizes_by_keys_and_by_dragging
         await pilot.mouse_up(ModuleTree, offset=(edge + 12, 10))
         await pilot.pause()
         assert tree.region.width == MIN_WIDTH + 12
+
+
+def deep_model(levels: int = 30) -> nn.Module:
+    """A Linear at the bottom of `levels` nested Sequentials named `block`."""
+    model: nn.Module = nn.Linear(4, 4)
+    for _ in range(levels):
+        model = nn.Sequential(OrderedDict(block=model))
+    return model
+
+
+async def test_long_module_paths_are_elided_and_the_numbers_stay() -> None:
+    from inspector.tensor_summary import short_path
+    from inspector.widgets.module_tree import ModuleTree
+    from inspector.widgets.tensor_tables import TensorTables
+    from inspector.widgets.trace_panel import TracePanel
+
+    assert short_path("encoder.layers.11.attention.self.query.weight", 30) == "encoder.….self.query.weight"
+    assert short_path("fc.weight", 30) == "fc.weight"
+    mm.manual_seed(0)
+    app = InspectorApp(LoadedTarget("deep", deep_model(), mm.randn(2, 4)), show_time=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        tables = pilot.app.screen.query_one(TensorTables)
+        shown = tables.shown_columns("parameter")
+        assert {"name", "shape", "mean", "std"} <= set(shown)  # at the root: the subtree's
+        names = [tables.parameter_table.get_row_at(index)[0].plain.strip() for index in range(2)]
+        assert names[0].startswith("block.….block.") and names[0].endswith(".block.weight")
+        assert names[1].startswith("block.….block.") and names[1].endswith(".block.bias")
+        assert all(len(name) <= 36 for name in names)
+        deepest = ".".join(["block"] * 30)
+        assert pilot.app.screen.query_one(ModuleTree).select_path(deepest)
+        for _ in range(50):
+            await pilot.pause()
+            if pilot.app.main_screen.selected_path == deepest:
+                break
+        title = str(pilot.app.screen.query_one("#parameter-title").render())
+        assert title.startswith("Parameters of block.….block.block") and len(title) < 110
+        await pilot.press("f", "2")
+        while pilot.app.main_screen.busy is not None:
+            await asyncio.sleep(0.02)
+            await pilot.pause()
+        await pilot.pause()
+        table = pilot.app.screen.query_one(TracePanel).table.table
+        assert not {"#", "phase", "in", "out", "mean"} & set(table.hidden_columns)
+        assert table.row_text(table.row_count - 1)[2].strip() == "(root)"
+        assert max(len(table.row_text(index)[2].strip()) for index in range(table.row_count)) <= 30
