@@ -136,6 +136,7 @@ class MainScreen(MainActions, Screen):
         self._summary_stale = True  # the model changed since the summary was made (or none was)
         self.jump_target: str | None = None  # the module j selects: a NaN's first, or one that raised
         self.tree_width: int | None = None  # set by [ ] or a drag; None: sized to the tree's labels
+        self.loss_stale = False  # a load changed the weights since the loss shown was computed
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="▣")
@@ -262,7 +263,9 @@ class MainScreen(MainActions, Screen):
         text.append("  train" if model.training else "  eval", style="bold yellow" if model.training
                     else "bold blue")
         text.append(f"  events {len(session.events):,}  steps {session.steps}")
-        if session.losses:
+        if self.loss_stale:  # a load changed the weights (or may have): the last loss is not theirs
+            text.append("  loss - (weights loaded; b computes it)")
+        elif session.losses:
             text.append(f"  loss {session.losses[-1]:.4f}")
         elif self.last_result is not None and self.last_result.loss is not None:
             text.append(f"  loss {self.last_result.loss:.4f}")
@@ -273,7 +276,8 @@ class MainScreen(MainActions, Screen):
         if self.step_cursor is not None:
             text.append(f"  stepping: event {self.step_cursor}", style="bold cyan")
         depth = "all" if self.diagram_depth is None else self.diagram_depth
-        text.append(f"  svg: {self.diagram_view} d={depth}{' folded' if self.diagram_fold else ''}")
+        levels = "all levels" if self.diagram_depth is None else f"depth {depth}"
+        text.append(f"  e draws: {self.diagram_view}, {levels}{', folded' if self.diagram_fold else ''}")
         if self.last_export:
             text.append(f" -> {display_path(Path(self.last_export))}", style="green")
         show_text(self.query_one("#status-bar", Static), text)
@@ -381,13 +385,20 @@ class MainScreen(MainActions, Screen):
         self.train_progress = (message.done, message.total)
         self.update_status()
 
+    def _first_run_done(self) -> None:
+        table = self.trace.table
+        if table.first_run_end is None and self.session.events:
+            table.first_run_end = len(self.session.events)
+
     def on_run_finished(self, message: RunFinished) -> None:
+        self._first_run_done()
         self.busy = None
         self.train_progress = None
         self.finish(message.action, message.result)
         self.settle_trace()
 
     def on_run_failed(self, message: RunFailed) -> None:
+        self._first_run_done()
         self.busy = None
         self.train_progress = None
         if message.module is not None:  # the trace up to the failure stays; the module is marked

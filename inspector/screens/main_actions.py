@@ -76,6 +76,7 @@ class MainActions:
         if isinstance(result, StepResult) or action == "train":
             last = result[-1] if isinstance(result, list) and result else result
             self.last_result = last if isinstance(last, StepResult) else None
+            self.loss_stale = False
             self.show_error(None)
             if self.last_result is not None:
                 self.notify(self._describe_step(action, result), timeout=3)
@@ -90,6 +91,8 @@ class MainActions:
             self.show_tab("tab-modes")
         elif isinstance(result, LoadReport):
             self.state_panel.show_report(result)
+            # loaded, or (in PyTorch) partly loaded before the error: the loss shown is not the model's
+            self.loss_stale = self.loss_stale or result.loaded or bool(result.restored)
             self.show_tab("tab-state")
             if result.error is None:
                 if result.path == self.session.snapshot_path:
@@ -291,11 +294,15 @@ class MainActions:
 
     # --- state dict -----------------------------------------------------------------------------
 
+    def file_stem(self: MainScreen) -> str:
+        """The model's name for a file: 'Tied' for mymodels.py:Tied, 'resnet18' for a zoo model."""
+        name = self.session.name.rpartition(":")[2] or self.session.name
+        return "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(name).name.removesuffix(".py"))
+
     def _default_snapshot(self: MainScreen) -> str:
         if self.session.snapshot_path is not None:
             return str(self.session.snapshot_path)
-        name = Path(self.session.name.replace(":", "_")).name.removesuffix(".py")
-        return f"{name}-snapshot.npz"
+        return str(Path.cwd() / f"{self.file_stem()}-snapshot.npz")  # the full path: where it will go
 
     def action_save(self: MainScreen) -> None:
         self.app.push_screen(PromptScreen("Save the state_dict (mm.save) to", self._default_snapshot(),
@@ -373,7 +380,7 @@ class MainActions:
         self.update_status()
 
     def action_export(self: MainScreen) -> None:
-        name = Path(self.session.name.replace(":", "_")).name.removesuffix(".py")
+        name = self.file_stem()
         depth = "all" if self.diagram_depth is None else self.diagram_depth
         title = (f"Export the {self.diagram_view} diagram (depth {depth}, "
                  f"{'folded' if self.diagram_fold else 'unfolded'}) to")
@@ -407,8 +414,7 @@ class MainActions:
         return self.start_run("export", job)
 
     def action_export_summary(self: MainScreen) -> None:
-        name = Path(self.session.name.replace(":", "_")).name.removesuffix(".py")
-        default = str(Path.cwd() / f"{name}-summary.txt")  # the full path: the user sees where it goes
+        default = str(Path.cwd() / f"{self.file_stem()}-summary.txt")  # the full path: where it goes
         self.app.push_screen(PromptScreen("Write the summary (as text) to", default, "path/to/file.txt"),
                              self.ask_export_summary)
 

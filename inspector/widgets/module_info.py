@@ -62,7 +62,15 @@ def module_info(path: str, module: Any, events: Sequence[Any] = (), show_time: b
         text.append("\nlast backward: ", style="bold")
         text.append(f"grad_output {grads or '-'} (event {event.index})")
     if not last:
-        text.append("\nnot traced yet: f runs a forward pass", style="dim")
+        prefix = f"{path}."
+        if not events:
+            note = "not traced yet: f runs a forward pass"
+        elif children and any(event.module.startswith(prefix) for event in events):
+            # a ModuleList or ModuleDict holds modules that the parent's forward calls one by one
+            note = f"a {type(module).__name__} is never called itself: its modules are (select one)"
+        else:
+            note = "not called in the runs traced so far"
+        text.append(f"\n{note}", style="dim")
     return text
 
 

@@ -229,6 +229,8 @@ class TensorTables(Vertical):
         short = human_count(summary.numel)
         numel = f"{summary.numel:,} elements" + (f" ({short})" if short != f"{summary.numel}" else "")
         note = f"{summary.count} {kind}s, {numel}, {flags}{shared_note}" + self._hidden_note(hidden, rows)
+        if kind == "parameter" and any(row.grad_norm is not None for row in rows):
+            note += "; grad: requires_grad, |grad|: L2 norm of .grad"
         width = self.size.width
         for compact in (1, 2):
             if not width or len(note) <= 2 * width - 2:  # two lines, with room for word wrapping

@@ -71,6 +71,10 @@ class TraceTable(Vertical):
         self._shown: deque[Any] = deque(maxlen=max_rows)
         self._rows: dict[int, tuple[Any, Row]] = {}  # id(event) -> (event, its formatted row)
         self.highlighted: int | None = None
+        # events before this index belong to the session's first run, whose times include one-time setup
+        # (minimod's compiled kernels loading, or compiling on a machine that never ran them); None while
+        # the first run is still going
+        self.first_run_end: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(EMPTY_NOTE, id="trace-note")
@@ -177,7 +181,12 @@ class TraceTable(Vertical):
             cells.append((format_mean(stats.mean, stats.std), style))
             cells.extend((format_number(value), style) for value in (stats.std, stats.min, stats.max))
         if self.show_time:  # only a forward event is timed (from its pre-hook to its hook)
-            cells.append((f"{event.elapsed_ms:.2f}" if event.phase == "forward" else "-", ""))
+            if event.phase != "forward":
+                cells.append(("-", ""))
+            elif self.first_run_end is None or event.index < self.first_run_end:
+                cells.append((f"{event.elapsed_ms:.2f}*", "dim"))  # see the note
+            else:
+                cells.append((f"{event.elapsed_ms:.2f}", ""))
         return tuple(cells)
 
     def _update_note(self) -> None:
@@ -192,6 +201,9 @@ class TraceTable(Vertical):
             if self.dropped:
                 shown, dropped = len(self._shown), self.dropped
                 text += f"; newest {shown:,} shown, {dropped:,} older dropped from view (kept)"
+            first_end = self.first_run_end if self.first_run_end is not None else float("inf")
+            if self.show_time and self._shown and self._shown[0].index < first_end:
+                text += "; ms* includes one-time setup (kernels loading)"
             hidden = self.table.hidden_columns
             if hidden:
                 text += f"; hidden at this width: {', '.join(hidden)} (w widens)"

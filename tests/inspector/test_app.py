@@ -522,3 +522,19 @@ async def test_the_app_collects_garbage_less_often_while_it_runs_and_puts_the_se
         await pilot.pause()
         assert gc.get_threshold()[0] >= GC_YOUNG_THRESHOLD and gc.get_threshold()[1:] == before[1:]
     assert gc.get_threshold() == before
+
+
+async def test_the_first_runs_times_are_marked_as_including_one_time_setup() -> None:
+    async with make_app().run_test(size=(160, 40)) as pilot:
+        screen = pilot.app.screen
+        await pilot.press("f")
+        await settle(pilot)
+        await pilot.press("f", "2")
+        await settle(pilot)
+        table = screen.query_one(TracePanel).table
+        forward_ms = [row(table.table, index)[-1] for index in range(table.table.row_count)
+                      if row(table.table, index)[1] == "fwd"]
+        assert len(forward_ms) == 14
+        assert all(cell.endswith("*") for cell in forward_ms[:7])  # the first run
+        assert not any(cell.endswith("*") for cell in forward_ms[7:])
+        assert "ms* includes one-time setup" in str(screen.query_one("#trace-note").render())
