@@ -6,6 +6,8 @@ comparisons allclose and equal, which answer a Python bool, are the only ones wi
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from .functions.reduction import MaxResult, MinResult
@@ -192,7 +194,8 @@ def _into(out: Tensor | None, result: Tensor, name: str, *inputs) -> Tensor:
         return result
     from .autograd import is_grad_enabled
 
-    if is_grad_enabled() and any(isinstance(t, TensorMath) and t.requires_grad for t in (*inputs, out)):
+    recorded = builtins.any(isinstance(t, TensorMath) and t.requires_grad for t in (*inputs, out))
+    if recorded and is_grad_enabled():  # (builtins.any: this module's `any` is torch.any)
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
                            "differentiation, but one of the arguments requires grad.")
     if result.dtype.kind == "f" and out.dtype.kind != "f":

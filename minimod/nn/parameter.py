@@ -95,6 +95,15 @@ class UninitializedParameter(Parameter):
     def dtype(self) -> np.dtype:
         return _STORAGE.__get__(self).dtype
 
+    @property
+    def data(self) -> Tensor:
+        """An empty tensor of this parameter's dtype (what torch's .data gives before materializing)."""
+        return Tensor._wrap(_STORAGE.__get__(self))
+
+    @data.setter
+    def data(self, value) -> None:  # Module.to(dtype) stores a 0-element tensor of the new dtype here
+        _STORAGE.__set__(self, value._data if isinstance(value, Tensor) else np.asarray(value))
+
     def to(self, *args, **kwargs) -> Tensor:
         """A 0-element tensor of the dtype asked for: Module.to(dtype) stores it, so this parameter
         stays uninitialized with the new dtype."""
