@@ -31,8 +31,9 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
             "anyway, set `error_if_nonfinite=False`"
         )
     clip_coef = np.minimum(np.float32(float(max_norm)) / (total_norm + np.float32(1e-6)), np.float32(1.0))
-    for grad in grads:
-        grad._data *= clip_coef.astype(grad.dtype)
+    with np.errstate(invalid="ignore"):  # a non-finite norm scales to nan, silently, as in torch
+        for grad in grads:
+            grad._data *= clip_coef.astype(grad.dtype)
     return Tensor._wrap(np.asarray(total_norm))
 
 
