@@ -136,3 +136,46 @@ def test_the_command_line_passes_the_scripts_arguments_and_prints_one_line_error
     assert capsys.readouterr().out == "['--lr', '0.1', '-v']\n"
     assert cli.main(["run", str(script), "--fail"]) == 1
     assert capsys.readouterr().err.startswith("minimod: error: torch.jit is not in minimod; ")
+
+
+def test_inspect_opens_the_inspector_on_the_scripts_model(tmp_path, monkeypatch):
+    from minimod import run_command
+
+    opened = []
+    monkeypatch.setattr(run_command, "_open_inspector", lambda *args: opened.append(args))
+    script = _script(tmp_path, """
+        import torch
+        from torch import nn
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(2, 1)
+
+        model = Net()
+        example_input = torch.ones(1, 2)
+    """)
+    assert cli.main(["run", "--inspect", "model", str(script)]) == 0
+    (title, model, example), = opened
+    assert title.endswith("script.py:model") and type(model).__name__ == "Net" and example.shape == (1, 2)
+    assert cli.main(["run", "--inspect", "Net", str(script)]) == 0  # a class is built
+    assert isinstance(opened[-1][1], minimod.nn.Module)
+    with pytest.raises(UserError, match="cannot inspect 'net': .* has no variable of that name when it ends; "
+                                        "its models: Net, model"):
+        run_command.run(types.SimpleNamespace(script=str(script), args=[], inspect="net"))
+    with pytest.raises(UserError, match="cannot inspect 'example_input': it is a Tensor, not an nn.Module"):
+        run_command.run(types.SimpleNamespace(script=str(script), args=[], inspect="example_input"))
+
+
+def test_the_inspector_receives_the_trained_model(tmp_path, monkeypatch):
+    """The real hand-over (the app's run, which would take the terminal, is replaced)."""
+    pytest.importorskip("textual")
+    from inspector.app import InspectorApp
+
+    apps = []
+    monkeypatch.setattr(InspectorApp, "run", lambda self, *args, **kwargs: apps.append(self))
+    script = _script(tmp_path, "import torch\nmodel = torch.nn.Sequential(torch.nn.Linear(3, 2))\n")
+    assert cli.main(["run", "--inspect", "model", str(script)]) == 0
+    (app,) = apps
+    assert app.target.name.endswith("script.py:model") and repr(app.target.model).startswith("Sequential(")
+    assert app.target.example_input is None
