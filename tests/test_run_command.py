@@ -24,6 +24,7 @@ def _script(tmp_path, code: str, name: str = "script.py"):
 def test_torch_names_are_minimods_modules_inside_the_block_only(monkeypatch):
     real = types.ModuleType("torch")  # whatever `torch` was before (the real one, when installed)
     monkeypatch.setitem(sys.modules, "torch", real)
+    before = {name: module for name, module in sys.modules.items() if name.startswith("torch.")}
     with torch_is_minimod():
         import torch
         import torch.nn.functional as F
@@ -33,7 +34,7 @@ def test_torch_names_are_minimods_modules_inside_the_block_only(monkeypatch):
         for alias, name in ALIASES.items():
             assert sys.modules[alias] is sys.modules[name]
     assert sys.modules["torch"] is real
-    assert not [name for name in sys.modules if name.startswith("torch.")]
+    assert {name: module for name, module in sys.modules.items() if name.startswith("torch.")} == before
 
 
 def test_a_torch_module_minimod_lacks_is_an_import_error_naming_it():
