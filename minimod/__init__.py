@@ -114,7 +114,7 @@ from .functional_forms import (  # torch's function forms: mm.exp(x), mm.sum(x, 
     unsqueeze,
     var,
 )
-from .random import Generator, initial_seed, manual_seed, seed
+from .random import Generator, default_generator, initial_seed, manual_seed, seed
 from .tensor import Tensor
 from .tensor_types import (
     BoolTensor,
@@ -161,7 +161,7 @@ __all__ = [
     # what PyTorch's tutorials reach for beyond the first contract
     "float", "int", "bool", "short", "int8", "int16", "uint8", "dtype", "get_default_dtype",
     "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
-    "ByteTensor", "BoolTensor", "Generator", "seed", "initial_seed",
+    "ByteTensor", "BoolTensor", "Generator", "default_generator", "seed", "initial_seed",
     "eye", "linspace", "full_like", "empty_like", "rand_like", "randn_like", "randperm", "multinomial",
     "add", "sub", "mul", "div", "true_divide", "multiply", "subtract", "is_floating_point", "softmax",
     "log_softmax", "utils", "cuda", "backends", "accelerator",

@@ -77,10 +77,11 @@ class ConcatDataset(Dataset):
         return self.datasets[which][index - start]
 
 
-def random_split(dataset: Dataset, lengths: Sequence[int | float], generator=None) -> list[Subset]:
+def random_split(dataset: Dataset, lengths: Sequence[int | float],
+                 generator=_random.default_generator) -> list[Subset]:
     """Split dataset into non-overlapping random Subsets of the given lengths, or of the given fractions
     of its length (summing to 1; the items left over by rounding down go one each to the first splits).
-    generator: an mm.Generator for a split of its own (default: minimod's seeded generator)."""
+    generator: an mm.Generator for a split of its own (by default, minimod's seeded default generator)."""
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         counts = []
         for index, fraction in enumerate(lengths):
