@@ -50,6 +50,7 @@ def test_train_a_baby_gpt_and_sample(nanogpt, capsys):
     assert abs(train[-1] - their_train[-1]) < 0.5
 
 
+@pytest.mark.slow
 def test_the_attention_without_flash_path_matches(nanogpt, capsys, monkeypatch):
     """model.py's other branch (a torch without scaled_dot_product_attention: the mask buffer and
     masked_fill) trains as well on minimod."""

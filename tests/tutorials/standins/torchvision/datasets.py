@@ -52,7 +52,7 @@ class FashionMNIST(_Synthetic):
     classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                "Ankle boot"]
     seed = 10
-    sizes = (1280, 256)
+    sizes = (960, 192)
 
 
 class MNIST(_Synthetic):
