@@ -12,7 +12,7 @@ import numpy as np
 
 from .functions.reduction import MaxResult, MinResult
 from .tensor import Tensor
-from .tensor_math import TensorMath
+from .tensor_math import TensorMath, _operand
 
 # --- elementwise -------------------------------------------------------------------------------
 
@@ -180,11 +180,7 @@ true_divide, multiply, subtract = div, mul, sub
 
 def _as_tensor(input, other) -> Tensor:
     """input as a Tensor: torch.mul(2, t) works too (the number takes t's dtype)."""
-    if isinstance(input, TensorMath):
-        return input
-    from .tensor_math import _operand
-
-    return _operand(input, other)
+    return input if isinstance(input, TensorMath) else _operand(input, other)
 
 
 def _into(out: Tensor | None, result: Tensor, name: str, *inputs) -> Tensor:

@@ -88,7 +88,7 @@ def run_script(script: str, argv=(), namespace: dict | None = None) -> int:
         return _exit_status(exit_.code)
     except KeyboardInterrupt:
         raise
-    except Exception as error:  # noqa: BLE001 - every error of the script's is reported, as python would
+    except Exception as error:  # every error of the script's is reported, as python would report it
         missing = _missing_name(error)
         if missing is not None:
             raise UserError(
