@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "lessons": ("lessons.command", "open the guided lessons"),
     "zoo": ("minimod.zoo.command", "list the built-in example models"),
+    "run": ("minimod.run_command", "run an unchanged PyTorch script on minimod (import torch gives minimod)"),
 }
 
 _OUR_PACKAGES = {"minimod", "inspector", "lessons"}

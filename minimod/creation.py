@@ -7,28 +7,36 @@ import builtins
 import numpy as np
 
 from . import random as _random
+from .device import check_device
 from .functions.elementwise import Where
 from .functions.shape import Cat, Stack, _wrap_dim
 from .tensor import _DEFAULT_DTYPE, Tensor
 from .tensor_math import _operand
 
+_check_device = check_device
+
 float16, float32, float64 = np.float16, np.float32, np.float64
 int32, int64, bool_ = np.int32, np.int64, np.bool_
+int8, int16, uint8 = np.int8, np.int16, np.uint8
 # torch spells these too
-half, float, double, long, int = float16, float32, float64, int64, int32  # noqa: A001
+half, float, double, long, int, short, bool = float16, float32, float64, int64, int32, int16, bool_  # noqa: A001
+# torch.dtype, the type of the names above (isinstance(x.dtype, mm.dtype) holds)
+dtype = np.dtype
 
 
 _TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int"}
 
 
-def _check_device(where) -> None:
-    if where is not None and str(where).partition(":")[0] != "cpu":
-        raise RuntimeError(
-            f"minimod runs on the CPU only; cannot make a tensor on {str(where)!r} (use device='cpu')"
-        )
+def _torch_name(dtype) -> str:
+    return _TORCH_NAMES.get(np.dtype(dtype).name, np.dtype(dtype).name)
 
 
-def _shape(shape) -> tuple:
+def _shape(shape, size=None) -> tuple:
+    """The sizes given as *size (ints, or one tuple) or as size=: torch takes both."""
+    if size is not None:
+        if shape:
+            raise TypeError("give the shape either as positional sizes or as size=, not both")
+        shape = (size,)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         return tuple(shape[0])
     return tuple(shape)
@@ -60,19 +68,19 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._wrap(array)
 
 
-def zeros(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+def zeros(*shape, dtype=None, requires_grad: bool = False, device=None, size=None) -> Tensor:
     _check_device(device)
-    return _make(np.zeros(_shape(shape), dtype=dtype or _DEFAULT_DTYPE), requires_grad)
+    return _make(np.zeros(_shape(shape, size), dtype=dtype or _DEFAULT_DTYPE), requires_grad)
 
 
-def ones(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+def ones(*shape, dtype=None, requires_grad: bool = False, device=None, size=None) -> Tensor:
     _check_device(device)
-    return _make(np.ones(_shape(shape), dtype=dtype or _DEFAULT_DTYPE), requires_grad)
+    return _make(np.ones(_shape(shape, size), dtype=dtype or _DEFAULT_DTYPE), requires_grad)
 
 
-def empty(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+def empty(*shape, dtype=None, requires_grad: bool = False, device=None, size=None) -> Tensor:
     _check_device(device)
-    return _make(np.empty(_shape(shape), dtype=dtype or _DEFAULT_DTYPE), requires_grad)
+    return _make(np.empty(_shape(shape, size), dtype=dtype or _DEFAULT_DTYPE), requires_grad)
 
 
 def full(size, fill_value, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
@@ -90,25 +98,113 @@ def ones_like(input: Tensor, dtype=None, requires_grad: bool = False, device=Non
     return _make(np.ones(input.shape, dtype=dtype or input.dtype), requires_grad)
 
 
-def randn(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+def full_like(input: Tensor, fill_value, dtype=None, requires_grad: bool = False,  # noqa: A002
+              device=None) -> Tensor:
+    _check_device(device)
+    return _make(np.full(input.shape, fill_value, dtype=dtype or input.dtype), requires_grad)
+
+
+def empty_like(input: Tensor, dtype=None, requires_grad: bool = False, device=None) -> Tensor:  # noqa: A002
+    _check_device(device)
+    return _make(np.empty(input.shape, dtype=dtype or input.dtype), requires_grad)
+
+
+def rand_like(input: Tensor, dtype=None, requires_grad: bool = False, device=None) -> Tensor:  # noqa: A002
+    """rand of input's shape and dtype (a floating one: torch refuses integer tensors here)."""
+    dtype = np.dtype(dtype or input.dtype)
+    if dtype.kind != "f":
+        raise NotImplementedError(f'"check_uniform_bounds" not implemented for \'{_torch_name(dtype)}\'')
+    return rand(*input.shape, dtype=dtype, requires_grad=requires_grad, device=device)
+
+
+def randn_like(input: Tensor, dtype=None, requires_grad: bool = False, device=None) -> Tensor:  # noqa: A002
+    dtype = np.dtype(dtype or input.dtype)
+    if dtype.kind != "f":
+        raise NotImplementedError(f'"normal_kernel_cpu" not implemented for \'{_torch_name(dtype)}\'')
+    return randn(*input.shape, dtype=dtype, requires_grad=requires_grad, device=device)
+
+
+def randn(*shape, dtype=None, requires_grad: bool = False, device=None, size=None, generator=None) -> Tensor:
     """Samples of the standard normal distribution (reproducible after mm.manual_seed)."""
     _check_device(device)
-    array = _random.generator().standard_normal(_shape(shape), dtype=np.float64)
+    array = _random.generator(generator).standard_normal(_shape(shape, size), dtype=np.float64)
     return _make(array.astype(dtype or _DEFAULT_DTYPE), requires_grad)
 
 
-def rand(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+def rand(*shape, dtype=None, requires_grad: bool = False, device=None, size=None, generator=None) -> Tensor:
     """Samples of the uniform distribution on [0, 1)."""
     _check_device(device)
-    array = _random.generator().random(_shape(shape), dtype=np.float64)
+    array = _random.generator(generator).random(_shape(shape, size), dtype=np.float64)
     return _make(array.astype(dtype or _DEFAULT_DTYPE), requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=None, device=None) -> Tensor:
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad: bool = False) -> Tensor:
+    """Integers drawn uniformly from [low, high): randint(high, size) or randint(low, high, size)."""
     _check_device(device)
-    if high is None:
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
+    elif high is None:
         low, high = 0, low
-    return Tensor._wrap(_random.generator().integers(low, high, size=tuple(size)).astype(dtype or np.int64))
+    if size is None:
+        raise TypeError("randint() missing the argument 'size' (a tuple of ints)")
+    if requires_grad:
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+    draws = _random.generator(generator).integers(low, high, size=tuple(size))
+    return Tensor._wrap(draws.astype(dtype or np.int64))
+
+
+def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A random permutation of 0, ..., n-1 (int64 unless dtype says otherwise)."""
+    _check_device(device)
+    order = _random.generator(generator).permutation(builtins.int(n))
+    return _make(order.astype(dtype or np.int64), requires_grad)
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  # noqa: A002
+                generator=None) -> Tensor:
+    """Category indices drawn with probability proportional to the weights in each row of input
+    (1-D: one distribution; 2-D: one per row). Without replacement, no index repeats within a row."""
+    weights = np.asarray(input._data if isinstance(input, Tensor) else input, dtype=np.float64)
+    if weights.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    rows = weights.reshape(-1, weights.shape[-1])
+    categories = rows.shape[1]
+    if not replacement and num_samples > categories:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    if not np.isfinite(rows).all() or (rows < 0).any():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    totals = rows.sum(axis=1)
+    if (totals <= 0).any():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    rng = _random.generator(generator)
+    if replacement:
+        # inverse transform: a uniform draw falls in category i with probability w_i / Σw
+        cumulative = np.cumsum(rows, axis=1)
+        draws = rng.random((rows.shape[0], num_samples)) * totals[:, None]
+        samples = np.stack([np.searchsorted(c, d, side="right") for c, d in zip(cumulative, draws)])
+        samples = np.minimum(samples, categories - 1)
+    else:
+        # without replacement: the num_samples smallest of Exp(1) / w_i (weighted sampling by keys; as in
+        # torch, categories of weight 0 come last, once the others are used up)
+        with np.errstate(divide="ignore"):
+            keys = rng.exponential(size=rows.shape) / rows
+        samples = np.argsort(keys, axis=1, kind="stable")[:, :num_samples]
+    return Tensor._wrap(samples.astype(np.int64).reshape(*weights.shape[:-1], num_samples))
+
+
+def eye(n: int, m: int | None = None, *, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    """The n×m identity matrix (m = n by default): ones on the diagonal, zeros elsewhere."""
+    _check_device(device)
+    return _make(np.eye(n, n if m is None else m, dtype=dtype or _DEFAULT_DTYPE), requires_grad)
+
+
+def linspace(start, end, steps: int, *, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    """steps numbers evenly spaced from start to end, both included."""
+    _check_device(device)
+    return _make(np.linspace(start, end, steps).astype(dtype or _DEFAULT_DTYPE), requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False, device=None) -> Tensor:

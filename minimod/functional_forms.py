@@ -6,11 +6,13 @@ comparisons allclose and equal, which answer a Python bool, are the only ones wi
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from .functions.reduction import MaxResult, MinResult
 from .tensor import Tensor
-from .tensor_math import TensorMath
+from .tensor_math import TensorMath, _operand
 
 # --- elementwise -------------------------------------------------------------------------------
 
@@ -150,8 +152,67 @@ def pow(input: Tensor, exponent) -> Tensor:  # noqa: A001 - torch's name
     return input.pow(exponent)
 
 
-def matmul(input: Tensor, other: Tensor) -> Tensor:
-    return input @ other
+def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return _into(out, input @ other, "matmul", input, other)
+
+
+# --- arithmetic, with torch's out= -----------------------------------------------------------------
+
+
+def add(input: Tensor, other, *, alpha=1, out: Tensor | None = None) -> Tensor:
+    return _into(out, _as_tensor(input, other).add(other, alpha=alpha), "add", input, other)
+
+
+def sub(input: Tensor, other, *, alpha=1, out: Tensor | None = None) -> Tensor:
+    return _into(out, _as_tensor(input, other).sub(other, alpha=alpha), "sub", input, other)
+
+
+def mul(input: Tensor, other, *, out: Tensor | None = None) -> Tensor:
+    return _into(out, _as_tensor(input, other).mul(other), "mul", input, other)
+
+
+def div(input: Tensor, other, *, rounding_mode=None, out: Tensor | None = None) -> Tensor:
+    return _into(out, _as_tensor(input, other).div(other, rounding_mode=rounding_mode), "div", input, other)
+
+
+true_divide, multiply, subtract = div, mul, sub
+
+
+def _as_tensor(input, other) -> Tensor:
+    """input as a Tensor: torch.mul(2, t) works too (the number takes t's dtype)."""
+    return input if isinstance(input, TensorMath) else _operand(input, other)
+
+
+def _into(out: Tensor | None, result: Tensor, name: str, *inputs) -> Tensor:
+    """torch's out=: the result written into out (resized when its shape differs, as torch does, with
+    its warning), refused when autograd would have to record it."""
+    if out is None:
+        return result
+    from .autograd import is_grad_enabled
+
+    recorded = builtins.any(isinstance(t, TensorMath) and t.requires_grad for t in (*inputs, out))
+    if recorded and is_grad_enabled():  # (builtins.any: this module's `any` is torch.any)
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    if result.dtype.kind == "f" and out.dtype.kind != "f":
+        raise RuntimeError(f"result type {_torch_name(result.dtype)} can't be cast to the desired output "
+                           f"type {_torch_name(out.dtype)}")
+    if out.shape != result.shape:
+        if out.numel():
+            import warnings
+
+            warnings.warn(
+                f"An output with one or more elements was resized since it had shape {list(out.shape)}, "
+                f"which does not match the required output shape {list(result.shape)}. This behavior is "
+                "deprecated, and in a future PyTorch release outputs will not be resized unless they have "
+                "zero elements. You can explicitly reuse an out tensor t by resizing it, inplace, to zero "
+                "elements with t.resize_(0).",
+                stacklevel=3,
+            )
+        out._data = np.empty(result.shape, dtype=out.dtype)
+    out._data[...] = result._data
+    out._version.value += 1
+    return out
 
 
 # --- reductions ------------------------------------------------------------------------------
@@ -238,6 +299,18 @@ def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
 
+def is_floating_point(input: Tensor) -> bool:
+    return input.is_floating_point()
+
+
+def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
+    return input.softmax(dim) if dtype is None else input.to(dtype).softmax(dim)
+
+
+def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
+    return input.log_softmax(dim) if dtype is None else input.to(dtype).log_softmax(dim)
+
+
 # --- comparisons that answer a Python bool ------------------------------------------------------
 
 
@@ -294,4 +367,6 @@ __all__ = [
     "sum", "mean", "var", "std", "max", "argmax", "min", "argmin", "all", "any", "reshape", "flatten",
     "transpose", "permute",
     "unsqueeze", "squeeze", "t", "numel", "is_tensor", "allclose", "equal",
+    "add", "sub", "mul", "div", "true_divide", "multiply", "subtract", "is_floating_point", "softmax",
+    "log_softmax",
 ]

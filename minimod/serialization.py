@@ -25,6 +25,7 @@ from collections import OrderedDict
 import numpy as np
 
 from .atomic_file import atomic_write
+from .device import check_device, device
 from .errors import UserError
 from .tensor import Tensor
 
@@ -112,10 +113,24 @@ def _encode(value, arrays: dict, where: str) -> dict:
         return {"type": kind, "items": [_encode(v, arrays, f"{where}[{i}]") for i, v in enumerate(value)]}
     kind = type(value).__name__
     article = "an" if kind[:1].lower() in "aeiou" else "a"
+    if callable(getattr(value, "state_dict", None)):  # a Module, an Optimizer, a scheduler
+        raise SerializationError(
+            f"cannot save {where}: {article} {kind} object would need pickle, which mm.save never writes (a "
+            f"pickle can run code when loaded); save its state_dict() instead: mm.save({_variable(value)}"
+            ".state_dict(), path), then load it with .load_state_dict(mm.load(path))"
+        )
     raise SerializationError(
         f"cannot save {where}: {article} {kind} would need pickle; mm.save writes only dicts, "
         "lists, tuples, numbers, strings, None, Tensors and numeric arrays"
     )
+
+
+def _variable(value) -> str:
+    """What a script usually calls such an object: model, optimizer or scheduler."""
+    names = [cls.__name__ for cls in type(value).__mro__]
+    if "Module" in names:
+        return "model"
+    return "optimizer" if "Optimizer" in names else "scheduler"
 
 
 def _add_array(array: np.ndarray, arrays: dict, where: str) -> str:
@@ -132,11 +147,17 @@ def _add_array(array: np.ndarray, arrays: dict, where: str) -> str:
 # --- load -------------------------------------------------------------------------------------
 
 
-def load(f=None, *, path=None):
+def load(f=None, map_location=None, *, weights_only=None, path=None):
     """Read what save() wrote. Raises SerializationError naming the file if it is missing,
     truncated, or not a minimod save. Arrays come back as writable ndarrays, tensors as Tensors.
+
+    weights_only is torch's switch to refuse pickled code; a minimod file holds none, so every load is
+    a weights-only load and any value is accepted. map_location: everything loads onto the CPU; "cpu"
+    (or a device, a dict mapping devices to "cpu", a function) is accepted, a GPU raises as on a
+    CPU-only torch.
     """
     f = _path_argument("load", f, path)
+    _check_map_location(map_location)
     name = f"'{os.fspath(f)}'" if not hasattr(f, "read") else "the file object"
     if not hasattr(f, "read"):
         if not os.path.exists(f):
@@ -165,6 +186,20 @@ def load(f=None, *, path=None):
             problem = f"it is truncated or corrupt ({type(error).__name__}: {error})"
         raise SerializationError(f"cannot load {name}: {problem}") from error
     return _decode(manifest["root"], entries, name)
+
+
+def _check_map_location(map_location) -> None:
+    targets = map_location.values() if isinstance(map_location, dict) else [map_location]
+    for target in targets:
+        if target is None or callable(target) and not isinstance(target, str):
+            continue  # a function maps storages; here every storage is on the CPU already
+        if device(target).type == "cuda":
+            raise RuntimeError(
+                "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False. "
+                "If you are running on a CPU-only machine, please use torch.load with "
+                "map_location=torch.device('cpu') to map your storages to the CPU."
+            )
+        check_device(target)
 
 
 def _foreign_zip(archive) -> str:

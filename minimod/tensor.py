@@ -10,6 +10,7 @@ import numpy as np
 from . import autograd, tensor_math
 from ._tensor_str import tensor_repr
 from .autograd import _Version
+from .device import CPU, check_device, device
 from .functions import elementwise as E
 from .hooks import _notify, _op_observers, one_op
 from .tensor_math import _DEFAULT_DTYPE, TensorMath
@@ -156,7 +157,7 @@ class Tensor(TensorMath):
     @property
     def device(self) -> device:
         """Always the CPU: device(type='cpu'), which is also the string "cpu"."""
-        return _CPU
+        return CPU
 
     @property
     def is_leaf(self) -> bool:
@@ -295,6 +296,12 @@ class Tensor(TensorMath):
         self._check_inplace()
         self._data[...] = _random.generator().uniform(from_, to, size=self._data.shape)
         return self._bump()
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
+        """Category indices drawn with probability proportional to this tensor's rows (see mm.multinomial)."""
+        from .creation import multinomial
+
+        return multinomial(self, num_samples, replacement, generator=generator)
 
     def fill_(self, value) -> Tensor:
         if isinstance(value, Tensor) and value.ndim:
@@ -516,20 +523,39 @@ class Tensor(TensorMath):
     # --- conversion ----------------------------------------------------------------------------
 
     def to(self, *args, dtype=None, **kwargs) -> Tensor:
-        """Convert to a dtype (differentiably); devices other than "cpu" do not exist here."""
+        """to(dtype), to(device), to(other) or to(device, dtype): convert (differentiably) to a dtype.
+        The CPU is the only device; asking for another raises what a CPU-only torch raises."""
+        copy = kwargs.get("copy", False)
         for arg in (*args, kwargs.get("device")):
             if isinstance(arg, Tensor):
                 dtype = arg.dtype
-            elif isinstance(arg, str) and arg.split(":")[0] != "cpu":
-                raise RuntimeError(f"minimod runs on the CPU only; cannot move a tensor to {arg!r}")
-            elif arg is not None and not isinstance(arg, str):
+            elif isinstance(arg, str):  # a device name, or an mm.device (also a str)
+                check_device(arg)
+            elif arg is not None and not isinstance(arg, bool):  # a bool is non_blocking
                 dtype = arg
         if dtype is None or self._data.dtype == np.dtype(dtype):
-            return self
+            return self.clone() if copy else self
         return E.Cast.apply(self, dtype=np.dtype(dtype))
 
     def cpu(self) -> Tensor:
         return self
+
+    def cuda(self, device=None, non_blocking: bool = False) -> Tensor:
+        """Raises, as on a CPU-only torch: there is no GPU here."""
+        check_device("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
+        return self
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def type(self, dtype=None, non_blocking: bool = False) -> str | Tensor:
+        """No argument: the legacy type name ("minimod.FloatTensor"). Given a dtype, a legacy type
+        (mm.LongTensor) or its name ("torch.DoubleTensor"): this tensor converted to it."""
+        from .tensor_types import dtype_of_type, type_name
+
+        if dtype is None:
+            return type_name(self._data.dtype)
+        return self.to(dtype_of_type(dtype))
 
     def float(self) -> Tensor:
         return self.to(np.float32)
@@ -561,6 +587,12 @@ class Tensor(TensorMath):
     def __repr__(self) -> str:
         return tensor_repr(self)
 
+    def __format__(self, format_spec: str) -> str:
+        # torch: a 0-d tensor formats as its number (f"{loss:.4f}"); any other, only with an empty spec
+        if self._data.ndim == 0 and type(self) is Tensor:
+            return self._data.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
+
     def __iter__(self) -> Iterator[Tensor]:
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
@@ -568,30 +600,6 @@ class Tensor(TensorMath):
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-class device(str):  # noqa: N801 - torch's name
-    """torch.device. minimod has one device, the CPU; a device is also the string "cpu", so that
-    ``t.to(x.device)``, ``model.to(device)`` and ``mm.zeros(3, device=x.device)`` work as in torch."""
-
-    def __new__(cls, type="cpu", index: int | None = None):  # noqa: A002 - torch's argument name
-        kind, _, number = str(type).partition(":")
-        if index is None and number:
-            index = int(number)
-        return super().__new__(cls, kind if index is None else f"{kind}:{index}")
-
-    @property
-    def type(self) -> str:
-        return self.partition(":")[0]
-
-    @property
-    def index(self) -> int | None:
-        number = self.partition(":")[2]
-        return int(number) if number else None
-
-    def __repr__(self) -> str:
-        index = "" if self.index is None else f", index={self.index}"
-        return f"device(type='{self.type}'{index})"
 
 
 def _torch_name(dtype) -> str:
@@ -625,8 +633,6 @@ def _as_array(data, dtype=None) -> np.ndarray:
         array = array.astype(_DEFAULT_DTYPE)
     return array
 
-
-_CPU = device("cpu")
 
 autograd.Tensor = Tensor  # autograd wraps results without importing this module
 tensor_math.Tensor = Tensor  # so typing.get_type_hints can resolve the mixin's annotations

@@ -212,6 +212,40 @@ class TensorMath:
     clip = clamp
 
     # torch's method spellings of the operators
+    def add(self, other, *, alpha=1) -> Tensor:
+        """self + alpha · other."""
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other, *, alpha=1) -> Tensor:
+        """self - alpha · other."""
+        return self - (other if alpha == 1 else other * alpha)
+
+    def mul(self, other) -> Tensor:
+        return self * other
+
+    def div(self, other, *, rounding_mode=None) -> Tensor:
+        """self / other; rounding_mode "trunc" rounds towards zero, "floor" down (gradient 0 then)."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode not in ("trunc", "floor"):
+            raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                               f"'{rounding_mode}'")
+        operand = _operand(other, self)
+        if self._data.dtype.kind != "f" and operand._data.dtype.kind != "f":
+            if (operand._data == 0).any():
+                raise RuntimeError("ZeroDivisionError")
+            quotient = np.floor_divide(*np.broadcast_arrays(self._data, operand._data))
+            if rounding_mode == "trunc":  # floor and trunc differ where the exact quotient is negative
+                inexact = np.remainder(self._data, operand._data) != 0
+                quotient = quotient + ((quotient < 0) & inexact)
+            return self._wrap(np.asarray(quotient, dtype=np.result_type(self._data, operand._data)))
+        quotient = self / operand
+        return quotient.floor() if rounding_mode == "floor" else quotient.sign() * quotient.abs().floor()
+
+    true_divide = div
+    multiply = mul
+    subtract = sub
+
     def neg(self) -> Tensor:
         return -self
 

@@ -1,4 +1,5 @@
-"""SGD and Adam: hand-computed updates, several steps against torch, groups, zero_grad, state dicts."""
+"""SGD, Adam, AdamW, RMSprop, Adadelta: hand-computed updates, several steps against torch, groups,
+zero_grad, state dicts."""
 
 from __future__ import annotations
 
@@ -50,6 +51,14 @@ CONFIGS = [
     ("Adam", dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1)),
     ("Adam", dict(lr=0.01, amsgrad=True)),
     ("Adam", dict(lr=0.02, maximize=True)),
+    ("AdamW", dict()),
+    ("AdamW", dict(lr=0.01, betas=(0.8, 0.95), weight_decay=0.1, amsgrad=True)),
+    ("Adam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("RMSprop", dict()),
+    ("RMSprop", dict(lr=0.01, alpha=0.9, momentum=0.8, centered=True, weight_decay=0.05)),
+    ("RMSprop", dict(lr=0.005, maximize=True)),
+    ("Adadelta", dict()),
+    ("Adadelta", dict(lr=0.5, rho=0.8, eps=1e-5, weight_decay=0.1, maximize=True)),
 ]
 
 
@@ -166,7 +175,8 @@ def test_zero_grad():
 
 def test_state_dict_layout_matches_torch():
     torch = pytest.importorskip("torch")
-    for name, kwargs in [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.01))]:
+    for name, kwargs in [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.01)), ("AdamW", dict()),
+                         ("RMSprop", dict(momentum=0.9, centered=True)), ("Adadelta", dict())]:
         _, ours = _run_minimod(lambda ps, n=name, k=kwargs: getattr(optim, n)(ps, **k), 2)
         _, theirs = _run_torch(lambda ps, n=name, k=kwargs: getattr(torch.optim, n)(ps, **k), 2)
         mine, reference = ours.state_dict(), theirs.state_dict()
@@ -256,3 +266,37 @@ def test_sgd_starts_a_momentum_buffer_that_a_loaded_state_left_as_none():
     opt.step()
     np.testing.assert_allclose(opt.state[p]["momentum_buffer"].numpy(), [2.0, 4.0])
     np.testing.assert_allclose(p.detach().numpy(), [0.8, 1.6], rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["AdamW", "RMSprop", "Adadelta"])
+def test_signatures_defaults_and_constructor_errors_are_torchs(name):
+    import inspect
+
+    ours = inspect.signature(getattr(optim, name))
+    for parameter in ours.parameters.values():
+        assert parameter.name in ("params", "lr", "betas", "eps", "weight_decay", "amsgrad", "maximize",
+                                  "foreach", "fused", "alpha", "momentum", "centered", "rho")
+    torch = pytest.importorskip("torch")
+    theirs = inspect.signature(getattr(torch.optim, name))
+    for parameter in ours.parameters.values():
+        assert parameter.default == theirs.parameters[parameter.name].default, parameter.name
+        assert parameter.kind == theirs.parameters[parameter.name].kind, parameter.name
+    p = [mm.ones(1, requires_grad=True)]
+    for bad in (dict(lr=-1.0), dict(eps=-1.0), dict(weight_decay=-1.0)):
+        with pytest.raises(ValueError) as error:
+            getattr(optim, name)(p, **bad)
+        with pytest.raises(ValueError) as their_error:
+            getattr(torch.optim, name)([torch.ones(1, requires_grad=True)], **bad)
+        assert str(error.value) == str(their_error.value)
+
+
+def test_adamw_decays_the_weights_apart_from_the_gradient():
+    """With a zero gradient, Adam's weight decay still moves p (through the moments); AdamW shrinks p by
+    lr · weight_decay exactly."""
+    p = mm.tensor([2.0], requires_grad=True)
+    opt = optim.AdamW([p], lr=0.1, weight_decay=0.5)
+    p.grad = mm.zeros(1)
+    opt.step()
+    assert p.item() == pytest.approx(2.0 * (1 - 0.1 * 0.5))
+    assert opt.param_groups[0]["decoupled_weight_decay"] is True
+    assert "fused" in __import__("inspect").signature(optim.AdamW).parameters  # nanoGPT asks

@@ -273,3 +273,28 @@ def test_zip_that_is_not_npz(tmp_path):
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("notes.txt", "hello")
     assert "zip archive, not a file written by mm.save" in _error(path)
+
+
+def test_any_file_name_as_torch_scripts_use(tmp_path):
+    """model.pth, mnist_cnn.pt, x-file: mm.save writes its .npz format at exactly the name given."""
+    net = mm.nn.Linear(2, 3)
+    for name in ("model.pth", "mnist_cnn.pt", "x-file", "mlp.params"):
+        mm.save(net.state_dict(), tmp_path / name)
+        assert (tmp_path / name).is_file() and not (tmp_path / f"{name}.npz").exists()
+        assert list(mm.load(tmp_path / name, weights_only=True)) == ["weight", "bias"]
+    mm.save(mm.arange(4), tmp_path / "x-file")
+    assert mm.load(tmp_path / "x-file").tolist() == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("make,variable", [
+    (lambda: mm.nn.Sequential(mm.nn.Linear(2, 2)), "model"),
+    (lambda: mm.optim.SGD(mm.nn.Linear(2, 2).parameters(), lr=0.1), "optimizer"),
+])
+def test_saving_a_module_or_optimizer_object_says_to_save_its_state_dict(tmp_path, make, variable):
+    for obj, where in ((make(), "obj"), ({"model": make()}, "obj['model']")):
+        with pytest.raises(SerializationError) as error:
+            mm.save(obj, tmp_path / "model.pth")
+        message = str(error.value)
+        assert message.startswith(f"cannot save {where}: ") and "\n" not in message
+        assert "pickle" in message and f"mm.save({variable}.state_dict(), path)" in message
+    assert not (tmp_path / "model.pth").exists()

@@ -1,4 +1,4 @@
-"""Loss Functions: negative log-likelihood on class indices, and mean squared error."""
+"""Loss Functions: negative log-likelihood on class indices, mean squared error, binary cross-entropy."""
 
 from __future__ import annotations
 
@@ -79,3 +79,95 @@ class MseLoss(Function):
         grad = (diff * scale).astype(diff.dtype, copy=False)
         need_x, need_y = ctx.needs_input_grad
         return (grad if need_x else None), (-grad if need_y else None)
+
+
+def _reduce(losses, reduction):
+    if reduction == "none":
+        return losses
+    total = losses.sum() if reduction == "sum" else losses.mean()
+    return np.asarray(total, dtype=losses.dtype)
+
+
+def _unreduce(grad_output, reduction, size):
+    """What each element's loss receives from the reduced loss's gradient: g, or g / n for mean."""
+    if reduction == "mean":
+        return grad_output / grad_output.dtype.type(size)
+    return grad_output
+
+
+class BinaryCrossEntropy(Function):
+    """loss = -w · (y log x + (1 - y) log(1 - x)), each log clamped at -100 (torch's rule, so x = 0 or 1
+    gives a finite loss), reduced by mean, sum or none;
+    dx = w · (x - y) / max(x (1 - x), 1e-12),  dy = w · (log(1 - x) - log x)."""
+
+    @staticmethod
+    def forward(ctx, x, y, weight, reduction):
+        with np.errstate(divide="ignore"):
+            log_x = np.maximum(np.log(x), -100)
+            log_1mx = np.maximum(np.log1p(-x), -100)
+        losses = (y - 1) * log_1mx - y * log_x
+        if weight is not None:
+            losses = losses * weight
+        ctx.save_for_backward(x, y)
+        ctx.weight, ctx.reduction, ctx.size = weight, reduction, losses.size
+        return _reduce(losses.astype(x.dtype, copy=False), reduction)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        scale = _unreduce(grad_output, ctx.reduction, ctx.size)
+        if ctx.weight is not None:
+            scale = scale * ctx.weight
+        grad_x = grad_y = None
+        if need_x:
+            grad_x = (scale * (x - y) / np.maximum((1 - x) * x, 1e-12)).astype(x.dtype, copy=False)
+        if need_y:
+            with np.errstate(divide="ignore"):
+                log_ratio = np.maximum(np.log1p(-x), -100) - np.maximum(np.log(x), -100)
+            grad_y = (scale * log_ratio).astype(y.dtype, copy=False)
+        return grad_x, grad_y
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """loss = w · ((1 - y) x - L · log σ(x)) with L = 1 + (pos_weight - 1) y: binary cross-entropy of σ(x),
+    in one stable formula (a primitive for stability: log σ(x) = min(x, 0) - log(1 + e^-|x|) never
+    overflows, where σ then log would lose everything for large |x|);
+    dx = w · (L σ(x) - pos_weight · y),  dy = w · (-x + (pos_weight - 1) · softplus(-x))."""
+
+    @staticmethod
+    def forward(ctx, x, y, weight, pos_weight, reduction):
+        log_sigmoid = np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+        if pos_weight is not None:
+            log_sigmoid = log_sigmoid * ((pos_weight - 1) * y + 1)
+        losses = (1 - y) * x - log_sigmoid
+        if weight is not None:
+            losses = losses * weight
+        ctx.save_for_backward(x, y)
+        ctx.weight, ctx.pos_weight, ctx.reduction, ctx.size = weight, pos_weight, reduction, losses.size
+        return _reduce(losses.astype(np.result_type(x, y), copy=False), reduction)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        scale = _unreduce(grad_output, ctx.reduction, ctx.size)
+        if ctx.weight is not None:
+            scale = scale * ctx.weight
+        pos_weight = ctx.pos_weight
+        grad_x = grad_y = None
+        if need_x:
+            sigmoid = 0.5 * (np.tanh(0.5 * x) + 1)  # σ(x), without exp's overflow for large -x
+            if pos_weight is None:
+                grad_x = (sigmoid - y) * scale
+            else:
+                weighted_y = pos_weight * y
+                grad_x = ((weighted_y + 1 - y) * sigmoid - weighted_y) * scale
+            grad_x = grad_x.astype(x.dtype, copy=False)
+        if need_y:
+            grad_y = -x
+            if pos_weight is not None:
+                softplus_neg = np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
+                grad_y = grad_y + (pos_weight - 1) * softplus_neg
+            grad_y = (grad_y * scale).astype(y.dtype, copy=False)
+        return grad_x, grad_y

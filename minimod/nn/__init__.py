@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import functional, init
+from . import functional, init, utils
 from .containers import ModuleDict, ModuleList, Sequential
 from .layers import *  # noqa: F403 - every layer, as listed in layers.__all__
 from .layers import __all__ as _layer_names
@@ -13,11 +13,11 @@ from .module import (
     register_module_full_backward_hook,
     register_module_full_backward_pre_hook,
 )
-from .parameter import Parameter
+from .parameter import Parameter, UninitializedParameter
 
 __all__ = [
-    "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict",
+    "Module", "Parameter", "UninitializedParameter", "Sequential", "ModuleList", "ModuleDict",
     "register_module_forward_pre_hook", "register_module_forward_hook",
     "register_module_full_backward_pre_hook", "register_module_full_backward_hook",
-    "functional", "init", *_layer_names,
+    "functional", "init", "utils", *_layer_names,
 ]

@@ -1,4 +1,5 @@
-"""The losses of minimod.nn.functional (mse_loss, nll_loss, cross_entropy) and torch's checks for them."""
+"""The losses of minimod.nn.functional (mse_loss, nll_loss, cross_entropy, binary_cross_entropy and
+binary_cross_entropy_with_logits) and torch's checks for them."""
 
 from __future__ import annotations
 
@@ -125,6 +126,77 @@ def cross_entropy(
     elif reduction == "sum":
         smooth = smooth.sum()
     return loss * (1 - label_smoothing) + smooth * (label_smoothing / classes)
+
+
+def binary_cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """-w · (y log x + (1 - y) log(1 - x)) for probabilities input (x) and targets in [0, 1] (y)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(
+            f"Using a target size ({_size(target.shape)}) that is different to the input size "
+            f"({_size(input.shape)}) is deprecated. Please ensure they have the same size."
+        )
+    if target.dtype != input.dtype:
+        raise RuntimeError(
+            f"Found dtype {_torch_dtype(target.dtype)} but expected {_torch_dtype(input.dtype)}"
+        )
+    x, y = input.numpy(), target.numpy()
+    if not ((x >= 0) & (x <= 1)).all():
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    if not ((y >= 0) & (y <= 1)).all():
+        raise RuntimeError("all elements of target should be between 0 and 1")
+    weight = _constant("binary_cross_entropy", "weight", weight, input)
+    return L.BinaryCrossEntropy.apply(input, target, weight=weight, reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """binary_cross_entropy(sigmoid(input), target) in one numerically stable step; pos_weight scales the
+    loss of positive targets (one weight per class, broadcast over the last dim)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Target size ({_size(target.shape)}) must be the same as input size "
+                         f"({_size(input.shape)})")
+    if target.dtype.kind != "f":
+        raise RuntimeError(f"result type {_torch_dtype(input.dtype)} can't be cast to the desired output "
+                           f"type {_torch_dtype(target.dtype)}")
+    name = "binary_cross_entropy_with_logits"
+    return L.BinaryCrossEntropyWithLogits.apply(
+        input, target, weight=_constant(name, "weight", weight, input),
+        pos_weight=_constant(name, "pos_weight", pos_weight, input), reduction=reduction,
+    )
+
+
+def _constant(function: str, argument: str, value: Tensor | None, input: Tensor):
+    """A weight's values as an array of input's dtype; torch refuses to differentiate with respect to it."""
+    if value is None:
+        return None
+    if value.requires_grad:
+        raise RuntimeError(f"The function '{function}' is not differentiable with respect to argument "
+                           f"'{argument}'. This input cannot have requires_grad True.")
+    try:
+        np.broadcast_shapes(value.shape, input.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"The size of {argument} {_size(value.shape)} must broadcast to the input's {_size(input.shape)}"
+        ) from None
+    return value.numpy().astype(input.dtype, copy=False)
 
 
 def _legacy_reduction(size_average, reduce, reduction: str) -> str:

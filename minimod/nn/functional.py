@@ -13,7 +13,15 @@ from ..functions.linear import linear as _linear
 from ..functions.normalization import NativeBatchNorm, NativeLayerNorm
 from ..functions.pooling import AdaptiveAvgPool2D, AvgPool2D, MaxPool2DWithIndices, pool2d_geometry
 from ..tensor import Tensor
-from ._functional_loss import _torch_dtype, cross_entropy, mse_loss, nll_loss  # noqa: F401 - part of F
+from ._functional_attention import scaled_dot_product_attention  # noqa: F401 - part of F
+from ._functional_loss import (  # noqa: F401 - part of F
+    _torch_dtype,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    mse_loss,
+    nll_loss,
+)
 
 
 def _batched(input: Tensor, name: str) -> tuple[Tensor, bool]:
@@ -396,5 +404,8 @@ __all__ = [
     "mse_loss",
     "cross_entropy",
     "nll_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "scaled_dot_product_attention",
     "embedding",
 ]

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import no_grad
+from ..device import check_device
 from ..hooks import RemovableHandle
 from ..tensor import Tensor
 from .backward_hooks import BackwardHook
@@ -560,6 +561,11 @@ class Module:
         """Everything already lives on the CPU: a no-op that returns self."""
         return self
 
+    def cuda(self, device=None) -> Module:
+        """Raises, as on a CPU-only torch: there is no GPU here."""
+        check_device("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
+        return self
+
     def float(self) -> Module:
         """Cast floating parameters and buffers to float32."""
         return self._apply(lambda t: t.float() if _is_floating(t) else t)
@@ -1059,14 +1065,13 @@ def _parse_to(args: tuple, kwargs: dict):
     for arg in args:
         if isinstance(arg, Tensor):
             dtype = arg.dtype
-        elif isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps", "xpu", "meta"):
+        elif isinstance(arg, str):  # a device name, or an mm.device (also a str)
             device = arg
         elif isinstance(arg, bool):
             continue  # non_blocking
         else:
             dtype = arg
-    if device is not None and str(device).split(":")[0] != "cpu":
-        raise RuntimeError(f"minimod runs on the CPU only (got device={device!r}); use .to('cpu') or a dtype")
+    check_device(device)  # another device than the CPU raises what a CPU-only torch raises
     if dtype is None:
         return None
     try:

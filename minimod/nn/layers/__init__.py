@@ -4,14 +4,14 @@ from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tan
 from .conv import Conv2d
 from .dropout import Dropout
 from .flatten import Flatten
-from .linear import Bilinear, Identity, Linear
-from .loss import CrossEntropyLoss, MSELoss, NLLLoss
+from .linear import Bilinear, Identity, LazyLinear, Linear
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .sparse import Embedding
 
 __all__ = [
-    "Identity", "Linear", "Bilinear",
+    "Identity", "Linear", "LazyLinear", "Bilinear",
     "Conv2d",
     "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
     "BatchNorm1d", "BatchNorm2d", "LayerNorm",
@@ -19,5 +19,5 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
-    "MSELoss", "CrossEntropyLoss", "NLLLoss",
+    "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
 ]

@@ -1,4 +1,5 @@
-"""Affine layers: Identity, Linear (y = x Wᵀ + b) and Bilinear (y = x₁ᵀ W x₂ + b)."""
+"""Affine layers: Identity, Linear (y = x Wᵀ + b), LazyLinear (a Linear sized by its first input) and
+Bilinear (y = x₁ᵀ W x₂ + b)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import math
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
+from ..lazy import LazyModuleMixin
 from ..module import Module
-from ..parameter import Parameter
+from ..parameter import Parameter, UninitializedParameter
 from ._utils import _empty
 
 
@@ -54,6 +56,35 @@ class Linear(Module):
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
         )
+
+
+class LazyLinear(LazyModuleMixin, Linear):
+    """A Linear whose in_features is read from its first input; until then its weight and bias are
+    UninitializedParameters, and after that call it is a plain Linear (type and repr included)."""
+
+    cls_to_become = Linear
+
+    def __init__(self, out_features: int, bias: bool = True, device=None, dtype=None) -> None:
+        super().__init__(0, 0, False)
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        self.out_features = out_features
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+
+    def reset_parameters(self) -> None:
+        if not self.has_uninitialized_params() and self.in_features != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input: Tensor) -> None:
+        """On the first call: in_features from the input's last dim, then Linear's initialisation."""
+        if self.has_uninitialized_params():
+            self.in_features = input.shape[-1]
+            self.weight.materialize((self.out_features, self.in_features))
+            if self.bias is not None:
+                self.bias.materialize((self.out_features,))
+            self.reset_parameters()
+        elif self.in_features == 0:  # parameters loaded from a state dict: they give in_features
+            self.in_features = self.weight.shape[-1]
 
 
 class Bilinear(Module):

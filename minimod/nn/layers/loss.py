@@ -1,4 +1,5 @@
-"""Loss layers: MSELoss for regression, CrossEntropyLoss and NLLLoss for classification."""
+"""Loss layers: MSELoss for regression, CrossEntropyLoss and NLLLoss for classification, BCELoss and
+BCEWithLogitsLoss for yes/no (binary and multi-label) targets."""
 
 from __future__ import annotations
 
@@ -89,3 +90,26 @@ class CrossEntropyLoss(_WeightedLoss):
             reduction=self.reduction,
             label_smoothing=self.label_smoothing,
         )
+
+
+class BCELoss(_WeightedLoss):
+    """Binary cross-entropy of probabilities: -w · (y log x + (1 - y) log(1 - x)), averaged."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Sigmoid and binary cross-entropy in one stable step: raw scores (logits) in, targets in [0, 1].
+    pos_weight (one per class) weighs the positive targets, e.g. negatives / positives for rare classes."""
+
+    def __init__(self, weight: Tensor | None = None, size_average=None, reduce=None, reduction: str = "mean",
+                 pos_weight: Tensor | None = None) -> None:
+        super().__init__(size_average, reduce, reduction)
+        # buffers, so they follow .to()/.double() and appear in state_dict when given (as in torch)
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, pos_weight=self.pos_weight,
+                                                  reduction=self.reduction)

@@ -1,0 +1,1 @@
+"""A stand-in for matplotlib that draws nothing (see README.md)."""
