@@ -113,15 +113,42 @@ def _trace_event(index: int):
     )
 
 
-async def _time_keys(keys: list[str], events: int) -> list[tuple[str, float]]:
+# The keys timed on a 2,000-layer model: onto the root and the ModuleList (each shows its whole
+# subtree's tensors), into a layer and back, a forward (2,000 calls traced), the theme, the filter.
+WIDE_KEYS = ["down", "down", "up", "up", "f", "down", "down", "up", "D", "D", "slash", "l", "escape"]
+WIDE_LAYERS = 2000
+
+
+def wide_model(layers: int = WIDE_LAYERS):
+    """`layers` Linear(4, 4) in a ModuleList, run one after the other: a wide, flat model."""
+    from minimod import nn
+
+    class Wide(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layers = nn.ModuleList([nn.Linear(4, 4) for _ in range(layers)])
+
+        def forward(self, x):
+            for layer in self.layers:
+                x = layer(x)
+            return x
+
+    return Wide()
+
+
+async def _time_keys(keys: list[str], events: int, target: str | None = None) -> list[tuple[str, float]]:
     from textual import events as textual_events
 
     import minimod as mm
     from inspector.app import InspectorApp
     from inspector.messages import TraceBatch
+    from inspector.targets import LoadedTarget
 
     mm.manual_seed(0)
-    app = InspectorApp()
+    if target == "wide":
+        app = InspectorApp(LoadedTarget("wide", wide_model(), mm.randn(2, 4)))
+    else:
+        app = InspectorApp(target)
     timings = []
     async with app.run_test(size=SIZE) as pilot:
         while app.main_screen.busy is not None:  # the default model's first run
@@ -150,6 +177,9 @@ async def _time_keys(keys: list[str], events: int) -> list[tuple[str, float]]:
             end = await asyncio.wait_for(painted, 30)
             timings.append((key, end - start))
             await pilot.pause()  # let timers and animations settle before the next key
+            while app.main_screen.busy is not None:  # a run the key started (f) finishes untimed
+                await asyncio.sleep(0.02)
+                await pilot.pause()
     return timings
 
 
@@ -187,18 +217,22 @@ async def _handled(app) -> None:
             await _round(busy)
 
 
-def key_latency(events: int = TRACE_EVENTS, keys: list[str] | None = None) -> list[tuple[str, float]]:
-    """(key, seconds until handled and repainted) for each press, measured in a fresh process."""
+def key_latency(events: int = TRACE_EVENTS, keys: list[str] | None = None,
+                target: str | None = None) -> list[tuple[str, float]]:
+    """(key, seconds until handled and repainted) for each press, measured in a fresh process, on
+    `target` (a zoo name; "wide" for the 2,000-layer model; None: the default) with `events` trace
+    events fed in first."""
     code = (
         "import json, sys; from benchmarks.inspector import _keys_main; "
-        "print('KEYS ' + json.dumps(_keys_main(int(sys.argv[1]), sys.argv[2:])))"
+        "print('KEYS ' + json.dumps(_keys_main(int(sys.argv[1]), sys.argv[2], sys.argv[3:])))"
     )
-    report = _child_report(code, [str(events), *(keys or KEYS)], "KEYS ", 300, "the key-latency run")
+    arguments = [str(events), target or "", *(keys or KEYS)]
+    report = _child_report(code, arguments, "KEYS ", 300, "the key-latency run")
     return [tuple(pair) for pair in json.loads(report)]
 
 
-def _keys_main(events: int, keys: list[str]) -> list[tuple[str, float]]:
-    return asyncio.run(_time_keys(keys, events))
+def _keys_main(events: int, target: str, keys: list[str]) -> list[tuple[str, float]]:
+    return asyncio.run(_time_keys(keys, events, target or None))
 
 
 def render(name: str = "resnet18", view: str = "tree", repeats: int = 3) -> tuple[float, float, int]:
@@ -258,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     keys.add_argument("--runs", type=int, default=1,
                       help="fresh processes, each pressing every key; per key: median and slowest")
+    keys.add_argument("--model", default=None,
+                      help="a zoo name, or 'wide' for the 2,000-layer model (default: the default model)")
     keys.add_argument("keys", nargs="*", help=f"keys to press (default: {' '.join(KEYS)})")
     draw = sub.add_parser("render", help="render each view of zoo models")
     draw.add_argument("models", nargs="*", default=["resnet18", "convnet", "transformer_block"])
@@ -271,7 +307,9 @@ def main(argv: list[str] | None = None) -> int:
             f"median {statistics.median(times):.3f} s, best {min(times):.3f} s, worst {max(times):.3f} s"
         )
     elif args.what == "keys":
-        runs = [key_latency(args.events, args.keys or None) for _ in range(max(1, args.runs))]
+        default_keys = WIDE_KEYS if args.model == "wide" else KEYS
+        runs = [key_latency(args.events, args.keys or default_keys, args.model)
+                for _ in range(max(1, args.runs))]
         if len(runs) == 1:
             for key, seconds in runs[0]:
                 print(f"{key:<10} {seconds * 1e3:8.1f} ms")

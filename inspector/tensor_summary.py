@@ -62,7 +62,23 @@ def array_stats(values: np.ndarray) -> tuple[float | None, float | None, float |
     return stats.mean, stats.std, stats.min, stats.max, nonfinite
 
 
-def _row(name: str, kind: str, tensor: Any, flag: bool, shared_with: tuple[str, ...]) -> TensorRow:
+_DTYPE_TEXT: dict[Any, str] = {}  # a library's dtype object -> its numpy name ("float32")
+
+
+def _sizes_row(name: str, kind: str, tensor: Any, flag: bool, shared_with: tuple[str, ...]) -> TensorRow:
+    """A row with sizes only (no statistics, no copy of the values): cheap, for totals."""
+    dtype = _DTYPE_TEXT.get(tensor.dtype)
+    if dtype is None:
+        dtype = _DTYPE_TEXT[tensor.dtype] = str(to_numpy(tensor).dtype)
+    shape = tuple(int(size) for size in tensor.shape)
+    return TensorRow(name, kind, shape, dtype, math.prod(shape), flag, None, None, None, None, None,
+                     shared_with)
+
+
+def _row(name: str, kind: str, tensor: Any, flag: bool, shared_with: tuple[str, ...],
+         with_stats: bool = True) -> TensorRow:
+    if not with_stats:
+        return _sizes_row(name, kind, tensor, flag, shared_with)
     values = to_numpy(tensor)
     mean, std, low, high, nonfinite = array_stats(values)
     grad = getattr(tensor, "grad", None) if kind == "parameter" else None
@@ -99,26 +115,33 @@ def shared_parameter_names(model: Any) -> dict[int, list[str]]:
     return {key: value for key, value in names.items() if len(value) > 1}
 
 
-def parameter_rows(model: Any, path: str = "", recursive: bool = False) -> list[TensorRow]:
-    """The parameters of the module at `path` (its own, or its whole subtree), named from the root."""
+def parameter_rows(model: Any, path: str = "", recursive: bool = False,
+                   stats_for: int | None = None) -> list[TensorRow]:
+    """The parameters of the module at `path` (its own, or its whole subtree), named from the root.
+    Only the first `stats_for` rows get statistics (None: all); the rest carry their sizes, for totals."""
     module = model.get_submodule(path) if path else model
     shared = shared_parameter_names(model)
     rows = []
     for name, parameter in module.named_parameters(prefix=path, recurse=recursive):
         others = tuple(other for other in shared.get(id(parameter), ()) if other != name)
-        rows.append(_row(name, "parameter", parameter, bool(parameter.requires_grad), others))
+        with_stats = stats_for is None or len(rows) < stats_for
+        rows.append(_row(name, "parameter", parameter, bool(parameter.requires_grad), others, with_stats))
     return rows
 
 
-def buffer_rows(model: Any, path: str = "", recursive: bool = False) -> list[TensorRow]:
-    """The buffers of the module at `path` (its own, or its whole subtree), with their persistence."""
+def buffer_rows(model: Any, path: str = "", recursive: bool = False,
+                stats_for: int | None = None) -> list[TensorRow]:
+    """The buffers of the module at `path` (its own, or its whole subtree), with their persistence.
+    Only the first `stats_for` rows get statistics (None: all)."""
     module = model.get_submodule(path) if path else model
+    non_persistent = {owner_path: getattr(owner, "_non_persistent_buffers_set", set())
+                      for owner_path, owner in module.named_modules(prefix=path)}
     rows = []
     for name, buffer in module.named_buffers(prefix=path, recurse=recursive):
         owner_path, _, local = name.rpartition(".")
-        owner = model.get_submodule(owner_path) if owner_path else model
-        persistent = local not in getattr(owner, "_non_persistent_buffers_set", set())
-        rows.append(_row(name, "buffer", buffer, persistent, ()))
+        persistent = local not in non_persistent.get(owner_path, set())
+        with_stats = stats_for is None or len(rows) < stats_for
+        rows.append(_row(name, "buffer", buffer, persistent, (), with_stats))
     return rows
 
 

@@ -14,6 +14,9 @@ from inspector.tensor_summary import TensorRow, buffer_rows, human_count, parame
 from inspector.widgets.cells import cell, header, mean_cell, number_cell, shape_text, show_text, text_key
 
 NAME_WIDTH = 36  # a longer tensor name loses its middle ('encoder.….attn.query.weight')
+# A table shows at most this many tensors (the totals count them all): a 2,000-layer model's 4,000 rows
+# took Textual's DataTable over a second to measure on every move onto the root, and nobody reads them all
+MAX_ROWS = 250
 TITLE_PATH_WIDTH = 40
 
 PARAMETER_COLUMNS = ("name", "shape", "dtype", "numel", "grad", "mean", "std", "min", "max", "|grad|")
@@ -112,11 +115,11 @@ class TensorTables(Vertical):
     def show(self, model: Any, path: str = "", recursive: bool = False) -> None:
         """Fill both tables with the tensors of the module at `path` (own, or its whole subtree)."""
         self.model, self.path, self.recursive = model, path, recursive
-        self.parameters = parameter_rows(model, path, recursive)
-        self.buffers = buffer_rows(model, path, recursive)
+        self.parameters = parameter_rows(model, path, recursive, stats_for=MAX_ROWS)
+        self.buffers = buffer_rows(model, path, recursive, stats_for=MAX_ROWS)
         self._update_titles()
-        self._parameter_cells = [self._parameter_row(row) for row in self.parameters]
-        self._buffer_cells = [self._buffer_row(row) for row in self.buffers]
+        self._parameter_cells = [self._parameter_row(row) for row in self.parameters[:MAX_ROWS]]
+        self._buffer_cells = [self._buffer_row(row) for row in self.buffers[:MAX_ROWS]]
         self._fill_parameters()
         self._fill_buffers()
 
@@ -228,24 +231,26 @@ class TensorTables(Vertical):
         shared_note = "".join(f"; shared: {row.name} = {' = '.join(row.shared_with)}" for row in shared)
         short = human_count(summary.numel)
         numel = f"{summary.numel:,} elements" + (f" ({short})" if short != f"{summary.numel}" else "")
-        note = f"{summary.count} {kind}s, {numel}, {flags}{shared_note}" + self._hidden_note(hidden, rows)
+        limited = f"; the first {MAX_ROWS} shown (select a submodule)" if len(rows) > MAX_ROWS else ""
+        note = f"{summary.count} {kind}s, {numel}, {flags}{shared_note}{limited}" + \
+            self._hidden_note(hidden, rows)
         if kind == "parameter" and any(row.grad_norm is not None for row in rows):
             note += "; grad: requires_grad, |grad|: L2 norm of .grad"
         width = self.size.width
         for compact in (1, 2):
             if not width or len(note) <= 2 * width - 2:  # two lines, with room for word wrapping
                 break
-            note = f"{summary.count} {kind}s, {short} elements, {flags}{shared_note}" + self._hidden_note(
-                hidden, rows, compact)
+            note = f"{summary.count} {kind}s, {short} elements, {flags}{shared_note}{limited}" + \
+                self._hidden_note(hidden, rows, compact)
         return note
 
     def _fill_parameters(self) -> None:
-        hidden = self._fill(self.parameter_table, PARAMETER_COLUMNS, PARAMETER_PRIORITY, self.parameters,
-                            self._parameter_cells)
+        hidden = self._fill(self.parameter_table, PARAMETER_COLUMNS, PARAMETER_PRIORITY,
+                            self.parameters[:MAX_ROWS], self._parameter_cells)
         note = self._totals_note("parameter", self.parameters, hidden)
         show_text(self.query_one("#parameter-totals", Static), note)
 
     def _fill_buffers(self) -> None:
-        hidden = self._fill(self.buffer_table, BUFFER_COLUMNS, BUFFER_PRIORITY, self.buffers,
+        hidden = self._fill(self.buffer_table, BUFFER_COLUMNS, BUFFER_PRIORITY, self.buffers[:MAX_ROWS],
                             self._buffer_cells)
         show_text(self.query_one("#buffer-totals", Static), self._totals_note("buffer", self.buffers, hidden))
