@@ -216,8 +216,10 @@ class ModuleTree(Vertical):
             node = parent.add(self._label(path), data=path)
             node.allow_expand = False
             self._path_nodes[path] = node
-        if self.filter_text:
-            tree.root.expand_all()
+        if self.filter_text:  # every match shown: open each node that has children (expand_all would
+            for node in self._path_nodes.values():  # post a NodeExpanded for every leaf too: 10k messages)
+                if node.children:
+                    node.expand()
         else:
             tree.root.expand()
             for node in self._path_nodes.values():
