@@ -220,7 +220,7 @@ def inspector_rows(repeats: int, quick: bool, stat) -> list[Row]:
     ]
     cases = (
         ("100k-event trace", inspector_bench.TRACE_EVENTS, None, inspector_bench.KEYS),
-        ("ResNet-18 + 100k events", inspector_bench.TRACE_EVENTS, "resnet18", inspector_bench.KEYS),
+        ("ResNet-18 + 100k events", inspector_bench.TRACE_EVENTS, "resnet18", inspector_bench.RESNET_KEYS),
         (f"{inspector_bench.WIDE_LAYERS:,}-layer model", 0, "wide", inspector_bench.WIDE_KEYS),
     )
     for label, events, target, keys in cases:

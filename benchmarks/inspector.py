@@ -113,6 +113,9 @@ def _trace_event(index: int):
     )
 
 
+# On ResNet-18 with the 100k events: the same keys, then the theme twice (every widget restyled)
+RESNET_KEYS = [*KEYS, "D", "D"]
+
 # The keys timed on a 2,000-layer model: onto the root and the ModuleList (each shows its whole
 # subtree's tensors), into a layer and back, a forward (2,000 calls traced), the theme, the filter.
 WIDE_KEYS = ["down", "down", "up", "up", "f", "down", "down", "up", "D", "D", "slash", "l", "escape"]
@@ -307,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
             f"median {statistics.median(times):.3f} s, best {min(times):.3f} s, worst {max(times):.3f} s"
         )
     elif args.what == "keys":
-        default_keys = WIDE_KEYS if args.model == "wide" else KEYS
+        default_keys = {"wide": WIDE_KEYS, "resnet18": RESNET_KEYS}.get(args.model or "", KEYS)
         runs = [key_latency(args.events, args.keys or default_keys, args.model)
                 for _ in range(max(1, args.runs))]
         if len(runs) == 1:

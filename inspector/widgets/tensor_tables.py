@@ -16,7 +16,7 @@ from inspector.widgets.cells import cell, header, mean_cell, number_cell, shape_
 NAME_WIDTH = 36  # a longer tensor name loses its middle ('encoder.….attn.query.weight')
 # A table shows at most this many tensors (the totals count them all): a 2,000-layer model's 4,000 rows
 # took Textual's DataTable over a second to measure on every move onto the root, and nobody reads them all
-MAX_ROWS = 250
+MAX_ROWS = 100
 TITLE_PATH_WIDTH = 40
 
 PARAMETER_COLUMNS = ("name", "shape", "dtype", "numel", "grad", "mean", "std", "min", "max", "|grad|")
