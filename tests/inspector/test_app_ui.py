@@ -323,3 +323,28 @@ async def test_long_module_paths_are_elided_and_the_numbers_stay() -> None:
         assert not {"#", "phase", "in", "out", "mean"} & set(table.hidden_columns)
         assert table.row_text(table.row_count - 1)[2].strip() == "(root)"
         assert max(len(table.row_text(index)[2].strip()) for index in range(table.row_count)) <= 30
+
+
+async def test_a_big_models_root_shows_the_first_tensors_and_counts_them_all() -> None:
+    from inspector.widgets.tensor_tables import MAX_ROWS, TensorTables
+
+    class Wide(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layers = nn.ModuleList([nn.Linear(4, 4) for _ in range(300)])
+
+        def forward(self, x):
+            for layer in self.layers:
+                x = layer(x)
+            return x
+
+    mm.manual_seed(0)
+    app = InspectorApp(LoadedTarget("wide", Wide(), mm.randn(2, 4)), show_time=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        tables = pilot.app.screen.query_one(TensorTables)
+        assert tables.parameter_table.row_count == MAX_ROWS == 100
+        assert len(tables.parameters) == 600  # every tensor counted in the totals
+        totals = str(tables.query_one("#parameter-totals").render())
+        assert totals.startswith("600 parameters, 6,000 elements")  # 300 x (16 + 4)
+        assert f"the first {MAX_ROWS} shown" in totals
