@@ -172,28 +172,28 @@ def shape_text(shape: tuple[int, ...]) -> str:
 
 def short_path(path: str, width: int) -> str:
     """A dotted path in at most `width` characters: whole components kept from the end (the part that
-    tells siblings apart), the first one too when it fits, the middle replaced by '…'.
+    tells siblings apart), the first one too when it fits, the middle replaced by '…(n)', n the number
+    of components left out (so two depths of a deep chain still read differently).
 
-    'encoder.layers.11.attention.self.query.weight' at 30 -> 'encoder.….self.query.weight'."""
+    'encoder.layers.11.attention.self.query.weight' at 30 -> 'encoder.…(2).self.query.weight'."""
     if len(path) <= width:
         return path
     parts = path.split(".")
 
-    def tail_within(budget: int) -> list[str]:
-        kept: list[str] = []
-        for part in reversed(parts[1:]):
-            if len(".".join([part, *kept])) > budget:
-                break
-            kept.insert(0, part)
-        return kept
+    def shown(head: list[str], tail: list[str]) -> str:
+        hidden = len(parts) - len(head) - len(tail)
+        return ".".join([*head, f"…({hidden})", *tail])
 
-    with_head = tail_within(width - len(parts[0]) - len(".….")) if len(parts) > 2 else []
-    if with_head:
-        return f"{parts[0]}.….{'.'.join(with_head)}"
-    tail = tail_within(width - len("…."))
-    if tail:
-        return f"….{'.'.join(tail)}"
-    return "…" + path[-(width - 1):]  # one component longer than the width: cut inside it
+    def fit(head: list[str]) -> str | None:
+        tail: list[str] = []
+        for part in reversed(parts[len(head):]):
+            if len(shown(head, [part, *tail])) > width or len(head) + len(tail) + 1 >= len(parts):
+                break
+            tail.insert(0, part)
+        return shown(head, tail) if tail else None
+
+    text = (fit(parts[:1]) if len(parts) > 2 else None) or fit([])
+    return text if text is not None else "…" + path[-(width - 1):]  # one component longer than the width
 
 
 def human_count(count: int) -> str:

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Static
 from inspector.tensor_summary import TensorRow, buffer_rows, human_count, parameter_rows, short_path, totals
 from inspector.widgets.cells import cell, header, mean_cell, number_cell, shape_text, show_text, text_key
 
-NAME_WIDTH = 36  # a longer tensor name loses its middle ('encoder.….attn.query.weight')
+NAME_WIDTH = 36  # a longer tensor name loses its middle ('encoder.…(3).attn.query.weight')
 # A table shows at most this many tensors (the totals count them all): a 2,000-layer model's 4,000 rows
 # took Textual's DataTable over a second to measure on every move onto the root, and nobody reads them all
 MAX_ROWS = 100
