@@ -70,13 +70,15 @@ class TensorHistogram(Static):
             show_text(self, Text(note, style="dim"))
             return
         bins = max(10, min(64, self.size.width - 30 if self.size.width else 48))
+        # a taller terminal gets taller bars (the tables above rarely fill it): 4 lines each at 40 rows
+        rows = max(2, min(6, (self.app.size.height - 24) // 4)) if self.is_attached else 2
         text = Text(f"{name}  histogram of {values.size:,} values", style="bold")
         text.append("\n")
-        text.append_text(_lines("value", values, bins, "cyan", 3))
+        text.append_text(_lines("value", values, bins, "cyan", max(3, rows)))
         grad = getattr(tensor, "grad", None)
         if grad is not None:
             text.append("\n")
-            text.append_text(_lines("grad", to_numpy(grad), bins, "magenta", 2))
+            text.append_text(_lines("grad", to_numpy(grad), bins, "magenta", rows))
         elif getattr(tensor, "requires_grad", False):  # a buffer or a frozen parameter has none to wait for
             text.append("\n")
             text.append("  grad (none yet: b runs a backward)", style="dim")
