@@ -8,7 +8,7 @@ import numpy as np
 from rich.text import Text
 from textual.widgets import Static
 
-from inspector.tensor_summary import format_number, to_numpy
+from inspector.tensor_summary import format_number, short_path, to_numpy
 from inspector.widgets.cells import show_text
 
 BARS = " ▁▂▃▄▅▆▇█"
@@ -66,13 +66,13 @@ class TensorHistogram(Static):
             return
         values = to_numpy(tensor)
         if not np.issubdtype(values.dtype, np.floating) or values.size < 2:
-            note = f"{name}: {values.size} value(s) of {values.dtype}, no histogram"
+            note = f"{short_path(name, 60)}: {values.size} value(s) of {values.dtype}, no histogram"
             show_text(self, Text(note, style="dim"))
             return
         bins = max(10, min(64, self.size.width - 30 if self.size.width else 48))
         # a taller terminal gets taller bars (the tables above rarely fill it): 4 lines each at 40 rows
         rows = max(2, min(6, (self.app.size.height - 24) // 4)) if self.is_attached else 2
-        text = Text(f"{name}  histogram of {values.size:,} values", style="bold")
+        text = Text(f"{short_path(name, 60)}  histogram of {values.size:,} values", style="bold")
         text.append("\n")
         text.append_text(_lines("value", values, bins, "cyan", max(3, rows)))
         grad = getattr(tensor, "grad", None)

@@ -8,7 +8,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
-from inspector.tensor_summary import shape_text
+from inspector.tensor_summary import shape_text, short_path
 from inspector.widgets.cells import show_text
 
 MAX_REPR_LINES = 4
@@ -23,7 +23,7 @@ def _hook_count(module: Any, name: str) -> int:
 def module_info(path: str, module: Any, events: Sequence[Any] = (), show_time: bool = True) -> Text:
     """A few lines on one module; `events` is the session's trace, searched from the newest."""
     text = Text()
-    text.append(path or "(root)", style="bold")
+    text.append(short_path(path, 60) if path else "(root)", style="bold")
     text.append(f"  {type(module).__name__}", style="cyan")
     text.append("  train" if module.training else "  eval", style="bold yellow" if module.training
                 else "bold blue")

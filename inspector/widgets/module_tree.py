@@ -281,9 +281,21 @@ class ModuleTree(Vertical):
     def _highlighted(self, event: Tree.NodeHighlighted) -> None:
         event.stop()
         path = event.node.data if event.node.data is not None else ""
+        self._scroll_to_label(path)
         if path != self._last_posted and self.model is not None:
             self._last_posted = path
             self.post_message(self.ModuleSelected(path, self._module(path)))
+
+    def _scroll_to_label(self, path: str) -> None:
+        """Scroll sideways so the highlighted module's label shows: in a deep model the indent alone
+        is wider than the pane (a module 40 levels down starts 120 columns in)."""
+        tree = self.tree_view
+        indent = (path.count(".") + 1 if path else 0) * tree.guide_depth
+        width = tree.scrollable_content_region.width
+        if not width:
+            return
+        if indent + 12 > tree.scroll_x + width or indent < tree.scroll_x:
+            tree.scroll_to(x=max(0, indent - width // 3), animate=False)
 
     @on(Tree.NodeSelected, "#module-tree-view")
     def _selected(self, event: Tree.NodeSelected) -> None:

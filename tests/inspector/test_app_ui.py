@@ -349,3 +349,21 @@ async def test_a_big_models_root_shows_the_first_tensors_and_counts_them_all() -
         totals = str(tables.query_one("#parameter-totals").render())
         assert totals.startswith("600 parameters, 6,000 elements")  # 300 x (16 + 4)
         assert f"the first {MAX_ROWS} shown" in totals
+
+
+async def test_a_module_forty_levels_down_shows_in_the_tree_scrolled_sideways() -> None:
+    from inspector.widgets.module_tree import ModuleTree
+
+    mm.manual_seed(0)
+    app = InspectorApp(LoadedTarget("deep", deep_model(40), mm.randn(2, 4)), show_time=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("slash", *"Linear", "enter", "end")
+        for _ in range(5):
+            await pilot.pause()
+        tree = pilot.app.screen.query_one(ModuleTree)
+        assert tree.selected_path.count(".") == 39
+        view = tree.tree_view
+        indent = 40 * view.guide_depth
+        assert view.scroll_x <= indent < view.scroll_x + view.scrollable_content_region.width - 10
+        info = str(pilot.app.screen.query_one("#module-info").render())
+        assert info.startswith("block.…(") and "Linear" in info.splitlines()[0]
