@@ -5,8 +5,10 @@ import pytest
 
 import minimod as mm
 import minimod.nn.functional as F
-from inspector.graph import describe_modules, tree_graph
-from inspector.graph_trace import autograd_graph, flow_graph
+from inspector.graph import Graph, describe_modules
+from inspector.graph_autograd import autograd_graph
+from inspector.graph_trace import flow_graph
+from inspector.graph_tree import tree_graph
 from inspector.targets import resolve
 from inspector.trace import trace_forward
 from minimod import nn
@@ -18,6 +20,10 @@ def _titles(graph, style=None):
 
 def _flow(model, example, **options):
     return flow_graph(model, trace_forward(model, example), **options)
+
+
+def _autograd(model, example, **options):
+    return autograd_graph(model, trace_forward(model, example), **options)
 
 
 class Stateful(nn.Module):
@@ -64,7 +70,10 @@ def test_depth_collapses_and_fold_merges_identical_siblings():
 def test_fold_needs_a_container_and_identical_structure():
     seq = nn.Sequential(nn.Linear(3, 3), nn.Linear(3, 3), nn.Linear(3, 3), nn.Linear(3, 4))
     graph = tree_graph(seq)
-    assert _titles(graph, "folded") == ["0-2: Linear \u00d7 3"]
+    frames = [cluster.lines for cluster in graph.clusters if cluster.style == "folded"]
+    assert frames == [("0-2: Linear \u00d7 3", "0 drawn; 1, 2 the same",
+                       "in_features=3, out_features=3, bias=True", "each: params 12", "all 3: params 36")]
+    assert _titles(tree_graph(seq, collapse="Linear"), "folded") == ["0-2: Linear \u00d7 3"]
     infos = describe_modules(resolve("transformer_block").model)
     attention = tree_graph(resolve("transformer_block").model)
     assert not _titles(attention, "folded"), "q/k/v projections are not in a container: no fold"
@@ -107,7 +116,13 @@ def test_flow_shows_the_residual_add_and_folds_chained_blocks():
     target = resolve("resnet18")
     graph = _flow(target.model, target.example_input)
     assert "add" in _titles(graph, "op")
-    assert "layer1.0-1" in _titles(graph, "folded")
+    frame = next(cluster for cluster in graph.clusters if cluster.style == "folded")
+    assert frame.lines == ("layer1.0-1: BasicBlock \u00d7 2", "layer1.0 drawn; layer1.1 the same")
+    inside = _titles(Graph(graph.title, [node for node in graph.nodes if node.cluster == frame.id]))
+    assert inside == ["layer1.0.conv1", "layer1.0.bn1", "layer1.0.relu", "layer1.0.conv2", "layer1.0.bn2",
+                      "add", "layer1.0.relu (call 2)"]
+    assert not any(title.startswith("layer1.1") for title in _titles(graph))
+    assert "layer1.0-1" in _titles(_flow(target.model, target.example_input, collapse="BasicBlock"), "folded")
     assert "layer1.0.conv1" in _titles(_flow(target.model, target.example_input, fold=False))
     shallow = _flow(target.model, target.example_input, depth=1)
     assert "layer2" in _titles(shallow, "collapsed") and "add" not in _titles(shallow, "op")
@@ -136,8 +151,7 @@ def test_flow_shows_a_parameter_used_outside_a_leaf_module():
 
 def test_autograd_graph_names_parameters_by_state_dict_key():
     target = resolve("convnet")
-    output = target.model(target.example_input)
-    graph = autograd_graph(target.model, output)
+    graph = _autograd(target.model, target.example_input)
     parameters = set(_titles(graph, "parameter"))
     assert parameters == set(target.model.state_dict())
     names = _titles(graph, "grad_fn")
@@ -147,7 +161,7 @@ def test_autograd_graph_names_parameters_by_state_dict_key():
 
 def test_autograd_graph_of_an_output_without_grad():
     model = nn.ReLU()
-    graph = autograd_graph(model, model(mm.randn(2)))
+    graph = _autograd(model, mm.randn(2))
     assert graph.nodes[0].lines[-1] == "no grad_fn: nothing here requires grad"
 
 
@@ -293,7 +307,7 @@ def test_linear_records_torchs_autograd_graph(layout, input_requires_grad, bias)
 def test_autograd_view_names_weights_behind_their_transpose():
     """Linear weights reach the graph through TBackward0; the view still names them by state_dict key."""
     target = resolve("transformer_block")
-    graph = autograd_graph(target.model, target.model(target.example_input))
+    graph = _autograd(target.model, target.example_input)
     parameter_keys = {name for name, _ in target.model.named_parameters()}
     assert set(_titles(graph, "parameter")) == parameter_keys
     titles = {node.id: node.lines[0] for node in graph.nodes}

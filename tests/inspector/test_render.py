@@ -58,8 +58,9 @@ def test_every_zoo_model_renders_well_formed_svg(name, view, options):
     assert not _layout_problems(root, diagram.dot)
 
 
-def _bounds(group) -> tuple[float, float, float, float]:
-    """The bounding box of an SVG group's outlines (polygons, paths, ellipses)."""
+def _bounds(group) -> tuple[float, float, float, float] | None:
+    """The bounding box of an SVG group's outlines (polygons, paths, ellipses); None for a box drawn as
+    text only (the legend's plain "legend:")."""
     xs, ys = [], []
     for element in group.iter():
         if element.tag in (f"{SVG}polygon", f"{SVG}path"):
@@ -71,7 +72,7 @@ def _bounds(group) -> tuple[float, float, float, float]:
             cx, cy, rx, ry = (float(element.get(key)) for key in ("cx", "cy", "rx", "ry"))
             xs += [cx - rx, cx + rx]
             ys += [cy - ry, cy + ry]
-    return min(xs), min(ys), max(xs), max(ys)
+    return (min(xs), min(ys), max(xs), max(ys)) if xs else None
 
 
 def _overlap(a, b) -> bool:
@@ -87,7 +88,7 @@ def _layout_problems(root, dot: str) -> list[str]:
     outside its own cluster or inside another's."""
     shapes: dict[str, dict[str, tuple]] = {"cluster": {}, "node": {}}
     for group in root.iter(f"{SVG}g"):
-        if group.get("class") in shapes:
+        if group.get("class") in shapes and _bounds(group) is not None:
             shapes[group.get("class")][group.find(f"{SVG}title").text] = _bounds(group)
     clusters, nodes = shapes["cluster"], shapes["node"]
     problems = []
@@ -97,13 +98,16 @@ def _layout_problems(root, dot: str) -> list[str]:
             problems.append(f"clusters {first} and {second} overlap")
     problems += [f"{first} and {second} overlap" for first, second in itertools.combinations(nodes, 2)
                  if _overlap(nodes[first], nodes[second])]
-    enclosing: list[str] = []
+    nesting: list[str | None] = []  # the subgraphs open at each DOT line: a cluster's name, None for a row
     for line in dot.splitlines():  # which clusters each node is drawn in, from the DOT nesting
         line = line.strip()
+        enclosing = [name for name in nesting if name is not None]
         if line.startswith("subgraph cluster_"):
-            enclosing.append(line.split()[1])
-        elif line == "}" and enclosing:
-            enclosing.pop()
+            nesting.append(line.split()[1])
+        elif line == "{":
+            nesting.append(None)
+        elif line == "}" and nesting:
+            nesting.pop()
         elif (match := re.match(r"(n\d+) \[", line)) and match.group(1) in nodes:
             box = nodes[match.group(1)]
             for cluster, bounds in clusters.items():
@@ -145,10 +149,28 @@ def test_mode_is_shown_and_the_model_keeps_its_own():
     assert target.model.training and all(module.training for module in target.model.modules())
 
 
+def _legend(dot: str) -> dict[str, str]:
+    """The legend's sample boxes in the DOT text: id -> its line."""
+    return {line.split()[0]: line for line in dot.splitlines()
+            if line.strip().startswith("legend_") and line.split()[1].startswith("[")}
+
+
 def test_legend_lists_the_styles_used():
     target = resolve("running_mean")
     dot = render(target.model).dot
-    assert ">buffer<" in dot and ">non-persistent buffer<" in dot and ">parameter<" not in dot
+    legend = _legend(dot)
+    assert list(legend) == ["legend_buffer", "legend_buffer_nonpersistent", "legend_cluster_module"]
+    assert "label=buffer" in legend["legend_buffer"] and "dashed" in legend["legend_buffer"]
+
+
+def test_legend_draws_the_shapes_of_the_boxes_and_the_frames():
+    """An op is an ellipse in the legend as in the diagram; a frame style used is in the legend too."""
+    target = resolve("resnet18")
+    dot = render(target.model, view="flow", example_input=target.example_input).dot
+    legend = _legend(dot)
+    assert "shape=ellipse" in legend["legend_op"]
+    assert {"legend_cluster_module", "legend_cluster_folded"} <= set(legend)
+    assert "first of N identical modules" in legend["legend_cluster_folded"]
 
 
 def test_save_by_extension_atomically(tmp_path):

@@ -113,7 +113,7 @@ def test_the_flow_view_draws_torchs_functional_ops_with_shapes() -> None:
     (_, _), (model, example) = twins("convnet")
     dot = diagram.render(model, view="flow", example_input=example).dot
     for op in ("relu", "flatten"):
-        assert f"label=<{op}>" in dot
+        assert f'<TD ALIGN="CENTER">{op}</TD>' in dot
     assert "(2, 320)" in dot and "(2, 10, 24, 24)" in dot
 
 
@@ -312,4 +312,5 @@ def test_the_readme_example_opens_and_renders(tmp_path: Path) -> None:
     target = resolve(f"{repo / 'examples' / 'torch_resnet.py'}:ResNet")
     assert isinstance(target.model, torch.nn.Module) and tuple(target.example_input.shape) == (2, 3, 32, 32)
     dot = diagram.render(target.model, view="flow", example_input=target.example_input).dot
-    assert "BasicBlock \u00d7 2" in dot and "layer2.0.downsample" in dot and "label=<add>" in dot
+    assert "layer1.0-1: BasicBlock \u00d7 2" in dot and "layer2.0.downsample" in dot
+    assert '<TD ALIGN="CENTER">add</TD>' in dot
