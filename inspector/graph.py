@@ -11,7 +11,8 @@ from inspector.adapters import adapter_for
 
 __all__ = [
     "Cluster", "Edge", "Graph", "Node", "ModuleInfo", "describe_modules", "fold_runs", "run_name",
-    "others_text", "wrap_text", "count_text", "shape_text", "totals_line", "title_lines", "module_tooltip",
+    "others_text", "run_lines", "wrap_text", "count_text", "shape_text", "totals_line", "title_lines",
+    "module_tooltip",
 ]
 
 
@@ -152,6 +153,24 @@ def others_text(paths: list[str], qualified: bool) -> str:
             [int(name) for name in names] == list(range(int(names[0]), int(names[0]) + len(names))):
         return f"{prefix}{names[0]}-{names[-1]}"
     return ", ".join(prefix + name for name in names)
+
+
+def run_lines(run: list[str], info: ModuleInfo, *, qualified: bool, drawn: bool = True) -> list[str]:
+    """What a folded run says, as a frame's title or a node's lines: `layer1.0-1: BasicBlock × 2`, which
+    member is drawn and the others' names (`drawn`, for a frame), the hyperparameters, and the totals of
+    one member and of all. `qualified`: with dotted paths (the flow and autograd views) rather than the
+    names within the parent (the tree view, whose frames nest)."""
+    name = run_name(run) if qualified else run_name(run).rpartition(".")[2]
+    lines = [f"{name}: {info.kind} \u00d7 {len(run)}"]
+    if drawn:
+        first = run[0] if qualified else info.name
+        lines.append(f"{first} drawn; {others_text(run[1:], qualified)} the same")
+    lines += wrap_text(info.arguments) if info.arguments else []
+    if info.total_parameters or info.total_buffers:
+        lines.append(f"each: {info.totals()}")
+        everything = totals_line(info.total_parameters * len(run), info.total_buffers * len(run))
+        lines.append(f"all {len(run)}: {everything}")
+    return lines
 
 
 # --- what a module is -----------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from inspector.graph import (
     count_text,
     describe_modules,
     module_tooltip,
-    others_text,
+    run_lines,
     run_name,
     shape_text,
     title_lines,
@@ -219,8 +219,7 @@ class _AutogradBuilder:
             arguments = wrap_text(info.arguments) if info.arguments else []
             run = self.frames.get(call.path)
             if run is not None:
-                lines = (f"{run_name(run)}: {info.kind} \u00d7 {len(run)}",
-                         f"{call.path} drawn; {others_text(run[1:], qualified=True)} the same", *arguments)
+                lines = tuple(run_lines(run, info, qualified=True))
             else:
                 title = f"{call.path}: {info.kind}" + (f" (call {call.number})" if call.number > 1 else "")
                 lines = (title, *arguments)
@@ -241,9 +240,8 @@ class _AutogradBuilder:
         run = self.compact.get(call.path)
         nodes = f"{count_text(count)} autograd node{'' if count == 1 else 's'}"
         if run is not None:
-            lines = [run_name(run), f"{info.kind} \u00d7 {len(run)}", f"{nodes} in all"]
-            if info.total_parameters or info.total_buffers:
-                lines.append(f"each: {info.totals()}")
+            lines = run_lines(run, info, qualified=True, drawn=False)
+            lines.insert(1, f"{nodes} in all")
             return lines, "folded", f"{run_name(run)}: {len(run)} \u00d7 {module_tooltip(info)}"
         title = (call.path or info.kind) + (f" (call {call.number})" if call.number > 1 else "")
         arguments = wrap_text(info.arguments) if info.arguments else []
@@ -273,10 +271,11 @@ class _AutogradBuilder:
 
     def draw(self, order: list[object], call_of: dict) -> dict[int, str]:
         """Nodes and frames for the graph; returns the drawn node of every graph node."""
-        merged_count: dict[tuple, int] = {}
+        merged_count: dict[tuple, int] = {}  # the autograd nodes merged into each node, parameters aside
         for node in order:
             outer = self._merged_into(call_of[id(node)])
-            if outer is not None and outer.path not in self.hidden:
+            parameter = getattr(node, "variable", None) is not None
+            if outer is not None and outer.path not in self.hidden and not parameter:
                 key = self._merge_key(outer)
                 merged_count[key] = merged_count.get(key, 0) + 1
         drawn: dict[int, str] = {}
@@ -291,7 +290,7 @@ class _AutogradBuilder:
             if outer is not None:
                 key = self._merge_key(outer)
                 if key not in merged_nodes:
-                    lines, style, tooltip = self._merged_node(outer, merged_count[key])
+                    lines, style, tooltip = self._merged_node(outer, merged_count.get(key, 0))
                     merged_nodes[key] = self._node(lines, style, self._cluster_of(outer.parent), tooltip)
                 drawn[id(node)] = merged_nodes[key]
                 continue

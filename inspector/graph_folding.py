@@ -29,6 +29,15 @@ def patterns(value: str | Iterable[str] | None) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _path_matches(path: str, pattern: str) -> bool:
+    """`layer1.0` matches itself, `layer*.0` and `*.0`; a `*` stays within one name (`layer*.1` is not
+    `layer2.0.downsample.1`)."""
+    if not path:
+        return False
+    names, parts = path.split("."), pattern.split(".")
+    return len(names) == len(parts) and all(fnmatchcase(name, part) for name, part in zip(names, parts))
+
+
 def _ancestors(path: str) -> list[str]:
     parts = path.split(".") if path else []
     return [".".join(parts[:count]) for count in range(len(parts))]
@@ -49,14 +58,14 @@ class Folding:
         self.opened = set(expanded) | {ancestor for path in expanded for ancestor in _ancestors(path)}
         # modules named by path (not by class): a run holding one of them, or one of their ancestors,
         # is drawn unfolded, so the module named is seen
-        by_path = {path for pattern in self.expand for path in infos if path and fnmatchcase(path, pattern)}
+        by_path = {path for pattern in self.expand for path in infos if _path_matches(path, pattern)}
         self.shown = by_path | {ancestor for path in by_path for ancestor in _ancestors(path)}
 
     def _matching(self, names: tuple[str, ...], option: str) -> set[str]:
         matched: set[str] = set()
         for pattern in names:
             found = {path for path, info in self.infos.items()
-                     if info.kind == pattern or (path and fnmatchcase(path, pattern))}
+                     if info.kind == pattern or _path_matches(path, pattern)}
             if not found:
                 kinds = list(dict.fromkeys(info.kind for path, info in self.infos.items() if path))
                 paths = [path for path in self.infos if path][:2]
@@ -86,8 +95,12 @@ class Folding:
         for run in fold_runs(self.infos, path):
             if len(run) > 1 and any(member in self.shown for member in run[1:]):
                 runs.extend([member] for member in run)
-            else:
-                runs.append(run)
+                continue
+            for member in run:  # members drawn differently (one of them collapsed) are not folded together
+                if runs and runs[-1][0] in run and self.collapsed(runs[-1][0]) == self.collapsed(member):
+                    runs[-1].append(member)
+                else:
+                    runs.append([member])
         return runs
 
     def all_runs(self) -> dict[str, list[str]]:

@@ -12,7 +12,7 @@ from inspector.graph import (
     Node,
     describe_modules,
     module_tooltip,
-    others_text,
+    run_lines,
     run_name,
     shape_text,
     title_lines,
@@ -111,8 +111,7 @@ class _FlowBuilder:
                 arguments = wrap_text(info.arguments) if info.arguments else []
                 run = self.frames.get(path)
                 if run is not None:
-                    lines = (f"{run_name(run)}: {info.kind} \u00d7 {len(run)}",
-                             f"{path} drawn; {others_text(run[1:], qualified=True)} the same", *arguments)
+                    lines = tuple(run_lines(run, info, qualified=True))
                 else:
                     lines = (f"{path}: {info.kind}", *arguments)
                 style = "folded" if run else "module"
@@ -145,7 +144,9 @@ class _FlowBuilder:
                 continue
             shape = self.shapes.get(tensor_id, ())
             tail = self.producer.get(tensor_id)
+            label = shape_text(shape)
             if tail is None:
+                label = ""  # a parameter, buffer or constant: its box shows its shape
                 name = self.trace.tensor_names.get(tensor_id)
                 if name is None and shape == ():
                     continue  # a Python number the op wrapped in a tensor (x / 8): shown on the op's node
@@ -159,7 +160,7 @@ class _FlowBuilder:
                         tail = self._node([name, *aliases, shape_text(shape)],
                                           self.state_styles.get(name, "parameter"), cluster, name)
                     self.outside[key] = tail
-            self._edge(tail, head, shape_text(shape))
+            self._edge(tail, head, label)
 
     def _outputs(self, ids: tuple[int | None, ...], node: str) -> None:
         for tensor_id in ids:
@@ -173,9 +174,7 @@ class _FlowBuilder:
             if existing is not None:
                 return existing
             info = self.infos[run[0]]
-            lines = [f"{run_name(run)}", f"{info.kind} \u00d7 {len(run)}"]
-            if info.total_parameters or info.total_buffers:
-                lines.append(f"each: {info.totals()}")
+            lines = run_lines(run, info, qualified=True, drawn=False)
             tooltip = f"{run_name(run)}: {len(run)} \u00d7 {module_tooltip(info)}"
             node = self._node(lines, "folded", self._cluster(stack), tooltip)
             for member in run:

@@ -13,11 +13,10 @@ from inspector.graph import (
     count_text,
     describe_modules,
     module_tooltip,
-    others_text,
+    run_lines,
     run_name,
     shape_text,
     title_lines,
-    totals_line,
     wrap_text,
 )
 from inspector.graph_diff import StateDiff
@@ -135,19 +134,11 @@ class _TreeBuilder:
         """A run of identical siblings: the first drawn open inside a frame marked "× N", or, when the
         first is drawn as one node anyway, one node for all of them."""
         info = self.infos[run[0]]
-        count = len(run)
-        name = run_name(run).rpartition(".")[2]
-        lines = [f"{name}: {info.kind} \u00d7 {count}"]
         if not self._drawn_as_one(run[0]):
-            lines.append(f"{info.name} drawn; {others_text(run[1:], qualified=False)} the same")
-        lines += wrap_text(info.arguments) if info.arguments else []
-        if info.total_parameters or info.total_buffers:
-            lines.append(f"each: {info.totals()}")
-            all_of_them = totals_line(info.total_parameters * count, info.total_buffers * count)
-            lines.append(f"all {count}: {all_of_them}")
-        if not self._drawn_as_one(run[0]):
-            return self.module(run[0], cluster, frame=lines)
-        node = self._node(lines, "folded", cluster, f"{run_name(run)}: {count} \u00d7 {module_tooltip(info)}")
+            return self.module(run[0], cluster, frame=run_lines(run, info, qualified=False))
+        lines = run_lines(run, info, qualified=False, drawn=False)
+        tooltip = f"{run_name(run)}: {len(run)} \u00d7 {module_tooltip(info)}"
+        node = self._node(lines, "folded", cluster, tooltip)
         return [node], [node]
 
 

@@ -197,10 +197,12 @@ def _legend_items(graph: Graph) -> list[tuple[str, dict[str, str]]]:
     return items
 
 
-def _emit_legend(diagram, graph: Graph) -> None:
-    """The legend: rows of sample boxes above the diagram (left of it when it runs left to right), the
-    first on the diagram's first rank; tied to the diagram by one invisible arrow only, so it moves no
-    box of the diagram aside."""
+def _emit_legend(diagram, graph: Graph, tied: bool) -> None:
+    """The legend: rows of sample boxes on the diagram's first ranks (above it, or left of it when it
+    runs left to right). `tied`: held centred above the diagram's top node by one invisible arrow, which
+    a frame around all of the diagram (the tree's root) needs; without it the legend is a drawing of
+    its own beside the first rank, and dot keeps the side rows' order (an arrow joining the two made it
+    put a parameter on the wrong side of its user)."""
     items = [("legend", {"label": "legend:", "shape": "plaintext", "fontsize": "9", "tooltip": "legend"}),
              *_legend_items(graph)]
     if len(items) == 1:
@@ -216,7 +218,7 @@ def _emit_legend(diagram, graph: Graph) -> None:
         diagram.edge(upper[0][0], lower[0][0], style="invis")
     # the diagram's top node below the legend, so a frame around all of it (the tree's root) is below
     # the legend, not beside it; the legend's last row is held centred above that node
-    top = _top_node(graph)
+    top = _top_node(graph) if tied else None
     if top is not None:
         diagram.edge(rows[-1][len(rows[-1]) // 2][0], top, style="invis")
 
@@ -276,8 +278,7 @@ def _side_rows(graph: Graph) -> tuple[dict[str | None, list[list[str]]], set[int
             edges += [index, *found]
         return edges
 
-    rows: dict[str | None, list[list[str]]] = {}
-    flipped: set[int] = set()
+    sides_of: dict[str, list[list[int]]] = {}
     for node in graph.nodes:
         if node.cells:
             continue
@@ -286,7 +287,14 @@ def _side_rows(graph: Graph) -> tuple[dict[str | None, list[list[str]]], set[int
             found = chain(graph.edges[index].tail, node.id)
             if found is not None:
                 sides.append([index, *found])
-        if not sides:
+        if sides:
+            sides_of[node.id] = sides
+    inside = {graph.edges[index].tail for sides in sides_of.values() for side in sides for index in side}
+    rows: dict[str | None, list[list[str]]] = {}
+    flipped: set[int] = set()
+    for node in graph.nodes:
+        sides = sides_of.get(node.id)
+        if sides is None or node.id in inside:  # a side chain's own node is in its user's row
             continue
         # left to right: the first chain (its far end first), the node, the other chains
         left = [graph.edges[index].tail for index in sides[0]][::-1]
@@ -339,7 +347,8 @@ def to_dot(graph: Graph) -> str:
         node_attr={"fontname": FONT, "fontsize": "10", "margin": "0.12,0.07"},
         edge_attr={"fontname": FONT, "fontsize": "9", "arrowsize": "0.7"},
     )
-    _emit_legend(diagram, graph)
+    rows, flipped = _side_rows(graph)
+    _emit_legend(diagram, graph, tied=not rows)
     children: dict[str | None, list[Cluster]] = {}
     for cluster in graph.clusters:
         children.setdefault(cluster.parent, []).append(cluster)
@@ -348,11 +357,18 @@ def to_dot(graph: Graph) -> str:
         members.setdefault(node.cluster, []).append(node)
 
     vertical = graph.rankdir in ("TB", "BT") and any(edge.style == "data" for edge in graph.edges)
-    rows, flipped = _side_rows(graph)
+
+    by_id = {node.id: node for node in graph.nodes}
+    row_of = {node_id: row for row_list in rows.values() for row in row_list for node_id in row}
 
     def emit(target: graphviz.Digraph, cluster_id: str | None, level: int) -> None:
+        declared: set[str] = set()
         for node in members.get(cluster_id, []):
-            target.node(node.id, **_node_attributes(node))
+            # a row's nodes declared together, left to right: dot starts from that order
+            for node_id in row_of.get(node.id, [node.id]):
+                if node_id not in declared:
+                    declared.add(node_id)
+                    target.node(node_id, **_node_attributes(by_id[node_id]))
         for row in rows.get(cluster_id, []):
             with target.subgraph(graph_attr={"rank": "same"}) as same:
                 for node_id in row:

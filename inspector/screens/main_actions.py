@@ -340,9 +340,10 @@ class MainActions:
         name = Path(self.session.name.replace(":", "_")).name.removesuffix(".py")
         depth = "all" if self.diagram_depth is None else self.diagram_depth
         collapsed = len(self.module_tree.collapsed_paths())
+        modules = f"{collapsed} module{'' if collapsed == 1 else 's'}"
+        as_in_tree = f", {modules} collapsed as in the tree" if collapsed else ""
         title = (f"Export the {self.diagram_view} diagram (depth {depth}, "
-                 f"{'folded' if self.diagram_fold else 'unfolded'}"
-                 f"{f', {collapsed} modules collapsed as in the tree' if collapsed else ''}) to")
+                 f"{'folded' if self.diagram_fold else 'unfolded'}{as_in_tree}) to")
         hint = "to change them first: escape, then v (view), + and - (depth), z (folding)"
         self.app.push_screen(PromptScreen(title, f"{name}-{self.diagram_view}.svg", "path/to/file.svg", hint),
                              self.ask_export)
