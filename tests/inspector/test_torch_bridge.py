@@ -184,8 +184,8 @@ def test_op_arguments_read_the_same_from_both_libraries() -> None:
     ops = re.findall(r'shape=ellipse style=filled tooltip="([^"]*) in Ops"', mine)
     assert ops == ["split(split_size=3, dim=1)", "permute(dims=(1, 0))", "transpose(dim0=0, dim1=1)",
                    "cat(dim=1)", "gt(0)", "masked_fill(value=-1)", "getitem([:, 1:])",
-                   "sum(dim=0, keepdim=True)", "mul(0.5)", "view((1, 3))", "flatten(start_dim=1)", "softmax(dim=1)", "clamp(min=0.01)",
-                   "sub(1)", "reshape((3,))", "unsqueeze", "div(3)"]
+                   "sum(dim=0, keepdim=True)", "mul(0.5)", "view((1, 3))", "flatten(start_dim=1)",
+                   "softmax(dim=1)", "clamp(min=0.01)", "sub(1)", "reshape((3,))", "unsqueeze", "div(3)"]
 
 
 def test_the_flow_view_draws_torchs_functional_ops_with_shapes() -> None:
