@@ -83,6 +83,7 @@ class _AutogradBuilder:
         for name, parameter in model.named_parameters(remove_duplicate=False):
             names_of.setdefault(id(parameter), []).append(name)
         self.names_of = names_of
+        self.position = {name: number for number, (name, _) in enumerate(model.named_parameters())}
         self.nodes: list[Node] = []
         self.edges: list[Edge] = []
         self.clusters: list[Cluster] = []
@@ -269,8 +270,40 @@ class _AutogradBuilder:
         run = self.compact.get(call.path)
         return ("run", run[0]) if run is not None else ("call", id(call))
 
-    def draw(self, order: list[object], call_of: dict) -> dict[int, str]:
+    def _parameter_row(self, rows: dict[int, int], consumer: object, lines: list[str], style: str,
+                       cluster: str | None) -> str:
+        """The parameters one autograd node uses (a convolution's weight and bias) drawn as one row of
+        boxes in state_dict order, so the node has one input beside it, not two."""
+        cell = Node("", tuple(lines), style, cluster)
+        index = rows.get(id(consumer))
+        if index is None:
+            rows[id(consumer)] = len(self.nodes)
+            node_id = self._node((), "row_joined", cluster, "")
+            cells: list[Node] = []
+        else:
+            row = self.nodes[index]
+            node_id, cells = row.id, list(row.cells)
+        cells.append(cell)
+        cells.sort(key=lambda box: self.position.get(box.lines[0], 0))
+        cells = [Node(f"{node_id}_{number}", box.lines, box.style, cluster)
+                 for number, box in enumerate(cells)]
+        tooltip = ", ".join(box.lines[0] for box in cells)
+        self.nodes[rows[id(consumer)]] = Node(node_id, (), "row_joined", cluster, tuple(cells), tooltip)
+        return node_id
+
+    def draw(self, order: list[object], edges: list[tuple[object, object]], call_of: dict) -> dict[int, str]:
         """Nodes and frames for the graph; returns the drawn node of every graph node."""
+        consumers: dict[int, set[int]] = {}
+        consumer_of: dict[int, object] = {}
+        for tail, head in edges:
+            consumers.setdefault(id(tail), set()).add(id(head))
+            consumer_of[id(tail)] = head
+        rows: dict[int, int] = {}  # id(consumer) -> the index of its parameters' row node
+        users: dict[int, int] = {}  # id(consumer) -> how many parameters only it uses
+        for node in order:
+            if getattr(node, "variable", None) is not None and len(consumers.get(id(node), ())) == 1:
+                key = id(consumer_of[id(node)])
+                users[key] = users.get(key, 0) + 1
         merged_count: dict[tuple, int] = {}  # the autograd nodes merged into each node, parameters aside
         for node in order:
             outer = self._merged_into(call_of[id(node)])
@@ -295,10 +328,16 @@ class _AutogradBuilder:
                 drawn[id(node)] = merged_nodes[key]
                 continue
             lines, style, tooltip = self._grad_fn_lines(node)
-            if call is not None and call.path:
+            parameter = getattr(node, "variable", None) is not None
+            if call is not None and call.path and not parameter:
                 tooltip += f", made by {call.path}"
                 if style == "grad_fn" and not self._framed(call):
                     lines.append(call.path + (f" (call {call.number})" if call.number > 1 else ""))
+            alone = parameter and len(consumers[id(node)]) == 1 and style != "tensor"
+            if alone and not self.accumulate_grad and users[id(consumer_of[id(node)])] > 1:
+                cluster = self._cluster_of(call)
+                drawn[id(node)] = self._parameter_row(rows, consumer_of[id(node)], lines, style, cluster)
+                continue
             node_id = self._node(lines, style, self._cluster_of(call), tooltip)
             drawn[id(node)] = node_id
             if self.accumulate_grad and getattr(node, "variable", None) is not None:
@@ -346,7 +385,7 @@ def autograd_graph(model, trace: Trace, *, depth: int | None = None, fold: bool 
     outputs = [leaf for leaf in leaves if is_tensor(leaf) and leaf.grad_fn is not None]
     order, edges = builder.walk(outputs)
     call_of = builder.assign(order, edges)
-    drawn = builder.draw(order, call_of)
+    drawn = builder.draw(order, edges, call_of)
     builder.connect(edges, drawn)
     for number, tensor in enumerate(outputs):
         title = "output" if len(outputs) == 1 else f"output {number}"

@@ -164,11 +164,14 @@ def _cell(box: Node) -> str:
 
 
 def _node_attributes(node: Node) -> dict[str, str]:
-    """The DOT attributes of one node: a row node becomes a borderless table of its cells."""
+    """The DOT attributes of one node: a row node becomes a borderless table of its cells, spaced apart
+    (style "row", a module's state in the tree view) or side by side (style "row_joined", the parameters
+    one autograd node uses: its arrow starts at their edge)."""
     attributes = {"tooltip": node.tooltip} if node.tooltip else {}
     if node.cells:
         cells = "".join(_cell(box) for box in node.cells)
-        table = '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="10" CELLPADDING="5">'
+        spacing = "0" if node.style == "row_joined" else "10"
+        table = f'<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="{spacing}" CELLPADDING="5">'
         return {"label": f"<{table}<TR>{cells}</TR></TABLE>>", "shape": "plain", **attributes}
     label = f"<{_rows(node.lines, bold_first=node.style != 'op')}>"
     return {"label": label, **NODE_STYLES[node.style], **attributes}
@@ -197,12 +200,10 @@ def _legend_items(graph: Graph) -> list[tuple[str, dict[str, str]]]:
     return items
 
 
-def _emit_legend(diagram, graph: Graph, tied: bool) -> None:
-    """The legend: rows of sample boxes on the diagram's first ranks (above it, or left of it when it
-    runs left to right). `tied`: held centred above the diagram's top node by one invisible arrow, which
-    a frame around all of the diagram (the tree's root) needs; without it the legend is a drawing of
-    its own beside the first rank, and dot keeps the side rows' order (an arrow joining the two made it
-    put a parameter on the wrong side of its user)."""
+def _emit_legend(diagram, graph: Graph) -> None:
+    """The legend: rows of sample boxes above the diagram (left of it when it runs left to right), held
+    centred above the diagram's top node by one invisible arrow (a frame around all of the diagram, the
+    tree's root, would otherwise stand beside it)."""
     items = [("legend", {"label": "legend:", "shape": "plaintext", "fontsize": "9", "tooltip": "legend"}),
              *_legend_items(graph)]
     if len(items) == 1:
@@ -214,11 +215,11 @@ def _emit_legend(diagram, graph: Graph, tied: bool) -> None:
                 same.node(legend_id, **attributes)
         for (left, _), (right, _) in zip(row, row[1:]):
             diagram.edge(left, right, style="invis")
-    for upper, lower in zip(rows, rows[1:]):
-        diagram.edge(upper[0][0], lower[0][0], style="invis")
+    for upper, lower in zip(rows, rows[1:]):  # middle above middle: the rows centred on one another
+        diagram.edge(upper[len(upper) // 2][0], lower[len(lower) // 2][0], style="invis")
     # the diagram's top node below the legend, so a frame around all of it (the tree's root) is below
     # the legend, not beside it; the legend's last row is held centred above that node
-    top = _top_node(graph) if tied else None
+    top = _top_node(graph)
     if top is not None:
         diagram.edge(rows[-1][len(rows[-1]) // 2][0], top, style="invis")
 
@@ -266,7 +267,7 @@ def _side_rows(graph: Graph) -> tuple[dict[str | None, list[list[str]]], set[int
         if clusters[node_id] != clusters[consumer] or len(out_of.get(node_id, [])) != 1:
             return None
         inputs = into.get(node_id, [])
-        if styles[node_id] in _SIDE_INPUTS and not inputs:
+        if (styles[node_id] in _SIDE_INPUTS or styles[node_id] == "row_joined") and not inputs:
             return []
         if styles[node_id] != "grad_fn" or len(inputs) != 1 or titles[node_id] not in _RESHAPING_NODES:
             return None
@@ -280,7 +281,7 @@ def _side_rows(graph: Graph) -> tuple[dict[str | None, list[list[str]]], set[int
 
     sides_of: dict[str, list[list[int]]] = {}
     for node in graph.nodes:
-        if node.cells:
+        if node.cells:  # a row of boxes is never a row's centre
             continue
         sides = []
         for index in into.get(node.id, []):
@@ -348,7 +349,7 @@ def to_dot(graph: Graph) -> str:
         edge_attr={"fontname": FONT, "fontsize": "9", "arrowsize": "0.7"},
     )
     rows, flipped = _side_rows(graph)
-    _emit_legend(diagram, graph, tied=not rows)
+    _emit_legend(diagram, graph)
     children: dict[str | None, list[Cluster]] = {}
     for cluster in graph.clusters:
         children.setdefault(cluster.parent, []).append(cluster)
@@ -388,8 +389,7 @@ def to_dot(graph: Graph) -> str:
 
     emit(diagram, None, 0)
     decorated = _decorated(graph)
-    sources = {node.id for node in graph.boxes() if node.style in _SIDE_INPUTS} | \
-        {node.id for node in graph.nodes if node.cells}
+    sources = {node.id for node in graph.nodes if node.style in _SIDE_INPUTS or node.cells}
     for index, edge in enumerate(graph.edges):
         straight = edge.style == "data" and edge.tail not in sources
         attributes = _edge_attributes(edge, index in decorated, straight)

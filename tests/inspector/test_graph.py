@@ -313,8 +313,8 @@ def test_autograd_view_names_weights_behind_their_transpose():
     graph = _autograd(target.model, target.example_input)
     parameter_keys = {name for name, _ in target.model.named_parameters()}
     assert set(_titles(graph, "parameter")) == parameter_keys
-    titles = {node.id: node.lines[0] for node in graph.nodes}
-    fed_by_transpose = {titles[edge.tail] for edge in graph.edges if titles[edge.head] == "TBackward0"}
+    titles = {node.id: node.lines[0] for node in graph.nodes if node.lines}
+    fed_by_transpose = {titles[edge.tail] for edge in graph.edges if titles.get(edge.head) == "TBackward0"}
     linear_weights = {f"{path}.weight" for path, module in target.model.named_modules()
                       if isinstance(module, nn.Linear)}
     assert fed_by_transpose == linear_weights
@@ -462,8 +462,12 @@ def test_autograd_nodes_are_framed_by_the_module_call_that_made_them():
     inside = [node for node in graph.nodes if node.cluster == frames["layer1.0-1: BasicBlock \u00d7 2"].id]
     assert [node.lines for node in inside if node.style == "grad_fn"][:2] == [
         ("ConvolutionBackward0", "layer1.0.conv1"), ("NativeBatchNormBackward0", "layer1.0.bn1")]
-    assert {"layer1.0.conv1.weight", "layer1.0.bn1.bias"} <= {node.lines[0] for node in inside}
-    assert not any("layer1.1" in line for node in graph.nodes for line in node.lines)  # drawn once
+    boxes = [box for node in inside for box in (node.cells or (node,))]
+    assert {"layer1.0.conv1.weight", "layer1.0.bn1.bias"} <= {box.lines[0] for box in boxes}
+    bn1 = next(node for node in inside if node.cells and node.cells[0].lines[0] == "layer1.0.bn1.weight")
+    assert [cell.lines for cell in bn1.cells] == [("layer1.0.bn1.weight", "(64,)"),
+                                                  ("layer1.0.bn1.bias", "(64,)")]  # one row, state_dict order
+    assert not any("layer1.1" in line for node in graph.boxes() for line in node.lines)  # drawn once
     shapes = {edge.label for edge in graph.edges}
     assert "(1, 64, 32, 32)" in shapes and "(1, 512)" in shapes
     shallow = _autograd(target.model, target.example_input, depth=1)
