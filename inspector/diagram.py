@@ -38,6 +38,7 @@ LARGE = 4000.0  # a diagram wider or taller than this many points gets a hint to
 _SVG_FONT = 'font-family="DejaVu Sans"'
 _SVG_FONT_STACK = 'font-family="DejaVu Sans,Verdana,Arial,Helvetica,sans-serif"'
 _SVG_SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"')
+_TITLED = re.compile(rb'<title>[^<]*</title>(\n<g id="a_[^"]*"><a xlink:title="([^"]*)">)')
 
 
 class DotFailedError(UserError):
@@ -74,6 +75,9 @@ def run_dot(dot_text: str, output_format: str = "svg", options: tuple[str, ...] 
     data = completed.stdout
     if output_format == "svg":
         data = data.replace(_SVG_FONT.encode(), _SVG_FONT_STACK.encode())
+        # the hover text of a box or an arrow: dot titles each with its id (n12), and puts its tooltip (a
+        # module's path and repr) on a link inside; the title is what every viewer shows
+        data = _TITLED.sub(rb"<title>\2</title>\1", data)
     return data
 
 

@@ -167,7 +167,9 @@ def _node_attributes(node: Node) -> dict[str, str]:
     """The DOT attributes of one node: a row node becomes a borderless table of its cells, spaced apart
     (style "row", a module's state in the tree view) or side by side (style "row_joined", the parameters
     one autograd node uses: its arrow starts at their edge)."""
-    attributes = {"tooltip": node.tooltip} if node.tooltip else {}
+    # the hover text: the node's own, else its lines (never its id)
+    shown = node.lines or tuple(cell.lines[0] for cell in node.cells)
+    attributes = {"id": node.id, "tooltip": node.tooltip or " ".join(shown)}
     if node.cells:
         cells = "".join(_cell(box) for box in node.cells)
         spacing = "0" if node.style == "row_joined" else "10"
@@ -189,13 +191,13 @@ def _legend_items(graph: Graph) -> list[tuple[str, dict[str, str]]]:
         seen.add(text)
         look = {**NODE_STYLES[style], "fontsize": "9"}
         items.append((f"legend_{style}", {"label": html_escape(text), **look, "margin": "0.08,0.03",
-                                          "height": "0.25", "tooltip": text}))
+                                          "height": "0.25", "tooltip": text, "id": f"legend_{style}"}))
     for style in sorted(graph.cluster_styles_used(), key=list(CLUSTER_STYLES).index):
         color, fill, width, text = CLUSTER_STYLES[style]
         items.append((f"legend_cluster_{style}", {
             "label": html_escape(text), "shape": "box", "style": "rounded,filled", "color": color,
             "fillcolor": fill or CLUSTER_FILLS[0], "penwidth": width, "fontsize": "9",
-            "margin": "0.12,0.08", "height": "0.35", "tooltip": text,
+            "margin": "0.12,0.08", "height": "0.35", "tooltip": text, "id": f"legend_cluster_{style}",
         }))
     return items
 
@@ -204,7 +206,8 @@ def _emit_legend(diagram, graph: Graph) -> None:
     """The legend: rows of sample boxes above the diagram (left of it when it runs left to right), held
     centred above the diagram's top node by one invisible arrow (a frame around all of the diagram, the
     tree's root, would otherwise stand beside it)."""
-    items = [("legend", {"label": "legend:", "shape": "plaintext", "fontsize": "9", "tooltip": "legend"}),
+    items = [("legend", {"label": "legend:", "shape": "plaintext", "fontsize": "9", "tooltip": "legend",
+                         "id": "legend"}),
              *_legend_items(graph)]
     if len(items) == 1:
         return
@@ -319,8 +322,11 @@ def _decorated(graph: Graph) -> set[int]:
             if edge.label and (outgoing.get(edge.tail, 0) > 1 or incoming.get(edge.head, 0) > 1)}
 
 
-def _edge_attributes(edge: Edge, decorate: bool, straight: bool) -> dict[str, str]:
+def _edge_attributes(edge: Edge, decorate: bool, straight: bool, names: dict[str, str]) -> dict[str, str]:
     attributes = dict(EDGE_STYLES[edge.style])
+    if edge.style == "data":  # what hovering over the arrow shows: `conv1 -> relu: (1, 10, 24, 24)`
+        ends = f"{names.get(edge.tail, edge.tail)} \u2192 {names.get(edge.head, edge.head)}"
+        attributes["tooltip"] = f"{ends}: {edge.label}" if edge.label else ends
     if straight:
         attributes["weight"] = "4"  # the main path's arrows pull harder: they stay straight
     if edge.label:
@@ -382,6 +388,7 @@ def to_dot(graph: Graph) -> str:
                 "fillcolor": fill or CLUSTER_FILLS[level % 2], "fontsize": "11", "margin": "10",
                 "labeljust": "l" if vertical else "c",  # not the graph's: its title may sit left
             }
+            attributes["id"] = cluster.id
             if cluster.tooltip:
                 attributes["tooltip"] = cluster.tooltip
             with target.subgraph(name=cluster.id, graph_attr=attributes) as subgraph:
@@ -390,9 +397,11 @@ def to_dot(graph: Graph) -> str:
     emit(diagram, None, 0)
     decorated = _decorated(graph)
     sources = {node.id for node in graph.nodes if node.style in _SIDE_INPUTS or node.cells}
+    names = {node.id: node.lines[0] if node.lines else " and ".join(cell.lines[0] for cell in node.cells)
+             for node in graph.nodes}
     for index, edge in enumerate(graph.edges):
         straight = edge.style == "data" and edge.tail not in sources
-        attributes = _edge_attributes(edge, index in decorated, straight)
+        attributes = _edge_attributes(edge, index in decorated, straight, names)
         if index in flipped:  # a side input right of its node: the arrow drawn from the node, reversed
             diagram.edge(edge.head, edge.tail, dir="back", **attributes)
         else:

@@ -134,9 +134,9 @@ def _layout_problems(root, dot: str) -> list[str]:
     """What dot drew wrong: clusters that overlap without nesting, boxes on top of each other, a box
     outside its own cluster or inside another's."""
     shapes: dict[str, dict[str, tuple]] = {"cluster": {}, "node": {}}
-    for group in root.iter(f"{SVG}g"):
+    for group in root.iter(f"{SVG}g"):  # each box's and frame's SVG id is its DOT id
         if group.get("class") in shapes and _bounds(group) is not None:
-            shapes[group.get("class")][group.find(f"{SVG}title").text] = _bounds(group)
+            shapes[group.get("class")][group.get("id")] = _bounds(group)
     clusters, nodes = shapes["cluster"], shapes["node"]
     problems = []
     for first, second in itertools.combinations(clusters, 2):
@@ -170,8 +170,7 @@ def test_layout_check_sees_overlaps():
     diagram = render(target.model, view="tree")
     root = ET.fromstring(diagram.svg())
     assert not _layout_problems(root, diagram.dot)
-    weight_row = next(group for group in root.iter(f"{SVG}g")
-                      if group.get("class") == "node" and group.find(f"{SVG}title").text == "n0")
+    weight_row = next(group for group in root.iter(f"{SVG}g") if group.get("id") == "n0")
     for polygon in weight_row.iter(f"{SVG}polygon"):
         numbers = [float(n) for n in polygon.get("points").replace(",", " ").split()]
         polygon.set("points", " ".join(f"{x},{y + 120}" for x, y in zip(numbers[0::2], numbers[1::2])))
@@ -546,10 +545,12 @@ def test_notebooks_get_svg_png_and_text():
 def test_svg_hover_titles_are_module_paths_and_reprs():
     target = resolve("resnet18")
     svg = render(target.model, view="flow", example_input=target.example_input, depth=2).svg()
-    titles = {element.get("{http://www.w3.org/1999/xlink}title") for element in ET.fromstring(svg).iter()}
+    titles = [element.text for element in ET.fromstring(svg).iter(f"{SVG}title")]
     assert "conv1: Conv2d(3, 64, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), bias=False)" in titles
     assert "layer2: Sequential()" in titles  # a frame's too
-    assert "add in layer1.0" not in titles and "add in layer2.0" not in titles  # depth 2: inside blocks
+    assert "conv1 \u2192 bn1: (1, 64, 32, 32)" in titles  # an arrow's: its ends and its tensor
+    assert "input (1, 3, 32, 32)" in titles  # a box without a tooltip of its own: its lines
+    assert not [title for title in titles if re.fullmatch(r"(n|cluster_|node|edge)\d+.*", title)]  # no ids
 
 
 async def test_the_apps_export_collapses_what_the_module_tree_collapses(tmp_path):
