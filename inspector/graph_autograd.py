@@ -10,6 +10,7 @@ first block in a "× N" frame, the later blocks' nodes merged into the first blo
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 from inspector.adapters import adapter_for
@@ -172,10 +173,10 @@ class _AutogradBuilder:
         for tail, head in edges:
             consumers.setdefault(id(tail), []).append(head)
             indegree[id(tail)] += 1  # counted from the consumer side: outputs first
-        ready = [node for node in order if indegree[id(node)] == 0]
+        ready = deque(node for node in order if indegree[id(node)] == 0)
         topological: list[object] = []
         while ready:
-            node = ready.pop(0)
+            node = ready.popleft()
             topological.append(node)
             for next_function, _ in node.next_functions:
                 if next_function is None:

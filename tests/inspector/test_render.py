@@ -30,6 +30,7 @@ CASES = {
     "resnet18_flow_depth2_lr": ("resnet18", {"view": "flow", "depth": 2, "rankdir": "LR"}),
     "transformer_block_flow": ("transformer_block", {"view": "flow"}),
     # Diagrams II: frames, selective collapse, the autograd view's frames and extras, the diff picture
+    "resnet18_tree": ("resnet18", {"view": "tree"}),
     "resnet18_flow": ("resnet18", {"view": "flow"}),
     "resnet18_tree_collapse_basicblock": ("resnet18", {"view": "tree", "collapse": ["BasicBlock"]}),
     "resnet18_tree_depth1_expand": ("resnet18", {"view": "tree", "depth": 1, "expand": ["layer2.0"]}),
@@ -461,6 +462,9 @@ def test_cli_new_options_reach_the_diagram(tmp_path, capsys):
     mm.save(_changed_state(target.model), str(checkpoint))
     assert main(["render", "convnet", "--diff", str(checkpoint), "-o", str(tmp_path / "d.dot")]) == 0
     assert "tree view compared with c.npz" in (tmp_path / "d.dot").read_text(encoding="utf-8")
+    assert main(["render", "nested_net", "--diff", "net", "-o", str(tmp_path / "t.dot")]) == 0  # a TARGET
+    compared = (tmp_path / "t.dot").read_text(encoding="utf-8")
+    assert "tree view compared with net" in compared and "4 missing, 4 unexpected" in compared
 
 
 def test_cli_names_the_shrinking_options_of_a_very_large_diagram(tmp_path, capsys):
