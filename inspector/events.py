@@ -87,6 +87,9 @@ class OpEvent:
     output_shapes: tuple[tuple[int, ...], ...]
     input_ids: tuple[int | None, ...] = ()
     output_ids: tuple[int | None, ...] = ()
+    # the op's other arguments as torch's API passes them: (position or name, plain value) pairs, e.g.
+    # ((1, 1), (2, 2)) for x.transpose(1, 2); a tensor inside a value is the string "tensor"
+    arguments: tuple[tuple[int | str, object], ...] = ()
 
 
 def format_shape(shape: tuple[int, ...]) -> str:

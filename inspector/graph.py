@@ -1,15 +1,18 @@
-"""Diagram graphs as plain data (nodes, edges, clusters) and the tree view: a model's module hierarchy."""
+"""Diagram graphs as plain data (nodes, edges, clusters) and the facts every view shows about a module."""
 
 from __future__ import annotations
 
+import inspect
 import math
+import re
 from dataclasses import dataclass, field
 
 from inspector.adapters import adapter_for
 
 __all__ = [
-    "Cluster", "Edge", "Graph", "Node", "ModuleInfo", "describe_modules", "fold_runs", "tree_graph",
-    "wrap_text", "count_text", "shape_text",
+    "Cluster", "Edge", "Graph", "Node", "ModuleInfo", "describe_modules", "fold_runs", "run_name",
+    "others_text", "run_lines", "wrap_text", "count_text", "shape_text", "totals_line", "title_lines",
+    "module_tooltip",
 ]
 
 
@@ -19,6 +22,7 @@ class Node:
 
     A node with `cells` (style "row") is drawn as those boxes side by side, in order: a module's
     parameters and buffers, which must read in state_dict order (dot would reorder separate nodes).
+    `tooltip` is what an SVG viewer shows when the pointer rests on the box (a module's path and repr).
     """
 
     id: str
@@ -26,6 +30,7 @@ class Node:
     style: str
     cluster: str | None = None
     cells: tuple[Node, ...] = ()
+    tooltip: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +45,15 @@ class Edge:
 
 @dataclass(frozen=True, slots=True)
 class Cluster:
-    """A box around other nodes and clusters (a module); `parent` is the enclosing cluster's id."""
+    """A frame around other nodes and clusters (a module); `parent` is the enclosing cluster's id.
+    `style` is a key of render_dot.CLUSTER_STYLES: "module", or "folded" (the first of N identical
+    modules, drawn for all of them)."""
 
     id: str
     lines: tuple[str, ...]
     style: str
     parent: str | None = None
+    tooltip: str = ""
 
 
 @dataclass
@@ -68,12 +76,20 @@ class Graph:
             seen.setdefault(node.style, None)
         return list(seen)
 
+    def cluster_styles_used(self) -> list[str]:
+        return list(dict.fromkeys(cluster.style for cluster in self.clusters))
 
-# --- what a module is -----------------------------------------------------------------------------
+
+# --- text -----------------------------------------------------------------------------------------
 
 
 def count_text(count: int) -> str:
     return f"{count:,}"
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """A shape as Python writes a tuple: `(6, 3, 5, 5)`, `(120,)`, `()`."""
+    return str(tuple(shape))
 
 
 def wrap_text(text: str, width: int = 44) -> list[str]:
@@ -82,7 +98,7 @@ def wrap_text(text: str, width: int = 44) -> list[str]:
         return [text]
     lines: list[str] = []
     current = ""
-    for piece in text.split(", "):
+    for piece in _top_level_pieces(text):
         candidate = f"{current}, {piece}" if current else piece
         if current and len(candidate) > width:
             lines.append(current + ",")
@@ -94,12 +110,101 @@ def wrap_text(text: str, width: int = 44) -> list[str]:
     return lines
 
 
+def _top_level_pieces(text: str) -> list[str]:
+    """`3, 64, kernel_size=(3, 3)` -> ['3', '64', 'kernel_size=(3, 3)']: split at the commas outside
+    brackets and quotes."""
+    pieces, depth, quote, start = [], 0, "", 0
+    for index, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            pieces.append(text[start:index].strip())
+            start = index + 1
+    pieces.append(text[start:].strip())
+    return [piece for piece in pieces if piece]
+
+
+def totals_line(parameters: int, buffers: int) -> str:
+    text = f"params {count_text(parameters)}"
+    return f"{text} | buffers {count_text(buffers)}" if buffers else text
+
+
+def run_name(paths: list[str]) -> str:
+    """`layer1.0-1` for a run of children `layer1.0`, `layer1.1` (torch's repr writes `(0-1)`)."""
+    first = paths[0]
+    if len(paths) == 1:
+        return first
+    last = paths[-1].rpartition(".")[2]
+    return f"{first}-{last}"
+
+
+def others_text(paths: list[str], qualified: bool) -> str:
+    """The members of a folded run after the first, as a frame names them: `1`, `1-11` (consecutive
+    numbers), `b, c`; with `qualified`, as dotted paths (`h.1-11`)."""
+    names = [path.rpartition(".")[2] for path in paths]
+    prefix = paths[0].rpartition(".")[0] + "." if qualified and "." in paths[0] else ""
+    if len(names) > 2 and all(name.isdigit() for name in names) and \
+            [int(name) for name in names] == list(range(int(names[0]), int(names[0]) + len(names))):
+        return f"{prefix}{names[0]}-{names[-1]}"
+    return ", ".join(prefix + name for name in names)
+
+
+def run_lines(run: list[str], info: ModuleInfo, *, qualified: bool, drawn: bool = True) -> list[str]:
+    """What a folded run says, as a frame's title or a node's lines: `layer1.0-1: BasicBlock × 2`, which
+    member is drawn and the others' names (`drawn`, for a frame), the hyperparameters, and the totals of
+    one member and of all. `qualified`: with dotted paths (the flow and autograd views) rather than the
+    names within the parent (the tree view, whose frames nest)."""
+    name = run_name(run) if qualified else run_name(run).rpartition(".")[2]
+    lines = [f"{name}: {info.kind} \u00d7 {len(run)}"]
+    if drawn:
+        first = run[0] if qualified else info.name
+        lines.append(f"{first} drawn; {others_text(run[1:], qualified)} the same")
+    lines += wrap_text(info.arguments) if info.arguments else []
+    if info.total_parameters or info.total_buffers:
+        lines.append(f"each: {info.totals()}")
+        everything = totals_line(info.total_parameters * len(run), info.total_buffers * len(run))
+        lines.append(f"all {len(run)}: {everything}")
+    return lines
+
+
+# --- what a module is -----------------------------------------------------------------------------
+
+
 def _extra_repr(module) -> str:
     try:
         text = module.extra_repr()
     except Exception:  # a user's extra_repr that raises must not break the diagram
         return ""
     return " ".join(str(text).split())
+
+
+_NAMED = re.compile(r"^[A-Za-z_]\w*=")
+
+
+def labelled_arguments(module, extra: str) -> str:
+    """extra_repr with its positional values named: `3, 64, kernel_size=(3, 3)` -> `in_channels=3,
+    out_channels=64, kernel_size=(3, 3)`. A value is named after the constructor's parameter in its
+    place only when the module holds an attribute of that name with that very repr (so a user's own
+    extra_repr is never mislabelled)."""
+    pieces = _top_level_pieces(extra)
+    try:
+        names = [name for name, parameter in inspect.signature(type(module).__init__).parameters.items()
+                 if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD)][1:]
+    except (TypeError, ValueError):
+        return extra
+    labelled = []
+    for position, piece in enumerate(pieces):
+        name = names[position] if position < len(names) else None
+        if not _NAMED.match(piece) and name is not None and repr(getattr(module, name, object())) == piece:
+            piece = f"{name}={piece}"
+        labelled.append(piece)
+    return ", ".join(labelled)
 
 
 @dataclass
@@ -109,7 +214,7 @@ class ModuleInfo:
     path: str
     name: str  # last component of path ("" for the root)
     kind: str
-    extra: str
+    extra: str  # extra_repr on one line, as the module's repr shows it
     depth: int
     children: list[str]  # child paths, in registration order
     parameters: list[tuple[str, tuple[int, ...], bool, str | None]]  # name, shape, requires_grad, shared-with
@@ -118,42 +223,80 @@ class ModuleInfo:
     total_buffers: int
     signature: tuple
     container: bool = False  # a Sequential or ModuleList: the modules whose identical children fold
+    arguments: str = ""  # extra with positional values named (labelled_arguments)
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # own parameter -> its other names
+    # shared parameters reached here through two names, which the children's totals count twice:
+    # `decoder.weight is embed.weight`
+    counted_once: tuple[str, ...] = ()
 
     def heading(self) -> str:
         """`conv1: Conv2d(3, 6, kernel_size=(5, 5), stride=(1, 1))` without the hyperparameters' wrap."""
         call = f"{self.kind}({self.extra})" if self.extra else self.kind
         return f"{self.name}: {call}" if self.name else call
 
+    def totals(self) -> str:
+        """`params 114 | buffers 6`, with what is counted once when a parameter is shared."""
+        text = totals_line(self.total_parameters, self.total_buffers)
+        if self.counted_once:
+            text += f" ({'; '.join(self.counted_once)}: counted once)"
+        return text
+
+
+def module_tooltip(info: ModuleInfo) -> str:
+    """What hovering over a module's box shows: its path and its repr's first line."""
+    call = f"{info.kind}({info.extra})" if info.extra else f"{info.kind}()"
+    return f"{info.path}: {call}" if info.path else call
+
 
 def _shape(tensor) -> tuple[int, ...]:
     return tuple(int(size) for size in tensor.shape)
 
 
+def _owner(name: str) -> str:
+    return name.rpartition(".")[0]
+
+
+def _common_ancestor(paths: list[str]) -> str:
+    parts = [path.split(".") if path else [] for path in paths]
+    common: list[str] = []
+    for pieces in zip(*parts):
+        if len(set(pieces)) != 1:
+            break
+        common.append(pieces[0])
+    return ".".join(common)
+
+
 def describe_modules(model) -> dict[str, ModuleInfo]:
     """ModuleInfo for every module of `model`, keyed by dotted path, in named_modules order."""
-    owner: dict[int, str] = {}
-    for name, parameter in model.named_parameters():
-        owner.setdefault(id(parameter), name)
+    names_of: dict[int, list[str]] = {}
+    for name, parameter in model.named_parameters(remove_duplicate=False):
+        names_of.setdefault(id(parameter), []).append(name)
     is_container = adapter_for(model).is_container
     infos: dict[str, ModuleInfo] = {}
     modules = list(model.named_modules())
     for path, module in modules:
         prefix = f"{path}." if path else ""
         parameters = []
+        aliases = {}
         for name, parameter in module.named_parameters(recurse=False):
-            first = owner.get(id(parameter))
-            shared = first if first is not None and first != prefix + name else None
+            names = names_of.get(id(parameter), [prefix + name])
+            first = names[0]
+            shared = first if first != prefix + name else None
             parameters.append((name, _shape(parameter), bool(parameter.requires_grad), shared))
+            others = tuple(other for other in names if other != prefix + name)
+            if others:
+                aliases[name] = others
         non_persistent = getattr(module, "_non_persistent_buffers_set", set())
         buffers = [
             (name, _shape(buffer), name not in non_persistent)
             for name, buffer in module.named_buffers(recurse=False)
         ]
+        extra = _extra_repr(module)
         infos[path] = ModuleInfo(
             path=path,
             name=path.rpartition(".")[2],
             kind=type(module).__name__,
-            extra=_extra_repr(module),
+            extra=extra,
             depth=path.count(".") + 1 if path else 0,
             children=[prefix + child for child, _ in module.named_children()],
             parameters=parameters,
@@ -162,11 +305,19 @@ def describe_modules(model) -> dict[str, ModuleInfo]:
             total_buffers=sum(math.prod(_shape(b)) for b in module.buffers()),
             signature=(),
             container=is_container(module),
+            arguments=labelled_arguments(module, extra),
+            aliases=aliases,
         )
     # a child reached twice (a shared module) keeps its first path; its other names are skipped by
     # named_modules, so link only children that have an info
     for info in infos.values():
         info.children = [child for child in info.children if child in infos]
+    # a shared parameter is counted once by the innermost module holding all its names
+    for names in names_of.values():
+        if len(names) > 1:
+            where = _common_ancestor([_owner(name) for name in names])
+            if where in infos:
+                infos[where].counted_once += (f"{' and '.join(names[1:])} is {names[0]}",)
     for path in reversed(list(infos)):  # children before parents
         info = infos[path]
         info.signature = (
@@ -194,20 +345,6 @@ def fold_runs(infos: dict[str, ModuleInfo], path: str) -> list[list[str]]:
     return runs
 
 
-def run_name(paths: list[str]) -> str:
-    """`layer1.0-1` for a run of children `layer1.0`, `layer1.1` (torch's repr writes `(0-1)`)."""
-    first = paths[0]
-    if len(paths) == 1:
-        return first
-    last = paths[-1].rpartition(".")[2]
-    return f"{first}-{last}"
-
-
-def totals_line(parameters: int, buffers: int) -> str:
-    text = f"params {count_text(parameters)}"
-    return f"{text} | buffers {count_text(buffers)}" if buffers else text
-
-
 def title_lines(model, view: str, mode: str, infos: dict[str, ModuleInfo]) -> tuple[str, ...]:
     root = infos[""]
     trainable = sum(
@@ -215,7 +352,12 @@ def title_lines(model, view: str, mode: str, infos: dict[str, ModuleInfo]) -> tu
     )
     counts = f"{count_text(root.total_parameters)} parameters ({count_text(trainable)} trainable)"
     counts += f", {count_text(root.total_buffers)} buffer values"
-    return (f"{root.kind}: {view} view, {mode} mode{_other_mode(model, mode)}", counts)
+    lines = [f"{root.kind}: {view} view, {mode} mode{_other_mode(model, mode)}", counts]
+    shared = [note for info in infos.values() for note in info.counted_once]
+    if shared:
+        listed = "; ".join(shared[:3]) + (f" and {len(shared) - 3} more" if len(shared) > 3 else "")
+        lines.append(f"shared parameters, counted once: {listed}")
+    return tuple(lines)
 
 
 def _other_mode(model, mode: str) -> str:
@@ -229,120 +371,3 @@ def _other_mode(model, mode: str) -> str:
         return ""
     shown = ", ".join(odd[:3]) + (f" and {len(odd) - 3} more" if len(odd) > 3 else "")
     return f" ({'train' if not training else 'eval'}: {shown})"
-
-
-# --- the tree view ---------------------------------------------------------------------------------
-
-
-Rows = tuple[list[str], list[str]]  # (top row, bottom row) of an item's node ids
-
-
-class _TreeBuilder:
-    def __init__(self, infos: dict[str, ModuleInfo], depth: int | None, fold: bool) -> None:
-        self.infos = infos
-        self.depth = depth
-        self.fold = fold
-        self.nodes: list[Node] = []
-        self.edges: list[Edge] = []
-        self.clusters: list[Cluster] = []
-
-    def _node(self, lines: list[str] | tuple[str, ...], style: str, cluster: str | None) -> str:
-        node_id = f"n{len(self.nodes)}"
-        self.nodes.append(Node(node_id, tuple(lines), style, cluster))
-        return node_id
-
-    def _chain(self, previous: Rows | None, current: Rows) -> None:
-        """Invisible edges so siblings stack in registration order: every node of the previous item's
-        bottom row to every node of the next one's top row, which keeps the column centred."""
-        if previous is None:
-            return
-        for tail in previous[1]:
-            for head in current[0]:
-                self.edges.append(Edge(tail, head, style="order"))
-
-    def module(self, path: str, cluster: str | None) -> Rows:
-        """Draw module `path`; returns its (top row, bottom row) of node ids for ordering."""
-        info = self.infos[path]
-        heading = [f"{info.name}: {info.kind}" if info.name else info.kind, *wrap_text(info.extra)]
-        if info.extra == "":
-            heading = heading[:1]
-        has_state = bool(info.parameters or info.buffers)
-        if info.children and self.depth is not None and info.depth >= self.depth:
-            count = _count_descendants(self.infos, path)
-            lines = [*heading, f"{count} submodule{'' if count == 1 else 's'} (collapsed)",
-                     totals_line(info.total_parameters, info.total_buffers)]
-            node = self._node(lines, "collapsed", cluster)
-            return [node], [node]
-        if not info.children and not has_state:
-            node = self._node(heading, "module", cluster)
-            return [node], [node]
-        cluster_id = f"cluster_{len(self.clusters)}"
-        self.clusters.append(
-            Cluster(cluster_id, (*heading, totals_line(info.total_parameters, info.total_buffers)), "module",
-                    cluster)
-        )
-        cells: list[Node] = []
-        for name, shape, requires_grad, shared in info.parameters:
-            lines = [name, f"{shape_text(shape)}  {count_text(math.prod(shape))}"]
-            if shared:
-                lines.append(f"shared with {shared}")
-            if not requires_grad:
-                lines.append("frozen (requires_grad=False)")
-            style = "parameter" if requires_grad else "parameter_frozen"
-            cells.append(Node(f"{cluster_id}_{name}", tuple(lines), style, cluster_id))
-        for name, shape, persistent in info.buffers:
-            lines = [name, f"{shape_text(shape)}  {count_text(math.prod(shape))}"]
-            if not persistent:
-                lines.append("not in state_dict")
-            style = "buffer" if persistent else "buffer_nonpersistent"
-            cells.append(Node(f"{cluster_id}_{name}", tuple(lines), style, cluster_id))
-        state_row: list[str] = []
-        if cells:
-            node_id = f"n{len(self.nodes)}"
-            self.nodes.append(Node(node_id, (), "row", cluster_id, tuple(cells)))
-            state_row.append(node_id)
-        top: list[str] = state_row
-        previous: Rows | None = (state_row, state_row) if state_row else None
-        runs = fold_runs(self.infos, path) if self.fold else [[child] for child in info.children]
-        for run in runs:
-            current = self.module(run[0], cluster_id) if len(run) == 1 else self.folded(run, cluster_id)
-            self._chain(previous, current)
-            previous = current
-            top = top or current[0]
-        assert previous is not None
-        return top, previous[1]
-
-    def folded(self, run: list[str], cluster: str) -> Rows:
-        info = self.infos[run[0]]
-        count = len(run)
-        name = run_name(run).rpartition(".")[2]
-        lines = [f"{name}: {info.kind} \u00d7 {count}", *(wrap_text(info.extra) if info.extra else [])]
-        if info.total_parameters or info.total_buffers:
-            each = totals_line(info.total_parameters, info.total_buffers)
-            lines.append(f"each: {each}")
-            total = totals_line(info.total_parameters * count, info.total_buffers * count)
-            lines.append(f"all {count}: {total}")
-        node = self._node(lines, "folded", cluster)
-        return [node], [node]
-
-
-def _count_descendants(infos: dict[str, ModuleInfo], path: str) -> int:
-    prefix = f"{path}."
-    return sum(1 for other in infos if other.startswith(prefix))
-
-
-def shape_text(shape: tuple[int, ...]) -> str:
-    """A shape as Python writes a tuple: `(6, 3, 5, 5)`, `(120,)`, `()`."""
-    return str(tuple(shape))
-
-
-def tree_graph(model, *, depth: int | None = None, fold: bool = True, rankdir: str = "TB",
-               mode: str = "train") -> Graph:
-    """The module hierarchy as nested clusters: each module's type and hyperparameters, its parameters
-    (blue) and buffers (orange) with shapes and counts, and totals; `depth` collapses deeper modules
-    into one node; `fold` draws consecutive identical siblings as one node marked "× N"."""
-    infos = describe_modules(model)
-    builder = _TreeBuilder(infos, depth, fold)
-    builder.module("", None)
-    return Graph(title_lines(model, "tree", mode, infos), builder.nodes, builder.edges, builder.clusters,
-                 rankdir)

@@ -1,10 +1,9 @@
-"""The traced views as graphs: flow (module calls and functional ops, tensors as edges) and autograd."""
+"""The flow view: one traced forward as module calls and functional ops, with tensors as edges."""
 
 from __future__ import annotations
 
-from inspector.adapters import adapter_for
 from inspector.adapters.base import PASS_THROUGH
-from inspector.events import OpEvent, TraceEvent, flatten_values
+from inspector.events import OpEvent, TraceEvent
 from inspector.graph import (
     Cluster,
     Edge,
@@ -12,33 +11,56 @@ from inspector.graph import (
     ModuleInfo,
     Node,
     describe_modules,
-    fold_runs,
+    module_tooltip,
+    run_lines,
     run_name,
     shape_text,
     title_lines,
-    totals_line,
     wrap_text,
 )
+from inspector.graph_folding import Folding
+from inspector.op_arguments import argument_text
 from inspector.trace import Trace
 
-__all__ = ["flow_graph", "autograd_graph"]
+__all__ = ["flow_graph", "NO_TENSOR", "parameter_text", "state_styles"]
 
 
 NO_TENSOR = "no tensor in what the forward returned"  # what the output box says then
 
 
+def parameter_text(info: ModuleInfo) -> list[str]:
+    """A module's own parameters with their shapes, `weight (64, 3, 3, 3), bias (64,)`, each shared one
+    with its other names."""
+    pieces = []
+    for name, shape, requires_grad, _ in info.parameters:
+        piece = f"{name} {shape_text(shape)}"
+        if info.aliases.get(name):
+            piece += f" shared with {' and '.join(info.aliases[name])}"
+        if not requires_grad:
+            piece += " frozen"
+        pieces.append(piece)
+    return wrap_text(", ".join(pieces)) if pieces else []
+
+
+def state_styles(infos: dict[str, ModuleInfo]) -> dict[str, str]:
+    """A parameter's or buffer's dotted name -> the style the tree view draws it in."""
+    styles: dict[str, str] = {}
+    for path, info in infos.items():
+        prefix = f"{path}." if path else ""
+        for name, _, requires_grad, _ in info.parameters:
+            shared = info.aliases.get(name)
+            styles[prefix + name] = "parameter_shared" if shared else \
+                "parameter" if requires_grad else "parameter_frozen"
+        for name, _, persistent in info.buffers:
+            styles[prefix + name] = "buffer" if persistent else "buffer_nonpersistent"
+    return styles
+
+
 class _FlowBuilder:
-    def __init__(self, infos: dict[str, ModuleInfo], trace: Trace, depth: int | None, fold: bool) -> None:
+    def __init__(self, infos: dict[str, ModuleInfo], trace: Trace, folding: Folding) -> None:
         self.infos = infos
         self.trace = trace
-        self.depth = depth
-        self.run_of: dict[str, list[str]] = {}
-        if fold:
-            for path in infos:
-                for run in fold_runs(infos, path):
-                    if len(run) > 1:
-                        for member in run:
-                            self.run_of[member] = run
+        self.folding = folding
         self.nodes: list[Node] = []
         self.edges: list[Edge] = []
         self.clusters: dict[str, Cluster] = {}
@@ -47,31 +69,35 @@ class _FlowBuilder:
         self.run_nodes: dict[str, str] = {}
         self.calls: dict[str, int] = {}
         self.outside: dict[object, str] = {}  # a parameter's name or an unknown tensor's id -> its node
-        self.state_styles: dict[str, str] = {}  # a parameter's or buffer's dotted name -> its tree-view style
-        for path, info in infos.items():
-            prefix = f"{path}." if path else ""
-            for name, _, requires_grad, _ in info.parameters:
-                self.state_styles[prefix + name] = "parameter" if requires_grad else "parameter_frozen"
-            for name, _, persistent in info.buffers:
-                self.state_styles[prefix + name] = "buffer" if persistent else "buffer_nonpersistent"
+        self.state_styles = state_styles(infos)
+        self.aliases = {(f"{path}." if path else "") + name: others
+                        for path, info in infos.items() for name, others in info.aliases.items()}
         self._edge_set: set[tuple[str, str, str]] = set()
+        # folded runs that ran as chains: drawn as one node when the first member is one node anyway
+        # (compact), else the first member is drawn open in a "× N" frame and the others are hidden
+        self.compact: dict[str, list[str]] = {}
+        self.frames: dict[str, list[str]] = {}
+        self.hidden: dict[str, str] = {}  # a later member of a framed run -> the run's first member
+        self.frame_outputs: dict[str, list[str | None]] = {}  # first member -> its outputs' producers
+        for run in {id(run): run for run in folding.chained_runs(trace.events, trace.ops).values()}.values():
+            if folding.atomic(run[0]):
+                self.compact.update((member, run) for member in run)
+            else:
+                self.frames[run[0]] = run
+                self.hidden.update((member, run[0]) for member in run[1:])
 
     # --- which module calls become nodes ----------------------------------------------------------
 
-    def _atomic(self, path: str) -> bool:
-        """Drawn as one node: a module without children, or one at --depth. The root is opened even
-        without children (unless --depth 0), so a one-module model shows the ops its forward runs."""
-        info = self.infos[path]
-        if self.depth is not None and info.depth >= self.depth:
-            return True
-        return not info.children and path != ""
-
     def _owner(self, paths: list[str]) -> str | None:
-        """The first path that is drawn as one node (a folded run member or an atomic module)."""
+        """The first path that is drawn as one node (a compact run's member or an atomic module)."""
         for path in paths:
-            if path in self.run_of or self._atomic(path):
+            if path in self.compact or self.folding.atomic(path):
                 return path
         return None
+
+    def _hidden(self, paths: list[str] | tuple[str, ...]) -> bool:
+        """Inside a framed run's later member: the frame draws the first member for all of them."""
+        return any(path in self.hidden for path in paths)
 
     def _cluster(self, stack: list[str]) -> str | None:
         """The cluster of the innermost running container (created on first use); None for the root."""
@@ -82,17 +108,23 @@ class _FlowBuilder:
             cluster = self.clusters.get(path)
             if cluster is None:
                 info = self.infos[path]
-                lines = (f"{path}: {info.kind}", *(wrap_text(info.extra) if info.extra else ()))
-                cluster = Cluster(f"cluster_{len(self.clusters)}", lines, "module", parent)
+                arguments = wrap_text(info.arguments) if info.arguments else []
+                run = self.frames.get(path)
+                if run is not None:
+                    lines = tuple(run_lines(run, info, qualified=True))
+                else:
+                    lines = (f"{path}: {info.kind}", *arguments)
+                style = "folded" if run else "module"
+                cluster = Cluster(f"cluster_{len(self.clusters)}", lines, style, parent, module_tooltip(info))
                 self.clusters[path] = cluster
             parent = cluster.id
         return parent
 
     # --- nodes and edges ----------------------------------------------------------------------------
 
-    def _node(self, lines: list[str], style: str, cluster: str | None) -> str:
+    def _node(self, lines: list[str], style: str, cluster: str | None, tooltip: str = "") -> str:
         node_id = f"n{len(self.nodes)}"
-        self.nodes.append(Node(node_id, tuple(lines), style, cluster))
+        self.nodes.append(Node(node_id, tuple(lines), style, cluster, tooltip=tooltip))
         return node_id
 
     def _edge(self, tail: str, head: str, label: str = "") -> None:
@@ -112,17 +144,23 @@ class _FlowBuilder:
                 continue
             shape = self.shapes.get(tensor_id, ())
             tail = self.producer.get(tensor_id)
+            label = shape_text(shape)
             if tail is None:
+                label = ""  # a parameter, buffer or constant: its box shows its shape
                 name = self.trace.tensor_names.get(tensor_id)
                 if name is None and shape == ():
-                    continue  # a Python number the op wrapped in a tensor (x / 8): not worth a node
+                    continue  # a Python number the op wrapped in a tensor (x / 8): shown on the op's node
                 key: object = name if name is not None else tensor_id
                 tail = self.outside.get(key)
                 if tail is None:
-                    style = self.state_styles.get(name, "parameter") if name is not None else "tensor"
-                    tail = self._node([name or "constant", shape_text(shape)], style, cluster)
+                    if name is None:
+                        tail = self._node(["constant", shape_text(shape)], "tensor", cluster)
+                    else:
+                        aliases = [f"= {alias}" for alias in self.aliases.get(name, ())]
+                        tail = self._node([name, *aliases, shape_text(shape)],
+                                          self.state_styles.get(name, "parameter"), cluster, name)
                     self.outside[key] = tail
-            self._edge(tail, head, shape_text(shape))
+            self._edge(tail, head, label)
 
     def _outputs(self, ids: tuple[int | None, ...], node: str) -> None:
         for tensor_id in ids:
@@ -130,16 +168,15 @@ class _FlowBuilder:
                 self.producer[tensor_id] = node
 
     def _module_node(self, owner: str, stack: list[str]) -> str:
-        run = self.run_of.get(owner)
+        run = self.compact.get(owner)
         if run is not None:
             existing = self.run_nodes.get(run[0])
             if existing is not None:
                 return existing
             info = self.infos[run[0]]
-            lines = [f"{run_name(run)}", f"{info.kind} \u00d7 {len(run)}"]
-            if info.total_parameters or info.total_buffers:
-                lines.append(f"{totals_line(info.total_parameters, info.total_buffers)} each")
-            node = self._node(lines, "folded", self._cluster(stack))
+            lines = run_lines(run, info, qualified=True, drawn=False)
+            tooltip = f"{run_name(run)}: {len(run)} \u00d7 {module_tooltip(info)}"
+            node = self._node(lines, "folded", self._cluster(stack), tooltip)
             for member in run:
                 self.run_nodes[member] = node
             return node
@@ -148,13 +185,23 @@ class _FlowBuilder:
         title = owner or info.kind
         if self.calls[owner] > 1:
             title += f" (call {self.calls[owner]})"
-        lines = [title, info.kind if info.name else "", *wrap_text(info.extra)]
+        lines = [title, info.kind if info.name else "", *wrap_text(info.arguments)]
         lines = [line for line in lines if line]
         style = "module"
-        if info.children:  # collapsed by depth
+        if self.folding.collapsed(owner) and info.children:
             style = "collapsed"
-            lines.append(totals_line(info.total_parameters, info.total_buffers))
-        return self._node(lines, style, self._cluster(stack))
+            lines.append(info.totals())
+        elif info.parameters or info.buffers:
+            lines += parameter_text(info)
+            lines.append(info.totals())
+        return self._node(lines, style, self._cluster(stack), module_tooltip(info))
+
+    def _op_node(self, op: OpEvent) -> str:
+        arguments = argument_text(op)
+        lines = [op.name, *(wrap_text(arguments, 28) if arguments else [])]
+        where = op.stack[-1] or self.infos[""].kind
+        tooltip = f"{op.name}({arguments}) in {where}" if arguments else f"{op.name} in {where}"
+        return self._node(lines, "op", self._cluster(list(op.stack)), tooltip)
 
     def _timeline(self) -> list[TraceEvent | OpEvent]:
         timeline: list[TraceEvent | OpEvent] = [e for e in self.trace.events if e.phase != "backward"]
@@ -162,45 +209,33 @@ class _FlowBuilder:
         timeline.sort(key=lambda item: item.index)
         return timeline
 
-    def _display_sequence(self, timeline: list[TraceEvent | OpEvent]) -> list[str | None]:
-        """What would be drawn, in order: the owning path of each module node, None for each op."""
-        sequence: list[str | None] = []
-        stack: list[str] = []
-        for item in timeline:
-            if isinstance(item, OpEvent):
-                if item.stack and self._owner(list(item.stack)) is None:
-                    sequence.append(None)
-            elif item.phase == "forward_pre":
-                if self._owner(stack) is None and self._owner([item.module]) is not None:
-                    sequence.append(item.module)
-                stack.append(item.module)
-            else:
-                while stack and stack.pop() != item.module:
-                    pass
-        return sequence
+    def _op(self, item: OpEvent) -> None:
+        self._note_shapes(item.input_ids, item.input_shapes)
+        self._note_shapes(item.output_ids, item.output_shapes)
+        if not item.stack or self._owner(list(item.stack)) is not None or self._hidden(item.stack):
+            return  # outside the model, inside a module drawn as one node, or inside a hidden copy
+        if item.name == PASS_THROUGH:
+            for source, target in zip(item.input_ids, item.output_ids, strict=False):
+                if source in self.producer and target is not None:
+                    self.producer[target] = self.producer[source]
+            return
+        node = self._op_node(item)
+        self._inputs(item.input_ids, node, None)
+        self._outputs(item.output_ids, node)
 
-    def _keep_chained_runs(self, timeline: list[TraceEvent | OpEvent]) -> None:
-        """Fold a run only where its members ran back to back, once each, in order (a chain);
-        otherwise (q/k/v projections, a ModuleList used in a loop with other calls between) draw
-        every call. Unfolding can reveal runs nested inside, so repeat until nothing changes."""
-        changed = True
-        while changed and self.run_of:
-            changed = False
-            sequence = self._display_sequence(timeline)
-            runs = {run[0]: run for run in self.run_of.values()}
-            for run in runs.values():
-                positions = [index for index, owner in enumerate(sequence) if owner in run]
-                members = [sequence[index] for index in positions]
-                chained = members == run and positions == list(range(positions[0], positions[0] + len(run))) \
-                    if positions else True
-                if not chained:
-                    for member in run:
-                        self.run_of.pop(member, None)
-                    changed = True
+    def _returned(self, path: str, outer: list[str], output_ids: tuple[int | None, ...]) -> None:
+        """A framed run's first member hands its outputs' producers to the hidden members after it, so
+        the last member's output comes out of the frame."""
+        if path in self.frames:
+            self.frame_outputs[path] = [self.producer.get(tensor_id) if tensor_id is not None else None
+                                        for tensor_id in output_ids]
+        elif path in self.hidden and not self._hidden(outer):
+            for tensor_id, producer in zip(output_ids, self.frame_outputs.get(self.hidden[path], []),
+                                           strict=False):
+                if tensor_id is not None and producer is not None:
+                    self.producer[tensor_id] = producer
 
     def build(self) -> None:
-        timeline = self._timeline()
-        self._keep_chained_runs(timeline)
         stack: list[str] = []
         frames: list[str | None] = []  # per running module: the node drawn for this call, if any
         root_pre, root_post = self.trace.root_call()
@@ -211,26 +246,16 @@ class _FlowBuilder:
                 title = "input" if len(tensor_ids) == 1 else f"input {number}"
                 lines = [title, shape_text(self.shapes[tensor_id])]
                 self.producer[tensor_id] = self._node(lines, "input", None)
-        for item in timeline:
+        for item in self._timeline():
             if isinstance(item, OpEvent):
-                self._note_shapes(item.input_ids, item.input_shapes)
-                self._note_shapes(item.output_ids, item.output_shapes)
-                if not item.stack or self._owner(list(item.stack)) is not None:
-                    continue  # outside the model, or inside a module drawn as one node
-                if item.name == PASS_THROUGH:
-                    for source, target in zip(item.input_ids, item.output_ids, strict=False):
-                        if source in self.producer and target is not None:
-                            self.producer[target] = self.producer[source]
-                    continue
-                node = self._node([item.name], "op", self._cluster(list(item.stack)))
-                self._inputs(item.input_ids, node, None)
-                self._outputs(item.output_ids, node)
+                self._op(item)
                 continue
             shapes = tuple(s.shape if s else () for s in item.inputs)
             self._note_shapes(item.input_ids, shapes)
             if item.phase == "forward_pre":
                 node = None
-                if self._owner(stack) is None and self._owner([item.module]) is not None:
+                if self._owner(stack) is None and not self._hidden([*stack, item.module]) and \
+                        self._owner([item.module]) is not None:
                     node = self._module_node(item.module, stack)
                     self._inputs(item.input_ids, node, None)
                 stack.append(item.module)
@@ -242,6 +267,7 @@ class _FlowBuilder:
                     if path == item.module:
                         if node is not None:
                             self._outputs(item.output_ids, node)
+                        self._returned(path, stack, item.output_ids)
                         break
         if root_post is not None:
             tensor_ids = [tensor_id for tensor_id in root_post.output_ids if tensor_id is not None]
@@ -260,70 +286,14 @@ class _FlowBuilder:
 
 
 def flow_graph(model, trace: Trace, *, depth: int | None = None, fold: bool = True, rankdir: str = "TB",
-               mode: str = "train") -> Graph:
-    """One traced forward: module calls as nodes, tensors as edges labelled with their shapes, and the
-    functional ops run between modules (relu, flatten, a residual add) as small nodes."""
+               mode: str = "train", collapse: tuple[str, ...] = (), expand: tuple[str, ...] = ()) -> Graph:
+    """One traced forward: module calls as nodes (with their parameters' shapes and counts), tensors as
+    edges labelled with their shapes, and the functional ops run between modules (relu, flatten, a
+    residual add) as small nodes with their arguments. `depth`, `collapse`, `expand` and `fold` as in
+    the tree view (graph_folding); a folded run of blocks draws the first block open in a "× N" frame."""
     infos = describe_modules(model)
-    builder = _FlowBuilder(infos, trace, depth, fold)
+    folding = Folding(infos, depth=depth, fold=fold, collapse=collapse, expand=expand)
+    builder = _FlowBuilder(infos, trace, folding)
     builder.build()
     return Graph(title_lines(model, "flow", mode, infos), builder.nodes, builder.edges,
                  list(builder.clusters.values()), rankdir)
-
-
-def autograd_graph(model, output: object, *, rankdir: str = "TB", mode: str = "train") -> Graph:
-    """The grad_fn graph behind `output`: one node per autograd node (MulBackward0, ...), parameters
-    named by their state_dict keys, arrows in the direction the forward ran."""
-    is_tensor = adapter_for(model).is_tensor
-    infos = describe_modules(model)
-    names = {id(parameter): name for name, parameter in model.named_parameters()}
-    nodes: list[Node] = []
-    edges: list[Edge] = []
-    seen: dict[int, str] = {}
-    keep: list[object] = []  # hold the graph nodes so their id() stays unique during the walk
-
-    def node_for(function) -> tuple[str, bool]:
-        key = id(function)
-        if key in seen:
-            return seen[key], False
-        keep.append(function)
-        node_id = f"n{len(nodes)}"
-        variable = getattr(function, "variable", None)
-        if variable is not None:
-            name = names.get(id(variable))
-            shape = shape_text(tuple(variable.shape))
-            lines = (name, shape) if name else ("leaf", shape)
-            nodes.append(Node(node_id, lines, "parameter" if name else "tensor"))
-        else:
-            nodes.append(Node(node_id, (function.name(),), "grad_fn"))
-        seen[key] = node_id
-        return node_id, True
-
-    leaves = flatten_values(output)
-    outputs = [leaf for leaf in leaves if is_tensor(leaf) and leaf.grad_fn is not None]
-    for number, tensor in enumerate(outputs):
-        root, fresh = node_for(tensor.grad_fn)
-        title = "output" if len(outputs) == 1 else f"output {number}"
-        out_id = f"n{len(nodes)}"
-        nodes.append(Node(out_id, (title, shape_text(tuple(tensor.shape))), "output"))
-        edges.append(Edge(root, out_id))
-        pending = [tensor.grad_fn] if fresh else []
-        while pending:  # depth-first, in next_functions order: a stable numbering
-            function = pending.pop()
-            head = seen[id(function)]
-            discovered = []
-            for next_function, _ in function.next_functions:
-                if next_function is None:
-                    continue
-                tail, fresh_next = node_for(next_function)
-                edges.append(Edge(tail, head))
-                if fresh_next:
-                    discovered.append(next_function)
-            pending.extend(reversed(discovered))  # visit the first input first
-    if not outputs:  # nothing required grad (no parameters, or under no_grad): say so, don't draw nothing
-        for number, leaf in enumerate(leaf for leaf in leaves if is_tensor(leaf)):
-            lines = ("output" if number == 0 else f"output {number}", shape_text(tuple(leaf.shape)),
-                     "no grad_fn: nothing here requires grad")
-            nodes.append(Node(f"n{len(nodes)}", lines, "output"))
-        if not any(is_tensor(leaf) for leaf in leaves):
-            nodes.append(Node(f"n{len(nodes)}", ("output", NO_TENSOR), "output"))
-    return Graph(title_lines(model, "autograd", mode, infos), nodes, edges, [], rankdir)

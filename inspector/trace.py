@@ -69,6 +69,9 @@ class Recorder:
         self._tensor_refs: list = []  # keeps tracked tensors alive, so their id() stays unique
         self._named_tensors: dict[int, str] = {}
         self.failed_in: str | None = None  # the innermost module running when the run raised
+        # with track_tensors: an op's or a module call's index -> its outputs' grad_fn at that moment (an
+        # in-place op later gives the same tensor a new one); the autograd view groups nodes by module
+        self.grad_fns: dict[int, tuple] = {}
 
     # --- attaching and detaching ---------------------------------------------------------------
 
@@ -173,8 +176,11 @@ class Recorder:
                 break
         inputs, input_ids = self._describe(args)
         outputs, output_ids = self._describe(output)
+        index = self._next_index()
+        if self.track_tensors:
+            self.grad_fns[index] = self._grad_fns(flatten_values(output))
         self._emit(
-            TraceEvent(self._next_index(), "forward", path, type(module).__name__, inputs, outputs,
+            TraceEvent(index, "forward", path, type(module).__name__, inputs, outputs,
                        (end - start) * 1000.0, module.training, input_ids, output_ids)
         )
 
@@ -189,14 +195,34 @@ class Recorder:
                        module.training, input_ids, output_ids)
         )
 
-    def _op_observer(self, name: str, inputs, outputs) -> None:
+    def _grad_fns(self, values: list) -> tuple:
+        return tuple(value.grad_fn for value in values if isinstance(value, self._tensor_type))
+
+    def _plain(self, value: object) -> object:
+        """An op argument as a plain value: numpy scalars as Python's, tensors and arrays as "tensor"."""
+        if isinstance(value, (self._tensor_type, np.ndarray)):
+            return "tensor"
+        if isinstance(value, (list, tuple)):
+            return tuple(self._plain(item) for item in value)
+        if isinstance(value, slice):
+            return slice(self._plain(value.start), self._plain(value.stop), self._plain(value.step))
+        if isinstance(value, np.generic):
+            return value.item()
+        if value is None or value is Ellipsis or isinstance(value, (bool, int, float, str)):
+            return value
+        return str(value)  # a dtype, a device
+
+    def _op_observer(self, name: str, inputs, outputs, arguments: dict) -> None:
         if threading.get_ident() != self._thread:
             return  # another thread's op (e.g. the UI's); not part of this model's run
         stack = tuple(path for path, _ in self._stack)
         in_tensors = [value for value in flatten_values(inputs) if isinstance(value, self._tensor_type)]
         out_tensors = [value for value in flatten_values(outputs) if isinstance(value, self._tensor_type)]
+        index = self._next_index()
+        if self.track_tensors:
+            self.grad_fns[index] = self._grad_fns(out_tensors)
         op = OpEvent(
-            self._next_index(),
+            index,
             name,
             stack[-1] if stack else "",
             stack,
@@ -204,6 +230,7 @@ class Recorder:
             tuple(tuple(value.shape) for value in out_tensors),
             tuple(self._seq(value) for value in in_tensors) if self.track_tensors else (),
             tuple(self._seq(value) for value in out_tensors) if self.track_tensors else (),
+            tuple((key, self._plain(value)) for key, value in arguments.items()),
         )
         self.ops.append(op)
         if self.on_op is not None:
@@ -224,6 +251,7 @@ class Trace:
     output: object
     loss: object | None = None  # the Tensor backward ran from
     tensor_names: dict[int, str] = field(default_factory=dict)
+    grad_fns: dict[int, tuple] = field(default_factory=dict)  # see Recorder.grad_fns
 
     def forward_events(self) -> list[TraceEvent]:
         return [event for event in self.events if event.phase == "forward"]
@@ -294,7 +322,8 @@ def trace_forward(model, example_input: object, *, record_ops: bool = True, stat
     """Run one forward under a Recorder (no backward hooks); the model's state is left unchanged."""
     with preserved_state(model), Recorder(model, record_ops=record_ops, stats=stats, backward=False) as rec:
         output = call_model(model, example_input)
-    return Trace(type(model).__name__, model.training, rec.events, rec.ops, output, None, rec.tensor_names)
+    return Trace(type(model).__name__, model.training, rec.events, rec.ops, output, None, rec.tensor_names,
+                 rec.grad_fns)
 
 
 def trace_forward_backward(
@@ -311,4 +340,5 @@ def trace_forward_backward(
         loss = loss_fn(output) if loss_fn is not None else _default_loss(model, output)
         if loss is not None and loss.requires_grad:
             loss.backward()
-    return Trace(type(model).__name__, model.training, rec.events, rec.ops, output, loss, rec.tensor_names)
+    return Trace(type(model).__name__, model.training, rec.events, rec.ops, output, loss, rec.tensor_names,
+                 rec.grad_fns)

@@ -217,7 +217,7 @@ class Function:
                         out._version = args[0]._version
             elif np.may_share_memory(result, arrays[0]):
                 outputs._version = args[0]._version
-        return _notify(cls, args, outputs) if _op_observers else outputs
+        return _notify(cls, args, outputs, kwargs) if _op_observers else outputs
 
 
 def _shape_error(cls, arrays, error):

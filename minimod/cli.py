@@ -50,9 +50,18 @@ def load_command(name: str) -> ModuleType:
         ) from None
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, with a mistake on the command line (a missing option, a bad value) raised as a
+    UserError, so it is one line and exit status 1 like every other mistake, not the usage text and 2.
+    Subcommand parsers are made of the same class."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise UserError(f"{message}; see '{self.prog} --help'")
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The full parser; only `command`'s module is imported, to add that command's own options."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="minimod: a small neural-network library with PyTorch's API, a terminal inspector "
         "that shows what a model does inside, and guided lessons.",

@@ -38,15 +38,17 @@ class RemovableHandle:
 _op_observers: dict = {}
 
 
-def register_op_observer(observer) -> RemovableHandle:
+def register_op_observer(observer, *, with_kwargs: bool = False) -> RemovableHandle:
     """Call ``observer(function_class, inputs, outputs)`` after every op (the inspector's flow view).
 
     ``inputs`` are the op's positional arguments (Tensors or plain values), ``outputs`` a Tensor or a
-    tuple of Tensors. An op made of ops is reported once: ``a @ b`` as ``MatMul``, not as the mm, bmm
-    and view nodes it records. Returns a handle whose ``remove()`` (or ``with``) detaches the observer.
+    tuple of Tensors. With ``with_kwargs=True`` the observer is called with a fourth argument, the op's
+    keyword arguments (a dict: ``dim`` of a softmax, ``dims`` of a transpose). An op made of ops is
+    reported once: ``a @ b`` as ``MatMul``, not as the mm, bmm and view nodes it records. Returns a
+    handle whose ``remove()`` (or ``with``) detaches the observer.
     """
     handle = RemovableHandle(_op_observers)
-    _op_observers[handle.id] = observer
+    _op_observers[handle.id] = (observer, with_kwargs)
     return handle
 
 
@@ -64,11 +66,14 @@ def one_op():
         _quiet.depth -= 1
 
 
-def _notify(cls, args, outputs):
+def _notify(cls, args, outputs, kwargs=None):
     if getattr(_quiet, "depth", 0):
         return outputs
-    for observer in list(_op_observers.values()):
-        observer(cls, args, outputs)
+    for observer, with_kwargs in list(_op_observers.values()):
+        if with_kwargs:
+            observer(cls, args, outputs, kwargs or {})
+        else:
+            observer(cls, args, outputs)
     return outputs
 
 

@@ -421,11 +421,11 @@ class Tensor(TensorMath):
             )
         return self._report_inplace(function, (self, operand), self._take_history(out))
 
-    def _report_inplace(self, function, args: tuple, result: Tensor) -> Tensor:
+    def _report_inplace(self, function, args: tuple, result: Tensor, kwargs: dict | None = None) -> Tensor:
         """Op observers see an in-place op as done to this very tensor (its output is the tensor itself),
         not to the copy of its old values that feeds the node, so the flow view's later users of this
         tensor follow the op."""
-        return _notify(function, args, result) if _op_observers else result
+        return _notify(function, args, result, kwargs) if _op_observers else result
 
     def relu_(self) -> Tensor:
         """relu in place. With autograd recording, the tensor's history becomes ReluBackward0 (as in torch):
@@ -459,7 +459,7 @@ class Tensor(TensorMath):
             with one_op():
                 out = function.apply(self, **kwargs)
             self._data[...] = out._data
-            return self._report_inplace(function, (self,), self._bump())
+            return self._report_inplace(function, (self,), self._bump(), kwargs)
         self._check_recordable_inplace()
         before = Tensor._wrap(self._data.copy() if copy_input else self._data)
         before.requires_grad, before.grad_fn, before._output_nr = True, self.grad_fn, self._output_nr
@@ -469,7 +469,7 @@ class Tensor(TensorMath):
             out = function.apply(before, **kwargs)
         if node_name is not None:
             out.grad_fn.node_name = node_name  # torch names some in-place nodes apart (LeakyReluBackward1)
-        return self._report_inplace(function, (self,), self._take_history(out))
+        return self._report_inplace(function, (self,), self._take_history(out), kwargs)
 
     def _check_recordable_inplace(self) -> None:
         """Refuse the recorded in-place ops (relu_) where torch does, and on views, which minimod cannot

@@ -131,11 +131,19 @@ def test_keyboard_interrupt_is_one_line(fake_command, capsys) -> None:
     assert capsys.readouterr().err == "minimod: error: interrupted\n"
 
 
-def test_unknown_command_is_a_usage_error(capsys) -> None:
-    with pytest.raises(SystemExit) as stop:
-        cli.main(["inspectt"])
-    assert stop.value.code == 2
-    assert "invalid choice: 'inspectt'" in capsys.readouterr().err
+def test_unknown_command_is_one_line_and_exit_1(capsys) -> None:
+    """argparse's own mistakes are one line and exit 1 too, not its usage text and exit 2."""
+    assert cli.main(["inspectt"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("minimod: error: argument COMMAND: invalid choice: 'inspectt'")
+    assert err.count("\n") == 1 and err.rstrip().endswith("see 'minimod --help'")
+
+
+def test_a_bad_option_of_a_command_is_one_line_and_exit_1(fake_command, capsys) -> None:
+    assert cli.main(["fake", "mlp", "--no-such-option"]) == 1
+    err = capsys.readouterr().err
+    assert err == "minimod: error: unrecognized arguments: --no-such-option; see 'minimod --help'\n"
+    assert fake_command.args is None
 
 
 def test_missing_command_module_is_one_line_error(monkeypatch, capsys) -> None:

@@ -9,9 +9,12 @@ from typing import Any
 
 import numpy as np
 
-# observer(op_name, inputs, outputs): `op_name` is what the flow view draws ("relu", "add", "flatten"),
-# `inputs` the op's positional arguments, `outputs` a Tensor or a tuple of them.
-OpObserver = Callable[[str, tuple, Any], None]
+# observer(op_name, inputs, outputs, arguments): `op_name` is what the flow view draws ("relu", "add",
+# "flatten"), `inputs` the op's positional arguments, `outputs` a Tensor or a tuple of them, `arguments` the
+# op's other arguments as torch's API names them, a dict keyed by position (an int, 0 being the first
+# argument; tensors are left out) or by name: `x.transpose(1, 2)` gives {1: 1, 2: 2}, `x * 0.9` {1: 0.9},
+# `F.softmax(x, dim=-1)` {"dim": -1}. inspector/op_arguments.py reads them the same way for both libraries.
+OpObserver = Callable[[str, tuple, Any, dict], None]
 
 # The op name an adapter gives an op that only passes tensors through for module backward hooks: the
 # flow view draws no node for it, the tensor keeps its producer.
@@ -72,3 +75,11 @@ class ModelAdapter(ABC):
     def observe_ops(self, observer: OpObserver) -> Any:
         """Call `observer` after every functional op run from here on (relu, add, flatten, matmul, ...);
         returns a handle whose remove() stops it. An op made of ops is reported once."""
+
+    def node_name(self, grad_fn: Any) -> str:
+        """An autograd node's name as torch prints it (`AddmmBackward0`, `AccumulateGrad`)."""
+        return grad_fn.name().rpartition("::")[2]
+
+    @abstractmethod
+    def saved_tensor_shapes(self, grad_fn: Any) -> list[tuple[int, ...]]:
+        """The shapes of the tensors an autograd node saved for backward, sorted (torchviz's show_saved)."""

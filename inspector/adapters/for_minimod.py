@@ -27,6 +27,50 @@ def op_name(function_name: str) -> str:
     return OP_NAMES.get(function_name, function_name.lower())
 
 
+def _swapped(dims: tuple[int, ...]) -> dict:
+    """A Transpose's permutation (0, 2, 1, 3) as torch's transpose arguments {dim0: 1, dim1: 2}."""
+    moved = [index for index, dim in enumerate(dims) if index != dim]
+    return {"dim0": moved[0], "dim1": moved[1]} if len(moved) == 2 else {}
+
+
+def _split_size(kwargs: dict) -> dict:
+    """split(16, dim=2) is Split(sizes=[16, 16, 16]); split([8, 8], ...) names its node after the list."""
+    sizes = kwargs["sizes"]
+    given = list(sizes) if "node_name" in kwargs else sizes[0]
+    return {"split_size": given, "dim": kwargs["dim"]}
+
+
+# a Function whose keyword arguments are not torch's -> torch's arguments (the rest pass as they are)
+_TORCH_ARGUMENTS = {
+    "Transpose": lambda kwargs: _swapped(kwargs["dims"]),
+    "Permute": lambda kwargs: {"dims": kwargs["dims"]},
+    "Split": _split_size,
+    "Chunk": lambda kwargs: {"dim": kwargs["dim"]},
+    "GetItem": lambda kwargs: {1: kwargs["index"]},
+    "Topk": lambda kwargs: {"k": kwargs["k"], "dim": kwargs.get("dim", -1)},
+    "VectorNorm": lambda kwargs: {"dim": kwargs.get("dim"), "keepdim": kwargs.get("keepdim", False)},
+}
+
+
+def _is_wrapped_number(value: Any) -> bool:
+    """`x * 0.9` multiplies by a 0-d constant minimod made of the number: torch's op sees the number."""
+    return (isinstance(value, minimod.Tensor) and value.ndim == 0 and not value.requires_grad
+            and value.grad_fn is None)
+
+
+def op_arguments(function_name: str, inputs: tuple, kwargs: dict) -> dict:
+    """A minimod op's non-tensor arguments as torch's API passes them (see base.OpObserver)."""
+    arguments: dict = {}
+    for position, value in enumerate(inputs):
+        if _is_wrapped_number(value):
+            arguments[position] = value.item()
+        elif not isinstance(value, minimod.Tensor):
+            arguments[position] = value
+    convert = _TORCH_ARGUMENTS.get(function_name)
+    arguments.update(convert(kwargs) if convert is not None else kwargs)
+    return arguments
+
+
 class MinimodAdapter(ModelAdapter):
     library = "minimod"
     lib = minimod
@@ -49,7 +93,12 @@ class MinimodAdapter(ModelAdapter):
         return handles
 
     def observe_ops(self, observer: OpObserver) -> Any:
-        def report(function_class: type, inputs: tuple, outputs: Any) -> None:
-            observer(op_name(function_class.__name__), inputs, outputs)
+        def report(function_class: type, inputs: tuple, outputs: Any, kwargs: dict) -> None:
+            name = function_class.__name__
+            observer(op_name(name), inputs, outputs, op_arguments(name, inputs, kwargs))
 
-        return minimod.autograd.register_op_observer(report)
+        return minimod.autograd.register_op_observer(report, with_kwargs=True)
+
+    def saved_tensor_shapes(self, grad_fn: Any) -> list[tuple[int, ...]]:
+        saved = getattr(grad_fn, "saved_arrays", ())
+        return sorted(tuple(int(size) for size in array.shape) for array in saved if hasattr(array, "shape"))

@@ -56,6 +56,16 @@ def _has_tensor(value: Any) -> bool:
     return False
 
 
+def op_arguments(args: tuple, kwargs: dict) -> dict:
+    """A call's non-tensor arguments (see base.OpObserver): positional ones by position, keywords by name
+    (torch's private `_stacklevel` left out)."""
+    arguments: dict = {position: value for position, value in enumerate(args)
+                       if not isinstance(value, torch.Tensor)}
+    arguments.update((name, value) for name, value in kwargs.items()
+                     if not name.startswith("_") and not isinstance(value, torch.Tensor))
+    return arguments
+
+
 class _OpObserverMode(TorchFunctionMode):
     """Calls the observer after each op that takes and returns tensors. Calls made while the mode handles
     one (the op's own insides, e.g. F.relu calling torch.relu) are not seen: one call, one op."""
@@ -68,7 +78,7 @@ class _OpObserverMode(TorchFunctionMode):
         output = func(*args, **(kwargs or {}))
         name = op_name(func)
         if name is not None and _has_tensor(output) and _has_tensor(args):
-            self.observer(name, tuple(args), output)
+            self.observer(name, tuple(args), output, op_arguments(tuple(args), kwargs or {}))
         return output
 
 
@@ -160,3 +170,18 @@ class TorchAdapter(ModelAdapter):
         mode = _OpObserverMode(observer)
         mode.__enter__()
         return _ModeHandle(mode)
+
+    def saved_tensor_shapes(self, grad_fn: Any) -> list[tuple[int, ...]]:
+        # what torchviz reads: the node's _saved_* attributes that hold tensors
+        shapes = []
+        for attribute in dir(grad_fn):
+            if not attribute.startswith("_saved_"):
+                continue
+            try:
+                value = getattr(grad_fn, attribute)
+            except RuntimeError:  # freed by a backward
+                continue
+            for item in value if isinstance(value, (tuple, list)) else (value,):
+                if isinstance(item, torch.Tensor):
+                    shapes.append(tuple(int(size) for size in item.shape))
+        return sorted(shapes)

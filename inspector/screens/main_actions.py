@@ -382,8 +382,11 @@ class MainActions:
     def action_export(self: MainScreen) -> None:
         name = self.file_stem()
         depth = "all" if self.diagram_depth is None else self.diagram_depth
+        collapsed = len(self.module_tree.collapsed_paths())
+        modules = f"{collapsed} module{'' if collapsed == 1 else 's'}"
+        as_in_tree = f", {modules} collapsed as in the tree" if collapsed else ""
         title = (f"Export the {self.diagram_view} diagram (depth {depth}, "
-                 f"{'folded' if self.diagram_fold else 'unfolded'}) to")
+                 f"{'folded' if self.diagram_fold else 'unfolded'}{as_in_tree}) to")
         hint = "to change them first: escape, then v (view), + and - (depth), z (folding)"
         self.app.push_screen(PromptScreen(title, f"{name}-{self.diagram_view}.svg", "path/to/file.svg", hint),
                              self.ask_export)
@@ -400,15 +403,17 @@ class MainActions:
             self.start_export(path)
 
     def start_export(self: MainScreen, path: Path) -> bool:
-        """Render the current view, depth and fold state to `path` in the worker."""
+        """Render the current view, depth and fold state to `path` in the worker; the modules collapsed
+        in the module tree are collapsed in the diagram."""
         view, depth, fold = self.diagram_view, self.diagram_depth, self.diagram_fold
+        collapse = self.module_tree.collapsed_paths()
         session = self.session
 
         def job(on_event: Callable[[Any], None], worker: Worker) -> Path:
             from inspector.diagram import render
 
             diagram = render(session.model, view=view, example_input=session.example_input, depth=depth,
-                             fold=fold)
+                             fold=fold, collapse=collapse)
             return diagram.save(path).resolve()
 
         return self.start_run("export", job)

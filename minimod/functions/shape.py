@@ -338,7 +338,7 @@ def _view_of_copy(x, shape, kind):
         return kind.apply(Clone.apply(x), shape=shape, of_copy=True)
     with hooks.one_op():
         out = kind.apply(Clone.apply(x), shape=shape, of_copy=True)
-    return hooks._notify(kind, (x,), out)
+    return hooks._notify(kind, (x,), out, {"shape": shape})
 
 
 def flatten(x, start_dim=0, end_dim=-1):
@@ -347,10 +347,15 @@ def flatten(x, start_dim=0, end_dim=-1):
     start, end = _wrap_dim(start_dim, x.ndim), _wrap_dim(end_dim, x.ndim)
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
-    if start == end:
-        return x  # nothing to merge: torch returns the tensor itself
+    if start == end:  # nothing to merge: torch returns the tensor itself (op observers still see the call)
+        return hooks._notify(Flatten, (x,), x, {"start_dim": start_dim, "end_dim": end_dim}) \
+            if hooks._op_observers else x
     shape = x.shape[:start] + (int(np.prod(x.shape[start : end + 1])),) + x.shape[end + 1 :]
-    return reshape(x, shape, Flatten)
+    if not hooks._op_observers:
+        return reshape(x, shape, Flatten)
+    with hooks.one_op():  # observers see flatten's own arguments, not the shape it reshapes to
+        out = reshape(x, shape, Flatten)
+    return hooks._notify(Flatten, (x,), out, {"start_dim": start_dim, "end_dim": end_dim})
 
 
 def transpose(x, dim0, dim1):

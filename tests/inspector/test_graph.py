@@ -5,11 +5,14 @@ import pytest
 
 import minimod as mm
 import minimod.nn.functional as F
-from inspector.graph import describe_modules, tree_graph
-from inspector.graph_trace import autograd_graph, flow_graph
+from inspector.graph import Graph, describe_modules
+from inspector.graph_autograd import autograd_graph
+from inspector.graph_trace import flow_graph
+from inspector.graph_tree import tree_graph
 from inspector.targets import resolve
 from inspector.trace import trace_forward
 from minimod import nn
+from minimod.errors import UserError
 
 
 def _titles(graph, style=None):
@@ -18,6 +21,10 @@ def _titles(graph, style=None):
 
 def _flow(model, example, **options):
     return flow_graph(model, trace_forward(model, example), **options)
+
+
+def _autograd(model, example, **options):
+    return autograd_graph(model, trace_forward(model, example), **options)
 
 
 class Stateful(nn.Module):
@@ -64,7 +71,10 @@ def test_depth_collapses_and_fold_merges_identical_siblings():
 def test_fold_needs_a_container_and_identical_structure():
     seq = nn.Sequential(nn.Linear(3, 3), nn.Linear(3, 3), nn.Linear(3, 3), nn.Linear(3, 4))
     graph = tree_graph(seq)
-    assert _titles(graph, "folded") == ["0-2: Linear \u00d7 3"]
+    frames = [cluster.lines for cluster in graph.clusters if cluster.style == "folded"]
+    assert frames == [("0-2: Linear \u00d7 3", "0 drawn; 1, 2 the same",
+                       "in_features=3, out_features=3, bias=True", "each: params 12", "all 3: params 36")]
+    assert _titles(tree_graph(seq, collapse="Linear"), "folded") == ["0-2: Linear \u00d7 3"]
     infos = describe_modules(resolve("transformer_block").model)
     attention = tree_graph(resolve("transformer_block").model)
     assert not _titles(attention, "folded"), "q/k/v projections are not in a container: no fold"
@@ -107,7 +117,15 @@ def test_flow_shows_the_residual_add_and_folds_chained_blocks():
     target = resolve("resnet18")
     graph = _flow(target.model, target.example_input)
     assert "add" in _titles(graph, "op")
-    assert "layer1.0-1" in _titles(graph, "folded")
+    frame = next(cluster for cluster in graph.clusters if cluster.style == "folded")
+    assert frame.lines == ("layer1.0-1: BasicBlock \u00d7 2", "layer1.0 drawn; layer1.1 the same",
+                           "each: params 73,984 | buffers 258", "all 2: params 147,968 | buffers 516")
+    inside = _titles(Graph(graph.title, [node for node in graph.nodes if node.cluster == frame.id]))
+    assert inside == ["layer1.0.conv1", "layer1.0.bn1", "layer1.0.relu", "layer1.0.conv2", "layer1.0.bn2",
+                      "add", "layer1.0.relu (call 2)"]
+    assert not any(title.startswith("layer1.1") for title in _titles(graph))
+    compact = _flow(target.model, target.example_input, collapse="BasicBlock")
+    assert "layer1.0-1: BasicBlock \u00d7 2" in _titles(compact, "folded")
     assert "layer1.0.conv1" in _titles(_flow(target.model, target.example_input, fold=False))
     shallow = _flow(target.model, target.example_input, depth=1)
     assert "layer2" in _titles(shallow, "collapsed") and "add" not in _titles(shallow, "op")
@@ -136,8 +154,7 @@ def test_flow_shows_a_parameter_used_outside_a_leaf_module():
 
 def test_autograd_graph_names_parameters_by_state_dict_key():
     target = resolve("convnet")
-    output = target.model(target.example_input)
-    graph = autograd_graph(target.model, output)
+    graph = _autograd(target.model, target.example_input)
     parameters = set(_titles(graph, "parameter"))
     assert parameters == set(target.model.state_dict())
     names = _titles(graph, "grad_fn")
@@ -147,7 +164,7 @@ def test_autograd_graph_names_parameters_by_state_dict_key():
 
 def test_autograd_graph_of_an_output_without_grad():
     model = nn.ReLU()
-    graph = autograd_graph(model, model(mm.randn(2)))
+    graph = _autograd(model, mm.randn(2))
     assert graph.nodes[0].lines[-1] == "no grad_fn: nothing here requires grad"
 
 
@@ -293,11 +310,11 @@ def test_linear_records_torchs_autograd_graph(layout, input_requires_grad, bias)
 def test_autograd_view_names_weights_behind_their_transpose():
     """Linear weights reach the graph through TBackward0; the view still names them by state_dict key."""
     target = resolve("transformer_block")
-    graph = autograd_graph(target.model, target.model(target.example_input))
+    graph = _autograd(target.model, target.example_input)
     parameter_keys = {name for name, _ in target.model.named_parameters()}
     assert set(_titles(graph, "parameter")) == parameter_keys
-    titles = {node.id: node.lines[0] for node in graph.nodes}
-    fed_by_transpose = {titles[edge.tail] for edge in graph.edges if titles[edge.head] == "TBackward0"}
+    titles = {node.id: node.lines[0] for node in graph.nodes if node.lines}
+    fed_by_transpose = {titles[edge.tail] for edge in graph.edges if titles.get(edge.head) == "TBackward0"}
     linear_weights = {f"{path}.weight" for path, module in target.model.named_modules()
                       if isinstance(module, nn.Linear)}
     assert fed_by_transpose == linear_weights
@@ -332,3 +349,141 @@ def test_collapsed_counts_read_as_english():
     graph = tree_graph(resolve("nested_net").model, depth=1)
     collapsed = [node.lines for node in graph.nodes if node.style == "collapsed"]
     assert collapsed == [("base_net: BaseNet", "1 submodule (collapsed)", "params 15")]
+
+
+# --- Diagrams II: frames, selective collapse, weights on flow nodes, op arguments, autograd frames -----
+
+
+def _lines(graph, title):
+    return next(node.lines for node in graph.boxes() if node.lines and node.lines[0] == title)
+
+
+def test_positional_hyperparameters_are_named_after_the_constructor():
+    infos = describe_modules(resolve("resnet18").model)
+    assert infos["conv1"].arguments.startswith("in_channels=3, out_channels=64, kernel_size=(3, 3)")
+    assert infos["conv1"].extra.startswith("3, 64, kernel_size=(3, 3)")  # the repr's own text is kept
+    assert infos["bn1"].arguments.startswith("num_features=64, eps=1e-05")
+    ln = describe_modules(nn.LayerNorm(8))[""]
+    assert ln.arguments.startswith("normalized_shape=(8,), eps=1e-05")
+
+    class Odd(nn.Module):
+        def __init__(self, size):
+            super().__init__()
+            self.size = size
+
+        def extra_repr(self):
+            return f"{self.size * 2}, mode=odd"  # not the attribute's value: left as it is
+
+    assert describe_modules(Odd(3))[""].arguments == "6, mode=odd"
+
+
+def test_flow_module_nodes_show_their_weights_shapes_and_counts():
+    target = resolve("resnet18")
+    graph = _flow(target.model, target.example_input, depth=1)
+    assert _lines(graph, "conv1")[-2:] == ("weight (64, 3, 3, 3)", "params 1,728")
+    assert _lines(graph, "bn1")[-2:] == ("weight (64,), bias (64,)", "params 128 | buffers 129")
+    assert _lines(graph, "relu")[-1] == "ReLU"  # no state, no counts
+    assert _lines(graph, "layer1")[-1] == "params 147,968 | buffers 516"  # collapsed: totals
+
+
+def test_op_nodes_show_their_arguments():
+    target = resolve("transformer_block")
+    graph = _flow(target.model, target.example_input)
+    ops = [node.lines for node in graph.boxes() if node.style == "op"]
+    assert ("transpose", "dim0=1, dim1=2") in ops and ("transpose", "dim0=2, dim1=3") in ops  # q, kᵀ
+    assert ("reshape", "(1, 8, 4, 8)") in ops and ("softmax", "dim=3") in ops
+    assert ("div", "2.828") in ops  # / sqrt(head_dim)
+    assert ("add",) in ops  # an op without arguments worth showing: its name only
+
+
+def test_op_arguments_of_the_common_ops():
+    class Ops(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 6)
+
+        def forward(self, x):
+            h = self.fc(x)
+            a, b = h.split(3, dim=-1)
+            c = mm.cat([a.permute(1, 0), b.t()], 1)
+            d = c.masked_fill(c > 0, -1.0)[:, 1:].sum(dim=0, keepdim=True) * 0.5
+            return F.log_softmax(d.flatten(), dim=-1).clamp(min=-5.0) - 1
+
+    ops = [node.lines for node in _flow(Ops(), mm.randn(2, 4)).boxes() if node.style == "op"]
+    assert ops == [("split", "split_size=3, dim=1"), ("permute", "dims=(1, 0)"), ("t",), ("cat", "dim=1"),
+                   ("gt", "0"), ("masked_fill", "value=-1"), ("getitem", "[:, 1:]"),
+                   ("sum", "dim=0, keepdim=True"), ("mul", "0.5"), ("flatten",), ("log_softmax", "dim=0"),
+                   ("clamp", "min=-5"), ("sub", "1")]
+
+
+def test_collapse_and_expand_by_class_path_or_glob():
+    model = resolve("resnet18").model
+    collapsed = tree_graph(model, collapse="BasicBlock")
+    assert _titles(collapsed, "folded") == ["0-1: BasicBlock \u00d7 2"]  # a run of collapsed blocks: one node
+    assert _titles(collapsed, "collapsed").count("0: BasicBlock") == 3
+    by_glob = tree_graph(model, collapse=["layer*.1", "conv1"])
+    assert _titles(by_glob, "collapsed") == ["conv1: Conv2d"] + ["1: BasicBlock"] * 4  # runs split to show it
+    opened = tree_graph(model, depth=1, expand="layer2.0")
+    clusters = [cluster.lines[0] for cluster in opened.clusters]
+    assert "layer2: Sequential" in clusters and "0: BasicBlock" in clusters
+    assert {"1: BasicBlock", "layer3: Sequential"} <= set(_titles(opened, "collapsed"))
+    unfolded = tree_graph(model, expand="layer1.1")  # naming a later member unfolds its run
+    assert "0-1: BasicBlock \u00d7 2" not in [cluster.lines[0] for cluster in unfolded.clusters]
+    assert "1: BasicBlock" in [cluster.lines[0] for cluster in unfolded.clusters]
+    with pytest.raises(UserError, match=r"collapse 'Bottleneck' matches no module of ResNet: name a class "
+                                        r"\(Conv2d, BatchNorm2d, ReLU, Sequential\) or a dotted path"):
+        tree_graph(model, collapse="Bottleneck")
+
+
+def test_tied_weights_are_marked_and_the_totals_explained():
+    from tests.inspector.twin_models import build
+
+    model, tokens = build("tied", mm)
+    tree = tree_graph(model)
+    assert tree.title[2] == "shared parameters, counted once: decoder.weight is embed.weight"
+    totals = "params 114 | buffers 6 (decoder.weight is embed.weight: counted once)"
+    assert tree.clusters[0].lines[1] == totals
+    shared = [cell.lines for cell in tree.boxes() if cell.style == "parameter_shared"]
+    assert shared == [("weight", "(12, 6)  72", "shared with decoder.weight"),
+                      ("weight", "(12, 6)  72", "shared with embed.weight")]
+    flow = _flow(model, tokens)
+    assert "weight (12, 6) shared with decoder.weight" in _lines(flow, "embed")
+    autograd = _autograd(model, tokens)
+    assert _titles(autograd, "parameter_shared") == ["embed.weight"]
+    assert _lines(autograd, "embed.weight") == ("embed.weight", "decoder.weight", "(12, 6)")
+
+
+def test_autograd_nodes_are_framed_by_the_module_call_that_made_them():
+    target = resolve("resnet18")
+    graph = _autograd(target.model, target.example_input)
+    frames = {cluster.lines[0]: cluster for cluster in graph.clusters}
+    assert frames["layer1.0-1: BasicBlock \u00d7 2"].style == "folded"
+    assert frames["layer1.0-1: BasicBlock \u00d7 2"].parent == frames["layer1: Sequential"].id
+    inside = [node for node in graph.nodes if node.cluster == frames["layer1.0-1: BasicBlock \u00d7 2"].id]
+    assert [node.lines for node in inside if node.style == "grad_fn"][:2] == [
+        ("ConvolutionBackward0", "layer1.0.conv1"), ("NativeBatchNormBackward0", "layer1.0.bn1")]
+    boxes = [box for node in inside for box in (node.cells or (node,))]
+    assert {"layer1.0.conv1.weight", "layer1.0.bn1.bias"} <= {box.lines[0] for box in boxes}
+    bn1 = next(node for node in inside if node.cells and node.cells[0].lines[0] == "layer1.0.bn1.weight")
+    assert [cell.lines for cell in bn1.cells] == [("layer1.0.bn1.weight", "(64,)"),
+                                                  ("layer1.0.bn1.bias", "(64,)")]  # one row, state_dict order
+    assert not any("layer1.1" in line for node in graph.boxes() for line in node.lines)  # drawn once
+    shapes = {edge.label for edge in graph.edges}
+    assert "(1, 64, 32, 32)" in shapes and "(1, 512)" in shapes
+    shallow = _autograd(target.model, target.example_input, depth=1)
+    assert not shallow.clusters
+    layer2 = _lines(shallow, "layer2")
+    assert layer2 == ("layer2", "Sequential", "16 autograd nodes", "params 525,568 | buffers 1,285")
+    assert len(shallow.nodes) < len(graph.nodes)
+    unfolded = _autograd(target.model, target.example_input, fold=False)
+    assert "layer1.1: BasicBlock" in [cluster.lines[0] for cluster in unfolded.clusters]
+
+
+def test_autograd_extras_saved_tensors_and_accumulate_grad():
+    target = resolve("convnet")
+    plain = _autograd(target.model, target.example_input)
+    extras = _autograd(target.model, target.example_input, saved_tensors=True, accumulate_grad=True)
+    assert _titles(extras, "grad_fn").count("AccumulateGrad") == len(list(target.model.parameters())) == 8
+    relu = next(node.lines for node in extras.nodes if node.lines[0] == "ReluBackward0")
+    assert relu[1] == "saved (1, 10, 24, 24)"  # its result, saved for backward
+    assert not any(line.startswith("saved") for node in plain.nodes for line in node.lines)

@@ -6,6 +6,7 @@ Skipped as a whole without torch (CI installs it)."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from pathlib import Path
 
@@ -109,11 +110,89 @@ def test_the_same_diagram(name: str, view: str) -> None:
     assert theirs.dot.count("label=") > 5
 
 
+NEW_OPTIONS = {  # Diagrams II's options, each valid for every twin
+    "flow_collapse": {"view": "flow", "collapse": "Linear"},
+    "flow_unfolded_depth1_expand": {"view": "flow", "fold": False, "depth": 1, "expand": "Linear"},
+    "autograd_depth1": {"view": "autograd", "depth": 1},
+    "autograd_accumulate_grad_lr": {"view": "autograd", "accumulate_grad": True, "rankdir": "LR"},
+    "tree_collapse_expand": {"view": "tree", "collapse": "Linear", "depth": 0, "expand": "Linear"},
+}
+
+
+@pytest.mark.parametrize("name", list(TWINS))
+@pytest.mark.parametrize("option", list(NEW_OPTIONS))
+def test_the_same_diagram_with_each_new_option(name: str, option: str) -> None:
+    (mm_model, mm_input), (torch_model, torch_input) = twins(name)
+    mine = diagram.render(mm_model, example_input=mm_input, **NEW_OPTIONS[option])
+    theirs = diagram.render(torch_model, example_input=torch_input, **NEW_OPTIONS[option])
+    assert theirs.dot == mine.dot
+
+
+@pytest.mark.parametrize("name", list(TWINS))
+def test_the_same_diff_picture(name: str) -> None:
+    """Each model compared with its twin: the same keys, shapes and values, so every tensor unchanged."""
+    (mm_model, _), (torch_model, _) = twins(name)
+    mine = diagram.render(mm_model, diff=torch_model)
+    theirs = diagram.render(torch_model, diff=mm_model)
+    assert theirs.dot.replace("compared with ResNet", "") == mine.dot.replace("compared with ResNet", "")
+    assert "unchanged" in mine.dot and "changed &lt;" not in mine.dot and "missing" not in mine.dot
+
+
+def test_saved_tensors_are_each_librarys_own_and_the_rest_of_the_picture_the_same() -> None:
+    """What a node saves for backward is the library's choice (minimod's convolution saves its im2col
+    columns, torch's the input and the weight): the shapes differ, the rest of the diagram does not."""
+    (mm_model, mm_input), (torch_model, torch_input) = twins("convnet")
+    mine = diagram.render(mm_model, example_input=mm_input, view="autograd", saved_tensors=True).dot
+    theirs = diagram.render(torch_model, example_input=torch_input, view="autograd", saved_tensors=True).dot
+
+    def without_saved(dot: str) -> str:
+        return re.sub(r'<TR><TD ALIGN="CENTER">(saved )?\([^<]*</TD></TR>', "", dot)
+
+    assert without_saved(theirs) == without_saved(mine)
+    assert 'ALIGN="CENTER">saved (2, 1, 28, 28), (10, 1, 5, 5)</TD>' in theirs  # the input and the weight
+    assert 'ALIGN="CENTER">saved (2, 10, 24, 24)</TD>' in theirs and "saved (2, 10, 24, 24)" in mine  # relu
+
+
+def _ops_model(lib):
+    """A module running the ops whose arguments the flow view shows, written once for both libraries."""
+    nn, F = lib.nn, lib.nn.functional
+
+    class Ops(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(4, 6)
+
+        def forward(self, x):
+            h = self.fc(x)
+            a, b = h.split(3, dim=-1)
+            c = lib.cat([a.permute(1, 0), b.transpose(-1, -2)], 1)
+            d = c.masked_fill(c > 0, -1.0)[:, 1:].sum(dim=0, keepdim=True) * 0.5
+            e = F.softmax(d.view(1, -1).flatten(1), dim=-1).clamp(min=0.01)
+            return (1 - e).reshape(-1).unsqueeze(0) / 3
+
+    return Ops()
+
+
+def test_op_arguments_read_the_same_from_both_libraries() -> None:
+    mm_model, torch_model = _ops_model(mm), _ops_model(torch)
+    torch_model.load_state_dict({key: torch.from_numpy(np.array(value))
+                                 for key, value in mm_model.state_dict().items()})
+    values = np.random.default_rng(0).standard_normal((2, 4)).astype(np.float32)
+    mine = diagram.render(mm_model, view="flow", example_input=mm.tensor(values)).dot
+    theirs = diagram.render(torch_model, view="flow", example_input=torch.from_numpy(values)).dot
+    assert theirs == mine
+    ops = re.findall(r'shape=ellipse style=filled tooltip="([^"]*) in Ops"', mine)
+    assert ops == ["split(split_size=3, dim=1)", "permute(dims=(1, 0))", "transpose(dim0=0, dim1=1)",
+                   "cat(dim=1)", "gt(0)", "masked_fill(value=-1)", "getitem([:, 1:])",
+                   "sum(dim=0, keepdim=True)", "mul(0.5)", "view((1, 3))", "flatten(start_dim=1)",
+                   "softmax(dim=1)", "clamp(min=0.01)", "sub(1)", "reshape((3,))", "unsqueeze", "div(3)"]
+
+
 def test_the_flow_view_draws_torchs_functional_ops_with_shapes() -> None:
     (_, _), (model, example) = twins("convnet")
     dot = diagram.render(model, view="flow", example_input=example).dot
     for op in ("relu", "flatten"):
-        assert f"label=<{op}>" in dot
+        assert f'<TD ALIGN="CENTER">{op}</TD>' in dot
     assert "(2, 320)" in dot and "(2, 10, 24, 24)" in dot
 
 
@@ -312,4 +391,5 @@ def test_the_readme_example_opens_and_renders(tmp_path: Path) -> None:
     target = resolve(f"{repo / 'examples' / 'torch_resnet.py'}:ResNet")
     assert isinstance(target.model, torch.nn.Module) and tuple(target.example_input.shape) == (2, 3, 32, 32)
     dot = diagram.render(target.model, view="flow", example_input=target.example_input).dot
-    assert "BasicBlock \u00d7 2" in dot and "layer2.0.downsample" in dot and "label=<add>" in dot
+    assert "layer1.0-1: BasicBlock \u00d7 2" in dot and "layer2.0.downsample" in dot
+    assert '<TD ALIGN="CENTER">add</TD>' in dot
