@@ -69,9 +69,12 @@ def make_picture(spec: str, namespace: dict[str, Any]) -> Picture:
         return Picture(kind, f"The module tree of {type(model).__name__}",
                        tuple(tree_lines(describe_modules(model))), source={"model": model})
     if kind == "autograd":
-        from inspector.graph_trace import autograd_graph
+        from inspector.graph_autograd import autograd_graph
+        from inspector.trace import Trace
 
-        graph = autograd_graph(_module(namespace), value)
+        model = _module(namespace)
+        # the graph behind the step's value, as it is: no traced run, so no module frames around it
+        graph = autograd_graph(model, Trace(type(model).__name__, model.training, [], [], value))
         note = "Read from the top: the output, then the nodes backward() visits, down to the leaves"
         created = _leaves_created(namespace)
         if created:
