@@ -367,15 +367,19 @@ class _AutogradBuilder:
             self.edges.append(Edge(tail_id, head_id, shape_text(shape) if shape is not None else ""))
 
 
-def autograd_graph(model, trace: Trace, *, depth: int | None = None, fold: bool = True, rankdir: str = "TB",
-                   mode: str = "train", collapse: tuple[str, ...] = (), expand: tuple[str, ...] = (),
-                   saved_tensors: bool = False, accumulate_grad: bool = False) -> Graph:
+def autograd_graph(model, trace: Trace | object, *, depth: int | None = None, fold: bool = True,
+                   rankdir: str = "TB", mode: str = "train", collapse: tuple[str, ...] = (),
+                   expand: tuple[str, ...] = (), saved_tensors: bool = False,
+                   accumulate_grad: bool = False) -> Graph:
     """The grad_fn graph behind the traced forward's output: one node per autograd node (MulBackward0,
     ...), each parameter named by every name it has, arrows in the direction the forward ran, labelled
     with the shapes of the tensors that leave a module or one of its own ops. Nodes are framed by the
     module call that made them; `depth`, `collapse`, `expand` and `fold` as in the other views.
     torchviz's extras: `saved_tensors` writes the shapes each node saved for backward on it,
-    `accumulate_grad` draws the AccumulateGrad node between a parameter and its users."""
+    `accumulate_grad` draws the AccumulateGrad node between a parameter and its users.
+    `trace` may also be a bare output (a Tensor, or a tuple of them): its graph, without module frames."""
+    if not isinstance(trace, Trace):
+        trace = Trace(type(model).__name__, model.training, [], [], trace)
     infos = describe_modules(model)
     folding = Folding(infos, depth=depth, fold=fold, collapse=collapse, expand=expand)
     is_tensor = adapter_for(model).is_tensor

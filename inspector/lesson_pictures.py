@@ -70,11 +70,8 @@ def make_picture(spec: str, namespace: dict[str, Any]) -> Picture:
                        tuple(tree_lines(describe_modules(model))), source={"model": model})
     if kind == "autograd":
         from inspector.graph_autograd import autograd_graph
-        from inspector.trace import Trace
 
-        model = _module(namespace)
-        # the graph behind the step's value, as it is: no traced run, so no module frames around it
-        graph = autograd_graph(model, Trace(type(model).__name__, model.training, [], [], value))
+        graph = autograd_graph(_module(namespace), value)  # no traced run: no module frames
         note = "Read from the top: the output, then the nodes backward() visits, down to the leaves"
         created = _leaves_created(namespace)
         if created:

@@ -17,7 +17,7 @@ from inspector.tensor_summary import human_count, subtree_counts
 LEGEND = "T/E train/eval; [ ] width"  # the help spells it out
 
 MIN_WIDTH = 24  # the narrowest the tree pane gets (by its labels, or by the user)
-MAX_SHARE = 0.4  # at most this share of a wide screen (a third at 80 columns), sized by its labels
+MAX_SHARE = 0.35  # at most this share of a wide screen (a third at 80 columns), sized by its labels
 
 
 def count_text(count: int, noun: str) -> str:

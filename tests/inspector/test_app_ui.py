@@ -260,7 +260,7 @@ async def test_the_tree_pane_fits_its_labels_and_resizes_by_keys_and_by_dragging
         label = tree.node_for("layer1").label.plain
         assert label == "T layer1 Sequential 148k params 516 buffers"  # counts of values, not bytes
         assert width >= 3 + 2 + len(label) + 2  # indent, expander, label, border: nothing cut
-        assert width <= 160 * 0.4
+        assert width <= 160 * 0.35
         await pilot.press("left_square_bracket")
         await pilot.pause()
         assert tree.region.width == width - 4

@@ -4,7 +4,7 @@ import pytest
 
 import minimod as mm
 from inspector.graph import describe_modules
-from inspector.graph_trace import autograd_graph
+from inspector.graph_autograd import autograd_graph
 from inspector.lesson_pictures import make_picture, parse, save_svg
 from inspector.text_diagram import timeline_lines, tree_lines
 from inspector.trace import trace_forward_backward
@@ -58,8 +58,11 @@ def test_graph_lines_read_backward_from_the_output():
     assert graph_lines(autograd_graph(nn.Module(), y)) == [
         "output  (1,)", "└─ PowBackward0", "   └─ MulBackward0", "      └─ leaf  (1,)",
     ]
-    shared = w * w  # one leaf used twice: drawn once, named again
+    shared = w * w  # one leaf used twice by one node: drawn once, one arrow (the diagrams draw one too)
     lines = graph_lines(autograd_graph(nn.Module(), shared))
+    assert lines == ["output  (1,)", "└─ MulBackward0", "   └─ leaf  (1,)"]
+    both = w * 3 + w  # one leaf used by two nodes: drawn once, then named again
+    lines = graph_lines(autograd_graph(nn.Module(), both))
     assert lines[-1].endswith("(see above)") and sum("leaf" in line for line in lines) == 2
 
 
