@@ -140,13 +140,14 @@ def source_note() -> str:
 
 def answer_names(lesson: Any, index: int) -> list[str]:
     """The names that the questions of 0-based step `index` read from the lesson's namespace."""
+    import ast
     import builtins
 
     names: list[str] = []
     for question in lesson.questions_for(index):
-        for name in compile(question.answer, "<question>", "eval").co_names:
-            if not hasattr(builtins, name) and name not in names:
-                names.append(name)
+        for node in ast.walk(ast.parse(question.answer, mode="eval")):
+            if isinstance(node, ast.Name) and not hasattr(builtins, node.id) and node.id not in names:
+                names.append(node.id)
     return names
 
 

@@ -63,12 +63,12 @@ def taking_a_checkpoint(student, net):
             raise AssertionError(
                 f"safe_checkpoint raised AttributeError: {error}: minimod's state dict values are numpy "
                 "arrays, which have .copy(), not .clone() (torch's tensors have .clone(), not .copy()): "
-                "copy.deepcopy copies both") from None
+                "copy them in a way that works for both") from None
         if "'copy'" in str(error):
             raise AssertionError(
                 f"safe_checkpoint raised AttributeError: {error}: PyTorch's state dict values are tensors, "
                 "which have .clone(), not .copy() (numpy's arrays have .copy(), not .clone()): "
-                "copy.deepcopy copies both") from None
+                "copy them in a way that works for both") from None
         raise
 
 
@@ -84,7 +84,7 @@ def checkpoint_kept(checkpoint, before, library):
                "it holds the parameters themselves (as state_dict(keep_vars=True) does), not copies")
         raise AssertionError(
             f"after one optimizer step, your checkpoint's {followed[0]!r} holds the trained values, not the "
-            f"ones you saved: {why}; copy each value (copy.deepcopy(model.state_dict()))")
+            f"ones you saved: {why}; copy each value")
 
 
 @check("safe_checkpoint copies a minimod model's state dict, and loads back",
@@ -119,7 +119,7 @@ def checkpoint_torch(student):
         if "expected torch.Tensor" in str(error):
             raise AssertionError(
                 "PyTorch's load_state_dict refused your checkpoint: its values are numpy arrays, and PyTorch "
-                "loads tensors only; copy the values as they are (copy.deepcopy keeps each library's type)"
+                "loads tensors only; copy the values and keep their type (tensors stay tensors)"
             ) from None
         raise
     assert not changed_keys(net, before), "loading your checkpoint back did not restore the saved values"

@@ -178,6 +178,7 @@ STEPS = [
                       str(error).replace(folder + os.sep, ""))
         """,
         show="tensors",
+        subtree=True,
         needs_torch=True,
     ),
 ]
@@ -236,9 +237,8 @@ QUESTIONS = [
         step=6,
         prompt="In PyTorch, what does torch_net.head.weight.numpy() do?",
         choices=("returns an ndarray, (3, 8)",
-                 "RuntimeError: Can't call numpy() on Tensor that requires grad. "
-                 "Use tensor.detach().numpy() instead."),
-        answer="torch_numpy",
+                 "RuntimeError: Can't call numpy() on Tensor that requires grad"),
+        answer="torch_numpy.split('. ')[0]",  # the error's first sentence
         explanation="PyTorch refuses numpy() on a tensor that requires grad, since numpy would bypass "
         "autograd; minimod allows it. tensor.detach().numpy() works in both.",
     ),

@@ -21,8 +21,7 @@ RIGHT = {
     "q3": "RuntimeError: expected torch.Tensor ... but received numpy.ndarray",
     "q4": "True",
     "q5": "True",
-    "q6": "RuntimeError: Can't call numpy() on Tensor that requires grad. "
-          "Use tensor.detach().numpy() instead.",
+    "q6": "RuntimeError: Can't call numpy() on Tensor that requires grad",
     "q7": "RuntimeError",
 }
 
