@@ -21,17 +21,22 @@ _REPO_ROOT = Path(__file__).resolve().parent.parent
 CheckFunction = Callable[[ModuleType], None]
 
 
-def check(title: str, hint: str = "", tip: str = "") -> Callable[[CheckFunction], CheckFunction]:
+def check(title: str, hint: str = "", tip: str = "",
+          needs: str = "") -> Callable[[CheckFunction], CheckFunction]:
     """Mark a function in check.py as one check: `fn(student)` asserts on the student's module.
 
     `tip` says in words where to look (shown from the second failed check on); `hint` is code, shown
-    only when the student asks for it (`--hint`, or h in the app).
+    only when the student asks for it (`--hint`, or h in the app). `needs="torch"` marks a check run
+    in PyTorch: where torch is not installed it is skipped, and the result says how to install it.
     """
+    if needs not in ("", "torch"):
+        raise ValueError(f"check(needs=...) is '' or 'torch', got {needs!r}")
 
     def mark(function: CheckFunction) -> CheckFunction:
         function.check_title = title  # type: ignore[attr-defined]
         function.check_hint = hint  # type: ignore[attr-defined]
         function.check_tip = tip  # type: ignore[attr-defined]
+        function.check_needs = needs  # type: ignore[attr-defined]
         return function
 
     return mark
@@ -44,13 +49,15 @@ HINT_LEVELS = ("message", "words", "code")
 
 @dataclass
 class Outcome:
-    """The result of one check: its title, pass or fail, what went wrong, a tip in words and a code hint."""
+    """The result of one check: its title, pass or fail, what went wrong, a tip in words and a code hint.
+    `skipped` says why a check did not run (torch is not installed); it neither passed nor failed."""
 
     title: str
     passed: bool
     message: str = ""
     hint: str = ""
     tip: str = ""
+    skipped: str = ""
 
 
 @dataclass
@@ -65,7 +72,17 @@ class CheckResult:
 
     @property
     def passed(self) -> bool:
-        return not self.error and bool(self.outcomes) and all(outcome.passed for outcome in self.outcomes)
+        """No check failed, and at least one ran (checks skipped for want of torch do not count)."""
+        ran = [outcome for outcome in self.outcomes if not outcome.skipped]
+        return not self.error and bool(ran) and all(outcome.passed for outcome in ran)
+
+    @property
+    def summary(self) -> str:
+        """'2/3 checks pass', with ', 3 skipped' when some could not run."""
+        ran = [outcome for outcome in self.outcomes if not outcome.skipped]
+        text = f"{sum(outcome.passed for outcome in ran)}/{len(ran)} checks pass"
+        skipped = len(self.outcomes) - len(ran)
+        return f"{text}, {skipped} skipped" if skipped else text
 
     def format(self, hints: str = "words") -> str:
         """Plain text for a terminal: one line per check, then the failures' messages and as much help
@@ -78,6 +95,9 @@ class CheckResult:
             if self.hint:
                 lines.append(f"        hint: {self.hint}")
         for outcome in self.outcomes:
+            if outcome.skipped:
+                lines.append(f"  skip  {outcome.title}")
+                continue
             lines.append(f"  {'ok  ' if outcome.passed else 'FAIL'}  {outcome.title}")
             if not outcome.passed:
                 lines.extend(f"        {line}" for line in outcome.message.splitlines())
@@ -85,13 +105,15 @@ class CheckResult:
                     lines.append(f"        tip: {outcome.tip}")
                 if outcome.hint and hints == "code":
                     lines.append(f"        code: {outcome.hint}")
-        done = sum(outcome.passed for outcome in self.outcomes)
         if self.error and not self.outcomes:
             lines.append("NOT PASSED YET: the file could not be checked.")
         else:
             verdict = "PASSED" if self.passed else "NOT PASSED YET"
-            lines.append(f"{verdict}: {done}/{len(self.outcomes)} checks pass.")
-            if not self.passed and hints != "code" and any(o.hint for o in self.outcomes if not o.passed):
+            lines.append(f"{verdict}: {self.summary}.")
+            reasons = list(dict.fromkeys(outcome.skipped for outcome in self.outcomes if outcome.skipped))
+            lines.extend(f"Skipped: {reason}, to run them." for reason in reasons)
+            failing = [o for o in self.outcomes if not (o.passed or o.skipped)]
+            if not self.passed and hints != "code" and any(o.hint for o in failing):
                 lines.append(_MORE_HELP[hints])
         return "\n".join(lines)
 
@@ -150,6 +172,7 @@ def _describe(error: BaseException, student_path: str) -> str:
 def run_checks(lesson: int, check_path: Path, student_path: Path) -> CheckResult:
     """Import the student's file and run every check in check.py, in this process."""
     from lessons.course import load_module_from
+    from lessons.pytorch_facts import INSTALL, torch_or_none
 
     result = CheckResult(lesson=lesson, path=str(student_path))
     checks_module = load_module_from(check_path, f"_minimod_check_{lesson}")
@@ -166,6 +189,10 @@ def run_checks(lesson: int, check_path: Path, student_path: Path) -> CheckResult
         result.hint = "code at the top level of the file runs on import; keep it in functions and classes."
         return result
     for function in checks:
+        if getattr(function, "check_needs", "") == "torch" and torch_or_none() is None:
+            result.outcomes.append(Outcome(function.check_title, False, hint=function.check_hint,
+                                           tip=getattr(function, "check_tip", ""), skipped=INSTALL))
+            continue
         try:
             function(student)
         except BaseException as error:  # noqa: BLE001

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from lessons import pytorch_facts
 from minimod.errors import UserError
 
 LESSONS_DIR = Path(__file__).resolve().parent
@@ -37,6 +38,9 @@ class Step:
     student toggles with o). `picture` names a picture drawn after the run (inspector/lesson_pictures.py):
     "tree" (the module tree of `model`), "autograd:EXPR" (the graph behind a tensor), "hooks" (the
     hook timeline of `model(example_input)` and backward) or "loss:EXPR" (a curve of a list of losses).
+    `needs_torch` marks a step written in PyTorch: without torch installed, it shows the output it had
+    in PyTorch 2.13 and the values its questions read, recorded (lessons/pytorch_facts.py), and says
+    how to install torch; the panes keep the model of the step before.
     """
 
     code: str
@@ -44,6 +48,7 @@ class Step:
     focus: str = ""
     subtree: bool = False
     picture: str = ""
+    needs_torch: bool = False
 
     def __post_init__(self) -> None:
         if self.show not in _VIEWS:
@@ -280,6 +285,8 @@ class StepRunner:
         return result
 
     def _run_one(self, index: int) -> StepResult:
+        if self.lesson.steps[index].needs_torch and pytorch_facts.torch_or_none() is None:
+            return self._replay(index)
         buffer = io.StringIO()
         error = None
         code = self.lesson.steps[index].code
@@ -295,6 +302,23 @@ class StepRunner:
             error = traceback.format_exc(limit=-3)
         self.ran = index if error is None else index - 1
         return StepResult(index, buffer.getvalue(), error, self.namespace.get("model"))
+
+    def _replay(self, index: int) -> StepResult:
+        """A step written in torch, where torch is missing: what it printed in PyTorch 2.13, recorded, and
+        the values its questions read."""
+        recordings = pytorch_facts.recordings(self.lesson.folder)
+        recorded = recordings["steps"].get(str(index + 1))
+        if recorded is None:
+            error = (f"{pytorch_facts.INSTALL}\n(and nothing is recorded for this step: run "
+                     f"python -m lessons.pytorch_facts where torch is installed)\n")
+            return StepResult(index, "", error, self.namespace.get("model"))
+        self.namespace.update(recorded["values"])
+        self.ran = index
+        output = (f"{pytorch_facts.INSTALL}\n"
+                  f"What this step printed in PyTorch {recordings['torch']} (recorded); the panes keep the "
+                  f"minimod model:\n\n"
+                  f"{recorded['output']}")
+        return StepResult(index, output, None, self.namespace.get("model"))
 
     def evaluate(self, expression: str) -> Any:
         """Evaluate a question's answer expression in the namespace of the steps run so far."""

@@ -3,14 +3,25 @@
 A lesson's "In PyTorch" question is answered by `in_pytorch(name)`: each fact below is a few lines of
 torch code whose result is the answer. Without torch the answer recorded from PyTorch 2.13 is used,
 and the lesson says so; the tests run every fact in torch and compare it with the record.
+
+A whole step may be written in torch (`Step(needs_torch=True)`, lesson 13): without torch the step
+shows what it printed in PyTorch 2.13, recorded in its lesson folder's `recorded_in_pytorch.json`
+with the values its questions ask about. `python -m lessons.pytorch_facts` records them again (torch
+installed); the tests compare every recording with a live run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+# One line for a step or a check that needs torch where it is not installed.
+INSTALL = 'torch is not installed here: install it with pip install -e ".[torch]" in minimod\'s folder'
+RECORDINGS = "recorded_in_pytorch.json"
 
 KEEP_BEST = {
     "state_dict": "best = model.state_dict()",
@@ -119,5 +130,70 @@ def source_note() -> str:
     """One line for a step's output: where the PyTorch answers came from."""
     torch = torch_or_none()
     if torch is None:
-        return "(torch is not installed here: these are PyTorch 2.13's answers, recorded)"
+        return ("(torch is not installed here: these are PyTorch 2.13's answers, recorded; "
+                'pip install -e ".[torch]" runs them live)')
     return f"(run just now in PyTorch {torch.__version__})"
+
+
+# --- steps written in torch ---------------------------------------------------------------------
+
+
+def answer_names(lesson: Any, index: int) -> list[str]:
+    """The names that the questions of 0-based step `index` read from the lesson's namespace."""
+    import ast
+    import builtins
+
+    names: list[str] = []
+    for question in lesson.questions_for(index):
+        for node in ast.walk(ast.parse(question.answer, mode="eval")):
+            if isinstance(node, ast.Name) and not hasattr(builtins, node.id) and node.id not in names:
+                names.append(node.id)
+    return names
+
+
+def record(lesson: Any) -> dict[str, Any]:
+    """Run `lesson` in torch and keep, per step that needs torch (keyed by its number), what it printed
+    and the values its questions read, with torch's version. A value must be plain data (JSON), so a
+    step's questions read booleans, numbers and strings the step computed, never a tensor."""
+    from lessons.course import StepRunner
+
+    torch = torch_or_none()
+    if torch is None:
+        raise RuntimeError(f"recording lesson {lesson.number} needs torch: {INSTALL}")
+    runner = StepRunner(lesson)
+    steps: dict[str, dict[str, Any]] = {}
+    for index, step in enumerate(lesson.steps):
+        if not step.needs_torch:
+            continue
+        result = runner.run(index)
+        if result.error is not None:
+            raise RuntimeError(f"lesson {lesson.number}, step {index + 1} failed in torch:\n{result.error}")
+        values = {name: runner.namespace[name] for name in answer_names(lesson, index)}
+        json.dumps(values)  # a TypeError here names a value that is not plain data
+        steps[str(index + 1)] = {"output": result.output, "values": values}
+    return {"torch": torch.__version__.split("+")[0], "steps": steps}
+
+
+def recordings(folder: Path) -> dict[str, Any]:
+    """The recordings kept in a lesson folder: {"torch": version, "steps": {number: recording}}."""
+    path = folder / RECORDINGS
+    if not path.exists():
+        return {"torch": "", "steps": {}}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def main() -> int:
+    """Record every lesson's torch steps again, into each lesson folder's recorded_in_pytorch.json."""
+    from lessons.course import load_course
+
+    for lesson in load_course():
+        if any(step.needs_torch for step in lesson.steps):
+            path = lesson.folder / RECORDINGS
+            recorded = record(lesson)
+            path.write_text(json.dumps(recorded, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            print(f"recorded {path} in PyTorch {recorded['torch']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -514,9 +514,8 @@ class LessonScreen(Screen):
         failed_before = self.progress.record_check(self.lesson.slug, result.passed)
         self.hint_level = hint_level(failed_before, asked=False)
         self._set_output(Text(result.format(self.hint_level), style="green" if result.passed else "yellow"))
-        done = sum(outcome.passed for outcome in result.outcomes)
         verdict = "passed" if result.passed else "not passed yet"
-        title = f"Check: {verdict}, {done}/{len(result.outcomes)} checks pass"
+        title = f"Check: {verdict}, {result.summary}"
         if result.error and not result.outcomes:
             title = "Check: the file could not be checked"
         self.query_one("#lesson-output", VerticalScroll).border_title = title

@@ -1,5 +1,6 @@
 """The checker: every reference solution passes, every untouched starter fails, broken code never crashes."""
 
+import importlib.util
 import subprocess
 import sys
 import textwrap
@@ -12,6 +13,10 @@ from lessons.course import LESSONS_DIR, find_lesson, load_course
 COURSE = load_course()
 BY_LESSON = [pytest.param(lesson, id=lesson.slug, marks=getattr(pytest.mark, f"lesson{lesson.number}"))
              for lesson in COURSE]
+# Lesson 13's PyTorch checks run only where torch is installed (elsewhere the checker skips them).
+NEEDS_TORCH = pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch is not installed")
+IN_TORCH_13 = [pytest.mark.lesson13, NEEDS_TORCH]
+CHECKPOINT = "copy.deepcopy(model.state_dict())"  # lesson 13's safe_checkpoint
 
 
 @pytest.mark.parametrize("lesson", BY_LESSON)
@@ -250,6 +255,31 @@ NEW_LESSON_WRONG_ANSWERS = [
     return mm.device("cpu") if first is None else first.device""",
                        """    return next(model.parameters()).device""")],
                  "device_of", "not raise StopIteration", id="12-no-default", marks=pytest.mark.lesson12),
+    pytest.param(13, [(CHECKPOINT, "{k: v.clone() for k, v in model.state_dict().items()}")],
+                 "safe_checkpoint copies a minimod", "numpy arrays, which have .copy(), not .clone()",
+                 id="13-clone", marks=pytest.mark.lesson13),
+    pytest.param(13, [(CHECKPOINT, "{k: v.copy() for k, v in model.state_dict().items()}")],
+                 "keeps its values while a PyTorch model trains", "tensors, which have .clone(), not .copy()",
+                 id="13-copy", marks=IN_TORCH_13),
+    pytest.param(13, [(CHECKPOINT, "model.state_dict()")], "while a PyTorch model trains",
+                 "values share memory with the parameters", id="13-state-dict", marks=IN_TORCH_13),
+    pytest.param(13, [(CHECKPOINT, "dict(model.state_dict())")], "while a PyTorch model trains",
+                 "dict(...) copies only the dictionary", id="13-dict", marks=IN_TORCH_13),
+    pytest.param(13, [(CHECKPOINT, "model.state_dict(keep_vars=True)")], "safe_checkpoint copies a minimod",
+                 "the parameters themselves", id="13-keep-vars", marks=pytest.mark.lesson13),
+    pytest.param(13, [(CHECKPOINT, "{k: np.asarray(v).copy() for k, v in model.state_dict().items()}"),
+                      ("import copy\n", "import copy\n\nimport numpy as np\n")],
+                 "keeps its values while a PyTorch model trains", "PyTorch loads tensors only",
+                 id="13-numpy-values", marks=IN_TORCH_13),
+    pytest.param(13, [("        model.load_state_dict(backup)\n", "")], "when a PyTorch load fails",
+                 "PyTorch had copied the keys that matched", id="13-no-restore", marks=IN_TORCH_13),
+    pytest.param(13, [("backup = safe_checkpoint(model)", "backup = model.state_dict()")],
+                 "when a PyTorch load fails", "a backup taken with model.state_dict() follows the model",
+                 id="13-aliasing-backup", marks=IN_TORCH_13),
+    pytest.param(13, [("        raise\n", "")], "safe_load loads, or raises", "raise the RuntimeError again",
+                 id="13-error-swallowed", marks=pytest.mark.lesson13),
+    pytest.param(13, [("tensor.detach().numpy()", "tensor.numpy()")], "to_numpy works on a PyTorch parameter",
+                 "detach() it first", id="13-numpy-without-detach", marks=IN_TORCH_13),
 ]
 
 
@@ -323,6 +353,20 @@ OTHER_RIGHT_ANSWERS = [
                        "total = 0\n    for name, tensor in model.state_dict(keep_vars=True).items():\n"
                        "        total += tensor.numpy().nbytes\n    return total")],
                  id="12-nbytes", marks=pytest.mark.lesson12),
+    pytest.param(13, [(CHECKPOINT, "{k: copy.deepcopy(v) for k, v in model.state_dict().items()}")],
+                 id="13-deepcopy-each-value", marks=pytest.mark.lesson13),
+    pytest.param(13, [("""    backup = safe_checkpoint(model)
+    try:
+        return model.load_state_dict(state_dict)
+    except RuntimeError:
+        model.load_state_dict(backup)
+        raise""", """    trial = copy.deepcopy(model)
+    trial.load_state_dict(state_dict)  # a failed load raises here, and only the copy is half loaded
+    return model.load_state_dict(state_dict)""")],
+                 id="13-load-into-a-copy-first", marks=pytest.mark.lesson13),
+    pytest.param(13, [("return tensor.detach().numpy()", "return np.asarray(tensor.detach().cpu())"),
+                      ("import copy\n", "import copy\n\nimport numpy as np\n")],
+                 id="13-np-asarray", marks=pytest.mark.lesson13),
 ]
 
 

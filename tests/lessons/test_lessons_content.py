@@ -121,6 +121,13 @@ GIVEAWAYS = [
     (8, 1, ["18w", "= 36"]),
     (8, 3, ["**adds**"]),
     (9, 3, ["**floating-point**"]),
+    (13, 1, ["Nine", "three buffers"]),
+    (13, 2, ["other numbers", "own random"]),
+    (13, 3, ["refuses", "tensors only"]),
+    (13, 4, ["trained values", "share memory"]),
+    (13, 5, ["copied the body", "half the"]),
+    (13, 6, ["Can't call", "refuses"]),
+    (13, 7, ["RuntimeError", "its own folder"]),
 ]
 
 
