@@ -14,7 +14,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from lessons import pytorch_facts
+from lessons import torch_recordings
 from minimod.errors import UserError
 
 LESSONS_DIR = Path(__file__).resolve().parent
@@ -285,7 +285,7 @@ class StepRunner:
         return result
 
     def _run_one(self, index: int) -> StepResult:
-        if self.lesson.steps[index].needs_torch and pytorch_facts.torch_or_none() is None:
+        if self.lesson.steps[index].needs_torch and torch_recordings.torch_or_none() is None:
             return self._replay(index)
         buffer = io.StringIO()
         error = None
@@ -306,15 +306,15 @@ class StepRunner:
     def _replay(self, index: int) -> StepResult:
         """A step written in torch, where torch is missing: what it printed in PyTorch 2.13, recorded, and
         the values its questions read."""
-        recordings = pytorch_facts.recordings(self.lesson.folder)
+        recordings = torch_recordings.recordings(self.lesson.folder)
         recorded = recordings["steps"].get(str(index + 1))
         if recorded is None:
-            error = (f"{pytorch_facts.INSTALL}\n(and nothing is recorded for this step: run "
+            error = (f"{torch_recordings.INSTALL}\n(and nothing is recorded for this step: run "
                      f"python -m lessons.pytorch_facts where torch is installed)\n")
             return StepResult(index, "", error, self.namespace.get("model"))
         self.namespace.update(recorded["values"])
         self.ran = index
-        output = (f"{pytorch_facts.INSTALL}\n"
+        output = (f"{torch_recordings.INSTALL}\n"
                   f"What this step printed in PyTorch {recordings['torch']} (recorded); the panes keep the "
                   f"minimod model:\n\n"
                   f"{recorded['output']}")

@@ -13,15 +13,11 @@ installed); the tests compare every recording with a live run.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-# One line for a step or a check that needs torch where it is not installed.
-INSTALL = 'torch is not installed here: install it with pip install -e ".[torch]" in minimod\'s folder'
-RECORDINGS = "recorded_in_pytorch.json"
+from lessons.torch_recordings import INSTALL, RECORDINGS, recordings, torch_or_none  # noqa: F401 - re-exported
 
 KEEP_BEST = {
     "state_dict": "best = model.state_dict()",
@@ -110,16 +106,6 @@ RECORDED: dict[str, Any] = {
 }
 
 
-def torch_or_none():
-    """torch, if it is installed (its import prints nothing into a lesson's output)."""
-    try:
-        with contextlib.redirect_stderr(io.StringIO()):
-            import torch
-    except ImportError:
-        return None
-    return torch
-
-
 def in_pytorch(name: str) -> Any:
     """The answer PyTorch gives to fact `name`: run live when torch is installed, else the recorded one."""
     torch = torch_or_none()
@@ -172,14 +158,6 @@ def record(lesson: Any) -> dict[str, Any]:
         json.dumps(values)  # a TypeError here names a value that is not plain data
         steps[str(index + 1)] = {"output": result.output, "values": values}
     return {"torch": torch.__version__.split("+")[0], "steps": steps}
-
-
-def recordings(folder: Path) -> dict[str, Any]:
-    """The recordings kept in a lesson folder: {"torch": version, "steps": {number: recording}}."""
-    path = folder / RECORDINGS
-    if not path.exists():
-        return {"torch": "", "steps": {}}
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def main() -> int:

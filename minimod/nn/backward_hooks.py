@@ -15,6 +15,7 @@ import numpy as np
 
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
+from .typename import _typename
 
 
 class BackwardHookFunction(Function):
@@ -53,8 +54,6 @@ def _check_returned(new, original) -> None:
     if tuple(new.shape) != tuple(original_shape):
         raise RuntimeError("hook 'hook' has changed the size of value")
     if new.dtype != original.dtype:
-        from .module import _typename
-
         was = _typename(Tensor._wrap(original))
         raise RuntimeError(f"hook 'hook' has changed the type of value (was {was} got {_typename(new)})")
 

@@ -21,6 +21,7 @@ from ..hooks import RemovableHandle
 from ..tensor import Tensor
 from .backward_hooks import BackwardHook
 from .parameter import Parameter
+from .typename import _TENSOR_TYPE_NAMES, _typename
 
 __all__ = [
     "Module",
@@ -56,25 +57,6 @@ def _addindent(text: str, spaces: int) -> str:
     first = lines.pop(0)
     rest = [(spaces * " ") + line if line.strip() else "" for line in lines]
     return first + "\n" + "\n".join(rest)
-
-
-_TENSOR_TYPE_NAMES = {
-    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",
-    "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
-    "bool": "BoolTensor",
-}
-
-
-def _typename(obj) -> str:
-    """torch.typename: 'minimod.FloatTensor' for a float32 tensor, 'numpy.ndarray', 'int', ..."""
-    if isinstance(obj, Tensor):
-        return "minimod." + _TENSOR_TYPE_NAMES.get(obj.dtype.name, "Tensor")
-    module = getattr(obj, "__module__", "") or ""
-    qualname = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
-    if qualname is None:
-        module = type(obj).__module__ or ""
-        qualname = type(obj).__qualname__
-    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
 
 
 class _FlagDicts:
