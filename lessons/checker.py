@@ -171,8 +171,9 @@ def _describe(error: BaseException, student_path: str) -> str:
 
 def run_checks(lesson: int, check_path: Path, student_path: Path) -> CheckResult:
     """Import the student's file and run every check in check.py, in this process."""
+    from lessons import torch_recordings
     from lessons.course import load_module_from
-    from lessons.pytorch_facts import INSTALL, torch_or_none
+    from lessons.torch_recordings import INSTALL
 
     result = CheckResult(lesson=lesson, path=str(student_path))
     checks_module = load_module_from(check_path, f"_minimod_check_{lesson}")
@@ -189,7 +190,7 @@ def run_checks(lesson: int, check_path: Path, student_path: Path) -> CheckResult
         result.hint = "code at the top level of the file runs on import; keep it in functions and classes."
         return result
     for function in checks:
-        if getattr(function, "check_needs", "") == "torch" and torch_or_none() is None:
+        if getattr(function, "check_needs", "") == "torch" and torch_recordings.torch_or_none() is None:
             result.outcomes.append(Outcome(function.check_title, False, hint=function.check_hint,
                                            tip=getattr(function, "check_tip", ""), skipped=INSTALL))
             continue

@@ -17,7 +17,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from lessons.torch_recordings import INSTALL, RECORDINGS, recordings, torch_or_none  # noqa: F401 - re-exported
+from lessons import torch_recordings
+from lessons.torch_recordings import INSTALL, RECORDINGS, recordings  # noqa: F401 - re-exported
 
 KEEP_BEST = {
     "state_dict": "best = model.state_dict()",
@@ -108,13 +109,13 @@ RECORDED: dict[str, Any] = {
 
 def in_pytorch(name: str) -> Any:
     """The answer PyTorch gives to fact `name`: run live when torch is installed, else the recorded one."""
-    torch = torch_or_none()
+    torch = torch_recordings.torch_or_none()
     return RECORDED[name] if torch is None else FACTS[name](torch)
 
 
 def source_note() -> str:
     """One line for a step's output: where the PyTorch answers came from."""
-    torch = torch_or_none()
+    torch = torch_recordings.torch_or_none()
     if torch is None:
         return ("(torch is not installed here: these are PyTorch 2.13's answers, recorded; "
                 'pip install -e ".[torch]" runs them live)')
@@ -143,7 +144,7 @@ def record(lesson: Any) -> dict[str, Any]:
     step's questions read booleans, numbers and strings the step computed, never a tensor."""
     from lessons.course import StepRunner
 
-    torch = torch_or_none()
+    torch = torch_recordings.torch_or_none()
     if torch is None:
         raise RuntimeError(f"recording lesson {lesson.number} needs torch: {INSTALL}")
     runner = StepRunner(lesson)

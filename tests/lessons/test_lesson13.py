@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 import minimod as mm
-from lessons import pytorch_facts
+from lessons import pytorch_facts, torch_recordings
 from lessons.course import StepRunner, find_lesson
 from lessons.progress import Progress
 
@@ -32,7 +32,7 @@ def torch_installed(request, monkeypatch):
     if request.param == "torch":
         pytest.importorskip("torch")
         return True
-    monkeypatch.setattr(pytorch_facts, "torch_or_none", lambda: None)
+    monkeypatch.setattr(torch_recordings, "torch_or_none", lambda: None)
     return False
 
 
@@ -70,7 +70,7 @@ def test_recordings_are_what_pytorch_prints_and_answers():
 
 
 def test_without_torch_each_torch_step_says_how_to_install_it_and_shows_pytorchs_output(monkeypatch):
-    monkeypatch.setattr(pytorch_facts, "torch_or_none", lambda: None)
+    monkeypatch.setattr(torch_recordings, "torch_or_none", lambda: None)
     recorded = pytorch_facts.recordings(LESSON.folder)["steps"]
     runner = StepRunner(LESSON)
     for index, step in enumerate(LESSON.steps):
@@ -86,8 +86,8 @@ def test_without_torch_each_torch_step_says_how_to_install_it_and_shows_pytorchs
 
 
 def test_a_torch_step_with_nothing_recorded_fails_saying_how_to_install_torch(monkeypatch, tmp_path):
-    monkeypatch.setattr(pytorch_facts, "torch_or_none", lambda: None)
-    monkeypatch.setattr(pytorch_facts, "recordings", lambda folder: {"torch": "", "steps": {}})
+    monkeypatch.setattr(torch_recordings, "torch_or_none", lambda: None)
+    monkeypatch.setattr(torch_recordings, "recordings", lambda folder: {"torch": "", "steps": {}})
     result = StepRunner(LESSON).run(1)
     assert result.error.startswith(pytorch_facts.INSTALL)
     assert "python -m lessons.pytorch_facts" in result.error
@@ -96,7 +96,7 @@ def test_a_torch_step_with_nothing_recorded_fails_saying_how_to_install_torch(mo
 def test_the_checker_skips_the_pytorch_checks_without_torch_and_says_how_to_install_it(monkeypatch):
     from lessons.checker import run_checks
 
-    monkeypatch.setattr(pytorch_facts, "torch_or_none", lambda: None)
+    monkeypatch.setattr(torch_recordings, "torch_or_none", lambda: None)
     result = run_checks(13, LESSON.check_path, LESSON.solution_path)
     skipped = [outcome.title for outcome in result.outcomes if outcome.skipped]
     assert len(skipped) == 3 and all("PyTorch" in title for title in skipped)
@@ -193,7 +193,7 @@ async def test_walk_lesson_13_with_the_pytorch_model_in_the_panes(data_dir):
 
 
 async def test_without_torch_the_app_says_how_to_install_it_and_keeps_minimods_model(data_dir, monkeypatch):
-    monkeypatch.setattr(pytorch_facts, "torch_or_none", lambda: None)
+    monkeypatch.setattr(torch_recordings, "torch_or_none", lambda: None)
     Progress().set_step(LESSON.slug, 1)
     app = InspectorApp("simple_model", initial_screen=lambda: LessonScreen(LESSON))
     async with app.run_test(size=(120, 40)) as pilot:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from lessons import pytorch_facts
+from lessons import pytorch_facts, torch_recordings
 
 
 @pytest.mark.parametrize("name", sorted(pytorch_facts.FACTS))
@@ -12,6 +12,6 @@ def test_recorded_answer_is_torchs(name):
 
 
 def test_without_torch_the_recorded_answer_is_used(monkeypatch):
-    monkeypatch.setattr(pytorch_facts, "torch_or_none", lambda: None)
+    monkeypatch.setattr(torch_recordings, "torch_or_none", lambda: None)
     assert pytorch_facts.in_pytorch("state_dict_follows_training") is True
     assert "recorded" in pytorch_facts.source_note()
