@@ -96,6 +96,12 @@ def describe_error(error: BaseException, library_dirs: tuple[str, ...] = ()) -> 
     return f"{type(error).__name__}: {message}{where}" if message else f"{type(error).__name__}{where}"
 
 
+def _changed_keys(before: dict[str, np.ndarray], after: dict[str, np.ndarray]) -> tuple[str, ...]:
+    """The keys of both states whose values differ (NaN equal to NaN)."""
+    return tuple(key for key in after if key in before
+                 and not np.array_equal(before[key], after[key], equal_nan=True))
+
+
 class Session:
     """One model under inspection, with everything the inspector does to it."""
 
@@ -356,13 +362,10 @@ class Session:
             except RuntimeError as error:
                 # minimod's load is all or nothing; PyTorch's has copied every matching key before it
                 # raises: say which keys a failed load changed all the same
-                after = self.current_state()
-                partly = tuple(key for key in after if key in before and not np.array_equal(
-                    before[key], after[key], equal_nan=True))
+                partly = _changed_keys(before, self.current_state())
                 return dataclasses.replace(report, error=str(error), loaded=False, restored=partly)
             after = self.current_state()
-            changed = tuple(key for key in after if key in before and not np.array_equal(
-                before[key], after[key], equal_nan=True))
+            changed = _changed_keys(before, after)
             remaining = diff_states(after, {key: state[key] for key in state if key in after},
                                     parameter_keys(self.model))
             return dataclasses.replace(

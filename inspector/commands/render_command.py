@@ -5,17 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from inspector.commands import depth
+
 VIEWS = ("tree", "flow", "autograd")
-
-
-def _depth(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number 0 or more, got {text!r}")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="tree: modules, parameters and buffers; flow: one traced forward with tensor shapes; "
         "autograd: the grad_fn graph of the output, framed by module (default: tree)",
     )
-    parser.add_argument("--depth", type=_depth, default=None, metavar="N",
+    parser.add_argument("--depth", type=depth, default=None, metavar="N",
                         help="collapse modules nested deeper than N into one node with totals")
     parser.add_argument("--collapse", action="append", default=[], metavar="CLASS_OR_PATH",
                         help="draw the modules of this class (BasicBlock) or path (layer1.0; globs such as "

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-
-def _depth(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number 0 or more, got {text!r}")
-    return value
+from inspector.commands import depth
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,7 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a zoo name (see `minimod zoo`), path/to/file.py:Name or package.module:Name (a minimod or a "
         "PyTorch model); default: the zoo's default model (convnet)",
     )
-    parser.add_argument("--depth", type=_depth, default=None, metavar="N",
+    parser.add_argument("--depth", type=depth, default=None, metavar="N",
                         help="show modules at most N levels deep; deeper ones are counted in their ancestor")
     parser.add_argument("--mode", choices=("train", "eval"), default=None,
                         help="put the model in train or eval mode before tracing (default: as built)")

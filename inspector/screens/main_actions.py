@@ -308,17 +308,22 @@ class MainActions:
         self.app.push_screen(PromptScreen("Save the state_dict (mm.save) to", self._default_snapshot(),
                                           "path/to/file.npz"), self.ask_save)
 
-    def ask_save(self: MainScreen, answer: str | None) -> None:
-        """Save to `answer`, asking first when the file exists."""
+    def write_asking_first(self: MainScreen, answer: str | None, write: Callable[[Path, bool], Any]) -> None:
+        """`write(path, overwrite)` for the path the user typed (None: cancelled), asking first when a
+        file is there already: the one way every prompt for a file name (save, SVG, summary) ends."""
         if answer is None:
             return
         path = Path(answer).expanduser()
         if path.exists():
             question = f"{display_path(path)} exists. Overwrite it?"
             self.app.push_screen(ConfirmScreen(question, "Overwrite", "Keep it"),
-                                 lambda yes: self.save_snapshot(path, overwrite=True) if yes else None)
+                                 lambda yes: write(path, True) if yes else None)
         else:
-            self.save_snapshot(path, overwrite=False)
+            write(path, False)
+
+    def ask_save(self: MainScreen, answer: str | None) -> None:
+        """Save to `answer`, asking first when the file exists."""
+        self.write_asking_first(answer, lambda path, overwrite: self.save_snapshot(path, overwrite=overwrite))
 
     def save_snapshot(self: MainScreen, path: Path, overwrite: bool) -> None:
         if self.busy is not None:
@@ -392,15 +397,7 @@ class MainActions:
                              self.ask_export)
 
     def ask_export(self: MainScreen, answer: str | None) -> None:
-        if answer is None:
-            return
-        path = Path(answer).expanduser()
-        if path.exists():
-            question = f"{display_path(path)} exists. Overwrite it?"
-            self.app.push_screen(ConfirmScreen(question, "Overwrite", "Keep it"),
-                                 lambda yes: self.start_export(path) if yes else None)
-        else:
-            self.start_export(path)
+        self.write_asking_first(answer, lambda path, _overwrite: self.start_export(path))
 
     def start_export(self: MainScreen, path: Path) -> bool:
         """Render the current view, depth and fold state to `path` in the worker; the modules collapsed
@@ -424,15 +421,7 @@ class MainActions:
                              self.ask_export_summary)
 
     def ask_export_summary(self: MainScreen, answer: str | None) -> None:
-        if answer is None:
-            return
-        path = Path(answer).expanduser()
-        if path.exists():
-            question = f"{display_path(path)} exists. Overwrite it?"
-            self.app.push_screen(ConfirmScreen(question, "Overwrite", "Keep it"),
-                                 lambda yes: self.start_summary_export(path) if yes else None)
-        else:
-            self.start_summary_export(path)
+        self.write_asking_first(answer, lambda path, _overwrite: self.start_summary_export(path))
 
     def start_summary_export(self: MainScreen, path: Path) -> bool:
         """Summarize the model again (it may have changed) and write the text to `path`, atomically."""
