@@ -13,6 +13,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from inspector import restyle
 from inspector.resources import asset_path
 from inspector.screens.help import HelpScreen
 from inspector.screens.main import COMMANDS, MainScreen
@@ -46,6 +47,7 @@ class InspectorApp(App[None]):
     def __init__(self, target: Any = None, *, input_shape: str | None = None,
                  initial_screen: Screen | Callable[[], Screen] | None = None, trace_max_rows: int = 2000,
                  show_time: bool = True) -> None:
+        self._parsed_themes: dict[tuple, list] = {}  # see inspector/restyle.py
         super().__init__()
         if target is None or isinstance(target, str):
             from inspector.targets import resolve
@@ -142,6 +144,9 @@ class InspectorApp(App[None]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def refresh_css(self, animate: bool = True) -> None:
+        restyle.refresh_css(self, self._parsed_themes, animate)
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"

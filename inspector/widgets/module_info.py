@@ -20,8 +20,37 @@ def _hook_count(module: Any, name: str) -> int:
     return len(hooks) if hasattr(hooks, "__len__") else 0
 
 
-def module_info(path: str, module: Any, events: Sequence[Any] = (), show_time: bool = True) -> Text:
-    """A few lines on one module; `events` is the session's trace, searched from the newest."""
+class LastCalls:
+    """The newest trace event of each (module, phase), kept up to date as the trace grows, so showing a
+    module never searches the whole trace (100k events, on every cursor move onto a ModuleList)."""
+
+    def __init__(self) -> None:
+        self._events: Sequence[Any] | None = None
+        self._first: Any = None
+        self._seen = 0
+        self.last: dict[str, dict[str, Any]] = {}  # module path -> phase -> its newest event
+
+    def update(self, events: Sequence[Any]) -> LastCalls:
+        """Take in the events added since the last call (all of them when the trace was replaced)."""
+        first = events[0] if events else None
+        if events is not self._events or len(events) < self._seen or first is not self._first:
+            self._events, self._first, self._seen = events, first, 0
+            self.last = {}
+        for event in events[self._seen:]:
+            self.last.setdefault(event.module, {})[event.phase] = event
+        self._seen = len(events)
+        return self
+
+    def any_within(self, path: str) -> bool:
+        """Whether a module inside `path` (not `path` itself) appears in the trace."""
+        prefix = f"{path}." if path else ""
+        return any(module.startswith(prefix) and module != path for module in self.last)
+
+
+def module_info(path: str, module: Any, events: Sequence[Any] = (), show_time: bool = True,
+                calls: LastCalls | None = None) -> Text:
+    """A few lines on one module; `events` is the session's trace (`calls`: an index of it kept by the
+    caller, which saves a search of the trace on every call)."""
     text = Text()
     text.append(short_path(path, 60) if path else "(root)", style="bold")
     text.append(f"  {type(module).__name__}", style="cyan")
@@ -43,12 +72,8 @@ def module_info(path: str, module: Any, events: Sequence[Any] = (), show_time: b
         text.append("\n" + "\n".join(lines[:MAX_REPR_LINES]))
         if len(lines) > MAX_REPR_LINES:
             text.append(f"\n... {len(lines) - MAX_REPR_LINES} more lines", style="dim italic")
-    last = {}
-    for event in reversed(events):
-        if event.module == path and event.phase not in last:
-            last[event.phase] = event
-            if len(last) == 3:
-                break
+    calls = (calls or LastCalls()).update(events)
+    last = calls.last.get(path, {})
     if "forward" in last:
         event = last["forward"]
         inputs = ", ".join(shape_text(item.shape) for item in event.inputs if item is not None)
@@ -62,10 +87,9 @@ def module_info(path: str, module: Any, events: Sequence[Any] = (), show_time: b
         text.append("\nlast backward: ", style="bold")
         text.append(f"grad_output {grads or '-'} (event {event.index})")
     if not last:
-        prefix = f"{path}."
         if not events:
             note = "not traced yet: f runs a forward pass"
-        elif children and any(event.module.startswith(prefix) for event in events):
+        elif children and calls.any_within(path):
             # a ModuleList or ModuleDict holds modules that the parent's forward calls one by one
             note = f"a {type(module).__name__} is never called itself: its modules are (select one)"
         else:
@@ -84,6 +108,7 @@ class ModuleInfo(Static):
     def __init__(self, *, show_time: bool = True, id: str | None = None) -> None:
         super().__init__(id=id)
         self.show_time = show_time
+        self._calls = LastCalls()
 
     def show(self, path: str, module: Any, events: Sequence[Any] = ()) -> None:
-        show_text(self, module_info(path, module, events, self.show_time))
+        show_text(self, module_info(path, module, events, self.show_time, self._calls))

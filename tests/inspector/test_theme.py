@@ -1,0 +1,58 @@
+"""A theme change (D) through inspector/restyle.py looks exactly as Textual's own refresh_css makes it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from textual.app import App
+
+import minimod as mm
+from inspector.app import InspectorApp
+
+SIZE = (120, 40)
+
+
+def _screen_text(app: App) -> str:
+    """The screen as SVG, without the ids Textual makes unique for each export."""
+    return re.sub(r"terminal-\d+", "terminal", app.export_screenshot())
+
+
+async def _themed_screens(monkeypatch: pytest.MonkeyPatch, textuals_own: bool) -> list[str]:
+    if textuals_own:
+        monkeypatch.setattr(InspectorApp, "refresh_css", App.refresh_css)
+    mm.manual_seed(0)
+    app = InspectorApp("convnet")
+    screens = []
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for key in ("D", "down", "D", "D", "2", "D"):
+            await pilot.press(key)
+            await pilot.pause()
+            screens.append(_screen_text(app))
+    monkeypatch.undo()
+    return screens
+
+
+async def test_a_theme_change_paints_what_textuals_own_refresh_paints(monkeypatch) -> None:
+    ours = await _themed_screens(monkeypatch, textuals_own=False)
+    textuals = await _themed_screens(monkeypatch, textuals_own=True)
+    assert ours == textuals
+    assert ours[0] != ours[1] != ours[2]  # light, light with another module, dark: each looks different
+
+
+async def test_toggling_back_reuses_the_parsed_rules() -> None:
+    mm.manual_seed(0)
+    app = InspectorApp("convnet")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("D")
+        await pilot.pause()
+        await pilot.press("D")
+        await pilot.pause()
+        assert len(app._parsed_themes) == 2  # one per theme, each parsed once
+        rules = {key: id(value) for key, value in app._parsed_themes.items()}
+        await pilot.press("D")
+        await pilot.pause()
+        assert {key: id(value) for key, value in app._parsed_themes.items()} == rules
+        assert not app.current_theme.dark
