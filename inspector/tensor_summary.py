@@ -70,7 +70,7 @@ def _sizes_row(name: str, kind: str, tensor: Any, flag: bool, shared_with: tuple
     dtype = _DTYPE_TEXT.get(tensor.dtype)
     if dtype is None:
         dtype = _DTYPE_TEXT[tensor.dtype] = str(to_numpy(tensor).dtype)
-    shape = tuple(int(size) for size in tensor.shape)
+    shape = tuple(map(int, tensor.shape))
     return TensorRow(name, kind, shape, dtype, math.prod(shape), flag, None, None, None, None, None,
                      shared_with)
 

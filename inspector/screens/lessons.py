@@ -51,7 +51,7 @@ LESSON_KEYS: list[tuple[str, str, str, bool, str, str]] = [
     ("h", "show_hint", "Hint", True, "Hint code",
      "Code for each check that failed (asked for, never shown unasked)"),
     ("ctrl+s", "save_exercise", "Save", False, "Save the exercise", "Save the Exercise pane to your file"),
-    ("o", "toggle_subtree", "Own/subtree", False, "Tensors: own or subtree",
+    ("a", "toggle_subtree", "Own/subtree", False, "Tensors: own or subtree",
      "The Tensors pane lists the selected module's own tensors or its whole subtree's"),
     ("w", "toggle_wide", "Wide", False, "Wide text", "Text and code take the whole width; w again: panes"),
     ("question_mark", "lesson_help", "Keys", True, "Keys", "This list"),
@@ -64,39 +64,14 @@ SHORT_LABELS = {"run_step": "run", "next_step": "next", "previous_step": "prev",
 LESSON_HELP = (
     "The text and the step's code are on the left, the live model's panes on the right. Some steps ask "
     "you to predict first: press the number of your answer, then the step runs and shows whether you "
-    "were right. In the inspector's main screen (i from the lesson list) some keys mean other things: "
-    "r toggles own/subtree there (o here), o takes an optimizer step, n and p step through events, "
-    "1-4 pick its tabs (v here), e saves the diagram as SVG (s here)."
+    "were right. Keys work as in the inspector's main screen (i from the lesson list): a toggles "
+    "own/subtree tensors on both, ? lists the keys, escape goes back; n and p move to the next and "
+    "previous thing you step through (a lesson's steps here, the trace's events there); a number picks "
+    "what the screen numbers (an answer here, a tab there); v shows the next view (a pane here, a "
+    "diagram there); w widens (the text here, the tables there); s and e save (the step's picture as "
+    "SVG, the exercise here; the state_dict, the diagram there); c checks (your exercise here, train "
+    "against eval there). r runs the step; o (an optimizer step) is the main screen's only."
 )
-
-
-class LessonTensorTables(TensorTables):
-    """The inspector's tensor tables, whose hints name o: in a lesson, r runs the step."""
-
-    _HINTS = ("r toggles own/subtree", "(r shows the subtree)")
-
-    def show(self, model: Any, path: str = "", recursive: bool = False) -> None:
-        super().show(model, path, recursive)
-        self._name_lesson_key()
-
-    def on_resize(self) -> None:
-        # The tables write their hints again when their size changes (TensorTables.on_resize runs
-        # after this handler): rename the key once that is done.
-        self.call_after_refresh(self._name_lesson_key)
-
-    def _name_lesson_key(self) -> None:
-        for static_id in ("#parameter-title", "#parameter-totals"):
-            static = self.query_one(static_id, Static)
-            text = static.content.copy() if isinstance(static.content, Text) else Text(str(static.content))
-            changed = False
-            for hint in self._HINTS:
-                start = text.plain.find(hint)
-                if start >= 0:
-                    key = start + hint.index("r")
-                    text = text[:key] + Text("o") + text[key + 1:]  # the hints' key letter is unstyled
-                    changed = True
-            if changed:
-                static.update(text)
 
 
 class LessonScreen(Screen):
@@ -150,7 +125,7 @@ class LessonScreen(Screen):
                     with TabPane("Tree", id="lesson-tab-tree"):
                         yield ModuleTree(id="lesson-module-tree")
                     with TabPane("Tensors", id="lesson-tab-tensors"):
-                        yield LessonTensorTables(id="lesson-tensor-tables")
+                        yield TensorTables(id="lesson-tensor-tables")
                     with TabPane("Trace", id="lesson-tab-trace"):
                         yield TraceTable(id="lesson-trace-table", show_time=False)
                     with TabPane("Picture", id="lesson-tab-picture"):

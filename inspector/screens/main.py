@@ -63,7 +63,7 @@ COMMANDS: list[tuple[str, str, str, bool, str, str]] = [
     ("minus", "depth(-1)", "Depth-", False, "Diagram depth -1", "Collapse modules one level higher"),
     ("z", "toggle_fold", "Fold", False, "Diagram fold on/off",
      "Draw consecutive identical sibling modules once, as x N"),
-    ("r", "toggle_recursive", "Own/subtree", False, "Tensors: own or subtree",
+    ("a", "toggle_recursive", "Own/subtree", False, "Tensors: own or subtree",
      "Show the selected module's own tensors or its whole subtree's"),
     ("slash", "focus_filter", "Filter", False, "Filter modules",
      "Type to filter the tree by name or type (on the Trace tab: the events by module); "
@@ -358,7 +358,8 @@ class MainScreen(MainActions, Screen):
 
     def show_module_info(self) -> None:
         path = self.selected_path
-        self.query_one(ModuleInfo).show(path, self.session.module(path), self.session.events)
+        self.query_one(ModuleInfo).show(path, self.session.module(path), self.session.events,
+                                        self.trace.table.first_run_end)
 
     def on_trace_panel_filters_changed(self, message: TracePanel.FiltersChanged) -> None:
         # the table now shows the filtered trace (the detail: its cursor's event): stepping starts again
@@ -389,6 +390,7 @@ class MainScreen(MainActions, Screen):
         table = self.trace.table
         if table.first_run_end is None and self.session.events:
             table.first_run_end = len(self.session.events)
+            self.show_module_info()  # its time is no longer the running first run's
 
     def on_run_finished(self, message: RunFinished) -> None:
         self._first_run_done()

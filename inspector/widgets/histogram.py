@@ -60,7 +60,26 @@ class TensorHistogram(Static):
     TensorHistogram { height: auto; padding: 0 1; }
     """
 
+    MAX_ROWS = 10  # lines of bars per histogram, however tall the pane
+
+    _shown: tuple[str | None, Any] = (None, None)
+
+    def on_resize(self) -> None:
+        self.show(*self._shown)  # the bars follow the height the layout gives
+
+    def _bar_rows(self, with_grad: bool) -> tuple[int, int]:
+        """Lines of bars for the values and the gradient: the widget's height shared between them (the
+        title and, without a gradient, its note take a line each)."""
+        height = self.size.height if self.is_attached and self.size.height else 0
+        if not height:  # not laid out yet: by the terminal's height
+            height = max(5, (self.app.size.height - 24) // 2 + 3) if self.is_attached else 5
+        lines = max(2, height - 2)
+        if with_grad:
+            return min(self.MAX_ROWS, max(2, (lines + 1) // 2)), min(self.MAX_ROWS, max(2, lines // 2))
+        return min(self.MAX_ROWS, max(2, lines - 1)), 0
+
     def show(self, name: str | None, tensor: Any = None) -> None:
+        self._shown = (name, tensor)
         if name is None or tensor is None:
             show_text(self, "")
             return
@@ -70,15 +89,14 @@ class TensorHistogram(Static):
             show_text(self, Text(note, style="dim"))
             return
         bins = max(10, min(64, self.size.width - 30 if self.size.width else 48))
-        # a taller terminal gets taller bars (the tables above rarely fill it): 4 lines each at 40 rows
-        rows = max(2, min(6, (self.app.size.height - 24) // 4)) if self.is_attached else 2
+        grad = getattr(tensor, "grad", None)
+        value_rows, grad_rows = self._bar_rows(grad is not None)
         text = Text(f"{short_path(name, 60)}  histogram of {values.size:,} values", style="bold")
         text.append("\n")
-        text.append_text(_lines("value", values, bins, "cyan", max(3, rows)))
-        grad = getattr(tensor, "grad", None)
+        text.append_text(_lines("value", values, bins, "cyan", value_rows))
         if grad is not None:
             text.append("\n")
-            text.append_text(_lines("grad", to_numpy(grad), bins, "magenta", rows))
+            text.append_text(_lines("grad", to_numpy(grad), bins, "magenta", grad_rows))
         elif getattr(tensor, "requires_grad", False):  # a buffer or a frozen parameter has none to wait for
             text.append("\n")
             text.append("  grad (none yet: b runs a backward)", style="dim")

@@ -48,9 +48,10 @@ class LastCalls:
 
 
 def module_info(path: str, module: Any, events: Sequence[Any] = (), show_time: bool = True,
-                calls: LastCalls | None = None) -> Text:
+                calls: LastCalls | None = None, first_run_end: int | None = None) -> Text:
     """A few lines on one module; `events` is the session's trace (`calls`: an index of it kept by the
-    caller, which saves a search of the trace on every call)."""
+    caller, which saves a search of the trace on every call). Events before `first_run_end` (all of
+    them while it is None) belong to the first run, whose times include one-time setup."""
     text = Text()
     text.append(short_path(path, 60) if path else "(root)", style="bold")
     text.append(f"  {type(module).__name__}", style="cyan")
@@ -79,7 +80,11 @@ def module_info(path: str, module: Any, events: Sequence[Any] = (), show_time: b
         inputs = ", ".join(shape_text(item.shape) for item in event.inputs if item is not None)
         outputs = ", ".join(shape_text(item.shape) for item in event.outputs if item is not None)
         text.append("\nlast forward: ", style="bold")
-        timing = f" in {event.elapsed_ms:.2f} ms" if show_time else ""
+        first_run = first_run_end is None or event.index < first_run_end
+        timing = ""
+        if show_time:
+            timing = f" in {event.elapsed_ms:.2f} ms" + ("* (first run: one-time setup included)" if first_run
+                                                          else "")
         text.append(f"{inputs or '-'} -> {outputs or '-'}{timing} (event {event.index})")
     if "backward" in last:
         event = last["backward"]
@@ -110,5 +115,6 @@ class ModuleInfo(Static):
         self.show_time = show_time
         self._calls = LastCalls()
 
-    def show(self, path: str, module: Any, events: Sequence[Any] = ()) -> None:
-        show_text(self, module_info(path, module, events, self.show_time, self._calls))
+    def show(self, path: str, module: Any, events: Sequence[Any] = (),
+             first_run_end: int | None = None) -> None:
+        show_text(self, module_info(path, module, events, self.show_time, self._calls, first_run_end))

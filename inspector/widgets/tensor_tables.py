@@ -124,11 +124,11 @@ class TensorTables(Vertical):
         self._fill_buffers()
 
     def _update_titles(self) -> None:
-        """"Parameters of conv1 (subtree; r toggles own/subtree)", shorter when the pane is narrow."""
+        """"Parameters of conv1 (subtree; a toggles own/subtree)", shorter when the pane is narrow."""
         scope = "subtree" if self.recursive else "own"
         where = short_path(self.path, TITLE_PATH_WIDTH) if self.path else "(root)"
         width = self.size.width or 1000
-        for title_id, kind, hint in (("#parameter-title", "Parameters", "r toggles own/subtree"),
+        for title_id, kind, hint in (("#parameter-title", "Parameters", "a toggles own/subtree"),
                                      ("#buffer-title", "Buffers", "saved = persistent, in state_dict")):
             title = Text.assemble((kind, "bold"), f" of {where} ({scope}; {hint})")
             if title.cell_len > width:
@@ -223,7 +223,7 @@ class TensorTables(Vertical):
         summary = totals(rows)
         if not rows:
             if kind == "parameter":
-                return "no parameters" + ("" if self.recursive else " of its own (r shows the subtree)")
+                return "no parameters" + ("" if self.recursive else " of its own (a shows the subtree)")
             return "no buffers" + ("" if self.recursive else " of its own")
         flag = "trainable" if kind == "parameter" else "persistent"
         flags = f"all {flag}" if summary.trainable == summary.numel else f"{summary.trainable:,} {flag}"

@@ -119,15 +119,49 @@ async def test_escape_in_a_filter_clears_it_and_slash_filters_what_is_in_front()
         assert trace.module_filter == "" and trace.table.matched == 14 and trace.table.table.has_focus
 
 
+@pytest.mark.parametrize("size", [(120, 40), (160, 48)])
+async def test_the_histogram_takes_the_lines_the_tables_leave(size) -> None:
+    async with make_app().run_test(size=size) as pilot:
+        screen = pilot.app.screen
+        await pilot.press("b")
+        await settle(pilot)
+        await pilot.press("down")  # conv1: two parameters, a short table
+        await pilot.pause()
+        tables, histogram = screen.query_one(TensorTables), screen.query_one("#tensor-histogram")
+        info, pane = screen.query_one("#module-info"), screen.query_one("#tab-tensors")
+        # no empty band: the tables end where the histogram starts, which ends where the info starts
+        assert tables.region.bottom == histogram.region.y and histogram.region.bottom == info.region.y
+        assert info.region.bottom == pane.content_region.bottom
+        lines = str(histogram.render()).splitlines()
+        value_rows = sum(1 for line in lines if "█" in line)
+        assert histogram.region.height >= 10 and len(lines) <= histogram.region.height
+        assert value_rows >= 6  # taller bars than the two lines a fixed height gave
+
+
+async def test_module_info_marks_the_first_runs_time() -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen = pilot.app.screen
+        await pilot.press("f")  # the session's first run: its times include kernels loading
+        await settle(pilot)
+        await pilot.press("down")  # conv1, as the first run saw it
+        await pilot.pause()
+        text = str(screen.query_one("#module-info").render())
+        assert "ms* (first run: one-time setup included)" in text
+        await pilot.press("f")
+        await settle(pilot)
+        text = str(screen.query_one("#module-info").render())
+        assert "last forward:" in text and " ms (event" in text and "ms*" not in text
+
+
 async def test_histogram_follows_the_tables_and_empties_for_a_module_without_tensors() -> None:
     async with make_app().run_test(size=SIZE) as pilot:
         screen = pilot.app.screen
         histogram = screen.query_one("#tensor-histogram")
         assert str(histogram.render()).startswith("conv1.weight  histogram of 250 values")
-        await pilot.press("r")  # the root's own tensors: it has none
+        await pilot.press("a")  # the root's own tensors: it has none
         await pilot.pause()
         assert screen.query_one(TensorTables).parameters == [] and str(histogram.render()) == ""
-        await pilot.press("r", "down", "down")  # pool1: no tensors either
+        await pilot.press("a", "down", "down")  # pool1: no tensors either
         await pilot.pause()
         assert screen.selected_path == "pool1" and str(histogram.render()) == ""
         await pilot.press("down")
@@ -141,7 +175,7 @@ async def test_selecting_a_module_shows_its_parameters_and_buffers() -> None:
         tables = pilot.app.screen.query_one(TensorTables)
         assert tables.recursive and tables.parameter_table.row_count == 8  # the root: its whole subtree
         assert "21,840 elements" in str(tables.query_one("#parameter-totals").render())
-        await pilot.press("r")
+        await pilot.press("a")
         await pilot.pause()
         assert not tables.recursive and tables.parameter_table.row_count == 0  # none of its own
         await pilot.press("down")

@@ -166,7 +166,7 @@ async def test_walk_lesson_13_with_the_pytorch_model_in_the_panes(data_dir):
         await pilot.press("n")
         await _answer_rightly(app, pilot, screen)  # step 2: the same class in PyTorch
         assert isinstance(tree.model, torch.nn.Module) and tabs.active == "lesson-tab-tree"
-        await pilot.press("v", "o")  # the Tensors pane, the whole subtree: the same names as minimod's
+        await pilot.press("v", "a")  # the Tensors pane, the whole subtree: the same names as minimod's
         await pilot.pause()
         assert tabs.active == "lesson-tab-tensors" and _tensor_names(screen) == minimod_tensors
 

@@ -195,10 +195,10 @@ async def test_tensor_hints_name_the_lesson_key(data_dir):
         await _settle(app, pilot)
         tables = screen.query_one(TensorTables)
         title = str(tables.query_one("#parameter-title").content)
-        assert "o toggles own/subtree" in title and "r toggles" not in title
-        assert tables.parameters == [] and "(o shows the subtree)" in str(
+        assert "a toggles own/subtree" in title  # the same key as in the main screen
+        assert tables.parameters == [] and "(a shows the subtree)" in str(
             tables.query_one("#parameter-totals").content)
-        await pilot.press("o")
+        await pilot.press("a")
         await pilot.pause()
         names = [row.name for row in tables.parameters]
         assert names[:2] == ["base_net.linear.weight", "base_net.linear.bias"]
@@ -221,9 +221,22 @@ async def test_the_list_opens_on_the_first_unfinished_lesson(data_dir):
         assert app.screen.lesson.number == 2
 
 
-async def test_tensor_hints_keep_the_lesson_key_when_the_tab_appears(data_dir):
+def test_a_key_on_both_screens_means_the_same_kind_of_thing():
+    from inspector.screens.lessons import LESSON_HELP, LESSON_KEYS
+    from inspector.screens.main import COMMANDS
+
+    main = {key: action for key, action, *_ in COMMANDS}
+    lesson = {key: action for key, action, *_ in LESSON_KEYS}
+    assert main["a"] == "toggle_recursive" and lesson["a"] == "toggle_subtree"  # one key, one toggle
+    assert "r" not in main and "o" not in lesson  # r runs a lesson step; o is the main screen's step
+    # every other key the two screens share is one the lesson's help pairs with its main-screen meaning
+    for key in set(main) & set(lesson) - {"a", "1", "2", "3", "4", "escape"}:
+        assert f" {key} " in LESSON_HELP or f"{key} and" in LESSON_HELP or f"and {key} " in LESSON_HELP, key
+
+
+async def test_tensor_hints_name_the_key_of_both_screens_when_the_tab_appears(data_dir):
     # Step 3 of lesson 3 switches from the Tree tab to the Tensors tab: the tables are laid out
-    # again at their new size, and the hints must still name o, the key that works here.
+    # again at their new size, and the hints still name a, the key that works here as in the main screen.
     lesson = find_lesson(3)
     Progress().set_step(lesson.slug, 2)
     app = InspectorApp("simple_model", initial_screen=lambda: LessonScreen(lesson))
@@ -236,11 +249,11 @@ async def test_tensor_hints_keep_the_lesson_key_when_the_tab_appears(data_dir):
         tables = screen.query_one(TensorTables)
         assert tables.path == "base_net.linear"
         title = str(tables.query_one("#parameter-title").content)
-        assert "o toggles own/subtree" in title and "r toggles" not in title, title
+        assert "a toggles own/subtree" in title, title
         await pilot.resize_terminal(100, 40)
         await _settle(app, pilot)
         title = str(tables.query_one("#parameter-title").content)
-        assert "r toggles" not in title, title
+        assert "toggles" not in title or "a toggles" in title, title  # narrower: the hint may go
 
 
 async def test_a_step_can_show_the_whole_subtree(data_dir):
@@ -255,8 +268,8 @@ async def test_a_step_can_show_the_whole_subtree(data_dir):
         tables = screen.query_one(TensorTables)
         assert tables.recursive
         assert [row.name for row in tables.parameters] == list(screen.runner.namespace["state"])
-        assert "subtree; o toggles" in str(tables.query_one("#parameter-title").content)
-        await pilot.press("o")
+        assert "subtree; a toggles" in str(tables.query_one("#parameter-title").content)
+        await pilot.press("a")
         await pilot.pause()
         assert not tables.recursive and tables.parameters == []
 
