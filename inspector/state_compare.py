@@ -103,8 +103,9 @@ class StateComparison:
             grouped.setdefault(item.module, []).append(item)
         modules = []
         for path, items in grouped.items():
-            differences = sorted((item for item in items if item.kind != "same"),
-                                 key=lambda item: (KINDS.index(item.kind), _by_change(item)))
+            differences = sorted((item for item in items if item.kind != "same"),  # stable: key order
+                                 key=lambda item: (KINDS.index(item.kind),
+                                                   -(item.change or 0.0) if item.kind == "changed" else 0.0))
             modules.append(ModuleComparison(path, tuple(differences), len(items) - len(differences)))
         return modules
 
