@@ -68,8 +68,8 @@ def comparison_renderable(comparison: StateComparison) -> RenderableType:
     if comparison.equal:
         return Group(*parts)
     parts.append(Text("missing: in A, not in B; unexpected: in B, not in A (as load_state_dict(B) into A's "
-                      "model names them); changed tensors by ‖B − A‖, largest first (relative: / ‖A‖)",
-                      style="dim"))
+                      "model names them); changed tensors by ‖B − A‖, largest first; relative = "
+                      "‖B − A‖ / ‖A‖", style="dim"))
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False)
     table.add_column("module / key", overflow="fold")
     table.add_column("difference", no_wrap=True)

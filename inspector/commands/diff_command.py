@@ -43,5 +43,5 @@ def run(args: argparse.Namespace) -> int:
     if left_name == right_name:  # two files of one name in different folders: say which is which
         left_name, right_name = args.a, args.b
     comparison = compare_state_dicts(left, right, left_name=left_name, right_name=right_name)
-    Console(highlight=False, soft_wrap=False).print(comparison_renderable(comparison))
+    Console(highlight=False).print(comparison_renderable(comparison), soft_wrap=True)  # lines whole in a pipe
     return EQUAL if comparison.equal else DIFFERENT
