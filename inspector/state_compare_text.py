@@ -61,40 +61,86 @@ def headline(comparison: StateComparison) -> Text:
     return text
 
 
-def comparison_renderable(comparison: StateComparison) -> RenderableType:
-    """The headline, the meaning of missing and unexpected, and one table row per differing key under a
-    row naming its module (how many of its keys are the same)."""
-    parts: list[RenderableType] = [headline(comparison)]
-    if comparison.equal:
-        return Group(*parts)
-    parts.append(Text("missing: in A, not in B; unexpected: in B, not in A (as load_state_dict(B) into A's "
-                      "model names them); changed tensors by ‖B − A‖, largest first; relative = "
-                      "‖B − A‖ / ‖A‖", style="dim"))
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False)
-    table.add_column("module / key", overflow="fold")
-    table.add_column("difference", no_wrap=True)
-    table.add_column("shape dtype (A → B)", overflow="fold")
-    for name in ("‖B−A‖", "relative", "max |B−A|"):
-        table.add_column(name, justify="right", no_wrap=True)
+# the table's columns: (header, right-aligned), and which stay when the width runs short (lower stays longer)
+COLUMNS = (("module / key", False), ("difference", False), ("shape dtype (A \u2192 B)", False),
+           ("\u2016B\u2212A\u2016", True), ("relative", True), ("max |B\u2212A|", True))
+PRIORITIES = (0, 1, 4, 2, 3, 5)
+GAP = 2  # columns between two table columns
+
+
+def _legend(comparison: StateComparison) -> Text:
+    """What the words mean, for the kinds this comparison has."""
+    counts = comparison.counts()
+    parts = []
+    if counts["missing"] or counts["unexpected"]:
+        parts.append("missing: in A, not in B; unexpected: in B, not in A (as load_state_dict(B) into A's "
+                     "model names them)")
+    if counts["changed"] or counts["dtype"]:
+        parts.append("changed tensors by \u2016B \u2212 A\u2016, largest first; relative = "
+                     "\u2016B \u2212 A\u2016 / \u2016A\u2016")
+    return Text("; ".join(parts), style="dim")
+
+
+def _rows(comparison: StateComparison) -> list[tuple[Text, ...]]:
+    """A row naming each module that differs (and how many of its keys are the same), then its keys."""
+    rows: list[tuple[Text, ...]] = []
     for module in comparison.by_module():
         if not module.differences:
             continue
-        table.add_row(Text(module.path or "(root)", style="bold"),
-                      Text(f"{module.same} same" if module.same else "", style="dim"))
+        rows.append((Text(module.path or "(root)", style="bold"),
+                     Text(f"{module.same} same" if module.same else "", style="dim"),
+                     *(Text() for _ in COLUMNS[2:])))
         prefix = f"{module.path}." if module.path else ""
         for item in module.differences:
             word, style = LABELS[item.kind]
             measured = item.change is not None
-            table.add_row(
-                Text("  " + item.key.removeprefix(prefix)),
-                Text(word, style=style),
-                _shapes(item),
-                format_number(item.change) if measured else "-",
-                _percent(item),
-                format_number(item.max_abs) if measured else "-",
-            )
-    unchanged = [module.path or "(root)" for module in comparison.by_module() if not module.differences]
+            rows.append((Text("  " + item.key.removeprefix(prefix)), Text(word, style=style), _shapes(item),
+                         Text(format_number(item.change) if measured else "-"), Text(_percent(item)),
+                         Text(format_number(item.max_abs) if measured else "-")))
+    return rows
+
+
+def _fitting_columns(rows: list[tuple[Text, ...]], width: int | None) -> list[int]:
+    """The columns that fit in `width` (all without one), the most wanted first (PRIORITIES)."""
+    needed = [max([len(name), *(row[number].cell_len for row in rows)])
+              for number, (name, _) in enumerate(COLUMNS)]
+    # a column with nothing to say in any row (no tensor measured: only '-') is left out at any width
+    informative = [number for number in range(len(COLUMNS))
+                   if number < 2 or any(row[number].plain not in ("", "-") for row in rows)]
+    if width is None:
+        return informative
+    kept: list[int] = []
+    used = 0
+    for number in sorted(informative, key=PRIORITIES.__getitem__):
+        extra = needed[number] + (GAP if kept else 0)
+        if kept and used + extra > width:
+            continue
+        kept.append(number)
+        used += extra
+    return sorted(kept)
+
+
+def comparison_renderable(comparison: StateComparison, width: int | None = None) -> RenderableType:
+    """The headline, what the words mean, and one table row per differing key under a row naming its
+    module; in `width` columns, the columns that do not fit are left out (named under the table)."""
+    parts: list[RenderableType] = [headline(comparison)]
+    if comparison.equal:
+        return Group(*parts)
+    parts.append(_legend(comparison))
+    rows = _rows(comparison)
+    columns = _fitting_columns(rows, width)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False, padding=(0, GAP // 2))
+    for number in columns:
+        name, right = COLUMNS[number]
+        table.add_column(name, justify="right" if right else "left", overflow="fold")
+    for row in rows:
+        table.add_row(*(row[number] for number in columns))
     parts.append(table)
+    left_out = [COLUMNS[number][0] for number in range(len(COLUMNS)) if number not in columns
+                and any(row[number].plain not in ("", "-") for row in rows)]
+    if left_out:
+        parts.append(Text(f"not shown in this width: {', '.join(left_out)}", style="dim"))
+    unchanged = [module.path or "(root)" for module in comparison.by_module() if not module.differences]
     if unchanged:
         parts.append(Text(f"the same in every key: {', '.join(unchanged)}", style="dim"))
     return Group(*parts)

@@ -163,10 +163,20 @@ class StatePanel(Vertical):
     def show_comparison(self, comparison: StateComparison) -> None:
         """Two state dicts compared, module by module, in place of the snapshot tables (d: them again)."""
         self.comparison = comparison
-        self.query_one("#compare-view", Static).update(Group(
-            comparison_renderable(comparison),
-            Text("C compares two other sides; d shows the snapshot diff again", style="dim")))
         self.add_class("comparing")
+        self._draw_comparison()
+
+    def _draw_comparison(self) -> None:
+        """Draw the comparison in the width the pane has (columns that do not fit are left out)."""
+        if self.comparison is None:
+            return
+        width = self.size.width or self.app.size.width // 2  # not laid out yet: a guess, redrawn on resize
+        self.query_one("#compare-view", Static).update(Group(
+            comparison_renderable(self.comparison, max(20, width - 2)),  # the scrollbar's columns
+            Text("C compares two other sides; d shows the snapshot diff again", style="dim")))
+
+    def on_resize(self) -> None:
+        self._draw_comparison()
 
     def close_comparison(self) -> None:
         """Back to the snapshot tables."""

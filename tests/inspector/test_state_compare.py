@@ -58,7 +58,8 @@ def test_the_comparison_names_every_kind_of_difference():
     conv_weight = comparison.get("conv.weight")
     assert conv_weight.change == pytest.approx(np.sqrt(36.0))  # ‖B − A‖ of +1 on 36 values
     assert conv_weight.max_abs == pytest.approx(1.0)
-    assert conv_weight.relative == pytest.approx(6.0 / np.linalg.norm(state["conv.weight"].astype(np.float64)))
+    scale = np.linalg.norm(state["conv.weight"].astype(np.float64))
+    assert conv_weight.relative == pytest.approx(6.0 / scale)
     shape = comparison.get("fc.weight")
     assert (shape.left_shape, shape.right_shape, shape.change) == ((3, 4), (4, 4), None)
     dtype = comparison.get("bn.running_mean")
