@@ -1,4 +1,4 @@
-"""The main screen's interventions: h replaces the selected module's output through a forward hook
+"""The main screen's interventions: I replaces the selected module's output through a forward hook
 (zeroed, scaled, or a constant), u removes that hook, U removes them all."""
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ if TYPE_CHECKING:
 
 # (key, action, footer label, shown in the footer, command palette title, help text), as main.COMMANDS
 INTERVENTION_COMMANDS: list[tuple[str, str, str, bool, str, str]] = [
-    ("h", "intervene", "Hook", False, "Intervene: replace the selected module's output",
+    ("I", "intervene", "Intervene", False, "Intervene: replace the selected module's output",
      "A forward hook that returns a new output (zero, a factor such as 0.5, or =1 for a constant) from the "
      "next forward on: what a hook returns replaces the output, as register_forward_hook(lambda m, i, o: "
      "o * 0) does in PyTorch. The tree and the trace mark it"),
     ("u", "undo_intervention", "Unhook", False, "Undo the selected module's intervention",
      "Remove its hook (handle.remove()): the module's own output again from the next forward"),
-    ("U", "undo_interventions", "Unhook all", False, "Undo every intervention", "Remove every hook h added"),
+    ("U", "undo_interventions", "Unhook all", False, "Undo every intervention", "Remove every hook I added"),
 ]
 
 
@@ -85,7 +85,7 @@ class InterventionActions:
         if path not in self.session.interventions:
             count = len(self.session.interventions)
             self.notify(f"{self.module_label(path)} has no intervention"
-                        + (f"; U removes all {count}" if count else "; h adds one"), timeout=4)
+                        + (f"; U removes all {count}" if count else "; I adds one"), timeout=4)
             return
         self.remember_output()
         removed = self.session.undo_intervention(path)
@@ -95,7 +95,7 @@ class InterventionActions:
 
     def action_undo_interventions(self: MainScreen) -> None:
         if not len(self.session.interventions):
-            self.notify("no interventions to undo: h adds one to the selected module", timeout=3)
+            self.notify("no interventions to undo: I adds one to the selected module", timeout=3)
             return
         self.remember_output()
         count = self.session.undo_interventions()

@@ -1,4 +1,4 @@
-"""The inspector driven by Pilot: interventions (h, u, U) and comparing two state dicts (C)."""
+"""The inspector driven by Pilot: interventions (I, u, U) and comparing two state dicts (C)."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ async def test_an_intervention_changes_the_output_is_marked_and_is_undone() -> N
         await settle(pilot)
         plain = output(app)
         await select(pilot, "0")
-        await pilot.press("h")
+        await pilot.press("I")
         await answer_prompt(pilot, "0")
         assert label(app, "0").startswith("T \u00d70 0 Linear")  # the badge, after the mode
         assert "hooks 1 (u/U undo)" in str(screen.query_one("#status-bar").render())
@@ -94,13 +94,13 @@ async def test_U_undoes_every_intervention_and_a_bad_answer_is_one_line() -> Non
     async with app.run_test(size=SIZE) as pilot:
         screen = app.main_screen
         await select(pilot, "0")
-        await pilot.press("h")
+        await pilot.press("I")
         await answer_prompt(pilot, "half")
         assert screen.last_error.startswith("cannot read 'half' as an intervention: type zero, a factor")
-        await pilot.press("h")
+        await pilot.press("I")
         await answer_prompt(pilot, "scale 2")
         await select(pilot, "2")
-        await pilot.press("h")
+        await pilot.press("I")
         await answer_prompt(pilot, "=1")
         assert app.session.interventions.badges() == {"0": "\u00d72", "2": "=1"}
         assert label(app, "2").startswith("T =1 2 Linear")
@@ -114,7 +114,7 @@ async def test_U_undoes_every_intervention_and_a_bad_answer_is_one_line() -> Non
         assert "hooks" not in str(screen.query_one("#status-bar").render())
         await pilot.press("u")  # nothing left to undo: says so
         await pilot.pause()
-        assert "has no intervention; h adds one" in messages(app)
+        assert "has no intervention; I adds one" in messages(app)
 
 
 async def test_comparing_two_checkpoints_names_every_kind_per_module(tmp_path: Path) -> None:
@@ -184,7 +184,7 @@ async def test_an_intervention_on_a_torch_model_through_the_app() -> None:
         await settle(pilot)
         plain = app.session.last_output.detach().numpy().copy()
         await select(pilot, "2")
-        await pilot.press("h")
+        await pilot.press("I")
         await answer_prompt(pilot, "x-1")
         await pilot.press("f")
         await settle(pilot)
