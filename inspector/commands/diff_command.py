@@ -8,8 +8,10 @@ command line's ERROR_STATUS gives every error of this command 2, so "different" 
 from __future__ import annotations
 
 import argparse
+import os
 
 EQUAL, DIFFERENT = 0, 1
+PIPE_WIDTH = 120  # the table's width when the output is not a terminal (and COLUMNS does not say)
 
 DESCRIPTION = (
     "Compare two state dicts key by key, grouped by module: keys missing from B and unexpected in B (as "
@@ -43,5 +45,8 @@ def run(args: argparse.Namespace) -> int:
     if left_name == right_name:  # two files of one name in different folders: say which is which
         left_name, right_name = args.a, args.b
     comparison = compare_state_dicts(left, right, left_name=left_name, right_name=right_name)
-    Console(highlight=False).print(comparison_renderable(comparison), soft_wrap=True)  # lines whole in a pipe
+    console = Console(highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = PIPE_WIDTH  # a file or a pipe: rich's 80 columns would break resnet's key names
+    console.print(comparison_renderable(comparison), soft_wrap=True)  # the headline's lines kept whole
     return EQUAL if comparison.equal else DIFFERENT
