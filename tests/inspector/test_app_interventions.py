@@ -174,7 +174,7 @@ async def test_comparing_a_file_with_the_live_model_and_a_missing_file(tmp_path:
         assert "\n" not in screen.last_error
 
 
-async def test_an_intervention_on_a_torch_model_through_the_app() -> None:
+async def test_an_intervention_and_a_comparison_on_a_torch_model_through_the_app(tmp_path: Path) -> None:
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.ReLU(), torch.nn.Linear(6, 3))
@@ -194,3 +194,15 @@ async def test_an_intervention_on_a_torch_model_through_the_app() -> None:
         await pilot.press("f")
         await settle(pilot)
         np.testing.assert_array_equal(app.session.last_output.detach().numpy(), plain)
+        # the live torch model against a checkpoint of it with one tensor changed (the adapter's arrays)
+        state = app.session.current_state()
+        state["2.bias"] = state["2.bias"] + 1.0
+        mm.save(state, str(tmp_path / "changed.npz"))
+        await pilot.press("C")
+        await answer_prompt(pilot, "model")
+        await answer_prompt(pilot, str(tmp_path / "changed.npz"))
+        await settle(pilot)
+        comparison = app.screen.query_one(StatePanel).comparison
+        assert [(item.key, item.kind) for item in comparison.keys if item.kind != "same"] == [
+            ("2.bias", "changed")]
+        assert comparison.get("2.bias").change == pytest.approx(np.sqrt(3.0))
