@@ -48,10 +48,6 @@ class KeyComparison:
             return None
         return self.change / self.scale
 
-    @property
-    def values_differ(self) -> bool:
-        return bool(self.change)
-
 
 @dataclass(frozen=True)
 class ModuleComparison:
@@ -103,15 +99,15 @@ class StateComparison:
             grouped.setdefault(item.module, []).append(item)
         modules = []
         for path, items in grouped.items():
-            differences = sorted((item for item in items if item.kind != "same"),  # stable: key order
+            differences = sorted((item for item in items if item.kind != "same"),
                                  key=lambda item: (KINDS.index(item.kind),
-                                                   -(item.change or 0.0) if item.kind == "changed" else 0.0))
+                                                   _by_change(item) if item.kind == "changed" else 0.0))
             modules.append(ModuleComparison(path, tuple(differences), len(items) - len(differences)))
         return modules
 
 
-def _by_change(item: KeyComparison) -> tuple[float, str]:
-    return (-(item.change or 0.0), item.key)
+def _by_change(item: KeyComparison) -> float:
+    return -(item.change or 0.0)  # largest first; sorted() is stable, so ties keep the state dict's order
 
 
 def owning_module(key: str, modules: set[str] | None = None) -> str:
@@ -142,7 +138,7 @@ def _measure(left: np.ndarray, right: np.ndarray) -> tuple[float, float, float]:
     first, second = _as_float(left), _as_float(right)
     if first is None or second is None:
         equal = np.array_equal(left, right)
-        return (0.0 if equal else float("inf")), float("nan"), (0.0 if equal else float("inf"))
+        return (0.0 if equal else float("inf")), 0.0, (0.0 if equal else float("inf"))
     if first.size == 0:
         return 0.0, 0.0, 0.0
     with np.errstate(invalid="ignore", over="ignore"):
