@@ -68,6 +68,9 @@ class TraceEvent:
     training: bool
     input_ids: tuple[int | None, ...] = ()
     output_ids: tuple[int | None, ...] = ()
+    # phase "forward" only: the badge of an intervention (inspector/interventions.py) whose forward hook
+    # replaced this call's output, e.g. "×0"; `outputs` are what forward computed, before the hook
+    intervention: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ import numpy as np
 
 import minimod as mm
 from inspector.adapters import adapter_for
+from inspector.interventions import Intervention, Interventions
 from inspector.session_state import (
     KeyDiff,
     LoadReport,
@@ -127,6 +128,8 @@ class Session:
         self._lock = threading.Lock()  # one run at a time, whichever thread asks
         self.failed_module: str | None = None  # the module whose forward raised in the last run
         self.nonfinite: tuple[str, str] | None = None  # where the last run first met a NaN or Inf
+        # forward hooks that replace modules' outputs, until undone (interventions.py)
+        self.interventions = Interventions(model, self.adapter.is_tensor)
 
     def input_hint(self) -> str:
         """How to give the model an input: the i key, with a shape read from its first layer if any."""
@@ -175,7 +178,9 @@ class Session:
 
         def keep(event: Any) -> None:
             nonlocal added
-            event = dataclasses.replace(event, index=offset + added)
+            replaced = self.interventions.get(event.module) if event.phase == "forward" else None
+            event = dataclasses.replace(event, index=offset + added,
+                                        intervention=replaced.badge if replaced is not None else "")
             added += 1
             self.events.append(event)
             if on_event is not None:
@@ -312,6 +317,24 @@ class Session:
         """The same input in eval and in train mode: differing outputs, buffers a training run changes."""
         with self._lock:
             return compare_modes(self.model, self.example_input)
+
+    # --- interventions ---------------------------------------------------------------------------
+
+    def intervene(self, path: str, intervention: Intervention) -> None:
+        """From the next forward on, the module at `path` gives `intervention`'s output instead of its own
+        (a forward hook that returns the new output)."""
+        with self._lock:
+            self.interventions.set(path, intervention)
+
+    def undo_intervention(self, path: str) -> Intervention | None:
+        """Remove the hook on `path`; the intervention it held (None: there was none)."""
+        with self._lock:
+            return self.interventions.remove(path)
+
+    def undo_interventions(self) -> int:
+        """Remove every intervention's hook; how many there were."""
+        with self._lock:
+            return self.interventions.clear()
 
     # --- state dict snapshots ---------------------------------------------------------------------
 

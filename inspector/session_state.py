@@ -11,6 +11,7 @@ import numpy as np
 
 import minimod as mm
 from inspector.adapters import ModelAdapter, adapter_for
+from inspector.state_compare import compare_state_dicts
 from inspector.tensor_summary import shape_text, to_numpy
 
 
@@ -91,25 +92,21 @@ def _max_abs(a: np.ndarray, b: np.ndarray) -> float:
 
 def diff_states(current: dict[str, np.ndarray], snapshot: dict[str, np.ndarray],
                 parameters: set[str]) -> list[KeyDiff]:
-    """Compare two state dicts key by key (the model's key order, then keys only the snapshot has)."""
+    """Compare two state dicts key by key (the model's key order, then keys only the snapshot has), with
+    the comparison engine of `minimod diff` and the diff picture."""
     diffs = []
-    for key, value in current.items():
-        kind = "parameter" if key in parameters else "buffer"
-        shape = tuple(value.shape)
-        if key not in snapshot:
-            diffs.append(KeyDiff(key, kind, shape, True, None, "only in the model"))
-            continue
-        old = snapshot[key]
-        if tuple(old.shape) != shape:
-            note = f"shape {shape_text(tuple(old.shape))} vs {shape_text(shape)}"
-            diffs.append(KeyDiff(key, kind, shape, True, None, note))
-            continue
-        largest = _max_abs(value, old)
-        diffs.append(KeyDiff(key, kind, shape, largest != 0.0, largest))
-    for key, value in snapshot.items():
-        if key not in current:
-            diffs.append(KeyDiff(key, "parameter" if key in parameters else "buffer", tuple(value.shape),
-                                 True, None, "only in the snapshot"))
+    for item in compare_state_dicts(current, snapshot, left_name="the model", right_name="the snapshot").keys:
+        kind = "parameter" if item.key in parameters else "buffer"
+        if item.kind == "missing":
+            diffs.append(KeyDiff(item.key, kind, item.left_shape, True, None, "only in the model"))
+        elif item.kind == "unexpected":
+            diffs.append(KeyDiff(item.key, kind, item.right_shape, True, None, "only in the snapshot"))
+        elif item.kind == "shape":
+            note = f"shape {shape_text(item.right_shape)} vs {shape_text(item.left_shape)}"
+            diffs.append(KeyDiff(item.key, kind, item.left_shape, True, None, note))
+        else:
+            note = f"dtype {item.right_dtype} vs {item.left_dtype}" if item.kind == "dtype" else ""
+            diffs.append(KeyDiff(item.key, kind, item.left_shape, item.kind != "same", item.max_abs, note))
     return diffs
 
 

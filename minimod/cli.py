@@ -27,7 +27,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lessons": ("lessons.command", "open the guided lessons"),
     "zoo": ("minimod.zoo.command", "list the built-in example models"),
     "run": ("minimod.run_command", "run an unchanged PyTorch script on minimod (import torch gives minimod)"),
+    "diff": (
+        "inspector.commands.diff_command",
+        "compare two state dicts (.npz files or TARGETs) by module; exit 0 equal, 1 different, 2 error",
+    ),
 }
+
+# The exit status of a mistake, for a command whose 1 already means something: diff's 1 is "different",
+# so its errors exit 2, as diff(1)'s do. Every other command's mistakes exit 1.
+ERROR_STATUS: dict[str, int] = {"diff": 2}
 
 _OUR_PACKAGES = {"minimod", "inspector", "lessons"}
 
@@ -87,10 +95,12 @@ def _chosen_command(arguments: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status. A UserError is printed as one line, exit 1."""
+    """Run the command line; returns the exit status. A UserError is printed as one line, exit 1 (2 for the
+    commands in ERROR_STATUS)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
+    command = _chosen_command(arguments)
     try:
-        parser = build_parser(_chosen_command(arguments))
+        parser = build_parser(command)
         args = parser.parse_args(arguments)
         if args.command is None:
             parser.print_help()
@@ -98,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(load_command(args.command).run(args) or 0)
     except UserError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 1
+        return ERROR_STATUS.get(command or "", 1)
     except KeyboardInterrupt:
         print(f"{PROG}: error: interrupted", file=sys.stderr)
         return 130

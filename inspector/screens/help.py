@@ -22,7 +22,9 @@ GLOBAL_KEYS = [
 INTRO = (
     "The tree on the left lists every named module: a badge, T in train mode or E in eval mode, its name "
     "and type, and how many parameter and buffer values its subtree holds (counts of numbers, not bytes; "
-    "k = thousand, M = million). [ and ] (or dragging its right edge) make the tree narrower or wider. "
+    "k = thousand, M = million). A magenta badge after the mode (×0, ×0.5, =1) marks a module whose "
+    "output a forward hook of yours replaces (I; u undoes): a hook's return value replaces the output. "
+    "\\[ and ] (or dragging its right edge) make the tree narrower or wider. "  # \\[: not markup
     "Selecting a module "
     "drives the tabs on the right; columns a narrow pane cannot fit are named (or counted) under the table "
     "(w widens), and the footer shortens its labels (fwd, bwd, cmp) or leaves a key to this list. "

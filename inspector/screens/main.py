@@ -15,6 +15,8 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Header, Static, TabbedContent, TabPane
 
 from inspector.messages import RunFailed, RunFinished, TraceBatch, TrainProgressed
+from inspector.screens.compare_actions import COMPARE_COMMANDS, CompareActions
+from inspector.screens.intervention_actions import INTERVENTION_COMMANDS, InterventionActions
 from inspector.screens.main_actions import MainActions
 from inspector.session import Session, StepResult
 from inspector.tensor_summary import shape_text
@@ -51,11 +53,13 @@ COMMANDS: list[tuple[str, str, str, bool, str, str]] = [
      "Flip every module between train and eval"),
     ("c", "compare", "Compare", True, "Compare train and eval",
      "Run the input in both modes: modules whose outputs differ, buffers a training forward changes"),
+    *INTERVENTION_COMMANDS,
     ("s", "save", "Save", True, "Save state_dict snapshot", "mm.save the state_dict to a .npz file"),
     ("l", "load", "Load", True, "Load state_dict (strict)", "load_state_dict from a .npz file, strict=True"),
     ("L", "load_nonstrict", "Load loose", False, "Load state_dict (strict=False)",
      "load_state_dict from a .npz file with strict=False"),
     ("d", "diff", "Diff", False, "Diff against snapshot", "Compare every state_dict key with the snapshot"),
+    *COMPARE_COMMANDS,
     ("e", "export", "SVG", True, "Export diagram to SVG",
      "Draw the current view (tree, flow or autograd) at the current depth and folds"),
     ("v", "cycle_view", "View", False, "Cycle diagram view", "tree -> flow -> autograd"),
@@ -105,7 +109,7 @@ FOOTER_OPTIONAL = ("lessons",)  # left out of a footer too narrow for every key 
 FREEZE_EVERY = 20_000
 
 
-class MainScreen(MainActions, Screen):
+class MainScreen(MainActions, InterventionActions, CompareActions, Screen):
     """The inspector's main screen for one Session."""
 
     BINDINGS = [Binding("question_mark", "app.help", "Help")] + [
@@ -275,6 +279,8 @@ class MainScreen(MainActions, Screen):
             text.append(f"  running {self.busy}{progress}...", style="bold green")
         if self.step_cursor is not None:
             text.append(f"  stepping: event {self.step_cursor}", style="bold cyan")
+        if len(session.interventions):
+            text.append(f"  hooks {len(session.interventions)} (u/U undo)", style="bold magenta")
         depth = "all" if self.diagram_depth is None else self.diagram_depth
         levels = "all levels" if self.diagram_depth is None else f"depth {depth}"
         text.append(f"  e draws: {self.diagram_view}, {levels}{', folded' if self.diagram_fold else ''}")

@@ -15,6 +15,7 @@ from inspector.messages import RunFailed, RunFinished, TraceBatch, TrainProgress
 from inspector.screens.dialogs import ConfirmScreen, PromptScreen
 from inspector.session import StepResult
 from inspector.session_state import LoadReport, ModeComparison
+from inspector.state_compare import StateComparison
 from inspector.summary import Summary
 from inspector.tensor_summary import shape_text
 from inspector.widgets.state_panel import display_path
@@ -81,6 +82,7 @@ class MainActions:
             if self.last_result is not None:
                 self.notify(self._describe_step(action, result), timeout=3)
                 self.mark_nonfinite(self.last_result.nonfinite)
+            self.report_intervention_effect(action)
         elif isinstance(result, Summary):
             self.summary_panel.show(result)
             self.show_error(None)
@@ -89,6 +91,9 @@ class MainActions:
         elif isinstance(result, ModeComparison):
             self.modes_panel.show_comparison(result)
             self.show_tab("tab-modes")
+        elif isinstance(result, StateComparison):
+            self.state_panel.show_comparison(result)
+            self.show_tab("tab-state")
         elif isinstance(result, LoadReport):
             self.state_panel.show_report(result)
             # loaded, or (in PyTorch) partly loaded before the error: the loss shown is not the model's
@@ -360,6 +365,7 @@ class MainActions:
         if self.session.snapshot is None:
             self.notify("no snapshot yet: press s to save one", severity="warning")
             return
+        self.state_panel.close_comparison()
         self.state_panel.show_diff(self.session.snapshot_diff())
         self.show_tab("tab-state")
 

@@ -106,6 +106,7 @@ class ModuleTree(Vertical):
         self._counts: dict[str, tuple[int, int]] = {}
         self._last_posted: str | None = None
         self.marks: dict[str, str] = {}  # path -> a warning shown after its label ("NaN", "raised")
+        self.badges: dict[str, str] = {}  # path -> its intervention's badge ("×0")
         self._labels: dict[str, Text] = {}  # path -> its label, kept while the filter changes
 
     def compose(self) -> ComposeResult:
@@ -187,6 +188,16 @@ class ModuleTree(Vertical):
             if node is not None:
                 node.set_label(self._label(path))
 
+    def set_badges(self, badges: dict[str, str]) -> None:
+        """Show `badges` (path -> an intervention's badge, after the mode), replacing the previous ones."""
+        changed = set(self.badges) | set(badges)
+        self.badges = dict(badges)
+        for path in changed:
+            self._labels.pop(path, None)
+            node = self._path_nodes.get(path)
+            if node is not None:
+                node.set_label(self._label(path))
+
     def refresh_labels(self) -> None:
         """Redraw every label (after a train/eval change or a structure change)."""
         if self.model is None:
@@ -231,6 +242,9 @@ class ModuleTree(Vertical):
         if mark:
             label = Text.assemble(mode_badge(module.training), " ", (f"{mark}!", "bold reverse red"), " ",
                                   label[2:])  # right after the badge: a narrow pane never cuts it
+        badge = self.badges.get(path)
+        if badge:  # an intervention: as visible as the mode, and never cut either
+            label = Text.assemble(label[:2], (badge, "bold reverse magenta"), " ", label[2:])
         return label
 
     def _matches(self, path: str, module: Any) -> bool:

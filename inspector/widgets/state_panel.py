@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.console import Group
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, DataTable, Static
 
 from inspector.session_state import KeyDiff, LoadReport
+from inspector.state_compare import StateComparison
+from inspector.state_compare_text import comparison_renderable
 from inspector.tensor_summary import format_number, shape_text
 
 DIFF_COLUMNS = ("key", "shape", "changed", "max |diff|", "note")
@@ -80,12 +83,17 @@ class StatePanel(Vertical):
     StatePanel > #state-buffer-diff { max-height: 35%; }
     StatePanel > #load-report { height: auto; max-height: 8; }
     StatePanel > #load-actions { height: auto; }
+    StatePanel > #compare-scroll { height: 1fr; display: none; }
+    StatePanel.comparing > #compare-scroll { display: block; }
+    StatePanel.comparing > #state-parameter-title, StatePanel.comparing > #state-parameter-diff,
+    StatePanel.comparing > #state-buffer-title, StatePanel.comparing > #state-buffer-diff { display: none; }
     """
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.diffs: list[KeyDiff] = []
         self.report: LoadReport | None = None
+        self.comparison: StateComparison | None = None  # two state dicts compared (C), while shown
 
     def compose(self) -> ComposeResult:
         yield Static("no snapshot yet: s saves the state_dict to a .npz file, t trains, l loads it back",
@@ -94,6 +102,8 @@ class StatePanel(Vertical):
         yield DataTable(id="state-parameter-diff", cursor_type="row", zebra_stripes=True)
         yield Static("Buffers vs snapshot", classes="panel-title", id="state-buffer-title")
         yield DataTable(id="state-buffer-diff", cursor_type="row", zebra_stripes=True)
+        with VerticalScroll(id="compare-scroll"):
+            yield Static("", id="compare-view")
         yield Static("", id="load-report")
         with Horizontal(id="load-actions"):
             yield Button("Load with strict=False", id="load-nonstrict", variant="warning")
@@ -149,3 +159,26 @@ class StatePanel(Vertical):
         can_retry = (report is not None and report.error is not None and report.strict
                      and not report.mismatched)
         self.query_one("#load-actions").display = can_retry
+
+    def show_comparison(self, comparison: StateComparison) -> None:
+        """Two state dicts compared, module by module, in place of the snapshot tables (d: them again)."""
+        self.comparison = comparison
+        self.add_class("comparing")
+        self._draw_comparison()
+
+    def _draw_comparison(self) -> None:
+        """Draw the comparison in the width the pane has (columns that do not fit are left out)."""
+        if self.comparison is None:
+            return
+        width = self.size.width or self.app.size.width // 2  # not laid out yet: a guess, redrawn on resize
+        self.query_one("#compare-view", Static).update(Group(
+            comparison_renderable(self.comparison, max(20, width - 2)),  # the scrollbar's columns
+            Text("C compares two other sides; d shows the snapshot diff again", style="dim")))
+
+    def on_resize(self) -> None:
+        self._draw_comparison()
+
+    def close_comparison(self) -> None:
+        """Back to the snapshot tables."""
+        self.comparison = None
+        self.remove_class("comparing")

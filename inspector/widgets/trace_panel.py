@@ -45,6 +45,10 @@ def describe_event(event: Any, show_time: bool = True) -> Text:
                 text.append(line + f"  NaN {stats.nan}  Inf {stats.inf}", style="bold red")
             else:
                 text.append(line)
+    if getattr(event, "intervention", ""):
+        text.append(f"\n  intervention {event.intervention}: ", style="bold magenta")
+        text.append("the output above is what forward computed; a forward hook then returned a new one, "
+                    "which replaced it: the modules after this one got the new value (their inputs show it)")
     return text
 
 

@@ -23,6 +23,7 @@ PRIORITIES = (6, 1, 0, 3, 2, 4, 5, 7, 8, 9)
 PHASE_STYLES = {"forward_pre": "cyan", "forward": "green", "backward": "dodger_blue1"}  # red: NaN/Inf
 PHASE_LABELS = {"forward_pre": "pre", "forward": "fwd", "backward": "bwd"}  # narrow: see the help
 NONFINITE_STYLE = "bold red"
+INTERVENTION_STYLE = "bold magenta"  # the call whose output an intervention's hook replaced
 DEFAULT_MAX_ROWS = 2000
 EMPTY_NOTE = "no events yet: f runs a forward pass, b a backward, o an optimizer step"
 
@@ -39,6 +40,15 @@ def _has_nonfinite(stats: Any) -> bool:
 def event_is_nonfinite(event: Any) -> bool:
     """True when any tensor the event saw holds a NaN or an Inf."""
     return any(_has_nonfinite(stats) for stats in (*event.inputs, *event.outputs))
+
+
+def _module_cell(event: Any, style: str) -> Cell:
+    """The module's path; after an intervened call's, its badge (a hook replaced that output)."""
+    badge = getattr(event, "intervention", "")
+    if not badge:
+        return (short_path(event.module, MODULE_WIDTH) if event.module else "(root)", style)
+    path = short_path(event.module, MODULE_WIDTH - len(badge) - 1) if event.module else "(root)"
+    return (f"{path} {badge}", style or INTERVENTION_STYLE)
 
 
 def _main_stats(event: Any) -> Any:
@@ -171,7 +181,7 @@ class TraceTable(Vertical):
         cells: list[Cell] = [
             (str(event.index), ""),
             (PHASE_LABELS.get(event.phase, event.phase), PHASE_STYLES.get(event.phase, "")),
-            (short_path(event.module, MODULE_WIDTH) if event.module else "(root)", style),
+            _module_cell(event, style),
             (_shapes(event.inputs), ""),
             (_shapes(event.outputs), ""),
         ]
