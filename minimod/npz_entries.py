@@ -64,7 +64,8 @@ def open_regular_file(f, name: str) -> Iterator[io.BufferedIOBase]:
     except FileNotFoundError:
         raise SerializationError(f"cannot load {name}: no such file") from None
     except IsADirectoryError:
-        raise SerializationError(f"cannot load {name}: it is a directory, not a file written by mm.save") from None
+        raise SerializationError(
+            f"cannot load {name}: it is a directory, not a file written by mm.save") from None
     except OSError as error:
         raise SerializationError(f"cannot load {name}: {error.strerror or error}") from None
     try:
@@ -90,15 +91,19 @@ def open_archive(stream, name: str) -> tuple[zipfile.ZipFile, int]:
     start = stream.read(len(_NPY_MAGIC))
     stream.seek(0)
     if start == _NPY_MAGIC:
-        raise SerializationError(f"cannot load {name}: it is a single .npy array, not a file written by mm.save")
+        raise SerializationError(
+            f"cannot load {name}: it is a single .npy array, not a file written by mm.save")
     if not start.startswith(b"PK\x03\x04"):
-        raise SerializationError(f"cannot load {name}: it is not an .npz file (mm.save writes a zip of .npy arrays)")
+        raise SerializationError(
+            f"cannot load {name}: it is not an .npz file (mm.save writes a zip of .npy arrays)")
     try:
         archive = zipfile.ZipFile(stream)
     except NotImplementedError as error:  # e.g. "zip file version 25.5": a newer zip than Python reads
-        raise SerializationError(f"cannot load {name}: it uses a zip feature mm.load does not read ({error})") from error
+        raise SerializationError(
+            f"cannot load {name}: it uses a zip feature mm.load does not read ({error})") from error
     except Exception as error:  # BadZipFile, but struct and value errors too on a crafted directory
-        raise SerializationError(f"cannot load {name}: it is truncated or corrupt ({_text(error)})") from error
+        raise SerializationError(
+            f"cannot load {name}: it is truncated or corrupt ({_text(error)})") from error
     seen = set()
     for info in archive.infolist():
         if info.filename in seen:
@@ -106,15 +111,17 @@ def open_archive(stream, name: str) -> tuple[zipfile.ZipFile, int]:
         seen.add(info.filename)
         if info.compress_type not in _METHODS:
             raise SerializationError(
-                f"cannot load {name}: entry '{info.filename}' uses zip compression method {info.compress_type}, "
-                "which mm.load does not read (only stored and deflated, as numpy writes)"
+                f"cannot load {name}: entry '{info.filename}' uses zip compression method "
+                f"{info.compress_type}, which mm.load does not read (only stored and deflated, as numpy "
+                "writes)"
             )
         if info.flag_bits & 0x1:
             raise SerializationError(f"cannot load {name}: entry '{info.filename}' is encrypted")
     return archive, size
 
 
-def read_entry(archive: zipfile.ZipFile, archive_size: int, entry: str, record: Record, name: str) -> np.ndarray:
+def read_entry(archive: zipfile.ZipFile, archive_size: int, entry: str, record: Record,
+               name: str) -> np.ndarray:
     """The array in `entry.npy`, checked against record and against the bytes present; writable."""
     try:
         info = archive.getinfo(f"{entry}.npy")
@@ -142,7 +149,8 @@ def read_entry(archive: zipfile.ZipFile, archive_size: int, entry: str, record: 
     with member:
         dtype, shape, fortran_order, header_size = _read_header(member, where, name)
         if record.dtype is not None and dtype.str != record.dtype:
-            raise SerializationError(f"{where} holds dtype {dtype.str}, but the manifest recorded {record.dtype}")
+            raise SerializationError(
+                f"{where} holds dtype {dtype.str}, but the manifest recorded {record.dtype}")
         if record.shape is not None and shape != record.shape:
             raise SerializationError(
                 f"{where} holds shape {shape}, but the manifest recorded {record.shape}"
@@ -179,7 +187,8 @@ def _read_header(member, where: str, name: str) -> tuple[np.dtype, tuple[int, ..
     if len(magic) < 8 or magic[:6] != _NPY_MAGIC:
         raise SerializationError(f"{where} is not a .npy array (mm.save writes nothing else)")
     version = (magic[6], magic[7])
-    readers = {(1, 0): (np.lib.format.read_array_header_1_0, 2), (2, 0): (np.lib.format.read_array_header_2_0, 4)}
+    readers = {(1, 0): (np.lib.format.read_array_header_1_0, 2),
+               (2, 0): (np.lib.format.read_array_header_2_0, 4)}
     if version not in readers:
         raise SerializationError(f"{where} is a .npy array of format version {version[0]}.{version[1]}, "
                                  "which mm.save never writes")

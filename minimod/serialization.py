@@ -180,7 +180,7 @@ def load(f=None, map_location=None, *, weights_only=None, path=None):
     """
     f = _path_argument("load", f, path)
     _check_map_location(map_location)
-    name = f"'{os.fspath(f)}'" if not hasattr(f, "read") else "the file object"
+    name = _display_name(f)
     try:
         with open_regular_file(f, name) as stream:
             archive, size = open_archive(stream, name)
@@ -195,6 +195,14 @@ def load(f=None, map_location=None, *, weights_only=None, path=None):
     except Exception as error:  # whatever else a damaged file makes zipfile or numpy raise: one line
         problem = " ".join(f"{type(error).__name__}: {error}".split())
         raise SerializationError(f"cannot load {name}: it is truncated or corrupt ({problem})") from error
+
+
+def _display_name(f) -> str:
+    """How messages name the file: its path, quoted (an open file's too), else 'the file object'."""
+    if not hasattr(f, "read"):
+        return f"'{os.fspath(f)}'"
+    named = getattr(f, "name", None)
+    return f"'{named}'" if isinstance(named, str) else "the file object"
 
 
 def _read(archive: zipfile.ZipFile, size: int, name: str):
@@ -240,7 +248,8 @@ def _collect_entries(node, records: dict, version: int, name: str, depth: int) -
     elif kind in ("array", "tensor", "scalar"):
         entry = node.get("entry")
         if not isinstance(entry, str) or not entry or entry == MANIFEST:
-            raise SerializationError(f"cannot load {name}: its manifest is damaged (an array without its entry)")
+            raise SerializationError(
+                f"cannot load {name}: its manifest is damaged (an array without its entry)")
         if entry in records:
             raise SerializationError(f"cannot load {name}: its manifest names entry '{entry}' twice")
         records[entry] = _record(node, version, name)
@@ -312,7 +321,8 @@ def _decode(node, entries: dict, name: str):
     if kind in _PLAIN_TYPES:
         value = node.get("value")
         if type(value) is not _PLAIN_TYPES[kind]:
-            raise SerializationError(f"cannot load {name}: its manifest is damaged (a {kind} holding {value!r})")
+            raise SerializationError(
+                f"cannot load {name}: its manifest is damaged (a {kind} holding {value!r})")
         return value
     if kind == "float":
         try:
@@ -323,12 +333,14 @@ def _decode(node, entries: dict, name: str):
     if kind == "dict":
         ordered = node.get("ordered")
         if type(ordered) is not bool:
-            raise SerializationError(f"cannot load {name}: its manifest is damaged (a dict without 'ordered')")
+            raise SerializationError(
+                f"cannot load {name}: its manifest is damaged (a dict without 'ordered')")
         pairs = [(_decode(k, entries, name), _decode(v, entries, name)) for k, v in node["items"]]
         try:
             return OrderedDict(pairs) if ordered else dict(pairs)
         except TypeError:  # a list or dict as a key
-            raise SerializationError(f"cannot load {name}: its manifest is damaged (an unhashable key)") from None
+            raise SerializationError(
+                f"cannot load {name}: its manifest is damaged (an unhashable key)") from None
     if kind == "list":
         return [_decode(v, entries, name) for v in node["items"]]
     if kind == "tuple":
