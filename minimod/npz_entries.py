@@ -107,16 +107,16 @@ def open_archive(stream, name: str) -> tuple[zipfile.ZipFile, int]:
     seen = set()
     for info in archive.infolist():
         if info.filename in seen:
-            raise SerializationError(f"cannot load {name}: it holds two entries named '{info.filename}'")
+            raise SerializationError(f"cannot load {name}: it holds two entries named {info.filename!r}")
         seen.add(info.filename)
         if info.compress_type not in _METHODS:
             raise SerializationError(
-                f"cannot load {name}: entry '{info.filename}' uses zip compression method "
+                f"cannot load {name}: entry {info.filename!r} uses zip compression method "
                 f"{info.compress_type}, which mm.load does not read (only stored and deflated, as numpy "
                 "writes)"
             )
         if info.flag_bits & 0x1:
-            raise SerializationError(f"cannot load {name}: entry '{info.filename}' is encrypted")
+            raise SerializationError(f"cannot load {name}: entry {info.filename!r} is encrypted")
     return archive, size
 
 
@@ -126,8 +126,8 @@ def read_entry(archive: zipfile.ZipFile, archive_size: int, entry: str, record: 
     try:
         info = archive.getinfo(f"{entry}.npy")
     except KeyError:
-        raise SerializationError(f"cannot load {name}: the array entry '{entry}' is missing") from None
-    where = f"cannot load {name}: entry '{entry}'"
+        raise SerializationError(f"cannot load {name}: the array entry {entry!r} is missing") from None
+    where = f"cannot load {name}: entry {entry!r}"  # repr: a crafted name may hold a newline
     if record.crc32 is not None and info.CRC != record.crc32:
         raise SerializationError(f"{where} is not the one its manifest recorded (its CRC-32 differs)")
     present = archive_size - info.header_offset - _LOCAL_HEADER - len(info.orig_filename.encode())
@@ -150,7 +150,7 @@ def read_entry(archive: zipfile.ZipFile, archive_size: int, entry: str, record: 
         dtype, shape, fortran_order, header_size = _read_header(member, where, name)
         if record.dtype is not None and dtype.str != record.dtype:
             raise SerializationError(
-                f"{where} holds dtype {dtype.str}, but the manifest recorded {record.dtype}")
+                f"{where} holds dtype {dtype.str}, but the manifest recorded {record.dtype!r}")
         if record.shape is not None and shape != record.shape:
             raise SerializationError(
                 f"{where} holds shape {shape}, but the manifest recorded {record.shape}"

@@ -218,11 +218,11 @@ def _read(archive: zipfile.ZipFile, size: int, name: str):
     _collect_entries(manifest["root"], records, manifest["version"], name, 0)
     unnamed = sorted(names - {f"{entry}.npy" for entry in records} - {f"{MANIFEST}.npy"})
     if unnamed:
-        raise SerializationError(f"cannot load {name}: it holds entry '{unnamed[0]}', which its manifest "
+        raise SerializationError(f"cannot load {name}: it holds entry {unnamed[0]!r}, which its manifest "
                                  "does not name: it is not as mm.save wrote it")
     for entry in records:  # every header against its record, before any entry's data is read
         if f"{entry}.npy" not in names:
-            raise SerializationError(f"cannot load {name}: the array entry '{entry}' is missing")
+            raise SerializationError(f"cannot load {name}: the array entry {entry!r} is missing")
     entries = {entry: read_entry(archive, size, entry, record, name) for entry, record in records.items()}
     return _decode(manifest["root"], entries, name)
 
@@ -251,7 +251,7 @@ def _collect_entries(node, records: dict, version: int, name: str, depth: int) -
             raise SerializationError(
                 f"cannot load {name}: its manifest is damaged (an array without its entry)")
         if entry in records:
-            raise SerializationError(f"cannot load {name}: its manifest names entry '{entry}' twice")
+            raise SerializationError(f"cannot load {name}: its manifest names entry {entry!r} twice")
         records[entry] = _record(node, version, name)
 
 
@@ -264,7 +264,7 @@ def _record(node: dict, version: int, name: str) -> Record:
              and all(type(size) is int and size >= 0 for size in shape)
              and type(crc) is int and 0 <= crc < 2**32)
     if not valid:
-        raise SerializationError(f"cannot load {name}: its manifest is damaged (entry '{node['entry']}' has "
+        raise SerializationError(f"cannot load {name}: its manifest is damaged (entry {node['entry']!r} has "
                                  "no valid dtype, shape and crc32)")
     return Record(dtype=dtype, shape=tuple(shape), crc32=crc)
 

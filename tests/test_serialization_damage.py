@@ -336,7 +336,7 @@ def test_an_entry_of_another_dtype_than_recorded_is_refused(tmp_path):
     manifest = manifest_of(GOOD)
     manifest["root"]["items"][0][1]["items"][0][1]["dtype"] = "<f8"  # the record, not the entry, changed
     message = refusal(tmp_path, with_manifest(GOOD, manifest))
-    assert "holds dtype <f4, but the manifest recorded <f8" in message
+    assert "holds dtype <f4, but the manifest recorded '<f8'" in message
 
 
 @pytest.mark.parametrize("shape", [(1 << 40,), (1 << 20, 1 << 20, 7), (3, 1 << 61)])
