@@ -107,8 +107,8 @@ def test_the_limit_is_the_memory_there_is(capsys, monkeypatch):
     monkeypatch.setattr(input_size, "available_memory", lambda: 64 << 20)
     message = _run(capsys, "summary", "mlp", "--input-shape", "1,64,1024,1024")
     assert message == ("--input-shape 1,64,1024,1024 is an input of 67,108,864 values (256.0 MiB as "
-                       "float32; making it takes 768.0 MiB), more than the 64.0 MiB of memory free here; pass "
-                       "a smaller shape, e.g. 1,3,32,32")
+                       "float32; making it takes 768.0 MiB), more than the 64.0 MiB of memory free here; "
+                       "pass a smaller shape, e.g. 1,3,32,32")
     assert input_size.input_too_large((1, 64, 1024, 1024), "", memory=1 << 30) is None
 
 
