@@ -164,21 +164,34 @@ def read_entry(archive: zipfile.ZipFile, archive_size: int, entry: str, record: 
                 f"{where} declares {nbytes:,} bytes of data for shape {shape}, but holds "
                 f"{max(info.file_size - header_size, 0):,}: it is truncated or corrupt"
             )
-        buffer = bytearray(nbytes)  # no larger than the data the file holds, checked above
-        view = memoryview(buffer)
-        done = 0
-        while done < nbytes:
-            chunk = member.read(min(_CHUNK, nbytes - done))
-            if not chunk:
-                raise SerializationError(f"{where} is truncated ({done:,} of {nbytes:,} bytes)")
-            view[done:done + len(chunk)] = chunk
-            done += len(chunk)
+        buffer = _read_exactly(member, nbytes, stored, where)
         if member.read(1):  # also makes zipfile check the CRC-32 of the whole entry
             raise SerializationError(f"{where} holds more bytes than its header declares: it is corrupt")
     array = np.frombuffer(buffer, dtype=dtype)
     if fortran_order:
         return array.reshape(shape[::-1]).transpose()
     return array.reshape(shape)
+
+
+def _read_exactly(member, nbytes: int, stored: bool, where: str) -> bytearray:
+    """nbytes from member. A stored entry's bytes are in the file (checked before), so its buffer is
+    made at once; a deflated one's buffer grows with the data that really inflates, so a header that
+    lies about its size costs no more memory than the data there is."""
+    buffer = bytearray(nbytes) if stored else bytearray()
+    view = memoryview(buffer) if stored else None
+    done = 0
+    while done < nbytes:
+        chunk = member.read(min(_CHUNK, nbytes - done))
+        if not chunk:
+            raise SerializationError(f"{where} is truncated ({done:,} of {nbytes:,} bytes)")
+        if view is not None:
+            view[done:done + len(chunk)] = chunk
+        else:
+            buffer += chunk
+        done += len(chunk)
+    if view is not None:
+        view.release()  # a bytearray with a live view cannot be handed on to numpy as a writable buffer
+    return buffer
 
 
 def _read_header(member, where: str, name: str) -> tuple[np.dtype, tuple[int, ...], bool, int]:

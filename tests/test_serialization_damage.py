@@ -490,3 +490,21 @@ def test_a_version_1_file_still_loads(tmp_path):
     path = tmp_path / "old.npz"
     path.write_bytes(version_1(GOOD))
     assert_same(mm.load(path), ORIGINAL)
+
+
+def test_a_deflated_entry_that_inflates_to_less_than_it_declares_is_refused(tmp_path):
+    """Header, record and zip directory all claim 128 KiB; the deflated data inflates to 66 KiB. The
+    buffer grows with the data that really inflates, and the entry is refused as truncated."""
+    payload = bytes(64 << 10) + np.random.default_rng(0).bytes(2 << 10)
+    body = npy_header("<f8", (16 << 10,)) + payload
+    items = [(name, body if name == "a0.npy" else old) for name, old in entries(GOOD)]
+    crc = zipfile.ZipFile(io.BytesIO(rebuilt(items))).getinfo("a0.npy").CRC
+    manifest = manifest_of(GOOD)
+    array_nodes(manifest["root"])[0].update(dtype="<f8", shape=[16 << 10], crc32=crc)
+    manifest_body = npy_bytes(np.frombuffer(json.dumps(manifest).encode(), np.uint8))
+    items = [(name, manifest_body if name == f"{MANIFEST}.npy" else old) for name, old in items]
+    data = bytearray(rebuilt(items, zipfile.ZIP_DEFLATED))
+    central = data.find(b"PK\x01\x02")  # a0's entry: its uncompressed size now claims the full 128 KiB
+    data[central + 24:central + 28] = struct.pack("<I", len(body) - len(payload) + (128 << 10))
+    message = refusal(tmp_path, bytes(data))
+    assert "entry 'a0' is truncated (67,584 of 131,072 bytes)" in message
