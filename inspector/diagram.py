@@ -190,12 +190,28 @@ class Diagram:
                     f"size), or shrink it: {options}"
                 )
             scale = largest
+        pixels = (round(width * scale), round(height * scale))
+        if min(pixels) < 1:  # a thin diagram fitted very small: cairo cannot draw a 0-pixel side
+            size = fitted.name if fitted else "its own size"
+            raise UserError(
+                f"the diagram is {width:,.0f} x {height:,.0f} pt: fitted to {size} it would be {pixels[0]} x "
+                f"{pixels[1]} pixels; give --fit a larger width, or save it as .svg"
+            )
         try:
             import cairosvg
         except ImportError:
             return run_dot(self.dot, "png", (f"-Gdpi={72 * scale:.2f}",))
-        return cairosvg.svg2png(bytestring=self.svg().encode("utf-8"), output_width=round(width * scale),
-                                output_height=round(height * scale))
+        try:
+            return cairosvg.svg2png(bytestring=self.svg().encode("utf-8"), output_width=pixels[0],
+                                    output_height=pixels[1])
+        except Exception as error:  # cairo's own refusal (a size, memory): one line, not its traceback
+            from inspector.targets import one_line
+
+            raise UserError(
+                f"drawing the {width:,.0f} x {height:,.0f} pt diagram as a {pixels[0]:,} x {pixels[1]:,} "
+                f"pixel PNG failed ({one_line(error)}); save it as .svg (any size), or shrink it with --fit "
+                "1200"
+            ) from error
 
     def _repr_svg_(self) -> str:  # Jupyter shows the diagram inline
         return self.svg()

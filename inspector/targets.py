@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inspector.adapters import adapter_for, adapter_for_value, missing_library
+from inspector.input_size import input_too_large
 from minimod.errors import UserError
 
 __all__ = [
@@ -49,7 +50,8 @@ def one_line(error: BaseException) -> str:
 
 
 def parse_input_shape(text: str) -> tuple[int, ...]:
-    """`"1,3,32,32"` -> (1, 3, 32, 32); anything else is a TargetError that shows the right form."""
+    """`"1,3,32,32"` -> (1, 3, 32, 32); anything else, or a shape whose input would not fit in memory, is a
+    TargetError that shows the right form."""
     parts = [part.strip() for part in text.strip().strip("()[]").split(",")]
     if parts and parts[-1] == "":
         parts.pop()  # "8," is a one-dimensional shape, as in Python
@@ -61,6 +63,9 @@ def parse_input_shape(text: str) -> tuple[int, ...]:
         raise TargetError(
             f"bad --input-shape {text!r}: expected positive integers separated by commas, e.g. 1,3,32,32"
         )
+    too_large = input_too_large(shape, ",".join(map(str, shape)))
+    if too_large is not None:  # refused before numpy is asked for the memory
+        raise TargetError(too_large)
     return shape
 
 

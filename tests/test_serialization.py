@@ -120,9 +120,12 @@ def test_layout_is_a_plain_npz_with_a_json_manifest(tmp_path):
     mm.save(OrderedDict(w=np.ones(2, np.float32)), tmp_path / "c.npz")
     with np.load(tmp_path / "c.npz", allow_pickle=False) as archive:
         manifest = json.loads(archive[MANIFEST].tobytes().decode())
-        assert manifest["format"] == "minimod" and manifest["version"] == 1
-        entry = manifest["root"]["items"][0][1]["entry"]
-        assert archive[entry].dtype == np.float32
+        assert manifest["format"] == "minimod" and manifest["version"] == 2
+        node = manifest["root"]["items"][0][1]
+        assert archive[node["entry"]].dtype == np.float32
+        # each array node records what its entry must hold, which load checks before reading it
+        assert node["dtype"] == "<f4" and node["shape"] == [2]
+        assert node["crc32"] == zipfile.ZipFile(tmp_path / "c.npz").getinfo(f"{node['entry']}.npy").CRC
 
 
 @pytest.mark.parametrize("value", [
@@ -146,11 +149,11 @@ def test_crash_mid_save_leaves_the_old_file(tmp_path, monkeypatch):
     path = tmp_path / "c.npz"
     mm.save({"version": 1}, path)
 
-    def crash(handle, **arrays):
-        handle.write(b"PK\x03\x04 half a zip")
+    def crash(member, array, **options):
+        member.write(b"\x93NUMPY half an array")
         raise KeyboardInterrupt  # e.g. the student presses Ctrl-C mid-save
 
-    monkeypatch.setattr(np, "savez", crash)
+    monkeypatch.setattr(np.lib.format, "write_array", crash)
     with pytest.raises(KeyboardInterrupt):
         mm.save({"version": 2}, path)
     monkeypatch.undo()

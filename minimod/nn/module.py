@@ -20,6 +20,7 @@ from ..device import check_device
 from ..hooks import RemovableHandle
 from ..tensor import Tensor
 from .backward_hooks import BackwardHook
+from .checkpoint_values import check_loadable
 from .parameter import Parameter
 from .typename import _TENSOR_TYPE_NAMES, _typename
 
@@ -715,6 +716,7 @@ class Module:
                 )
                 continue
             try:  # cast now, so a value that cannot become this dtype is reported with the rest
+                check_loadable(input_param, param, assign)
                 value = np.array(value, copy=True) if assign else value.astype(param.dtype)
             except (TypeError, ValueError) as error:
                 error_msgs.append(
