@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import codecs
+import contextlib
 import json
 import os
 import re
@@ -38,8 +40,9 @@ from inspector.classroom.memory import process_tree, session_memory_mb
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = (120, 40)
 FIRST_FRAME = "minimod inspector"  # the header's title: in the first frame the inspector paints
-# CSI, OSC and two-byte escapes: what is left of Textual's output is the text it drew
-_ESCAPES = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+# an escape sequence: CSI (parameters, final letter), OSC (ended by BEL or ESC \), or ESC and one byte
+_ESCAPE = re.compile(r"\x1b(?:\[([0-?]*)[ -/]*([@-~])|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\^_])")
+_TOKENS = re.compile(_ESCAPE.pattern + r"|[^\x1b]+")
 
 
 def free_port() -> int:
@@ -84,6 +87,15 @@ class ServerProcess:
                 time.sleep(0.1)
         raise RuntimeError(f"the server did not listen within {timeout:.0f} s:\n{self.log()}")
 
+    def wait_for_log(self, pattern: str, timeout: float = 30.0) -> re.Match[str]:
+        """Wait until the server's log has a line matching `pattern`; the match."""
+        deadline = time.monotonic() + timeout
+        while not (found := re.search(pattern, self.log())):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the server never logged {pattern!r}:\n{self.log()}")
+            time.sleep(0.1)
+        return found
+
     def teacher_key(self) -> str:
         found = re.search(r"/sessions\?key=([A-Za-z0-9_-]+)", self.log())
         if not found:
@@ -121,9 +133,56 @@ def _parent(pid: int) -> int | None:
         return None
 
 
-def screen_text(data: bytes) -> str:
-    """What a terminal stream drew, escape codes removed (text drawn in pieces may be joined oddly)."""
-    return _ESCAPES.sub(b"", data).decode("utf-8", errors="replace")
+class Screen:
+    """The text a terminal shows, as far as Textual's output needs: it draws each line after a cursor move
+    (CSI row;col H) and clears with CSI J and K; colours and modes (CSI m, h, l) change no text."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        self.rows = [[" "] * width for _ in range(height)]
+        self.row = self.column = 0
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.pending = ""  # an escape sequence cut in two by the end of a websocket message
+
+    def feed(self, data: bytes) -> None:
+        text = self.pending + self.decoder.decode(data)
+        self.pending = ""
+        cut = text.rfind("\x1b")
+        if cut != -1 and not _ESCAPE.match(text, cut):  # the rest of it comes with the next message
+            text, self.pending = text[:cut], text[cut:]
+        for token in _TOKENS.finditer(text):
+            if token.group(2) is not None:
+                numbers = [int(number) if number.isdigit() else 0 for number in token.group(1).split(";")]
+                self._control(token.group(2), numbers)
+            elif not token.group(0).startswith("\x1b"):
+                self._write(token.group(0))
+
+    def _control(self, final: str, numbers: list[int]) -> None:
+        first = numbers[0] if numbers and numbers[0] else 1
+        if final in "Hf":
+            self.row = first - 1
+            self.column = (numbers[1] if len(numbers) > 1 and numbers[1] else 1) - 1
+        elif final in "ABCD":
+            self.row += {"A": -first, "B": first}.get(final, 0)
+            self.column += {"C": first, "D": -first}.get(final, 0)
+        elif final == "J" and numbers[0] == 2:
+            self.rows = [[" "] * self.width for _ in range(self.height)]
+        elif final == "K" and 0 <= self.row < self.height:
+            self.rows[self.row][self.column:] = [" "] * (self.width - self.column)
+
+    def _write(self, text: str) -> None:
+        for character in text:
+            if character == "\r":
+                self.column = 0
+            elif character == "\n":
+                self.row += 1
+            elif character >= " ":
+                if 0 <= self.row < self.height and 0 <= self.column < self.width:
+                    self.rows[self.row][self.column] = character
+                self.column += 1
+
+    def text(self) -> str:
+        return "\n".join("".join(row).rstrip() for row in self.rows)
 
 
 @dataclass
@@ -135,7 +194,7 @@ class Student:
     name: str
     key: str = ""
     websocket: aiohttp.ClientWebSocketResponse | None = None
-    received: bytearray = field(default_factory=bytearray)
+    screen: Screen = field(default_factory=lambda: Screen(*SIZE))
     connected_at: float = 0.0
     closed: bool = False
 
@@ -149,6 +208,7 @@ class Student:
             return response.status
 
     async def connect(self, width: int = SIZE[0], height: int = SIZE[1]) -> None:
+        self.screen = Screen(width, height)
         ws_url = self.base_url.replace("http", "ws", 1) + f"/ws/{self.name}/{self.key}"
         self.connected_at = time.monotonic()
         self.websocket = await self.http.ws_connect(f"{ws_url}?width={width}&height={height}")
@@ -158,32 +218,37 @@ class Student:
         assert self.websocket is not None
         await self.websocket.send_str(json.dumps(["stdin", keys]))
 
-    async def wait_for(self, text: str, timeout: float = 60.0, since: int = 0) -> float:
-        """Read the app's output until `text` is drawn (after byte `since`); the seconds it took."""
+    async def wait_for(self, text: str, timeout: float = 60.0) -> float:
+        """Read the app's output until the screen shows `text`; the seconds it took."""
         assert self.websocket is not None
         started = time.monotonic()
         deadline = started + timeout
-        while text not in screen_text(bytes(self.received[since:])):
+        while text not in self.screen.text():
             remaining = deadline - time.monotonic()
             if remaining <= 0 or self.closed:
-                raise TimeoutError(f"{self.name}: {text!r} not drawn within {timeout:.0f} s"
-                                   f"{' (the session closed)' if self.closed else ''}; last drawn: "
-                                   f"{screen_text(bytes(self.received[-600:]))!r}")
+                raise TimeoutError(f"{self.name}: {text!r} not shown within {timeout:.0f} s"
+                                   f"{' (the session closed)' if self.closed else ''}; the screen:\n"
+                                   f"{self.screen.text()}")
             try:
                 message = await asyncio.wait_for(self.websocket.receive(), remaining)
             except TimeoutError:
                 continue
             if message.type == aiohttp.WSMsgType.BINARY:
-                self.received += message.data
+                self.screen.feed(message.data)
             elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
                 self.closed = True
         return time.monotonic() - started
 
+    async def wait_closed(self, timeout: float = 30.0) -> bool:
+        """Read on until the server closes the session; False if it is still open after `timeout`."""
+        with contextlib.suppress(TimeoutError):
+            await self.wait_for("\x00never drawn\x00", timeout)
+        return self.closed
+
     async def press_and_wait(self, keys: str, text: str, timeout: float = 60.0) -> float:
-        """Press `keys`, then wait for `text` in what is drawn after the press: the answer's time."""
-        mark = len(self.received)
+        """Press `keys`, then wait for the screen to show `text` (not shown before): the answer's time."""
         await self.press(keys)
-        return await self.wait_for(text, timeout, since=mark)
+        return await self.wait_for(text, timeout)
 
     async def close(self) -> None:
         if self.websocket is not None:
