@@ -39,6 +39,7 @@ from inspector.classroom.memory import process_tree, session_memory_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = (120, 40)
+SESSIONS = 20
 FIRST_FRAME = "minimod inspector"  # the header's title: in the first frame the inspector paints
 # an escape sequence: CSI (parameters, final letter), OSC (ended by BEL or ESC \), or ESC and one byte
 _ESCAPE = re.compile(r"\x1b(?:\[([0-?]*)[ -/]*([@-~])|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\^_])")
@@ -309,7 +310,7 @@ class LoadReport:
     server_answers: bool  # the landing page still served after the crowd left
 
 
-def load_test(sessions: int = 20, folder: Path | None = None) -> LoadReport:
+def load_test(sessions: int = SESSIONS, folder: Path | None = None) -> LoadReport:
     """The whole run (see the module's docstring); raises if any session does not answer."""
     with tempfile.TemporaryDirectory(prefix="minimod-serve-bench-") as scratch:
         base = folder or Path(scratch)
@@ -357,7 +358,7 @@ def describe(report: LoadReport) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.serve", description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=20, help="students at once (default 20)")
+    parser.add_argument("--sessions", type=int, default=SESSIONS, help=f"students at once ({SESSIONS})")
     args = parser.parse_args(argv)
     print("\n".join(describe(load_test(args.sessions))))
     return 0
