@@ -122,11 +122,15 @@ class StudentSession(AppService):
 
     async def stop(self) -> None:
         """AppService.stop, bounded: a process that does not quit in STOP_WAIT seconds is killed."""
+        process = self._process
         try:
             await asyncio.wait_for(asyncio.shield(super().stop()), STOP_WAIT)
+            if process is not None:  # reap it here, or its pipes are closed only after the loop is gone
+                await asyncio.wait_for(process.wait(), STOP_WAIT)
         except TimeoutError:
-            if self._process is not None and self._process.returncode is None:
-                self._process.kill()
+            if process is not None and process.returncode is None:
+                process.kill()
+                await process.wait()
 
     def describe(self) -> str:
         paint = f"{self.first_paint:.2f} s" if self.first_paint is not None else "not yet"
@@ -323,7 +327,8 @@ class ClassroomServer(Server):
             reach,
             f"Students open that address (this machine's name or address in place of 127.0.0.1) and type "
             f"their name; their work is kept in {self.roll.root}.",
-            f"At most {classroom.max_sessions} sessions at once; {idle}; "
+            f"At most {classroom.max_sessions} session{'s' if classroom.max_sessions != 1 else ''} at once; "
+            f"{idle}; "
             f"numba cache {classroom.numba_cache}.",
             f"Sessions, first paint and memory: {address}sessions?key={self.teacher_key}",
             "Press Ctrl+C to stop the server.",
