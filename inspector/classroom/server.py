@@ -237,10 +237,12 @@ class ClassroomServer(Server):
         Every part is quoted; the only part that came from a browser is the folder's name, which
         student_name has already limited to [a-z0-9_-].
         """
+        # an empty entry in PYTHONPATH would mean the working folder, the student's: none is left in
+        python_path = [*self.classroom.python_path, *os.environ.get("PYTHONPATH", "").split(os.pathsep)]
         environment = {
             "MINIMOD_DATA_DIR": str(folder),
             "NUMBA_CACHE_DIR": str(self.classroom.numba_cache),
-            "PYTHONPATH": os.pathsep.join([*self.classroom.python_path, os.environ.get("PYTHONPATH", "")]),
+            "PYTHONPATH": os.pathsep.join(entry for entry in python_path if entry),
         }
         # -P: the student's folder (the working folder) is not put on the import path
         program = [sys.executable, "-P", "-m", "minimod", *self.classroom.app_arguments]

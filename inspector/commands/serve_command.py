@@ -96,7 +96,8 @@ def classroom_from(args: argparse.Namespace):
         app_arguments=app_arguments, what=what, data_dir=folder, host=args.host, port=args.port,
         max_sessions=args.max_sessions, idle_timeout=args.idle_timeout * 60,
         numba_cache_dir=Path(shared_cache).resolve() if shared_cache else None,
-        python_path=[str(Path.cwd())],  # package.module:Name targets import as they would from here
+        # a package.module:Name target imports in a session as it did here
+        python_path=[str(Path.cwd())] if args.inspect is not None else [],
     )
 
 

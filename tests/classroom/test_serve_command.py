@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -82,3 +83,6 @@ def test_a_file_target_is_made_absolute_for_sessions_that_run_in_students_folder
     command = ClassroomServer(classroom).session_command(classroom.data_dir / "students" / "ana")
     assert command.startswith(f"cd {classroom.data_dir / 'students' / 'ana'} && exec env MINIMOD_DATA_DIR=")
     assert f" -P -m minimod inspect {model}:Tiny --input-shape 1,2" in command
+    python_path = next(part for part in command.split() if part.startswith("PYTHONPATH="))
+    assert str(tmp_path) in python_path.split("=", 1)[1].split(os.pathsep)
+    assert "" not in python_path.split("=", 1)[1].split(os.pathsep)  # an empty entry: the student's folder
