@@ -201,15 +201,17 @@ class ClassroomServer(Server):
             return self._page(request, "landing.html", 403, typed=typed, error=(
                 f"This address's key does not open {name}'s work. Open the address you bookmarked, "
                 "or ask your teacher (the key is in the student's folder on the server)."))
-        if self._full():
+        if self._full(name):
             return self._full_page(request)
         scheme = "wss" if request.secure else "ws"
         return self._page(request, "app_index.html", student=name,
                           font_size=to_int(request.query.get("fontsize", "16"), 16),
                           websocket_url=f"{scheme}://{request.host}/ws/{name}/{key}")
 
-    def _full(self) -> bool:
-        return len(self.sessions) >= self.classroom.max_sessions
+    def _full(self, student: str) -> bool:
+        """No place for `student`: their own open tab does not count, as a new one replaces it (a refresh)."""
+        others = [session for session in self.sessions if session.student != student]
+        return len(others) >= self.classroom.max_sessions
 
     def _full_page(self, request: web.Request) -> web.Response:
         return self._page(request, "full.html", 503, max_sessions=self.classroom.max_sessions)
@@ -256,7 +258,7 @@ class ClassroomServer(Server):
             raise web.HTTPForbidden(text="open this class's page first: it names the student")
         websocket = web.WebSocketResponse(heartbeat=15)
         await websocket.prepare(request)
-        if self._full():
+        if self._full(name):
             log.warning("%s: turned away, the class is full (%d sessions)", name, len(self.sessions))
             await websocket.send_bytes(b"\x1b[2J\x1b[HThe class is full: ask your teacher, then reload.\r\n")
             await websocket.close()
@@ -313,8 +315,8 @@ class ClassroomServer(Server):
 
     def startup_lines(self) -> list[str]:
         classroom = self.classroom
-        address = f"http://{'127.0.0.1' if classroom.host in ('', '0.0.0.0', '::') else classroom.host}"
-        address += f":{classroom.port}/"
+        host = "127.0.0.1" if classroom.host in ("", "0.0.0.0", "::") else classroom.host
+        address = f"http://{f'[{host}]' if ':' in host else host}:{classroom.port}/"  # [::1]:8000
         if classroom.local_only:
             reach = (f"Only this machine can connect (--host {classroom.host}); to serve students on "
                      "other machines, pass --host with this machine's address or 0.0.0.0.")

@@ -15,7 +15,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from benchmarks.serve import ServerProcess, Student, forward_and_backward
+from benchmarks.serve import FIRST_FRAME, ServerProcess, Student, forward_and_backward
 
 
 def _progress(server, name: str) -> dict:
@@ -89,17 +89,26 @@ async def _crowd_and_one_more(server, sessions: int) -> dict:
         await late.connect()  # a tab that was opened before the class filled up
         await late.wait_for("The class is full")
         late_closed = await late.wait_closed()
-        await students[0].close()
+        # s0 opens a second tab (a refresh): the class is full, but the new tab takes the old one's place
+        again = Student(http, server.url, "s0", students[0].key)
+        async with http.get(f"{server.url}/", params={"student": "s0", "key": again.key}) as response:
+            again_status = response.status
+        await again.connect()
+        await again.wait_for(FIRST_FRAME, timeout=120)
+        old_tab_closed = await students[0].wait_closed()
+        await again.close()
         for _ in range(100):  # the server notices the closed tab
             async with http.get(f"{server.url}/", params={"student": "late", "key": late.key}) as response:
                 if response.status == 200:
                     break
             await asyncio.sleep(0.1)
         return {"figures": figures, "report": report, "full_status": full_status, "full_page": full_page,
-                "late_closed": late_closed, "status_after_one_left": response.status}
+                "late_closed": late_closed, "again_status": again_status,
+                "old_tab_closed": old_tab_closed, "status_after_one_left": response.status}
 
 
-def test_a_few_students_at_once_each_press_f_and_b_and_the_next_one_is_told_the_class_is_full(start_server):
+def test_a_few_students_at_once_each_press_f_and_b_the_next_is_told_the_class_is_full(start_server):
+    """...and a student's new tab (a refresh) still gets in, in place of their old one."""
     server = start_server("--inspect", "convnet", "--max-sessions", "3")
     seen = asyncio.run(_crowd_and_one_more(server, 3))
 
@@ -111,10 +120,11 @@ def test_a_few_students_at_once_each_press_f_and_b_and_the_next_one_is_told_the_
     assert all(re.search(r"first paint +\d+\.\d\d s +memory +\d+ MB", line) for line in report[1:])
     assert seen["full_status"] == 503 and "All 3 places on this server are in use" in seen["full_page"]
     assert seen["late_closed"]
+    assert seen["again_status"] == 200 and seen["old_tab_closed"]
     assert seen["status_after_one_left"] == 200
     assert server.process.poll() is None
-    server.wait_for_log(r"s0: session closed \(the browser left\) after \S+; first paint \d+\.\d\d s, "
-                        r"peak memory \d+ MB")
+    server.wait_for_log(r"s0: session closed \(the student opened a new tab\) after \S+; "
+                        r"first paint \d+\.\d\d s, peak memory \d+ MB")
 
 
 @pytest.fixture(scope="module")
