@@ -4,7 +4,8 @@ One table, one run: each workload for PyTorch (CPU, 2 threads), a hand-written n
 minimod, with the ratios and the issue's target. Groups (--only): train (MLP, ConvNet, small ResNet
 train steps), op (per-op overhead), hooks (forward with and without hooks), fresh (a new process:
 import + ConvNet + one step, with a warm and with a cleared numba cache), inspector (first paint, key
-presses over a 100k-event trace, ResNet-18 rendered in each view).
+presses over a 100k-event trace, ResNet-18 rendered in each view), serve (`minimod serve` with 20
+students at once over websockets, each pressing f and b: first paint, answers, memory per session).
 
 How the in-process cases are timed: each library runs in its own worker process (benchmarks/worker.py),
 so no library's idle threads spin next to another's. The parent interleaves them: round after round,
@@ -32,11 +33,12 @@ import numpy as np
 from . import inspector as inspector_bench
 from . import models
 from . import numpy_reference as reference
+from . import serve as serve_bench
 from .worker import STEPS
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARIES = ("torch", "numpy", "minimod")
-GROUPS = ("train", "op", "hooks", "fresh", "inspector")
+GROUPS = ("train", "op", "hooks", "fresh", "inspector", "serve")
 STEP_INDEX = {name: index for index, (name, _make, _reference) in enumerate(STEPS)}
 
 # (worker step, group, label, calls per sample, divisor for the unit, target on minimod / torch)
@@ -257,6 +259,41 @@ def inspector_rows(repeats: int, quick: bool, stat) -> list[Row]:
     return rows
 
 
+# --- the classroom -------------------------------------------------------------------------------
+
+
+def serve_rows(quick: bool) -> list[Row]:
+    """`minimod serve` on localhost: one session with an empty numba cache, one with the cache it
+    filled, then SESSIONS students at once (a smaller class with --quick); see benchmarks/serve.py."""
+    sessions = 4 if quick else serve_bench.SESSIONS
+    report = serve_bench.load_test(sessions)
+    crowd = report.crowd
+    memory = [figure.memory_mb for figure in crowd if figure.memory_mb is not None]
+
+    def row(label, seconds, target="", met=None, note=""):
+        return Row(label, {"minimod": seconds * 1e3}, "ms", target, met, note)
+
+    paints = [figure.first_paint for figure in crowd]
+    answers = [max(figure.forward, figure.backward) for figure in crowd]
+    rows = [
+        row("serve: 1st session, empty numba cache: first paint", report.cold.first_paint),
+        row("serve: 1st session, empty numba cache: f answered", report.cold.forward,
+            note="compiles minimod's kernels into the shared cache"),
+        row("serve: 2nd session, shared cache warm: first paint", report.warm.first_paint),
+        row("serve: 2nd session, shared cache warm: f answered", report.warm.forward),
+        row(f"serve: {len(crowd)} sessions at once: first paint, median", statistics.median(paints)),
+        row(f"serve: {len(crowd)} sessions at once: first paint, slowest", max(paints)),
+        row(f"serve: {len(crowd)} sessions at once: f or b answered, slowest", max(answers),
+            note=f"all {len(crowd)} answered f and b; server up afterwards: "
+            f"{'yes' if report.server_answers else 'NO'}"),
+    ]
+    if memory:
+        rows.append(Row(f"serve: memory per session (PSS), median of {len(memory)}",
+                        {"minimod": statistics.median(memory)}, "MB",
+                        note=f"largest {max(memory):.0f} MB, {sum(memory):.0f} MB for all"))
+    return rows
+
+
 # --- the table --------------------------------------------------------------------------------------
 
 
@@ -401,6 +438,8 @@ def main(argv=None) -> int:
         rows += fresh_rows(args.repeats, args.quick, stat)
     if "inspector" in args.only:
         rows += inspector_rows(args.repeats, args.quick, stat)
+    if "serve" in args.only:
+        rows += serve_rows(args.quick)
     print(format_table(rows))
     paired = "; ratios of in-process cases: the median of each round's ratio" if args.stat == "median" else ""
     print(

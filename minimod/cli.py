@@ -25,6 +25,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "print a model's summary: shapes, parameters, buffers, mult-adds and memory, module by module",
     ),
     "lessons": ("lessons.command", "open the guided lessons"),
+    "serve": (
+        "inspector.commands.serve_command",
+        "serve the lessons (or the inspector) to a class's browsers, one app per tab",
+    ),
     "zoo": ("minimod.zoo.command", "list the built-in example models"),
     "run": ("minimod.run_command", "run an unchanged PyTorch script on minimod (import torch gives minimod)"),
     "diff": (
