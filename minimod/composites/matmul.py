@@ -56,8 +56,9 @@ def _matmul(t1, t2):
 def _should_fold(t1, t2) -> bool:
     """at::matmul's should_fold, strides and all: torch picks folding (one mm, MmBackward0) or a batch
     (bmm, BmmBackward0) by this test, so minimod must ask the same question to draw the same nodes.
-    Fold: multiply the larger operand's rows by the (at most 2-D) smaller one with one mm or mv, when the small one needs a gradient (so its gradient is one product, not a batch
-    of them) or the larger one folds into rows without a copy (its strides say whether it does)."""
+    Fold: multiply the larger operand's rows by the (at most 2-D) smaller one with one mm or mv, when
+    the small one needs a gradient (so its gradient is one product, not a batch of them) or the larger
+    one folds into rows without a copy (its strides say whether it does)."""
     larger_first = t1.ndim >= t2.ndim
     big = t1._data if larger_first else np.swapaxes(t2._data, -1, -2)
     small = t2 if larger_first else t1
