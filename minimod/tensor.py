@@ -12,6 +12,7 @@ from . import random as _random
 from ._tensor_str import tensor_repr
 from .autograd import _Version
 from .device import CPU, check_device, device
+from .functions import activation as A
 from .functions import elementwise as E
 from .hooks import _notify, _op_observers, one_op
 from .tensor_math import _DEFAULT_DTYPE, TensorMath
@@ -428,7 +429,7 @@ class Tensor(TensorMath):
         the values before the change feed a Relu node, and this tensor is that node's output."""
         if self._data.dtype == np.bool_:
             raise RuntimeError("Boolean inputs not supported for relu")
-        return self._apply_inplace(E.Relu, copy_input=False)
+        return self._apply_inplace(A.Relu, copy_input=False)
 
     def abs_(self) -> Tensor:
         """abs in place (recorded as AbsBackward0 when autograd is on, as in torch)."""

@@ -195,15 +195,15 @@ class TensorMath:
         return E.ClampMax.apply(self, max=max)
 
     def tanh(self) -> Tensor:
-        return E.Tanh.apply(_floating(self))
+        return A.Tanh.apply(_floating(self))
 
     def sigmoid(self) -> Tensor:
-        return E.Sigmoid.apply(_floating(self))
+        return A.Sigmoid.apply(_floating(self))
 
     def relu(self) -> Tensor:
         if self._data.dtype == np.bool_:
             raise RuntimeError("Boolean inputs not supported for relu")
-        return E.Relu.apply(self)
+        return A.Relu.apply(self)
 
     def clamp(self, min=None, max=None) -> Tensor:  # noqa: A002 - torch's argument names
         x = self

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from minimod import kernels
 from minimod.kernels import reference as R
 
-J = pytest.importorskip("minimod.kernels.jit")
+J = pytest.importorskip("minimod.kernels.fast")  # numba kernels (jit.py) and convolution (conv_blas.py)
 
 DTYPES = st.sampled_from([np.float32, np.float64])
 TOL = {np.float32: dict(rtol=1e-5, atol=1e-5), np.float64: dict(rtol=1e-12, atol=1e-12)}
