@@ -6,8 +6,6 @@ side, live in minimod/functions/.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from .composites import matmul as CM
@@ -19,8 +17,9 @@ from .functions import reduction as R
 from .functions import shape as S
 from .hooks import report_untracked
 
-if TYPE_CHECKING:
-    from .tensor import Tensor
+# the Tensor class: minimod/tensor.py binds it when it loads (Tensor inherits this mixin, so this file
+# cannot import it); the methods below return Tensors, and typing.get_type_hints reads the name here
+Tensor = None
 
 # torch's default floating dtype: Python floats become float32
 _DEFAULT_DTYPE = np.dtype(np.float32)
