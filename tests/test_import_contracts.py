@@ -17,7 +17,8 @@ CONTRACTS = ("minimod-core-layers", "minimod-acyclic")
 
 
 def _lint_imports(*contracts: str) -> subprocess.CompletedProcess[str]:
-    command = shutil.which("lint-imports", path=str(Path(sys.executable).parent)) or shutil.which("lint-imports")
+    beside_python = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
+    command = beside_python or shutil.which("lint-imports")
     if command is None:
         pytest.skip("lint-imports is not on PATH")
     arguments = [argument for contract in contracts for argument in ("--contract", contract)]
