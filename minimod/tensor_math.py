@@ -1,7 +1,8 @@
-"""Tensor's math: operators, elementwise functions, reductions and shape methods, each one Function call.
+"""Tensor's math: operators, elementwise functions, reductions and shape methods, each one Function call
+(or one composite: reshape, matmul, indexing, ...).
 
 `Tensor` (minimod/tensor.py) inherits these; the Functions themselves, forward and backward side by
-side, live in minimod/functions/.
+side, live in minimod/functions/, and the ops torch records as several nodes in minimod/composites/.
 """
 
 from __future__ import annotations
