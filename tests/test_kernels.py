@@ -527,6 +527,17 @@ def test_importing_minimod_does_not_import_numba():
     assert result.stdout.strip() == "False"
 
 
+@pytest.mark.parametrize(("size", "loads"), [(3, False), (100_000, True)], ids=["small", "large"])
+def test_relu_loads_numba_only_where_it_pays(size, loads):
+    # numba's relu saves microseconds on a small array; loading numba for it would cost a second
+    code = (f"import sys, minimod as mm; x = mm.randn({size}, requires_grad=True); x.relu().sum().backward(); "
+            "print('numba' in sys.modules)")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    env.pop("MINIMOD_DISABLE_JIT", None)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert result.stdout.strip() == str(loads)
+
+
 @pytest.mark.parametrize("module", ["conv_blas", "halves", "scratch"])
 def test_importing_a_kernel_module_first_keeps_the_fast_backend(module):
     # conv_blas imports halves from this package: a package attribute lookup that once went to the

@@ -9,7 +9,8 @@ The fast backend (fast.py) is jit.py's numba kernels and conv_blas.py's convolut
 scratch.py holds the pool of large arrays that the fast kernels recycle between training steps (a fresh
 large array costs a page fault per 4 KiB page), and halves.py runs a kernel on the two halves of a batch
 on two threads. recycling.py's kernels (add, accumulate, adopt_grad) only choose where an array's memory
-comes from; they need no numba and change no value, so they are handed out whatever the backend.
+comes from; they need no numba and change no value, so they are handed out whatever the backend. relu's
+kernels are chosen by their array as well (below).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from __future__ import annotations
 import importlib
 import os
 
-from . import reference
+import numpy as np
+
+from . import reference, scratch
 from .recycling import accumulate, add, adopt_grad  # noqa: F401 - kernels whatever the backend (see above)
 
 _MODULES = ("jit", "fast", "scratch", "conv_blas", "halves", "recycling")  # modules besides reference
@@ -56,6 +59,29 @@ def _load_jit():
 def backend():
     """The module whose kernels run now: minimod.kernels.fast or minimod.kernels.reference."""
     return _jit_module if jit_enabled() else reference
+
+
+# relu is the one kernel chosen by its array too: numba's one pass saves microseconds on a small array,
+# and loading numba for it costs a second (a micrograd-sized script would wait for nothing). So a small
+# array takes the twin until something else (a convolution, a loss) has loaded numba; a large float32/64
+# array pays for loading it.
+_NUMBA_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def relu_forward(x):
+    """reference.relu_forward's contract, from the backend that pays for x (see above)."""
+    return _backend_paying_for(x).relu_forward(x)
+
+
+def relu_backward(grad_output, y):
+    """reference.relu_backward's contract, from the backend that pays for y (see above)."""
+    return _backend_paying_for(y).relu_backward(grad_output, y)
+
+
+def _backend_paying_for(array):
+    if _jit_module is None and not (array.nbytes >= scratch.MIN_BYTES and array.dtype in _NUMBA_FLOATS):
+        return reference
+    return backend()
 
 
 def __getattr__(name: str):
