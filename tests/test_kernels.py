@@ -530,7 +530,8 @@ def test_importing_minimod_does_not_import_numba():
 @pytest.mark.parametrize(("size", "loads"), [(3, False), (100_000, True)], ids=["small", "large"])
 def test_relu_loads_numba_only_where_it_pays(size, loads):
     # numba's relu saves microseconds on a small array; loading numba for it would cost a second
-    code = (f"import sys, minimod as mm; x = mm.randn({size}, requires_grad=True); x.relu().sum().backward(); "
+    code = (f"import sys, minimod as mm; x = mm.randn({size}, requires_grad=True); "
+            "x.relu().sum().backward(); "
             "print('numba' in sys.modules)")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     env.pop("MINIMOD_DISABLE_JIT", None)
