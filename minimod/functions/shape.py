@@ -1,4 +1,6 @@
-"""Shape ops: reshape/view, flatten, (un)squeeze, permute/transpose, expand, indexing, cat and stack."""
+"""Shape ops as Functions on ndarrays: reshape/view, flatten, (un)squeeze, permute/transpose (and T),
+expand, indexing, cat and stack. Their Tensor methods (arguments checked as torch checks them, and
+reshape's copy when the strides cannot express a view) are in minimod/composites/shape.py."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from ..autograd import Function
 class Reshape(Function):
     """z = x with a new shape, a view of x;  the gradient is reshaped back.
 
-    `reshape` below decides: when the strides cannot express the new shape, it copies x first (a Clone
+    `reshape` (minimod/composites/shape.py) decides: when the strides cannot express the new shape, it copies x first (a Clone
     node), and this node then views the copy, as torch records it."""
 
     returns_view = True
