@@ -12,8 +12,8 @@ from ..autograd import Function
 class Reshape(Function):
     """z = x with a new shape, a view of x;  the gradient is reshaped back.
 
-    `reshape` (minimod/composites/shape.py) decides: when the strides cannot express the new shape, it copies x first (a Clone
-    node), and this node then views the copy, as torch records it."""
+    `reshape` (minimod/composites/shape.py) decides: when the strides cannot express the new shape, it
+    copies x first (a Clone node), and this node then views the copy, as torch records it."""
 
     returns_view = True
 
