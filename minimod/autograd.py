@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import sys
 
 import numpy as np
 
+from . import kernels
 from .grad_mode import (  # noqa: F401 - re-exported: autograd is where users look for them
     _grad_mode,
     _Version,
@@ -17,7 +17,6 @@ from .grad_mode import (  # noqa: F401 - re-exported: autograd is where users lo
     set_grad_enabled,
 )
 from .hooks import _notify, _op_observers, register_op_observer  # noqa: F401 - re-exported
-from .kernels import scratch
 
 # the Tensor class, bound by minimod.tensor when it loads (it imports this module first)
 Tensor = None
@@ -439,20 +438,12 @@ def _backward_node(node, pending, leaves, retain_graph):
             if entry is None:
                 leaves[id(parent_tensor)] = [parent_tensor, input_grad]
             else:
-                entry[1] = _sum(entry[1], input_grad)
+                entry[1] = kernels.accumulate(entry[1], input_grad)
             continue
         slot = pending.get(parent)
         if slot is None:
             slot = pending[parent] = [None] * parent.n_outputs
-        slot[index] = input_grad if slot[index] is None else _sum(slot[index], input_grad)
-
-
-def _sum(a, b):
-    """a + b for two gradients of one tensor (same shape and dtype), into a recycled array when large:
-    a residual block's input gets two activation-sized gradients every step."""
-    if a.nbytes < scratch.MIN_BYTES or a.dtype.kind != "f":
-        return a + b  # small: numpy's own allocation is cheaper than asking the pool
-    return np.add(a, b, out=scratch.empty(a.shape, a.dtype))
+        slot[index] = input_grad if slot[index] is None else kernels.accumulate(slot[index], input_grad)
 
 
 def _run_tensor_hooks(node, grads):
@@ -478,41 +469,8 @@ def _accumulate_leaf(entry):
             if result is not None:
                 entry[1] = result._data if isinstance(result, Tensor) else np.asarray(result)
     if leaf.grad is None:
-        # the gradient becomes leaf.grad, and leaf.grad must own its memory: an array another node, hook
-        # or leaf also holds (Add hands one array to both its inputs) is copied; one nobody else holds is
-        # taken as it is (a copy of an MLP's weight gradients took 20 us a step)
-        adopt = _held_by_entry_alone(entry) and _layout_of(entry[1]) == _layout_of(leaf._data)
-        grad = entry[1]
-        leaf.grad = Tensor._wrap(grad if adopt else np.array(grad, dtype=leaf._data.dtype, copy=True))
+        # the gradient becomes leaf.grad, which must own its memory: adopted as it is when nothing else
+        # holds it, else copied (kernels.adopt_grad; its twin always copies)
+        leaf.grad = Tensor._wrap(kernels.adopt_grad(entry, leaf._data))
     else:
         leaf.grad._data += entry[1]
-
-
-def _layout_of(array):
-    return array.shape, array.dtype, array.flags.c_contiguous, array.flags.writeable
-
-
-def _reference_counts(entry):
-    """(references to entry[1], references to its base or None), as seen from _held_by_entry_alone."""
-    base = entry[1].base
-    return sys.getrefcount(entry[1]), None if base is None else sys.getrefcount(base)
-
-
-# the counts of an array that only entry holds, and of a view that only entry holds of a base that only the
-# view holds (measured: the interpreter's own temporary references differ between Python versions)
-_ALONE = _reference_counts([None, np.empty(2)])
-_VIEW_ALONE = _reference_counts([None, np.empty(2).reshape(2, 1)])
-
-
-def _held_by_entry_alone(entry):
-    """True when nothing but entry refers to entry[1] or to its memory (a view's base, held by the view
-    alone, of the view's own size and owning its data): scratch-pool arrays (the pool holds them),
-    arrays also saved, hooked, pending or given to another leaf all have further references."""
-    counts = _reference_counts(entry)
-    base = entry[1].base
-    if base is None:
-        return counts[0] <= _ALONE[0]
-    return (
-        type(base) is np.ndarray and base.base is None and base.flags.owndata and base.size == entry[1].size
-        and counts[0] <= _VIEW_ALONE[0] and counts[1] <= _VIEW_ALONE[1]
-    )

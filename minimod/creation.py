@@ -165,34 +165,8 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  
                 generator=None) -> Tensor:
     """Category indices drawn with probability proportional to the weights in each row of input
     (1-D: one distribution; 2-D: one per row). Without replacement, no index repeats within a row."""
-    weights = np.asarray(input._data if isinstance(input, Tensor) else input, dtype=np.float64)
-    if weights.ndim not in (1, 2):
-        raise RuntimeError("prob_dist must be 1 or 2 dim")
-    if num_samples <= 0:
-        raise RuntimeError("cannot sample n_sample <= 0 samples")
-    rows = weights.reshape(-1, weights.shape[-1])
-    categories = rows.shape[1]
-    if not replacement and num_samples > categories:
-        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-    if not np.isfinite(rows).all() or (rows < 0).any():
-        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-    totals = rows.sum(axis=1)
-    if (totals <= 0).any():
-        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    rng = _random.generator(generator)
-    if replacement:
-        # inverse transform: a uniform draw falls in category i with probability w_i / Σw
-        cumulative = np.cumsum(rows, axis=1)
-        draws = rng.random((rows.shape[0], num_samples)) * totals[:, None]
-        samples = np.stack([np.searchsorted(c, d, side="right") for c, d in zip(cumulative, draws)])
-        samples = np.minimum(samples, categories - 1)
-    else:
-        # without replacement: the num_samples smallest of Exp(1) / w_i (weighted sampling by keys; as in
-        # torch, categories of weight 0 come last, once the others are used up)
-        with np.errstate(divide="ignore"):
-            keys = rng.exponential(size=rows.shape) / rows
-        samples = np.argsort(keys, axis=1, kind="stable")[:, :num_samples]
-    return Tensor._wrap(samples.astype(np.int64).reshape(*weights.shape[:-1], num_samples))
+    weights = input._data if isinstance(input, Tensor) else input
+    return Tensor._wrap(_random.multinomial_indices(weights, num_samples, replacement, generator))
 
 
 def eye(n: int, m: int | None = None, *, dtype=None, requires_grad: bool = False, device=None) -> Tensor:

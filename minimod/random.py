@@ -65,3 +65,38 @@ def generator(chosen: Generator | None = None) -> np.random.Generator:
     if not isinstance(chosen, Generator):
         raise TypeError(f"generator must be a minimod.Generator (got {type(chosen).__name__})")
     return chosen.numpy
+
+
+def multinomial_indices(weights, num_samples: int, replacement: bool = False,
+                        chosen: Generator | None = None) -> np.ndarray:
+    """torch.multinomial on an array: int64 category indices drawn with probability proportional to the
+    weights of each row (1-D: one distribution; 2-D: one per row); without replacement, none repeats
+    within a row."""
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    rows = weights.reshape(-1, weights.shape[-1])
+    categories = rows.shape[1]
+    if not replacement and num_samples > categories:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    if not np.isfinite(rows).all() or (rows < 0).any():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    totals = rows.sum(axis=1)
+    if (totals <= 0).any():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    rng = generator(chosen)
+    if replacement:
+        # inverse transform: a uniform draw falls in category i with probability w_i / Σw
+        cumulative = np.cumsum(rows, axis=1)
+        draws = rng.random((rows.shape[0], num_samples)) * totals[:, None]
+        samples = np.stack([np.searchsorted(c, d, side="right") for c, d in zip(cumulative, draws)])
+        samples = np.minimum(samples, categories - 1)
+    else:
+        # without replacement: the num_samples smallest of Exp(1) / w_i (weighted sampling by keys; as in
+        # torch, categories of weight 0 come last, once the others are used up)
+        with np.errstate(divide="ignore"):
+            keys = rng.exponential(size=rows.shape) / rows
+        samples = np.argsort(keys, axis=1, kind="stable")[:, :num_samples]
+    return samples.astype(np.int64).reshape(*weights.shape[:-1], num_samples)

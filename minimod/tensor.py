@@ -8,12 +8,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import autograd, tensor_math
+from . import random as _random
 from ._tensor_str import tensor_repr
 from .autograd import _Version
 from .device import CPU, check_device, device
+from .functions import activation as A
 from .functions import elementwise as E
 from .hooks import _notify, _op_observers, one_op
 from .tensor_math import _DEFAULT_DTYPE, TensorMath
+from .tensor_type_names import dtype_of_type, type_name
 
 if TYPE_CHECKING:
     from .hooks import RemovableHandle
@@ -283,25 +286,19 @@ class Tensor(TensorMath):
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
         """Fill with samples of N(mean, std²) from minimod's generator (mm.manual_seed)."""
-        from . import random as _random
-
         self._check_inplace()
         self._data[...] = _random.generator().normal(mean, std, size=self._data.shape)
         return self._bump()
 
     def uniform_(self, from_: float = 0.0, to: float = 1.0) -> Tensor:
         """Fill with samples of U(from_, to) from minimod's generator (mm.manual_seed)."""
-        from . import random as _random
-
         self._check_inplace()
         self._data[...] = _random.generator().uniform(from_, to, size=self._data.shape)
         return self._bump()
 
     def multinomial(self, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
         """Category indices drawn with probability proportional to this tensor's rows (see mm.multinomial)."""
-        from .creation import multinomial
-
-        return multinomial(self, num_samples, replacement, generator=generator)
+        return self._wrap(_random.multinomial_indices(self._data, num_samples, replacement, generator))
 
     def fill_(self, value) -> Tensor:
         if isinstance(value, Tensor) and value.ndim:
@@ -432,7 +429,7 @@ class Tensor(TensorMath):
         the values before the change feed a Relu node, and this tensor is that node's output."""
         if self._data.dtype == np.bool_:
             raise RuntimeError("Boolean inputs not supported for relu")
-        return self._apply_inplace(E.Relu, copy_input=False)
+        return self._apply_inplace(A.Relu, copy_input=False)
 
     def abs_(self) -> Tensor:
         """abs in place (recorded as AbsBackward0 when autograd is on, as in torch)."""
@@ -551,8 +548,6 @@ class Tensor(TensorMath):
     def type(self, dtype=None, non_blocking: bool = False) -> str | Tensor:
         """No argument: the legacy type name ("minimod.FloatTensor"). Given a dtype, a legacy type
         (mm.LongTensor) or its name ("torch.DoubleTensor"): this tensor converted to it."""
-        from .tensor_types import dtype_of_type, type_name
-
         if dtype is None:
             return type_name(self._data.dtype)
         return self.to(dtype_of_type(dtype))

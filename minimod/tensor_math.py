@@ -1,24 +1,26 @@
-"""Tensor's math: operators, elementwise functions, reductions and shape methods, each one Function call.
+"""Tensor's math: operators, elementwise functions, reductions and shape methods, each one Function call
+(or one composite: reshape, matmul, indexing, ...).
 
 `Tensor` (minimod/tensor.py) inherits these; the Functions themselves, forward and backward side by
-side, live in minimod/functions/.
+side, live in minimod/functions/, and the ops torch records as several nodes in minimod/composites/.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
+from .composites import matmul as CM
+from .composites import shape as CS
+from .functions import activation as A
 from .functions import elementwise as E
 from .functions import matmul as M
 from .functions import reduction as R
 from .functions import shape as S
-from .functions.linear import T
 from .hooks import report_untracked
 
-if TYPE_CHECKING:
-    from .tensor import Tensor
+# the Tensor class: minimod/tensor.py binds it when it loads (Tensor inherits this mixin, so this file
+# cannot import it); the methods below return Tensors, and typing.get_type_hints reads the name here
+Tensor = None
 
 # torch's default floating dtype: Python floats become float32
 _DEFAULT_DTYPE = np.dtype(np.float32)
@@ -84,10 +86,10 @@ class TensorMath:
         return E.Abs.apply(self)
 
     def __matmul__(self, other) -> Tensor:
-        return M.matmul(*_promoted(self, _operand(other, self)))
+        return CM.matmul(*_promoted(self, _operand(other, self)))
 
     def __rmatmul__(self, other) -> Tensor:
-        return M.matmul(*_promoted(_operand(other, self), self))
+        return CM.matmul(*_promoted(_operand(other, self), self))
 
     # comparisons give boolean tensors outside autograd (reported to op observers all the same)
     def __eq__(self, other) -> Tensor | bool:
@@ -193,15 +195,15 @@ class TensorMath:
         return E.ClampMax.apply(self, max=max)
 
     def tanh(self) -> Tensor:
-        return E.Tanh.apply(_floating(self))
+        return A.Tanh.apply(_floating(self))
 
     def sigmoid(self) -> Tensor:
-        return E.Sigmoid.apply(_floating(self))
+        return A.Sigmoid.apply(_floating(self))
 
     def relu(self) -> Tensor:
         if self._data.dtype == np.bool_:
             raise RuntimeError("Boolean inputs not supported for relu")
-        return E.Relu.apply(self)
+        return A.Relu.apply(self)
 
     def clamp(self, min=None, max=None) -> Tensor:  # noqa: A002 - torch's argument names
         x = self
@@ -329,7 +331,7 @@ class TensorMath:
             raise RuntimeError(
                 f"1D tensors expected, but got {self._data.ndim}D and {other._data.ndim}D tensors"
             )
-        M.check_shapes(self.shape, other.shape)
+        CM.check_shapes(self.shape, other.shape)
         return M.Dot.apply(*_promoted(self, other))
 
     def mv(self, vec) -> Tensor:
@@ -344,7 +346,7 @@ class TensorMath:
             raise RuntimeError("self must be a matrix")
         if mat2._data.ndim != 2:
             raise RuntimeError("mat2 must be a matrix")
-        M.check_shapes(self.shape, mat2.shape)
+        CM.check_shapes(self.shape, mat2.shape)
         return M.Mm.apply(*_promoted(self, mat2), of_weight=False)
 
     def bmm(self, mat2) -> Tensor:
@@ -357,7 +359,7 @@ class TensorMath:
                 f"batch1 and batch2 must have same number of batches, got {self._data.shape[0]} and "
                 f"{mat2._data.shape[0]}"
             )
-        M.check_shapes(self.shape, mat2.shape)
+        CM.check_shapes(self.shape, mat2.shape)
         return M.Bmm.apply(*_promoted(self, mat2))
 
     def outer(self, vec2) -> Tensor:
@@ -463,22 +465,22 @@ class TensorMath:
     # --- shape ---------------------------------------------------------------------------------
 
     def reshape(self, *shape) -> Tensor:
-        return S.reshape(self, S.normalize_shape(shape, self._data.size))
+        return CS.reshape(self, CS.normalize_shape(shape, self._data.size))
 
     def view(self, *shape) -> Tensor:
-        return S.View.apply(self, shape=S.normalize_shape(shape, self._data.size))
+        return S.View.apply(self, shape=CS.normalize_shape(shape, self._data.size))
 
     def flatten(self, start_dim=0, end_dim=-1) -> Tensor:
-        return S.flatten(self, start_dim, end_dim)
+        return CS.flatten(self, start_dim, end_dim)
 
     def transpose(self, dim0, dim1) -> Tensor:
-        return S.transpose(self, dim0, dim1)
+        return CS.transpose(self, dim0, dim1)
 
     def t(self) -> Tensor:
         """Transpose of a tensor of at most 2 dims (as torch.t; use transpose or .T otherwise)."""
         if self._data.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self._data.ndim}D")
-        return T.apply(self, dims=tuple(range(self._data.ndim))[::-1])
+        return S.T.apply(self, dims=tuple(range(self._data.ndim))[::-1])
 
     def permute(self, *dims) -> Tensor:
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
@@ -486,15 +488,15 @@ class TensorMath:
         return S.Permute.apply(self, dims=tuple(dims))
 
     def unsqueeze(self, dim) -> Tensor:
-        return S.unsqueeze(self, dim)
+        return CS.unsqueeze(self, dim)
 
     def squeeze(self, dim=None) -> Tensor:
-        return S.squeeze(self, dim)
+        return CS.squeeze(self, dim)
 
     def expand(self, *sizes) -> Tensor:
         if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
             sizes = tuple(sizes[0])
-        return S.expand(self, sizes)
+        return CS.expand(self, sizes)
 
     def flip(self, *dims) -> Tensor:
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
@@ -583,17 +585,25 @@ class TensorMath:
         return self.transpose(-2, -1)
 
     def softmax(self, dim) -> Tensor:
-        from .nn import functional as F
-
-        return F.softmax(self, dim)
+        """exp(x) / sum(exp(x)) along dim."""
+        return A.Softmax.apply(self, dim=self._softmax_dim(dim))
 
     def log_softmax(self, dim) -> Tensor:
-        from .nn import functional as F
+        """log(softmax(x)) along dim, computed stably."""
+        return A.LogSoftmax.apply(self, dim=self._softmax_dim(dim))
 
-        return F.log_softmax(self, dim)
+    def _softmax_dim(self, dim) -> int:
+        ndim = max(self._data.ndim, 1)
+        if not -ndim <= dim <= ndim - 1:
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {dim})"
+            )
+        return dim % ndim
 
     def __getitem__(self, index) -> Tensor:
-        return S.getitem(self, index)
+        if isinstance(index, tuple):
+            return CS.getitem(self, tuple(_raw(part) for part in index))
+        return CS.getitem(self, _raw(index))
 
 
 # --- helpers -----------------------------------------------------------------------------------

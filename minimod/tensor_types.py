@@ -1,8 +1,10 @@
-"""torch's legacy typed tensor classes: FloatTensor, LongTensor, ... and the names Tensor.type() gives.
+"""torch's legacy typed tensor classes: FloatTensor, LongTensor, ...
 
 Older tutorials write ``torch.FloatTensor([1, 2])`` (a float32 tensor of that data) or
 ``torch.FloatTensor(2, 3)`` (an uninitialised 2×3 one), and ``isinstance(x, torch.FloatTensor)``.
-Each class here makes a plain Tensor of its dtype; isinstance asks the tensor's dtype.
+Each class here makes a plain Tensor of its dtype; isinstance asks the tensor's dtype. The names and
+their dtypes are in tensor_type_names.py, which Tensor.type() reads (it cannot import this file: this
+file imports Tensor).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .tensor import Tensor
+from .tensor_type_names import LEGACY_TYPES
 
 
 class _TensorType(type):
@@ -23,7 +26,7 @@ class _TensorType(type):
 
 
 class _LegacyTensor(metaclass=_TensorType):
-    dtype = np.dtype(np.float32)
+    dtype = LEGACY_TYPES["FloatTensor"]
 
     def __new__(cls, *args) -> Tensor:
         if not args:
@@ -37,62 +40,43 @@ class _LegacyTensor(metaclass=_TensorType):
 
 
 class FloatTensor(_LegacyTensor):
-    dtype = np.dtype(np.float32)
+    dtype = LEGACY_TYPES["FloatTensor"]
 
 
 class DoubleTensor(_LegacyTensor):
-    dtype = np.dtype(np.float64)
+    dtype = LEGACY_TYPES["DoubleTensor"]
 
 
 class HalfTensor(_LegacyTensor):
-    dtype = np.dtype(np.float16)
+    dtype = LEGACY_TYPES["HalfTensor"]
 
 
 class LongTensor(_LegacyTensor):
-    dtype = np.dtype(np.int64)
+    dtype = LEGACY_TYPES["LongTensor"]
 
 
 class IntTensor(_LegacyTensor):
-    dtype = np.dtype(np.int32)
+    dtype = LEGACY_TYPES["IntTensor"]
 
 
 class ShortTensor(_LegacyTensor):
-    dtype = np.dtype(np.int16)
+    dtype = LEGACY_TYPES["ShortTensor"]
 
 
 class CharTensor(_LegacyTensor):
-    dtype = np.dtype(np.int8)
+    dtype = LEGACY_TYPES["CharTensor"]
 
 
 class ByteTensor(_LegacyTensor):
-    dtype = np.dtype(np.uint8)
+    dtype = LEGACY_TYPES["ByteTensor"]
 
 
 class BoolTensor(_LegacyTensor):
-    dtype = np.dtype(np.bool_)
+    dtype = LEGACY_TYPES["BoolTensor"]
 
 
-_TYPES = (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor,
-          BoolTensor)
-_BY_DTYPE = {t.dtype: t for t in _TYPES}
-_BY_NAME = {name: t for t in _TYPES for name in (t.__name__, f"torch.{t.__name__}", f"minimod.{t.__name__}")}
-
-
-def type_name(dtype) -> str:
-    """The legacy name of a dtype's tensors: float32 -> "minimod.FloatTensor" (torch says "torch.")."""
-    legacy = _BY_DTYPE.get(np.dtype(dtype))
-    return f"minimod.{legacy.__name__}" if legacy else f"minimod.{np.dtype(dtype).name}"
-
-
-def dtype_of_type(kind) -> np.dtype:
-    """What Tensor.type(kind) converts to: a dtype, a legacy class, or a legacy name as a string."""
-    if isinstance(kind, _TensorType):
-        return kind.dtype
-    if isinstance(kind, str):
-        if kind not in _BY_NAME:
-            raise ValueError(f"invalid type: {kind!r}")
-        return _BY_NAME[kind].dtype
-    return np.dtype(kind)
+_TYPES = (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor,
+          CharTensor, ByteTensor, BoolTensor)
 
 
 __all__ = [t.__name__ for t in _TYPES]

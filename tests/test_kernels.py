@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from minimod import kernels
 from minimod.kernels import reference as R
 
-J = pytest.importorskip("minimod.kernels.jit")
+J = pytest.importorskip("minimod.kernels.fast")  # numba kernels (jit.py) and convolution (conv_blas.py)
 
 DTYPES = st.sampled_from([np.float32, np.float64])
 TOL = {np.float32: dict(rtol=1e-5, atol=1e-5), np.float64: dict(rtol=1e-12, atol=1e-12)}
@@ -525,6 +525,18 @@ def test_importing_minimod_does_not_import_numba():
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(("size", "loads"), [(3, False), (100_000, True)], ids=["small", "large"])
+def test_relu_loads_numba_only_where_it_pays(size, loads):
+    # numba's relu saves microseconds on a small array; loading numba for it would cost a second
+    code = (f"import sys, minimod as mm; x = mm.randn({size}, requires_grad=True); "
+            "x.relu().sum().backward(); "
+            "print('numba' in sys.modules)")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    env.pop("MINIMOD_DISABLE_JIT", None)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert result.stdout.strip() == str(loads)
 
 
 @pytest.mark.parametrize("module", ["conv_blas", "halves", "scratch"])

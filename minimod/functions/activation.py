@@ -1,4 +1,5 @@
-"""Activations that are their own Functions: gelu, leaky_relu, softmax and log_softmax."""
+"""Activations: the nonlinearities of neural networks (relu, tanh, sigmoid, gelu, leaky_relu) and the
+softmax family."""
 
 from __future__ import annotations
 
@@ -6,6 +7,56 @@ import numpy as np
 
 from .. import kernels
 from ..autograd import Function
+
+
+class Tanh(Function):
+    """z = tanh x;  dz/dx = 1 - z²."""
+
+    @staticmethod
+    def forward(ctx, x):
+        z = np.tanh(x)
+        ctx.save_for_backward(z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (z,) = ctx.saved_tensors
+        return grad_output * (1 - z * z)
+
+
+class Sigmoid(Function):
+    """z = 1 / (1 + e⁻ˣ);  dz/dx = z (1 - z).  Split by sign so exp never overflows."""
+
+    @staticmethod
+    def forward(ctx, x):
+        z = np.empty_like(x)
+        positive = x >= 0
+        z[positive] = 1 / (1 + np.exp(-x[positive]))
+        e = np.exp(x[~positive])
+        z[~positive] = e / (1 + e)
+        ctx.save_for_backward(z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (z,) = ctx.saved_tensors
+        return grad_output * z * (1 - z)
+
+
+class Relu(Function):
+    """z = max(x, 0);  dz/dx = 1 where x > 0, else 0."""
+
+    @staticmethod
+    def forward(ctx, x):
+        z = kernels.relu_forward(x)
+        ctx.save_for_backward(z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (z,) = ctx.saved_tensors
+        # a mask, not a product: a NaN gradient where z is 0 gives 0, as torch's threshold_backward does
+        return kernels.relu_backward(grad_output, z)
 
 
 class Gelu(Function):

@@ -1,4 +1,5 @@
-"""Elementwise ops: forward and backward side by side, on ndarrays (matmul: see matmul.py)."""
+"""Elementwise arithmetic and math: forward and backward side by side, on ndarrays (the nonlinearities of
+neural networks: activation.py; matrix products: matmul.py)."""
 
 from __future__ import annotations
 
@@ -6,28 +7,6 @@ import numpy as np
 
 from .. import kernels
 from ..autograd import Function
-from ..kernels import scratch
-
-
-def _recycled_like(a):
-    """An array for the result of an elementwise op on a large C-contiguous float array: from the scratch
-    pool (a training step's activations and their gradients reuse last step's pages instead of faulting
-    in fresh ones), or None to let numpy allocate (small arrays, where the pool would only add overhead,
-    and other dtypes and layouts, which keep numpy's rules)."""
-    return scratch.empty(a.shape, a.dtype) if _large_float(a) else None
-
-
-def _large_float(a):
-    return a.nbytes >= scratch.MIN_BYTES and a.dtype.kind == "f" and a.flags.c_contiguous
-
-
-_KERNEL_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))  # numba has no float16 arithmetic
-
-
-def _kernel_pays(a):
-    """True when a one-pass numba kernel beats numpy on a: a large float32/64 array, or any size once
-    numba is loaded (a small one then saves numpy's extra passes; loading numba for it would not)."""
-    return a.dtype in _KERNEL_FLOATS and (_large_float(a) or kernels.jit_loaded())
 
 
 class Add(Function):
@@ -35,11 +14,7 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        if a.shape == b.shape and a.dtype == b.dtype and b.flags.c_contiguous:
-            out = _recycled_like(a)
-            if out is not None:
-                return np.add(a, b, out=out)
-        return a + b  # small arrays: numpy's own allocation is cheaper than asking the pool
+        return kernels.add(a, b)  # a + b; large results into a recycled buffer
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -268,58 +243,6 @@ class Abs(Function):
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
         return grad_output * np.sign(x)
-
-
-class Tanh(Function):
-    """z = tanh x;  dz/dx = 1 - z²."""
-
-    @staticmethod
-    def forward(ctx, x):
-        z = np.tanh(x)
-        ctx.save_for_backward(z)
-        return z
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        (z,) = ctx.saved_tensors
-        return grad_output * (1 - z * z)
-
-
-class Sigmoid(Function):
-    """z = 1 / (1 + e⁻ˣ);  dz/dx = z (1 - z).  Split by sign so exp never overflows."""
-
-    @staticmethod
-    def forward(ctx, x):
-        z = np.empty_like(x)
-        positive = x >= 0
-        z[positive] = 1 / (1 + np.exp(-x[positive]))
-        e = np.exp(x[~positive])
-        z[~positive] = e / (1 + e)
-        ctx.save_for_backward(z)
-        return z
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        (z,) = ctx.saved_tensors
-        return grad_output * z * (1 - z)
-
-
-class Relu(Function):
-    """z = max(x, 0);  dz/dx = 1 where x > 0, else 0."""
-
-    @staticmethod
-    def forward(ctx, x):
-        z = kernels.relu_forward(x) if _kernel_pays(x) else np.maximum(x, 0)
-        ctx.save_for_backward(z)
-        return z
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        (z,) = ctx.saved_tensors
-        if grad_output.shape == z.shape and grad_output.dtype == z.dtype and _kernel_pays(z):
-            return kernels.relu_backward(grad_output, z)  # one pass; np.where took 11 us on a (64, 256)
-        # where, not a product: a NaN gradient where z is 0 gives 0, as torch's threshold_backward does
-        return np.where(z > 0, grad_output, grad_output.dtype.type(0))
 
 
 class Clamp(Function):

@@ -1,4 +1,5 @@
-"""Fast convolution kernels (exported by jit.py): numpy strided copies, BLAS products, recycled buffers.
+"""Fast convolution kernels (the fast backend's, see fast.py): numpy strided copies, BLAS products, recycled
+buffers.
 
 Same contracts as reference.im2col / conv2d_forward / conv2d_backward. Measured on the 2-core target,
 numpy's strided copies beat every numba loop we tried for gathering patches (each run is short), so
@@ -24,6 +25,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from . import halves, scratch
+from .jit import col2im  # numba's scatter-add, for the input gradient
 from .reference import weight_rows
 
 
@@ -176,8 +178,6 @@ def _grad_input(g_rows, weight, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups)
         # channels last: the patch gradient dY · W₂ in one product per group, then numba's col2im adds
         # every entry back to its pixel in one pass (25 products and strided adds, one per tap of a 5x5
         # kernel, took twice as long on the ConvNet's second layer)
-        from .jit import col2im  # numba's (this module is the fast backend's, exported by jit)
-
         w_rows = weight_rows(weight, groups)
         k = w_rows.shape[2]
         grad_cols = scratch.empty((n * oh * ow, groups * k), g_rows.dtype)

@@ -3,9 +3,9 @@
 Each function compiles on its first call (per dtype) and is cached on disk (cache=True; numba
 honours NUMBA_CACHE_DIR). NUMBA_DISABLE_JIT=1 runs these as plain Python, to step through them.
 Statistics and reductions accumulate in float64, as the reference does. Where numpy itself is
-faster (convolution's strided copies and BLAS products, the softmax family's vectorised exp), this
-backend exports numpy code instead, and it says why next to the name. Large outputs come from
-scratch.py's pool.
+faster (the softmax family's vectorised exp), the kernel is numpy code instead, and it says why next
+to the name. Convolution (strided copies and BLAS products) is in conv_blas.py, which takes col2im
+from here; fast.py puts the two together as the fast backend. Large outputs come from scratch.py's pool.
 """
 
 from __future__ import annotations
@@ -18,17 +18,28 @@ from numba import njit
 
 from . import reference, scratch
 
-# convolution: numpy's strided copies and BLAS products beat numba loops here (see conv_blas.py)
-from .conv_blas import conv2d_backward, conv2d_forward, im2col  # noqa: F401 - this backend's kernels
-
 # Kernels that sum in float64 may reorder their sums (and fuse multiply-adds): without "reassoc"
 # LLVM must add one value at a time, and batch norm's loops ran 3-7x slower. NaN and inf still
 # propagate (no "nnan"/"ninf" flags); only the rounding of a sum changes, well inside the tolerances.
 _SUMS = dict(cache=True, fastmath={"reassoc", "contract"})
 
+
+def _numpy_for_float16(kernel):
+    """kernel, except that float16 arrays (numba has no float16 arithmetic) go to its numpy twin: for
+    every kernel here whose first argument is the float array it works on (tensor_stats widens float16
+    to float32 itself; adaptive_avg_pool2d_backward is numpy code)."""
+    twin = getattr(reference, kernel.__name__)
+
+    def dispatch(first, *args):
+        return twin(first, *args) if first.dtype == np.float16 else kernel(first, *args)
+
+    return functools.wraps(kernel)(dispatch)
+
+
 # --- convolution's scatter-add -------------------------------------------------------------------
 
 
+@_numpy_for_float16
 def col2im(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups=1):
     """Same contract as reference.col2im: every patch entry added back in one pass, into a channels-last
     padded buffer (each entry's Cg values are contiguous there, as in a patch row), then cropped to
@@ -88,6 +99,7 @@ def _col2im_channels_last_groups(cols, padded, kh, kw, sh, sw, dh, dw, oh, ow, g
 # cannot call the pool), so a training step reuses the previous step's pages.
 
 
+@_numpy_for_float16
 def max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     """Same contract as reference.max_pool2d_forward."""
     shape = (*x.shape[:2], oh, ow)
@@ -160,6 +172,7 @@ def _max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, out, indices):
                     indices[b, ch, y, xo] = where
 
 
+@_numpy_for_float16
 def max_pool2d_backward(grad_output, indices, h, w):
     """Same contract as reference.max_pool2d_backward."""
     grad = scratch.zeros((*grad_output.shape[:2], h, w), grad_output.dtype)
@@ -184,6 +197,7 @@ def _avg_geometry(y, stride, pad, kernel, limit):
     return max(start, 0), min(end, limit), end - start
 
 
+@_numpy_for_float16
 def avg_pool2d_forward(x, kh, kw, sh, sw, ph, pw, oh, ow, count_include_pad, divisor_override):
     """Same contract as reference.avg_pool2d_forward."""
     out = scratch.zeros((*x.shape[:2], oh, ow), x.dtype)
@@ -216,6 +230,7 @@ def _avg_pool2d_forward(x, kh, kw, sh, sw, ph, pw, count_include_pad, divisor_ov
                     out[b, ch, y, xo] = total / divisor
 
 
+@_numpy_for_float16
 def avg_pool2d_backward(grad_output, h, w, kh, kw, sh, sw, ph, pw, count_include_pad, divisor_override):
     """Same contract as reference.avg_pool2d_backward."""
     grad = scratch.zeros((*grad_output.shape[:2], h, w), grad_output.dtype)
@@ -267,6 +282,7 @@ def adaptive_avg_pool2d_backward(grad_output, h, w):
 # --- normalisation ----------------------------------------------------------------------------
 
 
+@_numpy_for_float16
 def batch_norm_forward(x, weight, bias, eps):
     """Same contract as reference.batch_norm_forward."""
     out = scratch.empty(x.shape, x.dtype)
@@ -303,6 +319,7 @@ def _batch_norm_forward(x, weight, bias, eps, out):
     return mean, var
 
 
+@_numpy_for_float16
 def batch_norm_backward(grad_output, x, mean, var, weight, eps):
     """Same contract as reference.batch_norm_backward."""
     grad_x = scratch.empty(grad_output.shape, grad_output.dtype)
@@ -338,6 +355,7 @@ def _batch_norm_backward(grad_output, x, mean, var, weight, eps, grad_x):
     return grad_weight, grad_bias
 
 
+@_numpy_for_float16
 @njit(**_SUMS)
 def layer_norm_forward(x, weight, bias, eps):
     """Same contract as reference.layer_norm_forward."""
@@ -361,6 +379,7 @@ def layer_norm_forward(x, weight, bias, eps):
     return out, mean, rstd
 
 
+@_numpy_for_float16
 @njit(**_SUMS)
 def layer_norm_backward(grad_output, x, mean, rstd, weight):
     """Same contract as reference.layer_norm_backward."""
@@ -396,11 +415,13 @@ def layer_norm_backward(grad_output, x, mean, rstd, weight):
 _SMALL_ROWS = 4096  # elements; about where the two cross
 
 
+@_numpy_for_float16
 def softmax_forward(x):
     """Same contract as reference.softmax_forward."""
     return _rows_forward(x, False) if x.size <= _SMALL_ROWS else reference.softmax_forward(x)
 
 
+@_numpy_for_float16
 def log_softmax_forward(x):
     """Same contract as reference.log_softmax_forward."""
     return _rows_forward(x, True) if x.size <= _SMALL_ROWS else reference.log_softmax_forward(x)
@@ -433,6 +454,7 @@ def _softmax_rows(x, out, log):
                 out[r, j] = math.exp(float(x[r, j] - top)) / total
 
 
+@_numpy_for_float16
 def softmax_backward(grad_output, y):
     """Same contract as reference.softmax_backward."""
     if y.size > _SMALL_ROWS:
@@ -440,6 +462,7 @@ def softmax_backward(grad_output, y):
     return _rows_backward(grad_output, y, False)
 
 
+@_numpy_for_float16
 def log_softmax_backward(grad_output, y):
     """Same contract as reference.log_softmax_backward."""
     if y.size > _SMALL_ROWS:
@@ -483,6 +506,7 @@ def _nll_rows(log_probs, target, weight, ignore_index):
     return losses, row_weight, -1
 
 
+@_numpy_for_float16
 def nll_loss_forward(log_probs, target, weight, ignore_index):
     """Same contract as reference.nll_loss_forward."""
     losses, row_weight, bad = _nll_rows(log_probs, target, weight, ignore_index)
@@ -491,6 +515,7 @@ def nll_loss_forward(log_probs, target, weight, ignore_index):
     return losses, row_weight
 
 
+@_numpy_for_float16
 @njit(cache=True)
 def nll_loss_backward(grad_rows, target, row_weight, c):
     """Same contract as reference.nll_loss_backward."""
@@ -504,9 +529,14 @@ def nll_loss_backward(grad_rows, target, row_weight, c):
 
 # --- elementwise activations ----------------------------------------------------------------------
 
+_NUMBA_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))  # numba has no float16 arithmetic
+
+
 def relu_forward(x):
     """Same contract as reference.relu_forward; numpy's maximum took 83 us on a ResNet activation, this
-    loop 22 us (a plain copy's time)."""
+    loop 22 us (a plain copy's time). Other dtypes than float32/64 keep numpy's rules (the twin)."""
+    if x.dtype not in _NUMBA_FLOATS:
+        return reference.relu_forward(x)
     out = scratch.empty(x.shape, x.dtype)
     _relu_forward(x.reshape(-1), out.reshape(-1))
     return out
@@ -520,7 +550,10 @@ def _relu_forward(x, out):
 
 
 def relu_backward(grad_output, y):
-    """Same contract as reference.relu_backward, in one pass (numpy needs a mask array, then a product)."""
+    """Same contract as reference.relu_backward, in one pass (numpy needs a mask array, then a product:
+    np.where took 11 us on a (64, 256)). Mixed shapes or dtypes, and float16, go to the twin."""
+    if grad_output.shape != y.shape or grad_output.dtype != y.dtype or y.dtype not in _NUMBA_FLOATS:
+        return reference.relu_backward(grad_output, y)
     out = scratch.empty(y.shape, grad_output.dtype)
     _relu_backward(grad_output.reshape(-1), y.reshape(-1), out.reshape(-1))
     return out
@@ -550,6 +583,7 @@ def _gelu_forward(x, approximate_tanh):
     return out
 
 
+@_numpy_for_float16
 def gelu_forward(x, approximate_tanh):
     """Same contract as reference.gelu_forward."""
     return _gelu_forward(np.ascontiguousarray(x), bool(approximate_tanh)).reshape(x.shape)
@@ -570,6 +604,7 @@ def _gelu_backward(grad_output, x, approximate_tanh):
     return grad
 
 
+@_numpy_for_float16
 def gelu_backward(grad_output, x, approximate_tanh):
     """Same contract as reference.gelu_backward."""
     g = np.ascontiguousarray(grad_output)
@@ -735,27 +770,3 @@ def _sgd_momentum(p, g, b, lr, momentum, keep, weight_decay, undamped, nesterov,
         b[i] = v
         d = d + momentum * v if nesterov else v
         p[i] = p[i] - lr * d
-
-
-# --- float16 ----------------------------------------------------------------------------------------
-
-
-def _numpy_for_float16(kernel):
-    """kernel, except that float16 arrays (numba has no float16 arithmetic) go to its numpy twin."""
-    twin = getattr(reference, kernel.__name__)
-
-    def dispatch(first, *args):
-        return twin(first, *args) if first.dtype == np.float16 else kernel(first, *args)
-
-    return functools.wraps(kernel)(dispatch)
-
-
-# every numba kernel above whose first argument is the float array it works on (tensor_stats widens
-# float16 to float32 itself; adaptive_avg_pool2d_backward is numpy code)
-for _name in ("col2im", "softmax_forward", "softmax_backward", "log_softmax_forward", "log_softmax_backward",
-              "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
-              "batch_norm_forward", "batch_norm_backward", "layer_norm_forward", "layer_norm_backward",
-              "nll_loss_forward", "nll_loss_backward", "relu_forward", "relu_backward", "gelu_forward",
-              "gelu_backward"):
-    globals()[_name] = _numpy_for_float16(globals()[_name])
-del _name

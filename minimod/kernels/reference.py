@@ -409,3 +409,22 @@ def sgd_step(param, grad, buffer, lr, momentum, dampening, weight_decay, nestero
         buffer += g if dampening == 0 else scalar(1 - dampening) * g
         g = g + scalar(momentum) * buffer if nesterov else buffer
     param -= scalar(lr) * g
+
+
+# --- memory: where a result's array comes from (recycling.py's twins) ------------------------------
+
+
+def add(a, b):
+    """a + b (Add's forward), in an array of numpy's own."""
+    return a + b
+
+
+def accumulate(a, b):
+    """a + b for two gradients of one tensor (same shape and dtype), in a new array."""
+    return a + b
+
+
+def adopt_grad(entry, like):
+    """The array that becomes a leaf's ``.grad`` (entry = [leaf, its total gradient]): a copy of the
+    gradient in ``like``'s dtype, so a ``.grad`` never shares memory with anything else."""
+    return np.array(entry[1], dtype=like.dtype, copy=True)

@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import hooks
 from ..tensor import Tensor
+from ._functional_dropout import dropout
 
 
 class ScaledDotProductAttention:
@@ -50,8 +51,6 @@ def scaled_dot_product_attention(
 
 
 def _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa):
-    from .functional import dropout, softmax
-
     length, source = query.shape[-2], key.shape[-2]
     if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
@@ -66,7 +65,7 @@ def _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable
         scores = scores.masked_fill(Tensor._wrap(~allowed), float("-inf"))
     if bias is not None:
         scores = scores + Tensor._wrap(bias)
-    weights = softmax(scores, dim=-1)
+    weights = scores.softmax(-1)
     if blocked_rows is not None and blocked_rows.any():
         weights = weights.masked_fill(Tensor._wrap(np.broadcast_to(blocked_rows, weights.shape)), 0.0)
     if dropout_p > 0.0:

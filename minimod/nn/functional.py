@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import random as _random
-from ..autograd import is_grad_enabled, no_grad
+from ..autograd import no_grad
+from ..composites.linear import linear as _linear
 from ..functions import activation as A
 from ..functions.conv import Convolution, conv2d_geometry
-from ..functions.linear import Embedding
-from ..functions.linear import linear as _linear
+from ..functions.embedding import Embedding
 from ..functions.normalization import NativeBatchNorm, NativeLayerNorm
 from ..functions.pooling import AdaptiveAvgPool2D, AvgPool2D, MaxPool2DWithIndices, pool2d_geometry
 from ..tensor import Tensor
 from ._functional_attention import scaled_dot_product_attention  # noqa: F401 - part of F
+from ._functional_dropout import dropout  # noqa: F401 - part of F
 from ._functional_loss import (  # noqa: F401 - part of F
     _torch_dtype,
     binary_cross_entropy,
@@ -289,45 +289,24 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
-    """exp(x) / sum(exp(x)) along dim."""
-    x, dim = _softmax_args(input, dim, dtype)
-    return A.Softmax.apply(x, dim=dim)
+    """exp(x) / sum(exp(x)) along dim (Tensor.softmax)."""
+    return _softmax_input(input, dim, dtype).softmax(_softmax_dim(input, dim))
 
 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
-    """log(softmax(x)) along dim, computed stably."""
-    x, dim = _softmax_args(input, dim, dtype)
-    return A.LogSoftmax.apply(x, dim=dim)
+    """log(softmax(x)) along dim, computed stably (Tensor.log_softmax)."""
+    return _softmax_input(input, dim, dtype).log_softmax(_softmax_dim(input, dim))
 
 
-def _softmax_args(input: Tensor, dim, dtype):
-    if dim is None:  # torch's legacy choice when dim is omitted
-        dim = 0 if input.ndim in (0, 1, 3) else 1
-    low, high = -max(input.ndim, 1), max(input.ndim, 1) - 1
-    if not low <= dim <= high:
-        raise IndexError(
-            f"Dimension out of range (expected to be in range of [{low}, {high}], but got {dim})"
-        )
-    x = input if dtype is None else input.to(dtype)
-    return x, dim % max(input.ndim, 1)
+def _softmax_dim(input: Tensor, dim) -> int:
+    return (0 if input.ndim in (0, 1, 3) else 1) if dim is None else dim  # torch's legacy choice for None
 
 
-def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero each element with probability p and scale the rest by 1/(1-p) (training only).
-
-    The mask comes from minimod's random generator, so mm.manual_seed makes it reproducible.
-    """
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
+def _softmax_input(input: Tensor, dim, dtype) -> Tensor:
+    if dtype is None:
         return input
-    dtype = input.dtype if np.issubdtype(input.dtype, np.floating) else np.float32
-    keep = _random.generator().random(input.shape, dtype=np.float64) >= p
-    scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
-    mask = Tensor._wrap((keep * scale).astype(dtype))
-    if inplace and not (input.requires_grad and is_grad_enabled()):
-        return input.mul_(mask)
-    return input * mask  # an in-place change would break backward, so requires_grad inputs get a new tensor
+    input._softmax_dim(_softmax_dim(input, dim))  # torch checks dim before converting
+    return input.to(dtype)
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:

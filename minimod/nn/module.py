@@ -1,15 +1,15 @@
 """Module: the base class of every layer and model (state, registration, traversal, state dict, hooks, repr).
 
-A readable port of torch/nn/modules/module.py (PyTorch 2.13), section by section in torch's order.
+A readable port of torch/nn/modules/module.py (PyTorch 2.13), section by section in torch's order. Kept
+apart: the global module hooks (hooks.py), load_state_dict's staging and undo (_loading.py), and the
+torch-compatibility shims (the last section here, and _compat.py).
 """
 
 from __future__ import annotations
 
-import functools
 import itertools
 import warnings
-import weakref
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -19,8 +19,22 @@ from ..autograd import no_grad
 from ..device import check_device
 from ..hooks import RemovableHandle
 from ..tensor import Tensor
+from ._compat import _FlagDicts, _WrappedHook, positional_state_dict_args
+from ._loading import STAGED_CHANGES, Change, _IncompatibleKeys, load_staged  # noqa: F401 - torch's home
 from .backward_hooks import BackwardHook
 from .checkpoint_values import check_loadable
+from .hooks import (  # noqa: F401 - torch's home of the global hooks is module.py too
+    _global_backward_hooks,
+    _global_backward_pre_hooks,
+    _global_forward_hooks,
+    _global_forward_hooks_always_called,
+    _global_forward_hooks_with_kwargs,
+    _global_forward_pre_hooks,
+    register_module_forward_hook,
+    register_module_forward_pre_hook,
+    register_module_full_backward_hook,
+    register_module_full_backward_pre_hook,
+)
 from .parameter import Parameter
 from .typename import _TENSOR_TYPE_NAMES, _typename
 
@@ -33,21 +47,6 @@ __all__ = [
 ]
 
 _EXTRA_STATE_KEY_SUFFIX = "_extra_state"
-# local_metadata key through which load_state_dict collects every change before making any
-_STAGED_CHANGES = "staged_changes"
-
-
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What load_state_dict returns: the keys the module wanted but did not get, and the extra ones."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-    __str__ = __repr__
 
 
 def _addindent(text: str, spaces: int) -> str:
@@ -60,83 +59,6 @@ def _addindent(text: str, spaces: int) -> str:
     return first + "\n" + "\n".join(rest)
 
 
-class _FlagDicts:
-    """Several {hook_id: True} dicts seen as one, so a single RemovableHandle clears all of a hook's flags."""
-
-    def __init__(self, *dicts: dict) -> None:
-        self.dicts = dicts
-
-    def pop(self, key, default=None):
-        for flags in self.dicts:
-            flags.pop(key, None)
-        return default
-
-
-class _WrappedHook:
-    """A hook that gets its module as first argument, held weakly so the hook does not keep it alive."""
-
-    def __init__(self, hook: Callable, module: Module | None = None) -> None:
-        self.hook = hook
-        functools.update_wrapper(self, hook)
-        self.with_module = module is not None
-        if module is not None:
-            self.module = weakref.ref(module)
-
-    def __call__(self, *args, **kwargs):
-        if self.with_module:
-            module = self.module()
-            if module is None:
-                raise RuntimeError("You are trying to call the hook of a dead Module!")
-            return self.hook(module, *args, **kwargs)
-        return self.hook(*args, **kwargs)
-
-
-# Hooks common to every module (debugging, profiling, the inspector). They run before a module's own.
-_global_backward_pre_hooks: dict[int, Callable] = OrderedDict()
-_global_backward_hooks: dict[int, Callable] = OrderedDict()
-_global_forward_pre_hooks: dict[int, Callable] = OrderedDict()
-_global_forward_hooks: dict[int, Callable] = OrderedDict()
-_global_forward_hooks_always_called: dict[int, bool] = OrderedDict()
-_global_forward_hooks_with_kwargs: dict[int, bool] = OrderedDict()
-
-
-def register_module_forward_pre_hook(hook: Callable) -> RemovableHandle:
-    """Call ``hook(module, args)`` before every module's forward; it may return new args."""
-    handle = RemovableHandle(_global_forward_pre_hooks)
-    _global_forward_pre_hooks[handle.id] = hook
-    return handle
-
-
-def register_module_forward_hook(
-    hook: Callable, *, with_kwargs: bool = False, always_call: bool = False
-) -> RemovableHandle:
-    """Call ``hook(module, args, output)`` after every module's forward; it may return a new output."""
-    handle = RemovableHandle(
-        _global_forward_hooks,
-        extra_dict=_FlagDicts(_global_forward_hooks_with_kwargs, _global_forward_hooks_always_called),
-    )
-    _global_forward_hooks[handle.id] = hook
-    if with_kwargs:
-        _global_forward_hooks_with_kwargs[handle.id] = True
-    if always_call:
-        _global_forward_hooks_always_called[handle.id] = True
-    return handle
-
-
-def register_module_full_backward_pre_hook(hook: Callable) -> RemovableHandle:
-    """Call ``hook(module, grad_output)`` when any module's output gradients are ready."""
-    handle = RemovableHandle(_global_backward_pre_hooks)
-    _global_backward_pre_hooks[handle.id] = hook
-    return handle
-
-
-def register_module_full_backward_hook(hook: Callable) -> RemovableHandle:
-    """Call ``hook(module, grad_input, grad_output)`` when any module's input gradients are ready."""
-    handle = RemovableHandle(_global_backward_hooks)
-    _global_backward_hooks[handle.id] = hook
-    return handle
-
-
 def _forward_unimplemented(self, *input: Any) -> None:
     """Define the computation performed at every call; every subclass overrides this."""
     raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
@@ -145,10 +67,8 @@ def _forward_unimplemented(self, *input: Any) -> None:
 class Module:
     """Base class for all neural network modules: holds parameters, buffers and child modules in a tree."""
 
-    dump_patches: bool = False
     _version: int = 1  # stored in state_dict()._metadata, as torch does
     training: bool
-    call_super_init: bool = False
 
     # --- state -------------------------------------------------------------------------------
 
@@ -597,17 +517,6 @@ class Module:
         self._state_dict_hooks[handle.id] = hook
         return handle
 
-    def _register_state_dict_hook(self, hook: Callable) -> RemovableHandle:
-        """Older form of the post hook: on the root module, a returned dict replaces the state dict."""
-        if getattr(hook, "_from_public_api", False):
-            raise RuntimeError(
-                "Cannot register the same function as the state dict post hook that was previously "
-                "registered via register_state_dict_post_hook"
-            )
-        handle = RemovableHandle(self._state_dict_hooks)
-        self._state_dict_hooks[handle.id] = hook
-        return handle
-
     def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
         """Put this module's own parameters and persistent buffers (not its children's) in destination."""
         for name, param in self._parameters.items():
@@ -625,20 +534,8 @@ class Module:
         Values are read-only ndarray snapshots: writing raises ValueError and later training does not
         change them. ``keep_vars=True`` gives the Parameter and buffer objects themselves.
         """
-        if args:
-            warnings.warn(
-                "Positional args are being deprecated, use kwargs instead. Refer to "
-                "https://pytorch.org/docs/main/generated/torch.nn.Module.html#torch.nn.Module.state_dict"
-                " for details.",
-                FutureWarning,
-                stacklevel=2,
-            )
-            if destination is None:
-                destination = args[0]
-            if len(args) > 1 and prefix == "":
-                prefix = args[1]
-            if len(args) > 2 and keep_vars is False:
-                keep_vars = args[2]
+        if args:  # torch's deprecated positional form (see _compat.py)
+            destination, prefix, keep_vars = positional_state_dict_args(args, destination, prefix, keep_vars)
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()
@@ -659,12 +556,6 @@ class Module:
             elif hook_result is not None:
                 raise RuntimeError("state_dict post-hook must return None")
         return destination
-
-    def _register_load_state_dict_pre_hook(self, hook: Callable,
-                                           with_module: bool = False) -> RemovableHandle:
-        handle = RemovableHandle(self._load_state_dict_pre_hooks)
-        self._load_state_dict_pre_hooks[handle.id] = _WrappedHook(hook, self if with_module else None)
-        return handle
 
     def register_load_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
         """Call ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
@@ -691,7 +582,7 @@ class Module:
         local_state = {k: v for k, v in itertools.chain(self._parameters.items(), persistent_buffers.items())
                        if v is not None}
         assign = local_metadata.get("assign_to_params_buffers", False)
-        staged = local_metadata.get(_STAGED_CHANGES)
+        staged = local_metadata.get(STAGED_CHANGES)
         changes = []
         for name, param in local_state.items():
             key = prefix + name
@@ -725,11 +616,11 @@ class Module:
                     f"{_size_text(value.shape)}, an exception occurred : {error.args}."
                 )
                 continue
-            changes.append(_Change(self, name, param, value, assign))
+            changes.append(Change(self, name, param, value, assign))
         extra_state_key = prefix + _EXTRA_STATE_KEY_SUFFIX
         if type(self).set_extra_state is not Module.set_extra_state:
             if extra_state_key in state_dict:
-                changes.append(_Change(self, None, None, state_dict[extra_state_key], False))
+                changes.append(Change(self, None, None, state_dict[extra_state_key], False))
             elif strict:
                 missing_keys.append(extra_state_key)
         elif strict and extra_state_key in state_dict:
@@ -755,73 +646,10 @@ class Module:
         Every problem (missing key, unexpected key, shape mismatch) is collected first and reported in
         one RuntimeError; on any error the module is left exactly as it was. Values may be ndarrays or
         Tensors and are cast to each parameter's dtype; the Parameter objects stay the same objects.
-        Returns ``_IncompatibleKeys(missing_keys, unexpected_keys)``.
+        Returns ``_IncompatibleKeys(missing_keys, unexpected_keys)``. Each module checks its own entries
+        in _load_from_state_dict above; the driver that stages, applies and undoes is in _loading.py.
         """
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        missing_keys: list[str] = []
-        unexpected_keys: list[str] = []
-        error_msgs: list[str] = []
-        metadata = getattr(state_dict, "_metadata", None)
-        state_dict = OrderedDict(state_dict)
-        staged: list[_Change] = []
-        loaded: list[Module] = []  # in the order torch runs post hooks: children before parents
-
-        def check(module: Module, local_state_dict: dict, prefix: str = "") -> None:
-            local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
-            if assign:
-                local_metadata["assign_to_params_buffers"] = assign
-            local_metadata[_STAGED_CHANGES] = staged
-            module._load_from_state_dict(local_state_dict, prefix, local_metadata, True, missing_keys,
-                                         unexpected_keys, error_msgs)
-            for name, child in module._modules.items():
-                if child is not None:
-                    child_prefix = prefix + name + "."
-                    child_state_dict = {k: v for k, v in local_state_dict.items()
-                                        if k.startswith(child_prefix)}
-                    check(child, child_state_dict, child_prefix)
-            loaded.append(module)
-
-        check(self, state_dict)
-        post_hooks = any(module._load_state_dict_post_hooks for module in loaded)
-        key_problems = strict and (missing_keys or unexpected_keys)
-        if error_msgs or (key_problems and not post_hooks):  # nothing has changed yet
-            raise self._load_error(strict, missing_keys, unexpected_keys, error_msgs)
-        done: list[_Change] = []
-        try:
-            for change in staged:
-                change.apply()
-                done.append(change)
-            incompatible_keys = _IncompatibleKeys(missing_keys, unexpected_keys)
-            for module in loaded:
-                for hook in module._load_state_dict_post_hooks.values():
-                    if hook(module, incompatible_keys) is not None:
-                        raise AssertionError(
-                            "Hooks registered with ``register_load_state_dict_post_hook`` are not expected "
-                            "to return new values, if incompatible_keys need to be modified, it should be "
-                            "done inplace."
-                        )
-            if strict and (missing_keys or unexpected_keys):
-                raise self._load_error(strict, missing_keys, unexpected_keys, error_msgs)
-        except BaseException:
-            for change in reversed(done):
-                change.undo()
-            raise
-        return _IncompatibleKeys(missing_keys, unexpected_keys)
-
-    def _load_error(self, strict, missing_keys, unexpected_keys, error_msgs) -> RuntimeError:
-        """torch's message: every missing key, every unexpected key, then every other problem."""
-        messages = list(error_msgs)
-        if strict:
-            if unexpected_keys:
-                messages.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in unexpected_keys)))
-            if missing_keys:
-                messages.insert(0, "Missing key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in missing_keys)))
-        return RuntimeError(
-            "Error(s) in loading state_dict for {}:\n\t{}".format(type(self).__name__, "\n\t".join(messages))
-        )
+        return load_staged(self, state_dict, strict, assign)
 
     # --- hooks and __call__ ------------------------------------------------------------------
 
@@ -958,36 +786,6 @@ class Module:
             self._run_always_called_hooks(args, kwargs, result, called_always)
             raise
 
-    def _run_always_called_hooks(self, args, kwargs, result, called_always: set) -> None:
-        """forward raised: still run the always_call forward hooks that have not run (errors only warn)."""
-        for hook_id, hook in _global_forward_hooks.items():
-            if hook_id in _global_forward_hooks_always_called and hook_id not in called_always:
-                try:
-                    new = hook(self, args, result)
-                    if new is not None:
-                        result = new
-                except Exception as error:
-                    warnings.warn(
-                        "global module forward hook with ``always_call=True`` raised an exception that was "
-                        f"silenced as another error was raised in forward: {error}",
-                        stacklevel=2,
-                    )
-        for hook_id, hook in self._forward_hooks.items():
-            if hook_id in self._forward_hooks_always_called and hook_id not in called_always:
-                try:
-                    if hook_id in self._forward_hooks_with_kwargs:
-                        new = hook(self, args, kwargs, result)
-                    else:
-                        new = hook(self, args, result)
-                    if new is not None:
-                        result = new
-                except Exception as error:
-                    warnings.warn(
-                        "module forward hook with ``always_call=True`` raised an exception that was "
-                        f"silenced as another error was raised in forward: {error}",
-                        stacklevel=2,
-                    )
-
     # --- repr --------------------------------------------------------------------------------
 
     def _get_name(self) -> str:
@@ -1018,6 +816,61 @@ class Module:
         keys = (dir(type(self)) + list(self.__dict__) + list(self._parameters) + list(self._modules)
                 + list(self._buffers))
         return sorted(key for key in keys if not key[0].isdigit())
+
+    # --- torch compatibility -----------------------------------------------------------------
+    # What torch scripts may use and the skeleton above does not need: the flags torch's Module carries,
+    # the older state-dict hook, the weakly held load pre hook (lazy layers use it), and the always_call
+    # forward hooks run after forward raised. The helpers behind them are in _compat.py.
+
+    dump_patches: bool = False
+    call_super_init: bool = False
+
+    def _register_state_dict_hook(self, hook: Callable) -> RemovableHandle:
+        """Older form of the post hook: on the root module, a returned dict replaces the state dict."""
+        if getattr(hook, "_from_public_api", False):
+            raise RuntimeError(
+                "Cannot register the same function as the state dict post hook that was previously "
+                "registered via register_state_dict_post_hook"
+            )
+        handle = RemovableHandle(self._state_dict_hooks)
+        self._state_dict_hooks[handle.id] = hook
+        return handle
+
+    def _register_load_state_dict_pre_hook(self, hook: Callable,
+                                           with_module: bool = False) -> RemovableHandle:
+        handle = RemovableHandle(self._load_state_dict_pre_hooks)
+        self._load_state_dict_pre_hooks[handle.id] = _WrappedHook(hook, self if with_module else None)
+        return handle
+
+    def _run_always_called_hooks(self, args, kwargs, result, called_always: set) -> None:
+        """forward raised: still run the always_call forward hooks that have not run (errors only warn)."""
+        for hook_id, hook in _global_forward_hooks.items():
+            if hook_id in _global_forward_hooks_always_called and hook_id not in called_always:
+                try:
+                    new = hook(self, args, result)
+                    if new is not None:
+                        result = new
+                except Exception as error:
+                    warnings.warn(
+                        "global module forward hook with ``always_call=True`` raised an exception that was "
+                        f"silenced as another error was raised in forward: {error}",
+                        stacklevel=2,
+                    )
+        for hook_id, hook in self._forward_hooks.items():
+            if hook_id in self._forward_hooks_always_called and hook_id not in called_always:
+                try:
+                    if hook_id in self._forward_hooks_with_kwargs:
+                        new = hook(self, args, kwargs, result)
+                    else:
+                        new = hook(self, args, result)
+                    if new is not None:
+                        result = new
+                except Exception as error:
+                    warnings.warn(
+                        "module forward hook with ``always_call=True`` raised an exception that was "
+                        f"silenced as another error was raised in forward: {error}",
+                        stacklevel=2,
+                    )
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -1069,37 +922,3 @@ def _parse_to(args: tuple, kwargs: dict):
             f"dtype=minimod.{dtype.name}"
         )
     return dtype
-
-
-class _Change:
-    """One staged load_state_dict change: copy values into a tensor, assign a new one, or set extra state."""
-
-    def __init__(self, module: Module, name: str | None, target: Tensor | None, value, assign: bool) -> None:
-        self.module, self.name, self.target, self.value, self.assign = module, name, target, value, assign
-        self.old = None
-
-    def apply(self) -> None:
-        module, name, target = self.module, self.name, self.target
-        if name is None:
-            module.set_extra_state(self.value)
-        elif self.assign:
-            self.old = target
-            new = Tensor(self.value)  # a writable copy made when the change was staged
-            if isinstance(target, Parameter):
-                new = Parameter(new, requires_grad=target.requires_grad)
-            (module._parameters if name in module._parameters else module._buffers)[name] = new
-        else:
-            self.old, self.old_version = target._data.copy(), target._version.value
-            with no_grad():
-                target.copy_(Tensor._wrap(self.value))  # casts to the parameter's dtype, bumps its version
-
-    def undo(self) -> None:
-        """Put back what apply changed (a post hook failed or rejected the keys)."""
-        if self.name is None or self.old is None:
-            return
-        if self.assign:
-            module = self.module
-            (module._parameters if self.name in module._parameters else module._buffers)[self.name] = self.old
-        else:
-            self.target._data[...] = self.old
-            self.target._version.value = self.old_version  # same values again, so the same version
