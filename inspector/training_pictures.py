@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -88,11 +89,9 @@ def loss_text(history: TrainingHistory, width: int = 100, height: int = 16) -> T
     """The loss curve as plotext draws it in a terminal, as rich Text."""
     import plotext
 
-    plotext.clear_figure()
+    draw_loss(plotext, history)  # it clears the figure first: size and theme come after
     plotext.plotsize(width, height)
     plotext.theme("dark")
-    draw_loss(plotext, history, marker="hd")
-    plotext.plotsize(width, height)
     text = Text.from_ansi(plotext.build())
     plotext.clear_figure()
     return text
@@ -281,3 +280,62 @@ def overview_text(history: TrainingHistory, metric: str = "std", width: int = 10
             text.append(f"{finding.module} ({finding.problem}): {finding.detail}\n", style="red")
         text.rstrip()
     return text
+
+
+# --- the picture `minimod train` saves -------------------------------------------------------------------
+
+
+def training_picture(history: TrainingHistory, view: str = "all", module: str | None = None,
+                     parameter: str | None = None, width: int = 120) -> list[Text]:
+    """The parts of the picture: the loss curve, the overviews (std, grad), the activations of `module`
+    (default: the first layer) and the values of `parameter` (default: the first one), or one of them."""
+    parts = []
+    if view in ("all", "loss"):
+        parts += [Text("Loss over optimizer steps", style="bold"), loss_text(history, width, 16)]
+    for metric in ("std", "grad"):
+        if view in ("all", metric):
+            parts.append(overview_text(history, metric, width))
+    if view in ("all", "activations"):
+        rows = _rows(history)
+        path = module if module is not None else (rows[0] if rows else "")
+        histogram = history.activations(path)
+        label = path or "the root"
+        parts.append(heatmap_text(histogram, f"Outputs of {label} ({history.module_kind(path)}) over steps",
+                                  width, 20) if histogram is not None
+                     else Text(f"No floating output of {label} was recorded", style="dim"))
+    if view in ("all", "weights"):
+        names = history.weight_names()
+        name = parameter if parameter is not None else (names[0] if names else None)
+        histogram = history.weight_histogram(name) if name is not None else None
+        parts.append(heatmap_text(histogram, f"Values of {name} after each step", width, 14)
+                     if histogram is not None else Text("The model has no parameters", style="dim"))
+    return parts
+
+
+def save_training_picture(history: TrainingHistory, path: Path, *, view: str = "all",
+                          module: str | None = None, parameter: str | None = None, width: int = 120,
+                          title: str = "training") -> Path:
+    """Write the picture to `path` (atomically): an SVG, or a PNG drawn from it with cairosvg."""
+    import io
+
+    from rich.console import Console
+
+    from minimod.atomic_file import atomic_write
+    from minimod.errors import UserError
+
+    console = Console(record=True, width=width, file=io.StringIO(), color_system="truecolor")
+    console.print(Text(title, style="bold"))
+    for part in training_picture(history, view, module, parameter, width):
+        console.print()
+        console.print(part)
+    svg = console.export_svg(title=title).encode("utf-8")
+    data = svg
+    if path.suffix.lower() == ".png":
+        try:
+            import cairosvg
+        except ImportError as error:
+            raise UserError(f"writing {path.name} needs cairosvg (pip install cairosvg); or write "
+                            f"{path.stem}.svg") from error
+        data = cairosvg.svg2png(bytestring=svg)
+    atomic_write(path, lambda stream: stream.write(data))
+    return path
