@@ -223,63 +223,118 @@ def overview(history: TrainingHistory, metric: str, width: int) -> Overview:
     return Overview(metric, tuple(rows), kinds, cells, dead, zeros, last_step, tuple(diagnose(history)))
 
 
+def _shade(value: float, log_value: float, low: float, high: float) -> str:
+    if not np.isfinite(value):
+        return _EMPTY
+    if value == 0:
+        return colour(0.0)
+    return colour((log_value - low) / (high - low)) if high > low else colour(0.5)
+
+
+def _shorten(label: str, width: int) -> str:
+    return label if len(label) <= width else "…" + label[-(width - 1):]
+
+
 def overview_text(history: TrainingHistory, metric: str = "std", width: int = 100,
-                  selected: str | None = None) -> Text:
-    """The overview drawn: a row per layer, a column per step (or run of steps), coloured by the log of
-    the metric; dead cells crossed in red; the latest zero fraction and any flag on the right."""
-    label_width = min(28, max((len(path) + len(kind) + 3 for path, kind in
-                               zip(_rows(history), [history.module_kind(p) for p in _rows(history)],
-                                   strict=True)), default=10))
-    grid = max(8, width - label_width - 20)
+                  selected: str | None = None, height: int | None = None) -> Text:
+    """The overview drawn: the flags first, then a row per layer, a column per step (or run of steps),
+    coloured by the log of the metric; dead cells crossed in red; the latest zero fraction and any flag
+    on the right. When the layers do not fit `height` lines, each line holds two layers (▀: the upper
+    one in the foreground, the lower in the background; dead cells red) so the whole model fits."""
+    rows = _rows(history)
+    kinds = [history.module_kind(path) for path in rows]
+    paired = height is not None and len(rows) + 4 > height
+    if paired:
+        label_width = min(36, max((len(path) for path in rows), default=10) * 2 + 3)
+    else:
+        label_width = min(28, max((len(path) + len(kind) + 3 for path, kind in zip(rows, kinds, strict=True)),
+                                  default=10))
+    grid = max(8, width - label_width - 24)
     data = overview(history, metric, grid)
     text = Text(f"All layers over {data.last_step} steps: {OVERVIEW_METRICS[metric]} (log colour)",
                 style="bold")
-    text.append("\n")
     if not data.last_step:
-        return text.append("no step recorded yet: t trains, o takes one step", style="dim")
+        return text.append("\nno step recorded yet: t trains, o takes one step", style="dim")
+    flags: dict[str, list[str]] = {}
+    for finding in data.findings:
+        flags.setdefault(finding.module, []).append(finding.problem)
+    if flags:  # first, so they show at a glance however many layers follow
+        listed = "; ".join(f"{path} {', '.join(problems)}" for path, problems in flags.items())
+        line = f"flagged: {listed}"
+        text.append("\n")
+        text.append(_shorten(line, width) if paired else line, style="bold red")
+    else:
+        text.append("  nothing flagged", style="green")
+    text.append("\n")
     with np.errstate(divide="ignore", invalid="ignore"):
         logs = np.log10(data.cells)
     finite = logs[np.isfinite(logs)]
     low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
     cell = max(1, min(4, grid // data.cells.shape[1]))
-    flags: dict[str, list[str]] = {}
-    for finding in data.findings:
-        flags.setdefault(finding.module, []).append(finding.problem)
-    for row, (path, kind) in enumerate(zip(data.modules, data.kinds, strict=True)):
-        label = f"{path or '(root)'} {kind}"
-        if len(label) > label_width:
-            label = "…" + label[-(label_width - 1):]
-        style = "bold reverse" if path == selected else ""
-        text.append(f"{label:<{label_width}} ", style=style)
-        for column in range(data.cells.shape[1]):
-            value = logs[row, column]
-            if not np.isfinite(data.cells[row, column]):
-                shade = _EMPTY
-            elif data.cells[row, column] == 0:
-                shade = colour(0.0)
-            else:
-                shade = colour((value - low) / (high - low)) if high > low else colour(0.5)
-            glyph = "x" if data.dead[row, column] else " "
-            text.append(glyph * cell, style=Style(color="red", bold=True, bgcolor=shade))
-        zeros = data.zeros[row]
-        text.append(f" {'' if np.isnan(zeros) else f'{zeros:4.0%}':>5} zero",
-                    style="bold red" if zeros >= DEAD_FRACTION else "dim")
-        problems = flags.get(path, [])
-        if problems:
-            text.append(" " + ", ".join(problems), style="bold red")
-        text.append("\n")
+    if paired:
+        _paired_rows(text, data, logs, low, high, cell, label_width, flags, selected)
+    else:
+        for row, (path, kind) in enumerate(zip(data.modules, data.kinds, strict=True)):
+            style = "bold reverse" if path == selected else ""
+            label = _shorten(f"{path or '(root)'} {kind}", label_width)
+            text.append(f"{label:<{label_width}} ", style=style)
+            for column in range(data.cells.shape[1]):
+                shade = _shade(data.cells[row, column], logs[row, column], low, high)
+                glyph = "x" if data.dead[row, column] else " "
+                text.append(glyph * cell, style=Style(color="red", bold=True, bgcolor=shade))
+            zeros = data.zeros[row]
+            text.append(f" {'' if np.isnan(zeros) else f'{zeros:4.0%}':>5} zero",
+                        style="bold red" if zeros >= DEAD_FRACTION else "dim")
+            problems = flags.get(path, [])
+            if problems:
+                text.append(" " + ", ".join(problems), style="bold red")
+            text.append("\n")
     scale_low, scale_high = (10 ** low, 10 ** high) if finite.size else (0.0, 0.0)
     text.append("colour: ", style="dim")
     for fraction in (0.0, 0.25, 0.5, 0.75, 1.0):
         text.append("  ", style=Style(bgcolor=colour(fraction)))
+    dead_mark = "red" if paired else "x"
     text.append(f" {OVERVIEW_METRICS[metric]} from {_number(scale_low)} to {_number(scale_high)} (log); "
-                f"x: outputs ≥{DEAD_FRACTION:.0%} zero", style="dim")
-    if data.findings:
+                f"{dead_mark}: outputs ≥{DEAD_FRACTION:.0%} zero", style="dim")
+    if data.findings and not paired:
         text.append("\n")
         for finding in data.findings:
             text.append(f"{finding.module} ({finding.problem}): {finding.detail}\n", style="red")
         text.rstrip()
     return text
+
+
+_DEAD = "#e03030"  # a dead cell in the two-layers-a-line overview
+
+
+def _paired_rows(text: Text, data: Overview, logs: np.ndarray, low: float, high: float, cell: int,
+                 label_width: int, flags: dict[str, list[str]], selected: str | None) -> None:
+    """Two layers a line: the upper half of each cell the first, the lower half the second."""
+    half = (label_width - 3) // 2
+    for first in range(0, len(data.modules), 2):
+        pair = [first] if first + 1 == len(data.modules) else [first, first + 1]
+        names = [_shorten(data.modules[row] or "(root)", half) for row in pair]
+        style = "bold reverse" if selected in (data.modules[row] for row in pair) else ""
+        text.append(f"{' / '.join(names):<{label_width}} ", style=style)
+
+        def shade(row: int, column: int) -> str:
+            if data.dead[row, column]:
+                return _DEAD
+            return _shade(data.cells[row, column], logs[row, column], low, high)
+
+        for column in range(data.cells.shape[1]):
+            upper = shade(pair[0], column)
+            lower = shade(pair[1], column) if len(pair) == 2 else "default"
+            text.append("▀" * cell, style=Style(color=upper, bgcolor=None if lower == "default" else lower))
+        zeros = [data.zeros[row] for row in pair]
+        shown = "/".join("" if np.isnan(value) else f"{value:.0%}" for value in zeros)
+        dead = any(value >= DEAD_FRACTION for value in zeros if not np.isnan(value))
+        text.append(f" {shown:>9} zero", style="bold red" if dead else "dim")
+        problems = [f"{data.modules[row]}: {', '.join(flags[data.modules[row]])}" for row in pair
+                    if data.modules[row] in flags]
+        if problems:
+            text.append(" " + "; ".join(problems), style="bold red")
+        text.append("\n")
 
 
 # --- the picture `minimod train` saves -------------------------------------------------------------------

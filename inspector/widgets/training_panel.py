@@ -25,7 +25,7 @@ class TrainingPanel(Vertical):
 
     DEFAULT_CSS = """
     TrainingPanel { height: 1fr; }
-    TrainingPanel > #loss-plot { height: 2fr; min-height: 7; }
+    TrainingPanel > #loss-plot { height: 1fr; min-height: 7; }
     TrainingPanel > #history-scroll { height: 3fr; overflow-x: auto; }
     TrainingPanel #history-view { width: auto; }
     TrainingPanel > #history-hint { height: auto; color: $text-muted; }
@@ -77,7 +77,7 @@ class TrainingPanel(Vertical):
         name = self.view_name
         label = module or "the root"
         if name in ("std", "grad"):
-            return overview_text(history, name, width, selected=module)
+            return overview_text(history, name, width, selected=module, height=height)
         if name == "activations":
             histogram = history.activations(module)
             if histogram is None:
