@@ -75,6 +75,7 @@ def draw_loss(plt: Any, history: TrainingHistory, marker: str = "braille") -> No
         plt.title("no optimizer step yet: t trains, o takes one step")
         return
     plt.plot(steps.tolist(), losses.tolist(), marker=marker, color="cyan")
+    plt.xticks(sorted({int(round(tick)) for tick in np.linspace(1, int(steps[-1]), 5)}))  # whole steps
     finite = losses[np.isfinite(losses)]
     top, bottom = (float(finite.max()), float(finite.min())) if finite.size else (1.0, 0.0)
     shown = [(step, label) for step, label in history.marks_list() if 0 <= step <= steps[-1]]
