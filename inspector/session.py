@@ -28,6 +28,7 @@ from inspector.session_state import (
     parameter_keys,
     read_state_file,
 )
+from inspector.training_history import TrainingHistory
 
 EventCallback = Callable[[Any], None]
 
@@ -119,6 +120,7 @@ class Session:
         self.new_warnings: list[str] = []  # not yet shown to the user
         self.steps = 0  # optimizer steps taken
         self.losses: list[float] = []
+        self.history = TrainingHistory()  # per-step statistics of every optimizer step, in bounded memory
         self.last_output: Any = None
         self.snapshot: dict[str, np.ndarray] | None = None
         self.snapshot_path: Path | None = None
@@ -268,10 +270,12 @@ class Session:
         """Forward, loss, backward and one optimizer step."""
         with self._lock:
             start = time.perf_counter()
-            (tensor, loss), added = self._record(self._forward_backward, on_event)
+            with self.history.recording(self.model):
+                (tensor, loss), added = self._record(self._forward_backward, on_event)
             self.optimizer.step()
             self.steps += 1
             self.losses.append(loss)
+            self.history.add_step(self.steps, loss, self.model)
             elapsed = (time.perf_counter() - start) * 1e3
             return StepResult("step", tuple(tensor.shape), loss, added, elapsed, self.nonfinite)
 
@@ -306,6 +310,7 @@ class Session:
     def set_training(self, path: str, mode: bool) -> None:
         """train(mode) on the module at `path` and its whole subtree."""
         self.module(path).train(mode)
+        self.history.mark(self.steps, f"{'train' if mode else 'eval'} {path or 'model'}")
 
     def toggle_training(self, path: str = "") -> bool:
         """Flip the subtree at `path` to the opposite of its root's mode; returns the new mode."""
@@ -353,6 +358,7 @@ class Session:
             mm.save(self.current_state(), str(path))
             self.snapshot = read_state_file(path)
             self.snapshot_path = path
+        self.history.mark(self.steps, "snapshot")
         return path
 
     def current_state(self) -> dict[str, np.ndarray]:
@@ -389,6 +395,7 @@ class Session:
                 return dataclasses.replace(report, error=str(error), loaded=False, restored=partly)
             after = self.current_state()
             changed = _changed_keys(before, after)
+            self.history.mark(self.steps, "load")
             remaining = diff_states(after, {key: state[key] for key in state if key in after},
                                     parameter_keys(self.model))
             return dataclasses.replace(

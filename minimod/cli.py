@@ -24,6 +24,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "inspector.commands.summary_command",
         "print a model's summary: shapes, parameters, buffers, mult-adds and memory, module by module",
     ),
+    "train": (
+        "inspector.commands.train_command",
+        "train a model as the inspector's t does and save its loss curve and layer statistics (SVG, PNG)",
+    ),
     "lessons": ("lessons.command", "open the guided lessons"),
     "serve": (
         "inspector.commands.serve_command",

@@ -18,6 +18,7 @@ from inspector.messages import RunFailed, RunFinished, TraceBatch, TrainProgress
 from inspector.screens.compare_actions import COMPARE_COMMANDS, CompareActions
 from inspector.screens.intervention_actions import INTERVENTION_COMMANDS, InterventionActions
 from inspector.screens.main_actions import MainActions
+from inspector.screens.main_training import TrainingActions
 from inspector.session import Session, StepResult
 from inspector.tensor_summary import shape_text
 from inspector.widgets.cells import show_text
@@ -30,8 +31,9 @@ from inspector.widgets.state_panel import StatePanel, display_path
 from inspector.widgets.summary_panel import SummaryPanel
 from inspector.widgets.tensor_tables import TensorTables
 from inspector.widgets.trace_panel import TracePanel
+from inspector.widgets.training_panel import TrainingPanel
 
-TABS = ("tab-tensors", "tab-trace", "tab-modes", "tab-state", "tab-summary")
+TABS = ("tab-tensors", "tab-trace", "tab-modes", "tab-state", "tab-summary", "tab-training")
 
 # (key, action, footer label, shown in the footer, command palette title, help text)
 COMMANDS: list[tuple[str, str, str, bool, str, str]] = [
@@ -90,6 +92,11 @@ COMMANDS: list[tuple[str, str, str, bool, str, str]] = [
     ("4", "tab('tab-state')", "State", False, "Show the state_dict tab", "Snapshot diff and load report"),
     ("5", "tab('tab-summary')", "Summary", False, "Show the summary tab",
      "Every module's shapes, parameters, buffers and mult-adds, with totals and memory (as torchinfo)"),
+    ("6", "tab('tab-training')", "Training", False, "Show the training tab",
+     "The loss over optimizer steps, and every layer's statistics, activations and weights over steps"),
+    ("V", "cycle_history_view", "History view", False, "Training: next view",
+     "Every layer's output std, every layer's gradient norm, the selected module's outputs over steps "
+     "(colorful dimension), the selected parameter's values over steps"),
     ("S", "export_summary", "Summary file", False, "Write the summary to a text file",
      "The Summary tab's table and totals as plain text, to paste into a notebook or a report"),
 ]
@@ -109,7 +116,7 @@ FOOTER_OPTIONAL = ("lessons",)  # left out of a footer too narrow for every key 
 FREEZE_EVERY = 20_000
 
 
-class MainScreen(MainActions, InterventionActions, CompareActions, Screen):
+class MainScreen(MainActions, InterventionActions, CompareActions, TrainingActions, Screen):
     """The inspector's main screen for one Session."""
 
     BINDINGS = [Binding("question_mark", "app.help", "Help")] + [
@@ -161,6 +168,8 @@ class MainScreen(MainActions, InterventionActions, CompareActions, Screen):
                         yield StatePanel(id="state-panel")
                     with TabPane("Summary", id="tab-summary"):
                         yield SummaryPanel(id="summary-panel")
+                    with TabPane("Training", id="tab-training"):
+                        yield TrainingPanel(id="training-panel")
                 yield Static("", id="error-panel")
         yield Static("", id="status-bar")
         yield KeyFooter(SHORT_LABELS, FOOTER_OPTIONAL, id="main-footer")
@@ -238,6 +247,7 @@ class MainScreen(MainActions, InterventionActions, CompareActions, Screen):
         self.query_one(TabbedContent).active = tab
         if tab == "tab-summary":
             self.refresh_summary()
+        self.refresh_training()
 
     def show_error(self, description: str | None) -> None:
         """Show a one-line error (None hides the panel); the app keeps running either way."""
@@ -310,6 +320,7 @@ class MainScreen(MainActions, InterventionActions, CompareActions, Screen):
         self._summary_stale = True  # modes, shapes or parameters may have changed
         if self.query_one(TabbedContent).active == "tab-summary":
             self.refresh_summary()
+        self.refresh_training()
 
     # --- events ----------------------------------------------------------------------------------
 
@@ -320,6 +331,7 @@ class MainScreen(MainActions, InterventionActions, CompareActions, Screen):
             self.show_module_tensors()
         else:  # filled when the tab is shown: moving through the tree elsewhere relays nothing out
             self._tensors_stale = True
+        self.refresh_training()
 
     def show_module_tensors(self) -> None:
         """The selected module's tensors, information and histogram (the Tensors tab)."""
@@ -334,6 +346,8 @@ class MainScreen(MainActions, InterventionActions, CompareActions, Screen):
             self.show_module_tensors()
         elif event.pane.id == "tab-summary":
             self.refresh_summary()
+        elif event.pane.id == "tab-training":
+            self.refresh_training()
 
     @on(DataTable.RowHighlighted, "#parameter-table, #buffer-table")
     def _tensor_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -391,6 +405,7 @@ class MainScreen(MainActions, InterventionActions, CompareActions, Screen):
     def on_train_progressed(self, message: TrainProgressed) -> None:
         self.train_progress = (message.done, message.total)
         self.update_status()
+        self.refresh_training()  # the loss curve grows while training runs
 
     def _first_run_done(self) -> None:
         table = self.trace.table
