@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -15,8 +15,14 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Header, Static, TabbedContent, TabPane
 
 from inspector.messages import RunFailed, RunFinished, TraceBatch, TrainProgressed
-from inspector.screens.main_actions import MainActions
+from inspector.screens.diagram_choice import DiagramChoice, model_depth
+from inspector.screens.dialogs import PromptScreen
+from inspector.screens.main_files import ask_for_file, file_stem, summary_job
+from inspector.screens.main_keys import COMMANDS, FOOTER_OPTIONAL, SHORT_LABELS
+from inspector.screens.model_runs import Job, describe_run, run_job, train_job
 from inspector.session import Session, StepResult
+from inspector.session_state import LoadReport, ModeComparison
+from inspector.summary import Summary
 from inspector.tensor_summary import shape_text
 from inspector.widgets.cells import show_text
 from inspector.widgets.histogram import TensorHistogram
@@ -29,84 +35,20 @@ from inspector.widgets.summary_panel import SummaryPanel
 from inspector.widgets.tensor_tables import TensorTables
 from inspector.widgets.trace_panel import TracePanel
 
-TABS = ("tab-tensors", "tab-trace", "tab-modes", "tab-state", "tab-summary")
-
-# (key, action, footer label, shown in the footer, command palette title, help text)
-COMMANDS: list[tuple[str, str, str, bool, str, str]] = [
-    ("f", "forward", "Forward", True, "Run forward",
-     "Run the model on the example input, tracing every hook"),
-    ("b", "backward", "Backward", True, "Run backward",
-     "Forward, a loss on random targets, and backward (gradients from zero)"),
-    ("o", "step", "Step", True, "Optimizer step", "Forward, backward and one SGD step"),
-    ("t", "train", "Train", True, "Train N steps", "Ask for N, then take N optimizer steps (x stops)"),
-    ("x", "stop", "Stop", False, "Stop training", "Stop a training run after its current step"),
-    ("n", "step_next", "Next", True, "Step through: next event",
-     "Replay the last run one event at a time; highlights the module in the tree"),
-    ("p", "step_previous", "Prev event", False, "Step through: previous event", "Go back one event"),
-    ("escape", "leave", "Leave step", False, "Leave step-through",
-     "Show the whole trace again (and clear the error panel)"),
-    ("m", "toggle_mode", "Mode", True, "Toggle train/eval of the selected subtree",
-     "Flip the selected module and its children between train and eval"),
-    ("M", "toggle_model_mode", "Model mode", False, "Toggle train/eval of the whole model",
-     "Flip every module between train and eval"),
-    ("c", "compare", "Compare", True, "Compare train and eval",
-     "Run the input in both modes: modules whose outputs differ, buffers a training forward changes"),
-    ("s", "save", "Save", True, "Save state_dict snapshot", "mm.save the state_dict to a .npz file"),
-    ("l", "load", "Load", True, "Load state_dict (strict)", "load_state_dict from a .npz file, strict=True"),
-    ("L", "load_nonstrict", "Load loose", False, "Load state_dict (strict=False)",
-     "load_state_dict from a .npz file with strict=False"),
-    ("d", "diff", "Diff", False, "Diff against snapshot", "Compare every state_dict key with the snapshot"),
-    ("e", "export", "SVG", True, "Export diagram to SVG",
-     "Draw the current view (tree, flow or autograd) at the current depth and folds"),
-    ("v", "cycle_view", "View", False, "Cycle diagram view", "tree -> flow -> autograd"),
-    ("plus", "depth(1)", "Depth+", False, "Diagram depth +1", "Show one more level of modules (up to all)"),
-    ("minus", "depth(-1)", "Depth-", False, "Diagram depth -1", "Collapse modules one level higher"),
-    ("z", "toggle_fold", "Fold", False, "Diagram fold on/off",
-     "Draw consecutive identical sibling modules once, as x N"),
-    ("r", "toggle_recursive", "Own/subtree", False, "Tensors: own or subtree",
-     "Show the selected module's own tensors or its whole subtree's"),
-    ("slash", "focus_filter", "Filter", False, "Filter modules",
-     "Type to filter the tree by name or type (on the Trace tab: the events by module); "
-     "enter keeps the filter, escape clears it"),
-    ("left_square_bracket", "tree_width(-4)", "Narrower", False, "Module tree narrower",
-     "Make the module tree 4 columns narrower (its right edge can be dragged with the mouse too)"),
-    ("right_square_bracket", "tree_width(4)", "Wider", False, "Module tree wider",
-     "Make the module tree 4 columns wider (its right edge can be dragged with the mouse too)"),
-    ("w", "toggle_tree", "Wide", False, "Hide or show the module tree",
-     "Give the tables the whole width (handy at 80 columns); left/right scroll a wide table"),
-    ("i", "set_input", "Input", False, "Set the example input",
-     "Ask for the example input's shape and dtype (the first layer suggests one when it can)"),
-    ("j", "jump", "Jump", False, "Jump to the marked module",
-     "Select the module where a NaN or Inf first appeared, or whose forward raised"),
-    ("g", "lessons", "Lessons", True, "Open the guided lessons",
-     "The lesson list: pick a lesson, Enter opens it; i in the list comes back here"),
-    ("1", "tab('tab-tensors')", "Tensors", False, "Show the tensors tab", "Parameters and buffers"),
-    ("2", "tab('tab-trace')", "Trace", False, "Show the trace tab", "The live hook trace"),
-    ("3", "tab('tab-modes')", "Modes", False, "Show the train/eval tab", "Modes and the comparison"),
-    ("4", "tab('tab-state')", "State", False, "Show the state_dict tab", "Snapshot diff and load report"),
-    ("5", "tab('tab-summary')", "Summary", False, "Show the summary tab",
-     "Every module's shapes, parameters, buffers and mult-adds, with totals and memory (as torchinfo)"),
-    ("S", "export_summary", "Summary file", False, "Write the summary to a text file",
-     "The Summary tab's table and totals as plain text, to paste into a notebook or a report"),
-]
-
-# Footer labels when the full ones do not fit (80 columns), by action; the help screen spells them out.
-SHORT_LABELS = {
-    "app.help": "help", "forward": "fwd", "backward": "bwd", "step": "step", "train": "train",
-    "step_next": "next", "toggle_mode": "mode", "compare": "cmp", "save": "save", "load": "load",
-    "export": "svg", "lessons": "lessons", "quit": "quit",
-}
-FOOTER_OPTIONAL = ("lessons",)  # left out of a footer too narrow for every key (help and palette list it)
-
-
 # Every this many new trace events, the objects alive are moved out of the garbage collector's sight
 # (gc.freeze): the trace only grows, and a full collection walking 100k events' records took 60-130 ms,
 # landing on whichever key press happened to trigger it.
 FREEZE_EVERY = 20_000
 
 
-class MainScreen(MainActions, Screen):
-    """The inspector's main screen for one Session."""
+class MainScreen(Screen):
+    """The inspector's main screen for one Session: the module tree beside tabs, what each key does, and
+    what a run's messages change on screen.
+
+    The work behind the keys lives by concern: running the model in a worker (model_runs.py), the
+    diagram's choices (diagram_choice.py), the files it writes (main_files.py), step-through (the Trace
+    tab's TracePanel); the keys themselves are one table (main_keys.py).
+    """
 
     BINDINGS = [Binding("question_mark", "app.help", "Help")] + [
         Binding(key, action, label, show=shown) for key, action, label, shown, _, _ in COMMANDS
@@ -120,13 +62,9 @@ class MainScreen(MainActions, Screen):
         self.selected_path = ""
         self.recursive = True  # at the root, the whole model's tensors; r shows a module's own only
         self.busy: str | None = None  # the action running in the worker, if any
-        self.step_cursor: int | None = None  # index into session.events while stepping through
         self.run_start = 0  # index of the first event of the last run
-        self.step_start = 0  # the first event shown while stepping
         self.snapshot_steps = 0  # session.steps when the snapshot was saved
-        self.diagram_view = "tree"
-        self.diagram_depth: int | None = None  # None: every level
-        self.diagram_fold = True
+        self.diagram = DiagramChoice()
         self.last_export: str | None = None
         self.last_result: StepResult | None = None
         self.last_error: str | None = None
@@ -228,6 +166,19 @@ class MainScreen(MainActions, Screen):
     def summary_panel(self) -> SummaryPanel:
         return self.query_one(SummaryPanel)
 
+    @property
+    def step_cursor(self) -> int | None:
+        """The index of the event stepped to (n, p); None when not stepping."""
+        return self.trace.step_cursor
+
+    @property
+    def diagram_view(self) -> str:
+        return self.diagram.view
+
+    @property
+    def diagram_depth(self) -> int | None:
+        return self.diagram.depth
+
     def show_tab(self, tab: str) -> None:
         if tab == "tab-tensors" and self._tensors_stale:  # before it shows: painted once, up to date
             self.show_module_tensors()
@@ -275,9 +226,7 @@ class MainScreen(MainActions, Screen):
             text.append(f"  running {self.busy}{progress}...", style="bold green")
         if self.step_cursor is not None:
             text.append(f"  stepping: event {self.step_cursor}", style="bold cyan")
-        depth = "all" if self.diagram_depth is None else self.diagram_depth
-        levels = "all levels" if self.diagram_depth is None else f"depth {depth}"
-        text.append(f"  e draws: {self.diagram_view}, {levels}{', folded' if self.diagram_fold else ''}")
+        text.append(f"  {self.diagram.status()}")
         if self.last_export:
             text.append(f" -> {display_path(Path(self.last_export))}", style="green")
         show_text(self.query_one("#status-bar", Static), text)
@@ -361,11 +310,7 @@ class MainScreen(MainActions, Screen):
         self.query_one(ModuleInfo).show(path, self.session.module(path), self.session.events)
 
     def on_trace_panel_filters_changed(self, message: TracePanel.FiltersChanged) -> None:
-        # the table now shows the filtered trace (the detail: its cursor's event): stepping starts again
-        # from the last run's first match
-        if self.step_cursor is not None:
-            self.step_cursor = None
-            self.update_status()
+        self.update_status()  # the panel has left step-through, if it was stepping
 
     def on_trace_batch(self, message: TraceBatch) -> None:
         if self.step_cursor is None:
@@ -420,3 +365,343 @@ class MainScreen(MainActions, Screen):
     def on_click(self, event: Any) -> None:
         if getattr(event.widget, "id", None) == "error-panel":
             self.show_error(None)
+
+    # --- running the model in a worker ----------------------------------------------------------
+
+    def start_run(self, action: str, job: Job) -> bool:
+        """Run `job(on_event, worker)` in a thread; False (and a notice) if another run is going."""
+        if self.busy is not None:
+            self.notify(f"{self.busy} is still running; wait, or press x to stop training",
+                        severity="warning")
+            return False
+        self.busy = action
+        self.leave_step_mode()
+        self.run_start = len(self.session.events)
+        self.update_status()
+        self._run_worker(action, job)
+        return True
+
+    @work(thread=True, group="model", exit_on_error=False)
+    def _run_worker(self, action: str, job: Job) -> None:
+        run_job(self.session, action, job, self.post_message)
+
+    def finish(self, action: str, result: Any) -> None:
+        """Show what a run produced (called on the UI thread when the worker posts RunFinished)."""
+        if isinstance(result, StepResult) or action == "train":
+            last = result[-1] if isinstance(result, list) and result else result
+            self.last_result = last if isinstance(last, StepResult) else None
+            self.loss_stale = False
+            self.show_error(None)
+            if self.last_result is not None:
+                self.notify(describe_run(action, result), timeout=3)
+                self.mark_nonfinite(self.last_result.nonfinite)
+        elif isinstance(result, Summary):
+            self.summary_panel.show(result)
+            self.show_error(None)
+            self.update_status()
+            return  # making a summary changes nothing else
+        elif isinstance(result, ModeComparison):
+            self.modes_panel.show_comparison(result)
+            self.show_tab("tab-modes")
+        elif isinstance(result, LoadReport):
+            self.state_panel.show_report(result)
+            # loaded, or (in PyTorch) partly loaded before the error: the loss shown is not the model's
+            self.loss_stale = self.loss_stale or result.loaded or bool(result.restored)
+            self.show_tab("tab-state")
+            if result.error is None:
+                if result.path == self.session.snapshot_path:
+                    self.snapshot_steps = self.session.steps  # the model is the snapshot again
+                self.show_error(None)
+                self.notify(f"loaded {display_path(result.path)}", timeout=3)
+            else:
+                self.notify(f"load_state_dict refused {display_path(result.path)}: see the State dict tab",
+                            severity="error", timeout=5)
+        for warning in self.session.take_warnings():
+            self.notify(warning, title="warning from the model", severity="warning", timeout=8)
+        if action == "export":
+            self.last_export = str(result)
+            self.show_error(None)
+            self.notify(f"diagram saved to {display_path(result)}", timeout=5)
+        elif action == "summary export":
+            self.show_error(None)
+            self.notify(f"summary written to {result}", timeout=5)
+        self.refresh_model_views()
+
+    def mark_nonfinite(self, where: tuple[str, str] | None) -> None:
+        """Mark in the tree the module where a NaN or Inf first appeared, and say so (j jumps there)."""
+        self.module_tree.set_marks({where[0]: "NaN"} if where is not None else {})
+        self.jump_target = where[0] if where is not None else None
+        if where is not None:
+            path, phase = where
+            what = "output" if phase == "forward" else "input gradient (backward)"
+            self.notify(f"NaN or Inf first in the {what} of {self.module_label(path)}: j jumps there",
+                        title="not finite", severity="warning", timeout=8)
+
+    def module_label(self, path: str) -> str:
+        """`fc2 (Linear)`, or `the root (Net)`."""
+        kind = type(self.session.module(path)).__name__
+        return f"{path} ({kind})" if path else f"the root ({kind})"
+
+    def action_jump(self) -> None:
+        """Select the module marked in the tree: where a NaN first appeared, or whose forward raised."""
+        if self.jump_target is None:
+            self.notify("nothing to jump to: j goes to the module where a NaN appeared or a forward raised",
+                        timeout=3)
+            return
+        if not self.module_tree.select_path(self.jump_target):
+            self.module_tree.set_filter("")
+            self.call_after_refresh(self.module_tree.select_path, self.jump_target)
+        self.module_tree.tree_view.focus()
+
+    def action_forward(self) -> None:
+        self.start_run("forward", lambda on_event, worker: self.session.forward(on_event))
+
+    def action_backward(self) -> None:
+        self.start_run("backward", lambda on_event, worker: self.session.backward(on_event))
+
+    def action_step(self) -> None:
+        self.start_run("step", lambda on_event, worker: self.session.step(on_event))
+
+    def action_train(self) -> None:
+        if self.busy is not None:
+            self.notify(f"{self.busy} is still running", severity="warning")
+            return
+        self.app.push_screen(PromptScreen("Train how many optimizer steps?", "10", "a whole number",
+                                          "each step: forward, loss, backward, SGD step; x stops"),
+                             self._train_answered)
+
+    def _train_answered(self, answer: str | None) -> None:
+        if answer is None:
+            return
+        try:
+            steps = int(answer)
+            if steps < 1:
+                raise ValueError
+        except ValueError:
+            self.show_error(f"number of steps must be a whole number above 0, got {answer!r}")
+            return
+        self.start_train(steps)
+
+    def start_train(self, steps: int) -> bool:
+        """Take `steps` optimizer steps in the worker, reporting progress a few times a second."""
+        return self.start_run("train", train_job(self.session, steps, self.post_message))
+
+    def action_stop(self) -> None:
+        if self.busy == "train":
+            self.workers.cancel_group(self, "model")
+            self.notify("stopping after the current step", timeout=2)
+
+    # --- step-through (the Trace tab's panel keeps the cursor) ------------------------------------
+
+    def action_step_next(self) -> None:
+        self.step_to(+1)
+
+    def action_step_previous(self) -> None:
+        self.step_to(-1)
+
+    def step_to(self, direction: int) -> None:
+        """Move the step-through cursor to the next (+1) or previous (-1) matching event."""
+        if self.busy is not None:
+            self.notify("wait for the run to finish before stepping", severity="warning")
+            return
+        target = self.trace.step(direction, self.run_start)
+        if target is None:  # the panel said why
+            return
+        self.show_tab("tab-trace")
+        self.module_tree.select_path(target.module)
+        self.update_status()
+
+    def leave_step_mode(self) -> None:
+        if self.trace.leave_step():
+            self.update_status()
+
+    def action_leave(self) -> None:
+        if self.step_cursor is not None:
+            self.leave_step_mode()
+        else:
+            self.show_error(None)
+
+    # --- train / eval ---------------------------------------------------------------------------
+
+    def _set_mode(self, path: str) -> None:
+        if self.busy is not None:
+            self.notify(f"{self.busy} is running; change modes when it finishes", severity="warning")
+            return
+        mode = self.session.toggle_training(path)
+        where = f"{path} and its submodules" if path else "the whole model"
+        self.notify(f"{where}: {'train' if mode else 'eval'} mode", timeout=3)
+        self.refresh_model_views()
+
+    def action_toggle_mode(self) -> None:
+        self._set_mode(self.module_tree.selected_path)  # the cursor's, even before its message arrives
+
+    def action_toggle_model_mode(self) -> None:
+        self._set_mode("")
+
+    def action_compare(self) -> None:
+        self.start_run("compare", lambda on_event, worker: self.session.compare_modes())
+
+    # --- state dict -----------------------------------------------------------------------------
+
+    def _default_snapshot(self) -> str:
+        if self.session.snapshot_path is not None:
+            return str(self.session.snapshot_path)
+        name = file_stem(self.session.name)
+        return str(Path.cwd() / f"{name}-snapshot.npz")  # the full path: where it will go
+
+    def action_save(self) -> None:
+        ask_for_file(self.app, PromptScreen("Save the state_dict (mm.save) to", self._default_snapshot(),
+                                            "path/to/file.npz"), self.save_snapshot)
+
+    def save_snapshot(self, path: Path, overwrite: bool) -> None:
+        if self.busy is not None:
+            self.notify(f"{self.busy} is running; save when it finishes", severity="warning")
+            return
+        try:
+            saved = self.session.save_snapshot(path, overwrite=overwrite)
+        except (OSError, ValueError) as error:
+            self.show_error(f"save failed: {self.session.describe(error)}")
+            return
+        self.show_error(None)
+        self.state_panel.show_snapshot(saved, 0)
+        self.snapshot_steps = self.session.steps
+        self.state_panel.show_report(None)
+        self.show_tab("tab-state")
+        self.notify(f"state_dict saved to {display_path(saved)}", timeout=3)
+        self.refresh_model_views()
+
+    def action_load(self) -> None:
+        self.app.push_screen(PromptScreen("Load a state_dict (strict=True) from", self._default_snapshot(),
+                                          "path/to/file.npz"),
+                             lambda answer: self.start_load(answer, strict=True) if answer else None)
+
+    def action_load_nonstrict(self) -> None:
+        report = self.state_panel.report
+        default = str(report.path) if report is not None else self._default_snapshot()
+        self.app.push_screen(PromptScreen("Load a state_dict with strict=False from", default, "file.npz"),
+                             lambda answer: self.start_load(answer, strict=False) if answer else None)
+
+    def start_load(self, path: str, strict: bool) -> bool:
+        return self.start_run("load", lambda on_event, worker: self.session.load_snapshot(path, strict))
+
+    def action_diff(self) -> None:
+        if self.session.snapshot is None:
+            self.notify("no snapshot yet: press s to save one", severity="warning")
+            return
+        self.state_panel.show_diff(self.session.snapshot_diff())
+        self.show_tab("tab-state")
+
+    # --- diagram and summary files ----------------------------------------------------------------
+
+    def action_cycle_view(self) -> None:
+        self.diagram.next_view()
+        self.update_status()
+
+    def action_depth(self, change: int) -> None:
+        self.diagram.change_depth(change, model_depth(self.session.model))
+        self.update_status()
+
+    def action_toggle_fold(self) -> None:
+        self.diagram.toggle_fold()
+        self.update_status()
+
+    def action_export(self) -> None:
+        title = self.diagram.export_title(len(self.module_tree.collapsed_paths()))
+        hint = "to change them first: escape, then v (view), + and - (depth), z (folding)"
+        default = f"{file_stem(self.session.name)}-{self.diagram.view}.svg"
+        ask_for_file(self.app, PromptScreen(title, default, "path/to/file.svg", hint),
+                     lambda path, _overwrite: self.start_export(path))
+
+    def start_export(self, path: Path) -> bool:
+        """Render the current view, depth and fold state to `path` in the worker; the modules collapsed
+        in the module tree are collapsed in the diagram."""
+        job = self.diagram.export_job(self.session, path, self.module_tree.collapsed_paths())
+        return self.start_run("export", job)
+
+    def action_export_summary(self) -> None:
+        name = file_stem(self.session.name)
+        default = str(Path.cwd() / f"{name}-summary.txt")  # the full path: where it goes
+        ask_for_file(self.app, PromptScreen("Write the summary (as text) to", default, "path/to/file.txt"),
+                     self.start_summary_export)
+
+    def start_summary_export(self, path: Path, _overwrite: bool = False) -> bool:
+        """Summarize the model again (it may have changed) and write the text to `path`, atomically."""
+        return self.start_run("summary export", summary_job(self.session, path))
+
+    # --- the example input --------------------------------------------------------------------------
+
+    def action_set_input(self) -> None:
+        """Ask for the example input's shape and dtype (the current one, or one read from the first layer)."""
+        from inspector.targets import suggest_input
+
+        def spec(shape: tuple[int, ...], dtype: str) -> str:
+            return ",".join(str(size) for size in shape) + ("" if dtype == "float32" else f" {dtype}")
+
+        example = self.session.example_input
+        suggestion = suggest_input(self.session.model)
+        value = ""
+        if example is not None and hasattr(example, "shape") and not isinstance(example, tuple):
+            value = spec(tuple(example.shape), str(self.session.adapter.array(example).dtype))
+        elif suggestion is not None:
+            value = spec(*suggestion)
+        hint = "a shape, then a dtype if not float32 (int64 makes token ids); enter to accept"
+        if suggestion is not None:
+            hint = f"the first layer suggests {spec(*suggestion)}; {hint}"
+        prompt = PromptScreen("Example input: shape and dtype", value, "e.g. 1,3,32,32 or 1,8 int64", hint)
+        self.app.push_screen(prompt, self.ask_set_input)
+
+    def ask_set_input(self, answer: str | None) -> None:
+        from inspector.targets import TargetError, parse_input_spec
+
+        if answer is None:
+            return
+        if self.busy is not None:
+            self.notify(f"{self.busy} is running; set the input when it finishes", severity="warning")
+            return
+        try:
+            shape, dtype = parse_input_spec(answer)
+        except TargetError as error:
+            self.show_error(str(error).replace("--input-shape", "input shape"))
+            return
+        self.session.set_input(shape, dtype)
+        self.show_error(None)
+        self.notify(f"example input: {shape_text(shape)} {dtype}; f runs the model on it", timeout=4)
+        self.refresh_model_views()
+
+    # --- navigation -----------------------------------------------------------------------------
+
+    def action_lessons(self) -> None:
+        """Open the lesson list above the inspector (its i key comes back here)."""
+        from inspector.screens.lesson_list import LessonListScreen
+        from minimod.errors import UserError
+
+        try:
+            screen = LessonListScreen()
+        except UserError as error:  # e.g. the progress file or the course cannot be read
+            self.show_error(str(error))
+            return
+        self.app.push_screen(screen)
+
+    def action_toggle_recursive(self) -> None:
+        self.recursive = not self.recursive
+        self.tensors.show(self.session.model, self.selected_path, self.recursive)
+        self.update_histogram()
+        self.show_tab("tab-tensors")
+
+    def action_focus_filter(self) -> None:
+        """/ filters what is in front: the trace's events on the Trace tab, else the module tree."""
+        if self.query_one(TabbedContent).active == "tab-trace":
+            self.trace.focus_filter()
+            return
+        self.module_tree.display = True
+        self.query_one("#module-filter").focus()
+
+    def action_toggle_tree(self) -> None:
+        tree = self.module_tree
+        tree.display = not tree.display
+        if not tree.display and tree.has_focus_within:
+            self.set_focus(None)
+            self.focus_next()  # the focus chain leaves hidden widgets out at once: no extra frame
+
+    def action_tab(self, tab: str) -> None:
+        self.show_tab(tab)
