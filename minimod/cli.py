@@ -24,7 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "inspector.commands.summary_command",
         "print a model's summary: shapes, parameters, buffers, mult-adds and memory, module by module",
     ),
-    "lessons": ("lessons.command", "open the guided lessons"),
+    "lessons": ("inspector.commands.lessons_command", "open the guided lessons"),
     "zoo": ("minimod.zoo.command", "list the built-in example models"),
     "run": ("minimod.run_command", "run an unchanged PyTorch script on minimod (import torch gives minimod)"),
 }
