@@ -17,9 +17,11 @@ from textual.widgets import Button, DataTable, Header, Static, TabbedContent, Ta
 from inspector.messages import RunFailed, RunFinished, TraceBatch, TrainProgressed
 from inspector.screens.diagram_choice import DiagramChoice, model_depth
 from inspector.screens.dialogs import PromptScreen
+from inspector.screens.example_input import input_prompt
 from inspector.screens.main_files import ask_for_file, file_stem, summary_job
 from inspector.screens.main_keys import COMMANDS, FOOTER_OPTIONAL, SHORT_LABELS
 from inspector.screens.model_runs import Job, describe_run, run_job, train_job
+from inspector.screens.status_line import status_line
 from inspector.session import Session, StepResult
 from inspector.session_state import LoadReport, ModeComparison
 from inspector.summary import Summary
@@ -198,37 +200,10 @@ class MainScreen(Screen):
         panel.display = True
 
     def update_status(self) -> None:
-        session = self.session
-        model = session.model
-        text = Text()
-        text.append(f" {session.name} ", style="bold reverse")
-        text.append(f" {session.library}", style="bold magenta")
-        example = session.example_input
-        items = example if isinstance(example, tuple) else (example,)
-        if example is None:
-            text.append(" no example input (i sets one)", style="bold red")
-        else:
-            shown = [shape_text(tuple(item.shape)) if hasattr(item, "shape") else repr(item)
-                     for item in items]
-            text.append(f" input {', '.join(shown)}")
-        text.append("  train" if model.training else "  eval", style="bold yellow" if model.training
-                    else "bold blue")
-        text.append(f"  events {len(session.events):,}  steps {session.steps}")
-        if self.loss_stale:  # a load changed the weights (or may have): the last loss is not theirs
-            text.append("  loss - (weights loaded; b computes it)")
-        elif session.losses:
-            text.append(f"  loss {session.losses[-1]:.4f}")
-        elif self.last_result is not None and self.last_result.loss is not None:
-            text.append(f"  loss {self.last_result.loss:.4f}")
-        if self.busy:
-            progress = (f" {self.train_progress[0]}/{self.train_progress[1]}" if self.train_progress
-                        else "")
-            text.append(f"  running {self.busy}{progress}...", style="bold green")
-        if self.step_cursor is not None:
-            text.append(f"  stepping: event {self.step_cursor}", style="bold cyan")
-        text.append(f"  {self.diagram.status()}")
-        if self.last_export:
-            text.append(f" -> {display_path(Path(self.last_export))}", style="green")
+        loss = self.last_result.loss if self.last_result is not None else None
+        text = status_line(self.session, loss=loss, loss_stale=self.loss_stale, busy=self.busy,
+                           train_progress=self.train_progress, step_cursor=self.step_cursor,
+                           diagram=self.diagram, last_export=self.last_export)
         show_text(self.query_one("#status-bar", Static), text)
 
     def refresh_summary(self) -> None:
@@ -631,24 +606,7 @@ class MainScreen(Screen):
     # --- the example input --------------------------------------------------------------------------
 
     def action_set_input(self) -> None:
-        """Ask for the example input's shape and dtype (the current one, or one read from the first layer)."""
-        from inspector.targets import suggest_input
-
-        def spec(shape: tuple[int, ...], dtype: str) -> str:
-            return ",".join(str(size) for size in shape) + ("" if dtype == "float32" else f" {dtype}")
-
-        example = self.session.example_input
-        suggestion = suggest_input(self.session.model)
-        value = ""
-        if example is not None and hasattr(example, "shape") and not isinstance(example, tuple):
-            value = spec(tuple(example.shape), str(self.session.adapter.array(example).dtype))
-        elif suggestion is not None:
-            value = spec(*suggestion)
-        hint = "a shape, then a dtype if not float32 (int64 makes token ids); enter to accept"
-        if suggestion is not None:
-            hint = f"the first layer suggests {spec(*suggestion)}; {hint}"
-        prompt = PromptScreen("Example input: shape and dtype", value, "e.g. 1,3,32,32 or 1,8 int64", hint)
-        self.app.push_screen(prompt, self.ask_set_input)
+        self.app.push_screen(input_prompt(self.session), self.ask_set_input)
 
     def ask_set_input(self, answer: str | None) -> None:
         from inspector.targets import TargetError, parse_input_spec
