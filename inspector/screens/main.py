@@ -47,9 +47,10 @@ class MainScreen(Screen):
     """The inspector's main screen for one Session: the module tree beside tabs, what each key does, and
     what a run's messages change on screen.
 
-    The work behind the keys lives by concern: running the model in a worker (model_runs.py), the
-    diagram's choices (diagram_choice.py), the files it writes (main_files.py), step-through (the Trace
-    tab's TracePanel); the keys themselves are one table (main_keys.py).
+    The work behind the keys lives by concern, in files that know nothing of this screen: running the
+    model in a worker (model_runs.py), the diagram's choices (diagram_choice.py), the files it writes
+    (main_files.py), the status line (status_line.py), the example input's prompt (example_input.py),
+    step-through (the Trace tab's TracePanel); the keys themselves are one table (main_keys.py).
     """
 
     BINDINGS = [Binding("question_mark", "app.help", "Help")] + [
