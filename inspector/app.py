@@ -15,7 +15,7 @@ from textual.screen import Screen
 
 from inspector.resources import asset_path
 from inspector.screens.help import HelpScreen
-from inspector.screens.main import MainScreen
+from inspector.screens.main.screen import MainScreen
 from inspector.screens.main_keys import COMMANDS, shown_key
 from inspector.session import Session
 

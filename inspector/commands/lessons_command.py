@@ -1,5 +1,6 @@
-"""`minimod lessons`: the guided lessons, opened in the inspector on the lesson list; --list, --check,
---report and --reset answer in the terminal (lessons/command.py) without starting the app."""
+"""`minimod lessons`: the guided lessons, opened in the inspector on the lesson list.
+
+--list, --check, --report and --reset answer in the terminal (lessons/command.py) without starting the app."""
 
 from __future__ import annotations
 

@@ -1,2 +1,1 @@
-"""The inspector's screens: the main screen (main.py, with its keys, runs, files, diagram choice, status line
-and example input each in a file of its own), help, small modal dialogs, the lesson list and a lesson."""
+"""The inspector's screens: the main screen (a folder, by concern), help, dialogs, lesson list, lesson."""

@@ -1,5 +1,4 @@
-"""The main screen's keys, in one table that its bindings, its footer, the help screen (?) and the command
-palette (ctrl+p) all read, so a key is added or renamed in one place."""
+"""The main screen's keys: one table for its bindings, footer, help list (?) and command palette (ctrl+p)."""
 
 from __future__ import annotations
 

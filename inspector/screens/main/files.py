@@ -1,5 +1,6 @@
-"""The files the main screen writes (a state_dict snapshot, a diagram, the summary as text): the names it
-offers, the one way every prompt for a file ends (asking before overwriting one), and the summary's job."""
+"""The files the main screen writes: the names it offers, asking before overwriting, the summary's text.
+
+A state_dict snapshot (s), a diagram (e) and the summary (S) are asked for in the same way."""
 
 from __future__ import annotations
 

@@ -15,13 +15,13 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Header, Static, TabbedContent, TabPane
 
 from inspector.messages import RunFailed, RunFinished, TraceBatch, TrainProgressed
-from inspector.screens.diagram_choice import DiagramChoice, model_depth
 from inspector.screens.dialogs import PromptScreen
-from inspector.screens.example_input import input_prompt
-from inspector.screens.main_files import ask_for_file, file_stem, summary_job
+from inspector.screens.main.diagram_choice import DiagramChoice, model_depth
+from inspector.screens.main.example_input import input_prompt
+from inspector.screens.main.files import ask_for_file, file_stem, summary_job
+from inspector.screens.main.model_runs import Job, describe_run, run_job, train_job
+from inspector.screens.main.status_line import status_line
 from inspector.screens.main_keys import COMMANDS, FOOTER_OPTIONAL, SHORT_LABELS
-from inspector.screens.model_runs import Job, describe_run, run_job, train_job
-from inspector.screens.status_line import status_line
 from inspector.session import Session, StepResult
 from inspector.session_state import LoadReport, ModeComparison
 from inspector.summary import Summary
@@ -47,10 +47,11 @@ class MainScreen(Screen):
     """The inspector's main screen for one Session: the module tree beside tabs, what each key does, and
     what a run's messages change on screen.
 
-    The work behind the keys lives by concern, in files that know nothing of this screen: running the
-    model in a worker (model_runs.py), the diagram's choices (diagram_choice.py), the files it writes
-    (main_files.py), the status line (status_line.py), the example input's prompt (example_input.py),
-    step-through (the Trace tab's TracePanel); the keys themselves are one table (main_keys.py).
+    The work behind the keys lives by concern beside this file, in files that know nothing of this
+    screen: running the model in a worker (model_runs.py), the diagram's choices (diagram_choice.py), the
+    files it writes (files.py), the status line (status_line.py), the example input's prompt
+    (example_input.py); step-through is the Trace tab's TracePanel's. The keys are one table
+    (screens/main_keys.py).
     """
 
     BINDINGS = [Binding("question_mark", "app.help", "Help")] + [

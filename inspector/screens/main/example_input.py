@@ -1,5 +1,4 @@
-"""The example input the model runs on (i): the prompt offers the current one, or what the first layer
-suggests, as a shape and a dtype."""
+"""The example input's prompt (i): the current shape and dtype, or what the first layer suggests."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The main screen's status line: the session at a glance (model, input, mode, counts, loss), what runs,
-and what e would draw."""
+"""The main screen's status line: model, input, mode, counts and loss, what runs, and what e draws."""
 
 from __future__ import annotations
 
@@ -7,7 +6,7 @@ from pathlib import Path
 
 from rich.text import Text
 
-from inspector.screens.diagram_choice import DiagramChoice
+from inspector.screens.main.diagram_choice import DiagramChoice
 from inspector.session import Session
 from inspector.tensor_summary import shape_text
 from inspector.widgets.state_panel import display_path

@@ -1,5 +1,6 @@
-"""Running the model off the UI thread: a job runs in a worker thread, and what it records and returns
-comes back to the screen as messages (inspector/messages.py), its trace events a few times a second."""
+"""Running the model in a worker thread: its trace events, progress and result come back as messages.
+
+The events go in batches a few times a second (inspector/messages.py holds the messages)."""
 
 from __future__ import annotations
 
