@@ -632,7 +632,7 @@ class MainScreen(Screen):
 
     def action_lessons(self) -> None:
         """Open the lesson list above the inspector (its i key comes back here)."""
-        from inspector.screens.lesson_list import LessonListScreen
+        from inspector.screens.lesson_list import LessonListScreen  # the course loads when asked for
         from minimod.errors import UserError
 
         try:
