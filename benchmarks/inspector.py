@@ -24,6 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+from inspector.diagram import VIEWS  # the renderer's module: no Textual, no graphviz
+
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = (120, 40)
 TRACE_EVENTS = 100_000
@@ -256,9 +258,6 @@ def render(name: str = "resnet18", view: str = "tree", repeats: int = 3) -> tupl
         dot_times.append(end - middle)
         size = len(svg)
     return statistics.median(totals), statistics.median(dot_times), size
-
-
-VIEWS = ("tree", "flow", "autograd")
 
 
 def render_views(name: str = "resnet18", repeats: int = 3) -> dict[str, tuple[float, float, int]]:

@@ -16,7 +16,8 @@ from textual.screen import Screen
 from inspector import restyle
 from inspector.resources import asset_path
 from inspector.screens.help import HelpScreen
-from inspector.screens.main import COMMANDS, MainScreen
+from inspector.screens.main.screen import MainScreen
+from inspector.screens.main_keys import COMMANDS, shown_key
 from inspector.session import Session
 
 # A key press allocates some 30,000 container objects (Textual's strips, segments and their caches). At
@@ -164,8 +165,7 @@ class InspectorApp(App[None]):
         yield SystemCommand("Toggle light/dark theme", "Switch between the light and dark theme (D)",
                             self.action_toggle_theme)
         for key, action, _label, _shown, title, description in COMMANDS:
-            shown_key = {"plus": "+", "minus": "-", "slash": "/", "escape": "esc"}.get(key, key)
-            yield SystemCommand(title, f"{description} ({shown_key})",
+            yield SystemCommand(title, f"{description} ({shown_key(key)})",
                                 lambda action=action: self._main_action(action))
 
 

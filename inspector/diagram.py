@@ -319,6 +319,7 @@ def render(
     *,
     view: str = "tree",
     example_input: object | None = None,
+    traced: object | None = None,
     depth: int | None = None,
     fold: bool = True,
     rankdir: str = "TB",
@@ -334,7 +335,9 @@ def render(
     by the module call that made each node).
 
     flow and autograd run the model on `example_input` (a Tensor or a tuple of forward arguments);
-    the model's buffers, grads and train/eval flags are left as they were. `depth` collapses modules
+    the model's buffers, grads and train/eval flags are left as they were; `traced`, a trace_forward of the
+    model already made (the command line checks the input with that run), is drawn without running the
+    model again. `depth` collapses modules
     deeper than it into one node; `collapse` and `expand` (a class name or a dotted path, a glob such as
     `layer*.0`, or a list of them) collapse or open modules whatever `depth` says; `fold` draws
     consecutive identical siblings once, the first open in a "× N" frame; `mode` ("train"/"eval") is
@@ -370,20 +373,22 @@ def render(
         if view == "tree":
             result = graph_tree.tree_graph(model, mode=shown_mode, diff=comparison, **options)
         else:
-            if example_input is None:
+            if traced is None and example_input is None:
                 raise UserError(
                     f"the {view} view runs the model, so it needs an example input: pass example_input= "
                     f"(or --input-shape on the command line)"
                 )
-            try:
-                traced = trace.trace_forward(model, example_input, record_ops=True, stats=True)
-            except Exception as error:  # the model's own error: one line here, the traceback chained
-                from inspector.targets import describe_input, one_line
+            if traced is None:
+                try:
+                    traced = trace.trace_forward(model, example_input, record_ops=True, stats=True)
+                except Exception as error:  # the model's own error: one line here, the traceback chained
+                    from inspector.targets import describe_input, one_line
 
-                raise ForwardFailedError(
-                    f"running {type(model).__name__} on input {describe_input(example_input)} for the {view} "
-                    f"view failed: {one_line(error)}; fix the model's forward, or the example input"
-                ) from error
+                    raise ForwardFailedError(
+                        f"running {type(model).__name__} on input {describe_input(example_input)} for the "
+                        f"{view} view failed: {one_line(error)}; fix the model's forward, or the example "
+                        f"input"
+                    ) from error
             if view == "flow":
                 result = graph_trace.flow_graph(model, traced, mode=shown_mode, **options)
             else:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from minimod import Tensor, kernels
+from inspector.adapters.statistics import finite_summary
+from minimod import Tensor
 
 __all__ = ["TensorStats", "TraceEvent", "OpEvent", "tensor_stats", "flatten_values", "format_shape"]
 
@@ -117,7 +118,6 @@ def flatten_values(value: object) -> list[object]:
     return [value]
 
 
-_KERNEL_MIN_SIZE = 65536  # below this the numpy twin costs tens of microseconds: not worth loading numba
 _DTYPE_NAMES: dict = {}  # str(dtype) took 2 of a hook's 7.5 us
 
 
@@ -134,12 +134,5 @@ def tensor_stats(value: object) -> TensorStats | None:
     if array.size == 0 or array.dtype.kind not in "biuf":
         nan_value = float("nan")
         return TensorStats(shape, dtype, nan_value, nan_value, nan_value, nan_value, 0, 0)
-    # minimod's statistics kernel: one numba pass over the values. Before numba is loaded (the first
-    # paint's parameter tables), small arrays take its numpy twin rather than load numba for them.
-    fast = kernels.loaded_jit()
-    if fast is not None:
-        kernel = fast.tensor_stats
-    else:
-        kernel = kernels.tensor_stats if array.size >= _KERNEL_MIN_SIZE else kernels.reference.tensor_stats
-    _count, nan_count, inf_count, mean, std, low, high = kernel(array)
+    _count, nan_count, inf_count, mean, std, low, high = finite_summary(array)
     return TensorStats(shape, dtype, mean, std, low, high, nan_count, inf_count)

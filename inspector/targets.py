@@ -7,8 +7,10 @@ import importlib.util
 import inspect
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from inspector.adapters import adapter_for, adapter_for_value, missing_library
 from inspector.input_size import input_too_large
@@ -306,8 +308,9 @@ def resolve(spec: str | None, input_shape: str | None = None) -> LoadedTarget:
     return target
 
 
-def check_forward(target: LoadedTarget) -> object:
-    """Run one forward on the example input (state put back afterwards) and return its output.
+def check_forward(target: LoadedTarget, run: Callable[[Any, object], object] | None = None) -> object:
+    """Run one forward on the example input (state put back afterwards) and return its output, or what
+    `run(model, example_input)` returns when given (trace_forward: the trace a diagram is drawn from).
 
     A missing example input, or a forward that raises (say, on a wrong input shape), is a TargetError
     carrying the model's own message on one line.
@@ -321,7 +324,7 @@ def check_forward(target: LoadedTarget) -> object:
         )
     try:
         with preserved_state(target.model):
-            return call_model(target.model, target.example_input)
+            return (run or call_model)(target.model, target.example_input)
     except Exception as error:
         raise TargetError(
             f"running {target.name} on input {describe_input(target.example_input)} failed: "

@@ -1,4 +1,8 @@
-"""`minimod lessons`: open the course in the inspector, or list, check, report and reset from a terminal."""
+"""`minimod lessons` in a terminal: --list, --check [--hint], --report and --reset, with no app started.
+
+The command itself is inspector/commands/lessons_command.py: it asks here first, and opens the course in
+the inspector when none of these was asked for. The lessons import nothing of the inspector.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --check: also print code for each failing check")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int | None:
+    """Do what the options ask in the terminal and return the exit status; None when they ask for nothing
+    but the course (which the inspector opens)."""
     from lessons.course import find_lesson, load_course
     from lessons.progress import Progress, data_dir, workspace_exercise
 
@@ -74,9 +80,7 @@ def run(args: argparse.Namespace) -> int:
         failed_before = progress.record_check(lesson.slug, result.passed)
         print(result.format(hint_level(failed_before, asked=getattr(args, "hint", False))))
         return 0 if result.passed else 1
-    from inspector.screens.lesson_list import run_course
-
-    return run_course()
+    return None
 
 
 def hint_level(failed_before: int, asked: bool) -> str:

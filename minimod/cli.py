@@ -28,7 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "inspector.commands.train_command",
         "train a model as the inspector's t does and save its loss curve and layer statistics (SVG, PNG)",
     ),
-    "lessons": ("lessons.command", "open the guided lessons"),
+    "lessons": ("inspector.commands.lessons_command", "open the guided lessons"),
     "serve": (
         "inspector.commands.serve_command",
         "serve the lessons (or the inspector) to a class's browsers, one app per tab",

@@ -1,4 +1,5 @@
-"""The inspector's subcommands of `minimod` (inspect, render, summary): each has `add_arguments` and `run`.
+"""The inspector's subcommands of `minimod` (inspect, render, summary, lessons): each has `add_arguments` and
+`run`.
 
 What two of them share is here: `depth`, the type of their --depth option. Nothing heavy is imported.
 """

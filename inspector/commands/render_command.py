@@ -6,8 +6,7 @@ import argparse
 import sys
 
 from inspector.commands import depth
-
-VIEWS = ("tree", "flow", "autograd")
+from inspector.diagram import VIEWS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     hint on stderr when the diagram is very large."""
     from inspector.diagram import check_output_path, parse_fit, render
     from inspector.targets import check_forward, resolve
+    from inspector.trace import trace_forward
     from minimod.errors import UserError
 
     check_output_path(args.output)  # a bad -o fails before the model is built and traced
@@ -71,10 +71,11 @@ def run(args: argparse.Namespace) -> int:
     target = resolve(args.target, args.input_shape)
     if args.mode is not None:
         target.model.train(args.mode == "train")
-    if args.view != "tree":
-        check_forward(target)  # a wrong input shape becomes one line naming the shape, not a traceback
+    traced = None
+    if args.view != "tree":  # the view's one run of the model: a wrong input shape is one line naming it
+        traced = check_forward(target, trace_forward)
     diagram = render(
-        target.model, view=args.view, example_input=target.example_input, depth=args.depth,
+        target.model, view=args.view, example_input=target.example_input, traced=traced, depth=args.depth,
         fold=args.fold, rankdir=args.rankdir, mode=args.mode, collapse=args.collapse, expand=args.expand,
         saved_tensors=args.saved_tensors, accumulate_grad=args.accumulate_grad, diff=args.diff,
     )

@@ -1,1 +1,1 @@
-"""The inspector's screens: the main screen, help, and small modal dialogs."""
+"""The inspector's screens: the main screen (a folder, by concern), help, dialogs, lesson list, lesson."""

@@ -10,6 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from inspector.screens.main_keys import COMMANDS, shown_key
+
 GLOBAL_KEYS = [
     ("?", "Help", "this list"),
     ("ctrl+p", "Command palette", "every action by name"),
@@ -40,8 +42,7 @@ def key_table(commands: list[tuple[str, str, str, bool, str, str]]) -> Table:
     table = Table(show_header=True, header_style="bold", box=None, expand=True, padding=(0, 1))
     table.add_column("key", style="bold cyan", no_wrap=True, width=8)
     table.add_column("action", ratio=1)
-    names = {"plus": "+", "minus": "-", "slash": "/", "escape": "esc"}
-    rows = [(names.get(key, key), title, description) for key, _action, _label, _shown, title, description
+    rows = [(shown_key(key), title, description) for key, _action, _label, _shown, title, description
             in commands]
     for key, title, description in [*rows, *GLOBAL_KEYS]:
         table.add_row(key, Text.assemble((title, "bold"), ": ", description))
@@ -63,8 +64,6 @@ class HelpScreen(ModalScreen[None]):
         self.help_title, self.intro, self.commands = title, intro, commands
 
     def compose(self) -> ComposeResult:
-        from inspector.screens.main import COMMANDS
-
         with VerticalScroll(id="help-dialog", classes="dialog"):
             yield Static(Text(self.help_title, style="bold"), id="help-title")
             yield Static(self.intro, id="help-intro")

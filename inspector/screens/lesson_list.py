@@ -91,10 +91,3 @@ class LessonListScreen(Screen):
             self.app.notify("This is the inspector. g opens the lessons again; your progress is saved.",
                             timeout=8)
 
-
-def run_course() -> int:
-    """Open the inspector on the lesson list (the `minimod lessons` command)."""
-    from inspector.app import InspectorApp
-
-    InspectorApp(initial_screen=LessonListScreen).run()
-    return 0

@@ -21,6 +21,7 @@ from textual.widgets import (
     TextArea,
 )
 
+from inspector.screens.help import HelpScreen
 from inspector.widgets.key_footer import KeyFooter
 from inspector.widgets.lesson_picture import LessonPicture
 from inspector.widgets.lesson_question import QuestionPanel, Revealed
@@ -396,8 +397,6 @@ class LessonScreen(Screen):
         self.notify(f"Saved the picture as {path}", timeout=8)
 
     def action_lesson_help(self) -> None:
-        from inspector.screens.help import HelpScreen
-
         self.app.push_screen(HelpScreen("minimod lessons: keys", LESSON_HELP, LESSON_KEYS))
 
     def action_toggle_wide(self) -> None:

@@ -1,4 +1,5 @@
-"""TracePanel: the trace table with its module and phase filters and the step-through detail."""
+"""TracePanel: the trace table with its module and phase filters, and step-through (n, p): the trace
+replayed one event at a time, each described in a detail line."""
 
 from __future__ import annotations
 
@@ -73,6 +74,8 @@ class TracePanel(Vertical):
         self.max_rows = max_rows
         self.show_time = show_time
         self._detail_event: Any | None = None  # the event the detail describes
+        self.step_cursor: int | None = None  # the index of the event stepped to; None: not stepping
+        self.step_start = 0  # the index of the first event shown while stepping
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="trace-filters"):
@@ -126,6 +129,12 @@ class TracePanel(Vertical):
     @on(Input.Changed, "#trace-module-filter")
     def _module_changed(self, event: Input.Changed) -> None:
         event.stop()
+        self._filters_changed()
+
+    def _filters_changed(self) -> None:
+        # the table now shows the filtered trace (the detail: its cursor's event): stepping starts again
+        # from the last run's first match
+        self.step_cursor = None
         self.apply_filters()
         self.post_message(self.FiltersChanged())
 
@@ -157,5 +166,65 @@ class TracePanel(Vertical):
     @on(Select.Changed, "#trace-phase-filter")
     def _phase_changed(self, event: Select.Changed) -> None:
         event.stop()
+        self._filters_changed()
+
+    # --- step-through -----------------------------------------------------------------------------
+
+    def _position(self, index: int) -> int:
+        """Where event `index` sits in the events (its index, unless the list was ever cleared)."""
+        events = self.events()
+        if 0 <= index < len(events) and events[index].index == index:
+            return index
+        return next((position for position, event in enumerate(events) if event.index == index), len(events))
+
+    def _matching_from(self, position: int, direction: int) -> Any | None:
+        """The first event from `position` on (direction +1) or back (-1) that passes the filters. Only
+        the events passed over are looked at: stepping stays quick over 100k events."""
+        events, matches = self.events(), self.table.matches
+        while 0 <= position < len(events):
+            if matches(events[position]):
+                return events[position]
+            position += direction
+        return None
+
+    def step(self, direction: int, run_start: int) -> Any | None:
+        """Move the step-through cursor to the next (+1) or previous (-1) event that passes the filters,
+        the first step to the first from `run_start` (the last run's first event); the table then holds
+        the events stepped over. The event, or None (and a notice saying why) when there is none."""
+        table = self.table
+        if self.step_cursor is None:  # start at the last run's first event (or the first one kept)
+            target = self._matching_from(self._position(run_start), +1) or self._matching_from(0, +1)
+            if target is None:
+                self.notify("no event matches the trace filters: change them (/ on the Trace tab)"
+                            if self.events() else
+                            "no events to step through: press f (forward) or b (backward) first",
+                            severity="warning")
+                return None
+            self.step_start = target.index
+            table.set_filter(table.module_filter, table.phase_filter, [target])
+        else:
+            target = self._matching_from(self._position(self.step_cursor) + direction, direction)
+            if target is None:
+                self.notify("that was the last event" if direction > 0 else "that was the first event",
+                            timeout=2)
+                return None
+            if direction > 0:  # the table grows by one row
+                table.add_events([target])
+            else:  # back: the table holds the events from the start up to this one
+                self.step_start = min(self.step_start, target.index)
+                events = self.events()
+                span = events[self._position(self.step_start):self._position(target.index) + 1]
+                shown = [event for event in span if table.matches(event)]
+                table.set_filter(table.module_filter, table.phase_filter, shown)
+        self.step_cursor = target.index
+        table.highlight(target.index)
+        self.show_step(target)
+        return target
+
+    def leave_step(self) -> bool:
+        """Stop stepping: the whole trace again, the detail following the cursor. False if not stepping."""
+        if self.step_cursor is None:
+            return False
+        self.step_cursor = None
         self.apply_filters()
-        self.post_message(self.FiltersChanged())
+        return True

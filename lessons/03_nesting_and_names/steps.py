@@ -1,34 +1,14 @@
 """Lesson 3's steps: NestedNet's tree, named_children vs named_modules, dotted names, BigNet, Sequential."""
 
 from lessons.course import Question, Step
+from lessons.step_models import NESTED_NET
 
 SOURCES = ["minimod/nn/module.py", "minimod/nn/containers.py", "minimod/zoo/megengine.py",
            "minimod/zoo/pytorch_note.py"]
 
 STEPS = [
     Step(
-        """
-        class BaseNet(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.linear = nn.Linear(4, 3)
-
-            def forward(self, x):
-                return self.linear(x)
-
-        class NestedNet(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.base_net = BaseNet()
-                self.relu = nn.ReLU()
-                self.linear = nn.Linear(3, 2)
-
-            def forward(self, x):
-                x = self.base_net(x)
-                x = self.relu(x)
-                x = self.linear(x)
-                return x
-
+        NESTED_NET + """
         mm.manual_seed(0)
         model = nested_net = NestedNet()
         print(nested_net)

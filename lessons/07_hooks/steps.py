@@ -1,30 +1,13 @@
 """Lesson 7's steps: forward pre-hooks, forward hooks (tracing, changing outputs), backward, global hooks."""
 
 from lessons.course import Question, Step
+from lessons.step_models import NESTED_NET
 
 SOURCES = ["minimod/nn/module.py", "minimod/hooks.py", "inspector/trace.py", "inspector/events.py"]
 
 STEPS = [
     Step(
-        """
-        class BaseNet(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.linear = nn.Linear(4, 3)
-
-            def forward(self, x):
-                return self.linear(x)
-
-        class NestedNet(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.base_net = BaseNet()
-                self.relu = nn.ReLU()
-                self.linear = nn.Linear(3, 2)
-
-            def forward(self, x):
-                return self.linear(self.relu(self.base_net(x)))
-
+        NESTED_NET + """
         mm.manual_seed(0)
         model = nested_net = NestedNet()
         x = mm.ones(1, 4)

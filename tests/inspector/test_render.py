@@ -11,7 +11,7 @@ import pytest
 
 import minimod as mm
 import minimod.zoo as zoo
-from inspector.diagram import render
+from inspector.diagram import ForwardFailedError, render
 from inspector.targets import resolve
 from minimod.cli import main
 from minimod.errors import UserError
@@ -359,16 +359,21 @@ MODELS_THAT_MISBEHAVE = (
 )
 
 
-def test_cli_forward_that_raises_while_traced_is_one_line(tmp_path, capsys):
-    """check_forward's run passes, the traced run raises: still one line, exit 1, no file."""
+def test_cli_flow_view_runs_the_model_once(tmp_path, capsys):
+    """The command line's check of the input is the run the flow view draws: a model that raises on its
+    second call renders; a forward that raises inside render() is one line naming the view."""
     source = tmp_path / "misbehave.py"
     source.write_text(MODELS_THAT_MISBEHAVE, encoding="utf-8")
     out = tmp_path / "x.svg"
-    assert main(["render", f"{source}:SecondCallFails", "--view", "flow", "-o", str(out)]) == 1
-    error = capsys.readouterr().err
-    assert error.count("\n") == 1 and "Traceback" not in error
-    assert "SecondCallFails on input of shape (1, 4) for the flow view failed: RuntimeError: only" in error
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["misbehave.py"]
+    assert main(["render", f"{source}:SecondCallFails", "--view", "flow", "-o", str(out)]) == 0
+    assert out.exists() and capsys.readouterr().err == ""
+    target = resolve(f"{source}:SecondCallFails")
+    type(target.model).calls = 1  # the class counts its calls: the next one is the second
+    with pytest.raises(ForwardFailedError) as raised:
+        render(target.model, view="flow", example_input=target.example_input)
+    message = str(raised.value)
+    assert "\n" not in message and "Traceback" not in message
+    assert "SecondCallFails on input of shape (1, 4) for the flow view failed: RuntimeError: only" in message
 
 
 def test_forward_returning_no_tensor_says_so(tmp_path):

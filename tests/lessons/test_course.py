@@ -183,6 +183,23 @@ def test_list_prints_every_lesson(tmp_path, monkeypatch, capsys):
     assert str(tmp_path) in out
 
 
+def test_minimod_lessons_opens_the_course_in_the_inspector(tmp_path, monkeypatch):
+    """The terminal side answers nothing without an option; the inspector's command then opens the app
+    on the lesson list (the lessons import nothing of the inspector)."""
+    from inspector.app import InspectorApp
+    from inspector.commands import lessons_command
+    from inspector.screens.lesson_list import LessonListScreen
+
+    monkeypatch.setenv("MINIMOD_DATA_DIR", str(tmp_path))
+    assert command.run(_args()) is None
+    opened = []
+    monkeypatch.setattr(InspectorApp, "run", lambda app: opened.append(app.initial_screen))
+    assert lessons_command.run(_args()) == 0
+    assert opened == [LessonListScreen]
+    opened.clear()
+    assert lessons_command.run(_args(list=True)) == 0 and opened == []
+
+
 def test_reset_forgets_progress_but_keeps_files(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("MINIMOD_DATA_DIR", str(tmp_path))
     exercise = workspace_exercise("01_first_module", find_lesson(1).exercise_path)

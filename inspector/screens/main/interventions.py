@@ -3,27 +3,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from inspector.events import flatten_values
 from inspector.interventions import SYNTAX, InterventionError, parse_intervention
 from inspector.screens.dialogs import PromptScreen
-
-if TYPE_CHECKING:
-    from inspector.screens.main import MainScreen
-
-# (key, action, footer label, shown in the footer, command palette title, help text), as main.COMMANDS
-INTERVENTION_COMMANDS: list[tuple[str, str, str, bool, str, str]] = [
-    ("I", "intervene", "Intervene", False, "Intervene: replace the selected module's output",
-     "A forward hook that returns a new output (zero, a factor such as 0.5, or =1 for a constant) from the "
-     "next forward on: what a hook returns replaces the output, as register_forward_hook(lambda m, i, o: "
-     "o * 0) does in PyTorch. The tree and the trace mark it"),
-    ("u", "undo_intervention", "Unhook", False, "Undo the selected module's intervention",
-     "Remove its hook (handle.remove()): the module's own output again from the next forward"),
-    ("U", "undo_interventions", "Unhook all", False, "Undo every intervention", "Remove every hook I added"),
-]
 
 
 def first_output(session: Any) -> np.ndarray | None:
@@ -49,7 +35,7 @@ class InterventionActions:
     # run: what that run's output is compared with
     _output_before_change: tuple[np.ndarray, int] | None = None
 
-    def action_intervene(self: MainScreen) -> None:
+    def action_intervene(self) -> None:
         if self.busy is not None:
             self.notify(f"{self.busy} is running; intervene when it finishes", severity="warning")
             return
@@ -62,7 +48,7 @@ class InterventionActions:
                                           "0, 0.5, scale 2, =1", hint),
                              lambda answer: self.ask_intervene(path, answer))
 
-    def ask_intervene(self: MainScreen, path: str, answer: str | None) -> None:
+    def ask_intervene(self, path: str, answer: str | None) -> None:
         """Hook the module at `path` as `answer` says (None: cancelled)."""
         if answer is None:
             return
@@ -80,7 +66,7 @@ class InterventionActions:
                     f"In PyTorch: {module_expression(path)}.register_forward_hook({intervention.hook_code()})"
                     f"; u removes it (handle.remove())", title="intervention", timeout=12, markup=False)
 
-    def action_undo_intervention(self: MainScreen) -> None:
+    def action_undo_intervention(self) -> None:
         path = self.module_tree.selected_path
         if path not in self.session.interventions:
             count = len(self.session.interventions)
@@ -93,7 +79,7 @@ class InterventionActions:
         self.notify(f"{self.module_label(path)}: hook {removed.badge if removed else ''} removed; the next "
                     f"forward gives its own output again", timeout=4, markup=False)
 
-    def action_undo_interventions(self: MainScreen) -> None:
+    def action_undo_interventions(self) -> None:
         if not len(self.session.interventions):
             self.notify("no interventions to undo: I adds one to the selected module", timeout=3)
             return
@@ -103,13 +89,13 @@ class InterventionActions:
         self.notify(f"{count} intervention{'' if count == 1 else 's'} removed: every module gives its own "
                     f"output again from the next forward", timeout=4)
 
-    def show_interventions(self: MainScreen) -> None:
+    def show_interventions(self) -> None:
         """The tree's badges and the status line after the interventions changed."""
         self.module_tree.set_badges(self.session.interventions.badges())
         self.fit_tree()
         self.update_status()
 
-    def remember_output(self: MainScreen) -> None:
+    def remember_output(self) -> None:
         """Keep the last output (of the model as it was before this change of hooks) for the next run."""
         if self._output_before_change is not None:
             return  # several changes before the next run: compare with the output before the first
@@ -117,7 +103,7 @@ class InterventionActions:
         if output is not None:
             self._output_before_change = (output, self.session.steps)
 
-    def report_intervention_effect(self: MainScreen, action: str) -> None:
+    def report_intervention_effect(self, action: str) -> None:
         """After the first forward since the hooks changed: how far the model's output moved."""
         before, self._output_before_change = self._output_before_change, None
         if before is None or action != "forward" or self.session.steps != before[1]:

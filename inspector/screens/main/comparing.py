@@ -4,24 +4,13 @@ the State dict tab shows the result module by module."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual.worker import Worker
 
 from inspector.screens.dialogs import PromptScreen
 from inspector.state_compare import StateComparison, compare_state_dicts
 from inspector.state_sources import load_comparison
-
-if TYPE_CHECKING:
-    from inspector.screens.main import MainScreen
-
-# (key, action, footer label, shown in the footer, command palette title, help text), as main.COMMANDS
-COMPARE_COMMANDS: list[tuple[str, str, str, bool, str, str]] = [
-    ("C", "compare_files", "Compare files", False, "Compare two state dicts (files or the model)",
-     "Ask for A, then B: a .npz file, a TARGET (a zoo name: its fresh state dict) or 'model' (the live "
-     "one). The State dict tab lists, per module, missing and unexpected keys, shape and dtype mismatches "
-     "and changed tensors by the norm of the change; d goes back to the snapshot diff"),
-]
 
 LIVE_MODEL = "model"  # what the user types for the model being inspected
 HINT = "a .npz written by mm.save, a TARGET (a zoo name: its fresh state dict), or model (the live one)"
@@ -46,12 +35,12 @@ def compare_sides(session: Any, first: str, second: str) -> StateComparison:
 class CompareActions:
     """Mixed into MainScreen: C asks for two sides and compares them in the worker."""
 
-    def action_compare_files(self: MainScreen) -> None:
+    def action_compare_files(self) -> None:
         first = str(self.session.snapshot_path) if self.session.snapshot_path is not None else LIVE_MODEL
         self.app.push_screen(PromptScreen("Compare state dicts: A (as the model loaded into)", first,
                                           "file.npz, a TARGET, or model", HINT), self.ask_second_side)
 
-    def ask_second_side(self: MainScreen, first: str | None) -> None:
+    def ask_second_side(self, first: str | None) -> None:
         if first is None:
             return
         second = LIVE_MODEL if first.strip().lower() != LIVE_MODEL else ""
@@ -59,7 +48,7 @@ class CompareActions:
                                           "file.npz, a TARGET, or model", HINT),
                              lambda answer: self.start_compare_files(first, answer) if answer else None)
 
-    def start_compare_files(self: MainScreen, first: str, second: str) -> bool:
+    def start_compare_files(self, first: str, second: str) -> bool:
         """Compare the two sides in the worker; finish() shows the result on the State dict tab."""
         session = self.session
 
