@@ -34,7 +34,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "serve the lessons (or the inspector) to a class's browsers, one app per tab",
     ),
     "zoo": ("minimod.zoo.command", "list the built-in example models"),
-    "run": ("minimod.run_command", "run an unchanged PyTorch script on minimod (import torch gives minimod)"),
+    "run": (
+        "inspector.commands.run_command",
+        "run an unchanged PyTorch script on minimod (import torch gives minimod)",
+    ),
     "diff": (
         "inspector.commands.diff_command",
         "compare two state dicts (.npz files or TARGETs) by module; exit 0 equal, 1 different, 2 error",

@@ -3,12 +3,12 @@
 The script runs as `python SCRIPT.py ARGS...` would run it: as __main__, with sys.argv set to the script
 and its arguments and the script's folder first on sys.path. Its own errors print their usual
 traceback (exit 1); a torch name minimod lacks stops it with one line naming the name and the line.
-With `--inspect NAME`, the inspector then opens on the model the script left in its variable NAME.
+The command itself (its arguments, and `--inspect NAME`, which opens the inspector on the model the
+script left in its variable NAME) is inspector/commands/run_command.py: minimod never imports the inspector.
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import os
 import runpy
@@ -20,52 +20,6 @@ from .errors import UserError
 from .torch_alias import ALIASES, MissingFromMinimod, torch_is_minimod, torch_name
 
 _MINIMOD_DIR = os.path.dirname(os.path.abspath(__file__))
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--inspect", metavar="NAME", default=None,
-                        help="when the script has finished, open the inspector on the model in its variable "
-                        "NAME (an nn.Module, or a Module class or function to build one)")
-    parser.add_argument("script", metavar="SCRIPT.py", help="a PyTorch script; `import torch` gives minimod")
-    parser.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
-                        help="the script's own arguments (its sys.argv[1:])")
-
-
-def run(args: argparse.Namespace) -> int:
-    namespace: dict = {}
-    status = run_script(args.script, args.args, namespace=namespace)
-    if status != 0 or args.inspect is None:
-        return status
-    model = _model_named(args.inspect, namespace, args.script)
-    _open_inspector(f"{args.script}:{args.inspect}", model, namespace.get("example_input"))
-    return 0
-
-
-def _model_named(name: str, namespace: dict, script: str):
-    """The Module the script's variable `name` holds, or builds (a Module class or a function)."""
-    from .nn import Module
-
-    if name not in namespace:
-        models = sorted(key for key, value in namespace.items() if not key.startswith("_") and (
-            isinstance(value, Module) or isinstance(value, type) and issubclass(value, Module)))
-        hint = f"; its models: {', '.join(models)}" if models else ""
-        raise UserError(f"cannot inspect '{name}': {script} has no variable of that name when it ends{hint}")
-    value = namespace[name]
-    if callable(value) and not isinstance(value, Module):
-        value = value()
-    if not isinstance(value, Module):
-        raise UserError(f"cannot inspect '{name}': it is a {type(value).__name__}, not an nn.Module")
-    return value
-
-
-def _open_inspector(title: str, model, example_input) -> None:
-    from inspector.app import InspectorApp  # Textual loads only here
-    from inspector.targets import LoadedTarget
-
-    from .tensor import Tensor
-
-    example = example_input if isinstance(example_input, Tensor) else None
-    InspectorApp(LoadedTarget(title, model, example)).run()
 
 
 def run_script(script: str, argv=(), namespace: dict | None = None) -> int:

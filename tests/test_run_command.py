@@ -140,7 +140,7 @@ def test_the_command_line_passes_the_scripts_arguments_and_prints_one_line_error
 
 
 def test_inspect_opens_the_inspector_on_the_scripts_model(tmp_path, monkeypatch):
-    from minimod import run_command
+    from inspector.commands import run_command
 
     opened = []
     monkeypatch.setattr(run_command, "_open_inspector", lambda *args: opened.append(args))
