@@ -107,7 +107,8 @@ class ModuleTree(Vertical):
         self._last_posted: str | None = None
         self.marks: dict[str, str] = {}  # path -> a warning shown after its label ("NaN", "raised")
         self.badges: dict[str, str] = {}  # path -> its intervention's badge ("×0")
-        self._labels: dict[str, Text] = {}  # path -> its label, kept while the filter changes
+        # path -> (what its label shows: type, mode, counts; the label), kept while nothing of that changes
+        self._labels: dict[str, tuple[tuple, Text]] = {}
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="/ filter: name or type", id="module-filter", compact=True)
@@ -203,9 +204,11 @@ class ModuleTree(Vertical):
         if self.model is None:
             return
         self._counts = subtree_counts(self.model)
-        self._labels.clear()
+        modules = dict(self.model.named_modules())
         for path, node in self._path_nodes.items():
-            node.set_label(self._label(path))
+            label = self._label(path, modules.get(path))
+            if node._label is not label:  # after a forward on 2,000 layers: none changed, none redrawn
+                node.set_label(label)
 
     def set_filter(self, text: str) -> None:
         """Keep modules whose path or type contains `text` (case-insensitive), with their ancestors."""
@@ -221,10 +224,13 @@ class ModuleTree(Vertical):
         return self.model.get_submodule(path) if path else self.model
 
     def _label(self, path: str, module: Any = None) -> Text:
-        label = self._labels.get(path)
-        if label is None:
-            module = self._module(path) if module is None else module
-            label = self._labels[path] = self._new_label(path, module)
+        module = self._module(path) if module is None else module
+        shows = (type(module), module.training, self._counts.get(path))
+        cached = self._labels.get(path)
+        if cached is not None and cached[0] == shows:
+            return cached[1]
+        label = self._new_label(path, module)
+        self._labels[path] = (shows, label)
         return label
 
     def _new_label(self, path: str, module: Any) -> Text:

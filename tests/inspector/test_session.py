@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -286,6 +287,25 @@ def test_tensor_rows_separate_parameters_buffers_and_mark_shared() -> None:
     assert rows["b.weight"].shared_with == ("a.weight",)
     counts = subtree_counts(tied)
     assert counts[""] == (9 + 3 + 3, 0)  # the shared weight counts once
+
+
+@pytest.mark.parametrize("name", ["convnet", "resnet18", "transformer_block"])
+def test_subtree_counts_are_each_modules_own_subtree_sums(name) -> None:
+    """The one-pass count equals asking every module for its subtree's tensors (shared ones once)."""
+    from inspector.targets import resolve
+
+    class SharedTwice(nn.Module):  # one module under two names, and a weight tied across subtrees
+        def __init__(self) -> None:
+            super().__init__()
+            self.left = nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3))
+            self.right = nn.Sequential(self.left[0], nn.Linear(3, 3))
+            self.right[1].weight = self.left[0].weight
+
+    for model in (resolve(name).model, SharedTwice(), Tied()):
+        expected = {path: (sum(math.prod(p.shape) for p in module.parameters()),
+                           sum(math.prod(b.shape) for b in module.buffers()))
+                    for path, module in model.named_modules()}
+        assert subtree_counts(model) == expected
 
 
 def test_nonfinite_values_are_counted_and_statistics_skip_them() -> None:
