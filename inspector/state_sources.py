@@ -1,11 +1,13 @@
-"""Where a side of a state-dict comparison comes from: a .npz checkpoint, a TARGET (its freshly built
-model's state dict), a Module or a state dict; each read as plain arrays, with the name a title shows."""
+"""Where a side of a state-dict comparison comes from: a .npz checkpoint, a TARGET (its model's state dict,
+built from seed 0), a Module or a state dict; each read as plain arrays, with the name a title shows."""
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -43,6 +45,19 @@ def read_checkpoint(path: Path) -> dict[str, np.ndarray]:
     return {str(key): np.asarray(to_numpy(value)) for key, value in state.items()}
 
 
+def _built_from_seed(text: str) -> Any:
+    """The TARGET built with the random generators seeded with 0 (minimod's, and torch's when it is loaded),
+    so a TARGET means one state dict: `minimod diff convnet convnet` is equal, and a checkpoint compared
+    with its TARGET is compared with the same starting weights every time."""
+    import minimod
+
+    minimod.manual_seed(0)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.manual_seed(0)
+    return resolve(text)
+
+
 def load_comparison(other: object) -> tuple[dict[str, np.ndarray], str]:
     """What to compare with, as (state dict of arrays, name for the title): a state dict, a Module (minimod
     or torch), a .npz path, or a TARGET string (a zoo name, path/to/file.py:Name)."""
@@ -55,7 +70,7 @@ def load_comparison(other: object) -> tuple[dict[str, np.ndarray], str]:
     if isinstance(other, (str, os.PathLike)):
         if is_checkpoint_path(other):
             return read_checkpoint(Path(other)), Path(other).name
-        target = resolve(str(other))
+        target = _built_from_seed(str(other))
         model_adapter = adapter_for_value(target.model)
         state = {key: np.asarray(model_adapter.array(value))
                  for key, value in target.model.state_dict().items()}

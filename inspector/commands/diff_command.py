@@ -28,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(
             name, metavar=name.upper(),
             help=f"{side}: a .npz written by mm.save (a file of several dicts: its 'model'), or a TARGET "
-            "(a zoo name, path/to/file.py:Name), meaning the state dict of that model freshly built",
+            "(a zoo name, path/to/file.py:Name), meaning the state dict of that model built after "
+            "manual_seed(0)",
         )
 
 

@@ -35,7 +35,7 @@ COMMANDS: list[tuple[str, str, str, bool, str, str]] = [
      "load_state_dict from a .npz file with strict=False"),
     ("d", "diff", "Diff", False, "Diff against snapshot", "Compare every state_dict key with the snapshot"),
     ("C", "compare_files", "Compare files", False, "Compare two state dicts (files or the model)",
-     "Ask for A, then B: a .npz file, a TARGET (a zoo name: its fresh state dict) or 'model' (the live "
+     "Ask for A, then B: a .npz file, a TARGET (a zoo name: its state dict from seed 0) or 'model' (the live "
      "one). The State dict tab lists, per module, missing and unexpected keys, shape and dtype mismatches "
      "and changed tensors by the norm of the change; d goes back to the snapshot diff"),
     ("e", "export", "SVG", True, "Export diagram to SVG",

@@ -157,6 +157,19 @@ def test_cli_diff_exits_0_when_equal(checkpoints, capsys):
     assert "equal: 7 keys, the same shapes, dtypes and values" in capsys.readouterr().out
 
 
+def test_cli_diff_a_target_means_one_state_dict(tmp_path, capsys):
+    """A TARGET side is built from seed 0: the same TARGET twice is equal, and so is its saved state dict."""
+    import minimod as mm
+    from minimod.zoo import get
+
+    assert main(["diff", "convnet", "convnet"]) == 0
+    mm.manual_seed(0)
+    saved = tmp_path / "start.npz"
+    mm.save(get("convnet").build().state_dict(), saved)
+    assert main(["diff", str(saved), "convnet"]) == 0
+    assert "equal" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("which, expected", [
     ("missing", "cannot compare with {path}: no such file"),
     ("garbage", "cannot load '{path}': it is not an .npz file"),

@@ -13,7 +13,7 @@ from inspector.state_compare import StateComparison, compare_state_dicts
 from inspector.state_sources import load_comparison
 
 LIVE_MODEL = "model"  # what the user types for the model being inspected
-HINT = "a .npz written by mm.save, a TARGET (a zoo name: its fresh state dict), or model (the live one)"
+HINT = "a .npz written by mm.save, a TARGET (a zoo name: its state dict from seed 0), or model (the live one)"
 
 
 def compare_sides(session: Any, first: str, second: str) -> StateComparison:
