@@ -98,6 +98,13 @@ class StudentSession(AppService):
         process = self._process  # AppService keeps its process private; see the module's docstring
         return process.pid if process is not None else None
 
+    def idle_for(self, now: float) -> float:
+        """Seconds since the student last pressed a key or moved the mouse, counted from the first frame:
+        a session still starting (every student of a class arriving at once, on a busy server) is not idle."""
+        if self.first_paint is None:
+            return 0.0
+        return now - max(self.last_input, self.started + self.first_paint)
+
     async def send_bytes(self, data: bytes) -> bool:
         self.last_input = time.monotonic()  # keys and mouse: the student is there
         return await super().send_bytes(data)
@@ -138,7 +145,7 @@ class StudentSession(AppService):
         peak = f"{self.peak_memory_mb:.0f} MB" if self.peak_memory_mb is not None else "unknown"
         now = time.monotonic()
         return (f"{self.student:<32} open {_minutes(now - self.started):>8}  "
-                f"idle {_minutes(now - self.last_input):>8}  first paint {paint:>8}  "
+                f"idle {_minutes(self.idle_for(now)):>8}  first paint {paint:>8}  "
                 f"memory {memory:>7} (peak {peak})")
 
 
@@ -300,8 +307,8 @@ class ClassroomServer(Server):
             now = time.monotonic()
             for session in list(self.sessions):
                 session.measure()
-                if timeout > 0 and now - session.last_input > timeout:
-                    log.info("%s: idle for %s, closing", session.student, _minutes(now - session.last_input))
+                if timeout > 0 and session.idle_for(now) > timeout:
+                    log.info("%s: idle for %s, closing", session.student, _minutes(session.idle_for(now)))
                     await session.close(f"idle for more than {_minutes(timeout)}")
 
     # --- start and stop ---------------------------------------------------------------------------

@@ -86,3 +86,17 @@ def test_a_file_target_is_made_absolute_for_sessions_that_run_in_students_folder
     python_path = next(part for part in command.split() if part.startswith("PYTHONPATH="))
     assert str(tmp_path) in python_path.split("=", 1)[1].split(os.pathsep)
     assert "" not in python_path.split("=", 1)[1].split(os.pathsep)  # an empty entry: the student's folder
+
+
+def test_a_session_still_starting_is_not_idle():
+    """Idle time counts from the first frame: a class arriving at once on a busy server is not closed
+    while its apps start (with a 3 s timeout, a session that took longer to paint was closed unseen)."""
+    from inspector.classroom.server import StudentSession
+
+    session = object.__new__(StudentSession)  # its fields only: no process, no websocket
+    session.started, session.last_input, session.first_paint = 100.0, 100.0, None
+    assert session.idle_for(200.0) == 0.0  # 100 s and still no frame: starting, not idle
+    session.first_paint = 30.0  # painted at 130
+    assert session.idle_for(200.0) == 70.0
+    session.last_input = 190.0  # a key at 190
+    assert session.idle_for(200.0) == 10.0
