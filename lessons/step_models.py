@@ -1,11 +1,14 @@
-"""Models that several lessons build in their first step, written once: each step shows the full code."""
+"""Models that several lessons build in their first step, written once: the classes (which the lessons'
+checks use) and their source (which each step shows whole, as the first lines of its code)."""
 
+import inspect
 import textwrap
 
+from minimod import nn
+
+
 # MegEngine's nesting example (seed 000, its two slips fixed: see lesson 3), first met in lesson 3 and built
-# again by lessons 4, 6 and 7. Indented as a step's code is inside its triple quotes, so a step can begin
-# with it: Step(NESTED_NET + """ ... """).
-NESTED_NET = textwrap.indent('''
+# again by lessons 4, 6 and 7.
 class BaseNet(nn.Module):
     def __init__(self):
         super().__init__()
@@ -13,6 +16,7 @@ class BaseNet(nn.Module):
 
     def forward(self, x):
         return self.linear(x)
+
 
 class NestedNet(nn.Module):
     def __init__(self):
@@ -26,4 +30,9 @@ class NestedNet(nn.Module):
         x = self.relu(x)
         x = self.linear(x)
         return x
-''', " " * 8)
+
+
+# Their source, indented as a step's code is inside its triple quotes, so a step can begin with it:
+# Step(NESTED_NET + """ ... """).
+NESTED_NET = textwrap.indent(
+    "\n" + inspect.getsource(BaseNet) + "\n" + inspect.getsource(NestedNet), " " * 8)

@@ -1,27 +1,8 @@
 """Lesson 3 checks: leaf_names, bias_names and count_under on NestedNet and a Sequential tree."""
 
 from lessons.checker import check
+from lessons.step_models import NestedNet
 from minimod import nn
-
-
-class BaseNet(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.linear = nn.Linear(4, 3)
-
-    def forward(self, x):
-        return self.linear(x)
-
-
-class NestedNet(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.base_net = BaseNet()
-        self.relu = nn.ReLU()
-        self.linear = nn.Linear(3, 2)
-
-    def forward(self, x):
-        return self.linear(self.relu(self.base_net(x)))
 
 
 def _tree():

@@ -7,27 +7,8 @@ import numpy as np
 
 import minimod as mm
 from lessons.checker import check
-from minimod import nn, optim
-
-
-class BaseNet(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.linear = nn.Linear(4, 3)
-
-    def forward(self, x):
-        return self.linear(x)
-
-
-class NestedNet(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.base_net = BaseNet()
-        self.relu = nn.ReLU()
-        self.linear = nn.Linear(3, 2)
-
-    def forward(self, x):
-        return self.linear(self.relu(self.base_net(x)))
+from lessons.step_models import BaseNet, NestedNet
+from minimod import optim
 
 
 @check("add_prefix renames every key and keeps the order",
