@@ -249,7 +249,7 @@ class _Client:
             self.outstanding += 1
             number = len(self.sent)
         try:
-            message = pickle.dumps((number, key, name, _pack(args, outputs)), protocol=pickle.HIGHEST_PROTOCOL)
+            message = pickle.dumps((number, key, name, _pack(args, outputs)), pickle.HIGHEST_PROTOCOL)
         except Exception:  # an argument pickle cannot carry: this signature stays with the twin
             with self.lock:
                 self.failed.add(key)
@@ -262,7 +262,8 @@ class _Client:
         try:
             cache_dir().mkdir(parents=True, exist_ok=True)
             env = dict(os.environ, MINIMOD_JIT_COMPILE="inline")
-            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_HERE.parent.parent), env.get("PYTHONPATH")]))
+            paths = [str(_HERE.parent.parent), env.get("PYTHONPATH")]
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, paths))
             quiet = not os.environ.get("MINIMOD_WARM_DEBUG")
             self.process = subprocess.Popen(
                 [sys.executable, "-c", "from minimod.kernels.warm import main; main()"],
