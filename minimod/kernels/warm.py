@@ -259,8 +259,13 @@ class _Client:
         return number
 
     def _start(self) -> bool:
+        alive = None
         try:
             cache_dir().mkdir(parents=True, exist_ok=True)
+            # a shared lock the warm-up process holds for its whole life (it inherits this descriptor),
+            # taken before it starts: whoever takes it exclusively waits for every warm-up process
+            alive = os.open(cache_dir() / _ALIVE_NAME, os.O_RDWR | os.O_CREAT, 0o666)
+            _flock(alive, exclusive=False)
             env = dict(os.environ, MINIMOD_JIT_COMPILE="inline")
             paths = [str(_HERE.parent.parent), env.get("PYTHONPATH")]
             env["PYTHONPATH"] = os.pathsep.join(filter(None, paths))
@@ -269,10 +274,14 @@ class _Client:
                 [sys.executable, "-c", "from minimod.kernels.warm import main; main()"],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL if quiet else None,
                 env=env, start_new_session=True,  # Ctrl-C here does not stop a compilation half-written
+                pass_fds=(alive,),
             )
         except OSError:
             self.dead = True
             return False
+        finally:
+            if alive is not None:
+                os.close(alive)
         self.outbox = queue.Queue()
         threading.Thread(target=self._write, args=(self.process, self.outbox), daemon=True,
                          name="minimod-warm-writer").start()
@@ -361,6 +370,15 @@ def wait_for_compilation(timeout: float | None = None) -> bool:
 # --- the warm-up process ----------------------------------------------------------------------------
 
 
+def _flock(descriptor: int, exclusive: bool) -> None:
+    try:
+        import fcntl
+    except ImportError:  # (Windows: no turns taken; numba's cache files are still written atomically)
+        return
+    fcntl.flock(descriptor, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+
+
+
 def _receive(stream, inbox: queue.Queue) -> None:
     """Read requests as fast as they come (the sender must not wait for a compilation to finish)."""
     while True:
@@ -377,24 +395,23 @@ def _receive(stream, inbox: queue.Queue) -> None:
 
 
 def main() -> int:
-    import fcntl
-
+    """The warm-up process: compile what is asked, in order, until the asking process has exited and
+    everything it asked is done. (It holds the lock on minimod-warm.alive its parent took for it.)"""
+    if hasattr(os, "nice") and os.environ.get("MINIMOD_WARM_NICE") != "0":
+        os.nice(10)  # the asking process (running the twins meanwhile) comes first on a busy machine
+    inbox: queue.Queue = queue.Queue()  # read from the start: the asking process never waits on a pipe
+    threading.Thread(target=_receive, args=(sys.stdin.buffer, inbox), daemon=True).start()
     from minimod.kernels import fast
 
     folder = cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    alive = open(folder / _ALIVE_NAME, "a+b")  # noqa: SIM115 - held for the process's life
-    fcntl.flock(alive, fcntl.LOCK_SH)
     record = record_path()
-    inbox: queue.Queue = queue.Queue()
-    threading.Thread(target=_receive, args=(sys.stdin.buffer, inbox), daemon=True).start()
     answers = sys.stdout
     results = {}  # request number -> what the call returned (for a later backward's arguments)
     while (body := inbox.get()) is not None:
         number, key, name, packed = pickle.loads(body)
         verdict = "done"
         with open(folder / _LOCK_NAME, "a+b") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # warm-up processes of other processes take turns
+            _flock(lock.fileno(), exclusive=True)  # warm-up processes of other processes take turns
             try:
                 result = getattr(fast, name)(*_unpack(packed, results))
                 if not name.endswith("_backward"):
