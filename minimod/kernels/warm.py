@@ -311,6 +311,8 @@ class _Client:
                 key = ast.literal_eval(text)
             except (ValueError, SyntaxError):
                 continue
+            if not self.outstanding - 1 and verdict == "done" and "minimod.kernels.fast" not in sys.modules:
+                _import_fast()  # here, before the switch, not in the kernel call that adopts them
             with self.lock:
                 self.outstanding -= 1
                 if verdict == "done":
@@ -338,6 +340,13 @@ class _Client:
             deadline = time.monotonic() + 10
             while self.outbox.unfinished_tasks and time.monotonic() < deadline and not self.dead:
                 time.sleep(0.005)
+
+
+def _import_fast() -> None:
+    try:
+        importlib.import_module("minimod.kernels.fast")  # numba with it: ~0.2 s of this thread's time
+    except ImportError:
+        pass
 
 
 _client = _Client()
