@@ -44,6 +44,7 @@ import time
 from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
+KEEP_BYTES = 64 * 1024 * 1024  # requests kept to load their kernels before the switch (see _preload)
 _LOCK_NAME = "minimod-warm.lock"  # held (exclusively) around each compilation, by every warm-up process
 _ALIVE_NAME = "minimod-warm.alive"  # held (shared) by each warm-up process for its whole life
 
@@ -219,6 +220,8 @@ class _Client:
         self.failed: set = set()  # the warm-up process could not run these: the twin, for good
         self.process = None
         self.outbox: queue.Queue | None = None
+        self.kept: dict = {}  # request number -> its message, to load the kernel here once compiled
+        self.kept_bytes = 0
         self.dead = False  # the warm-up process could not start, or died
 
     def ready(self, key) -> bool:
@@ -255,6 +258,10 @@ class _Client:
                 self.failed.add(key)
                 self.outstanding -= 1
             return None
+        with self.lock:
+            if self.kept_bytes + len(message) <= KEEP_BYTES:
+                self.kept[number] = message
+                self.kept_bytes += len(message)
         self.outbox.put(message)
         return number
 
@@ -271,7 +278,7 @@ class _Client:
             env["PYTHONPATH"] = os.pathsep.join(filter(None, paths))
             quiet = not os.environ.get("MINIMOD_WARM_DEBUG")
             self.process = subprocess.Popen(
-                [sys.executable, "-c", "from minimod.kernels.warm import main; main()"],
+                [sys.executable, "-c", _BOOT],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL if quiet else None,
                 env=env, start_new_session=True,  # Ctrl-C here does not stop a compilation half-written
                 pass_fds=(alive,),
@@ -311,8 +318,8 @@ class _Client:
                 key = ast.literal_eval(text)
             except (ValueError, SyntaxError):
                 continue
-            if not self.outstanding - 1 and verdict == "done" and "minimod.kernels.fast" not in sys.modules:
-                _import_fast()  # here, before the switch, not in the kernel call that adopts them
+            if self.outstanding == 1 and verdict == "done":
+                self._preload()  # here, before the switch, not in the kernel calls that adopt them
             with self.lock:
                 self.outstanding -= 1
                 if verdict == "done":
@@ -321,6 +328,27 @@ class _Client:
                     self.failed.add(key)
         with self.lock:
             self.dead = True  # what is still outstanding stays with the twins
+
+    def _preload(self) -> None:
+        """Import numba, and load what the warm-up process compiled from the cache by calling each
+        kernel again with the arguments kept (up to KEEP_BYTES): in this thread, while the caller's
+        thread runs the twins, so the switch costs that thread nothing. (Arguments not kept load on
+        their first call after the switch, ~10 ms each.)"""
+        with self.lock:
+            kept, self.kept, self.kept_bytes = self.kept, {}, 0
+        try:
+            fast = importlib.import_module("minimod.kernels.fast")  # and numba: ~0.2 s
+        except ImportError:
+            return
+        results: dict = {}
+        for number in sorted(kept):
+            try:
+                _number, _key, name, packed = pickle.loads(kept[number])
+                result = getattr(fast, name)(*_unpack(packed, results))
+            except Exception:  # noqa: BLE001 - e.g. an output of a call not kept: it loads when called
+                continue
+            if not name.endswith("_backward"):
+                results[number] = result
 
     def wait(self, timeout: float | None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -340,13 +368,6 @@ class _Client:
             deadline = time.monotonic() + 10
             while self.outbox.unfinished_tasks and time.monotonic() < deadline and not self.dead:
                 time.sleep(0.005)
-
-
-def _import_fast() -> None:
-    try:
-        importlib.import_module("minimod.kernels.fast")  # numba with it: ~0.2 s of this thread's time
-    except ImportError:
-        pass
 
 
 _client = _Client()
@@ -388,28 +409,31 @@ def _flock(descriptor: int, exclusive: bool) -> None:
 
 
 
-def _receive(stream, inbox: queue.Queue) -> None:
-    """Read requests as fast as they come (the sender must not wait for a compilation to finish)."""
+# The warm-up process starts reading its requests before it imports anything (numpy, minimod, numba:
+# ~0.5 s), so the asking process never waits on a full pipe, nor at its exit for the last requests to go.
+_BOOT = """
+import os, queue, struct, sys, threading
+if hasattr(os, "nice") and os.environ.get("MINIMOD_WARM_NICE") != "0":
+    os.nice(10)  # the asking process (running the twins meanwhile) comes first on a busy machine
+def receive(stream, inbox):
     while True:
         header = stream.read(8)
-        if len(header) < 8:
-            inbox.put(None)
-            return
-        (size,) = struct.unpack("<Q", header)
-        body = stream.read(size)
-        if len(body) < size:
+        body = stream.read(struct.unpack("<Q", header)[0]) if len(header) == 8 else b""
+        if not body:
             inbox.put(None)
             return
         inbox.put(body)
+inbox = queue.Queue()
+threading.Thread(target=receive, args=(sys.stdin.buffer, inbox), daemon=True).start()
+from minimod.kernels.warm import main
+sys.exit(main(inbox))
+"""
 
 
-def main() -> int:
-    """The warm-up process: compile what is asked, in order, until the asking process has exited and
-    everything it asked is done. (It holds the lock on minimod-warm.alive its parent took for it.)"""
-    if hasattr(os, "nice") and os.environ.get("MINIMOD_WARM_NICE") != "0":
-        os.nice(10)  # the asking process (running the twins meanwhile) comes first on a busy machine
-    inbox: queue.Queue = queue.Queue()  # read from the start: the asking process never waits on a pipe
-    threading.Thread(target=_receive, args=(sys.stdin.buffer, inbox), daemon=True).start()
+def main(inbox: queue.Queue) -> int:
+    """The warm-up process (started as _BOOT): compile what is asked, in order, until the asking process
+    has exited and everything it asked is done. It holds the lock on minimod-warm.alive its parent took
+    for it."""
     from minimod.kernels import fast
 
     folder = cache_dir()
@@ -439,5 +463,3 @@ def main() -> int:
     return 0
 
 
-if __name__ == "__main__":  # (started as `python -c "from minimod.kernels.warm import main; main()"`)
-    sys.exit(main())
