@@ -44,6 +44,7 @@ import time
 from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
+IDLE_SECONDS = 2.0  # an idle warm-up process is let go after this long (see _Client._let_go)
 KEEP_BYTES = 64 * 1024 * 1024  # requests kept to load their kernels before the switch (see _preload)
 _LOCK_NAME = "minimod-warm.lock"  # held (exclusively) around each compilation, by every warm-up process
 _ALIVE_NAME = "minimod-warm.alive"  # held (shared) by each warm-up process for its whole life
@@ -251,6 +252,7 @@ class _Client:
             self.sent.add(key)
             self.outstanding += 1
             number = len(self.sent)
+            outbox = self.outbox  # (not closed while anything is outstanding: see _let_go)
         try:
             message = pickle.dumps((number, key, name, _pack(args, outputs)), pickle.HIGHEST_PROTOCOL)
         except Exception:  # an argument pickle cannot carry: this signature stays with the twin
@@ -262,7 +264,7 @@ class _Client:
             if self.kept_bytes + len(message) <= KEEP_BYTES:
                 self.kept[number] = message
                 self.kept_bytes += len(message)
-        self.outbox.put(message)
+        outbox.put(message)
         return number
 
     def _start(self) -> bool:
@@ -326,8 +328,20 @@ class _Client:
                     self.answered.append(key)
                 else:
                     self.failed.add(key)
+            if not self.outstanding:
+                self._let_go(process)
         with self.lock:
-            self.dead = True  # what is still outstanding stays with the twins
+            if self.process is process:
+                self.dead = True  # it died: what is still outstanding stays with the twins
+
+    def _let_go(self, process) -> None:
+        """Once nothing has been asked for IDLE_SECONDS, close the warm-up process's input: it exits (a
+        session of the inspector keeps no idle process), and the next new signature starts another."""
+        time.sleep(IDLE_SECONDS)
+        with self.lock:
+            if not self.outstanding and self.process is process:
+                self.outbox.put(None)
+                self.process = self.outbox = None
 
     def _preload(self) -> None:
         """Import numba, and load what the warm-up process compiled from the cache by calling each
@@ -363,10 +377,11 @@ class _Client:
 
     def close(self) -> None:
         """At exit: hand over what is queued and let the warm-up process finish on its own."""
-        if self.outbox is not None:
-            self.outbox.put(None)
+        outbox = self.outbox
+        if outbox is not None:
+            outbox.put(None)
             deadline = time.monotonic() + 10
-            while self.outbox.unfinished_tasks and time.monotonic() < deadline and not self.dead:
+            while outbox.unfinished_tasks and time.monotonic() < deadline and not self.dead:
                 time.sleep(0.005)
 
 
