@@ -6,19 +6,21 @@ default (MINIMOD_JIT_COMPILE unset or "background") the first call of a kernel w
 (its name and the types of its arguments: dtype, dimensions, layout and writability of each array, the
 type of each scalar, and the value of small integers, which pick a kernel's special cases such as
 MaxPool2d(2)) runs the kernel's numpy twin from reference.py, and sends a copy of its arguments to a
-warm-up process (`python -m minimod.kernels.warm`, started on the first such call). That process calls
-the numba kernel with them, which compiles exactly what the call needs into numba's disk cache
+warm-up process (a second Python, started on the first such call, at nice 10). That process calls the
+numba kernel with them, which compiles exactly what the call needs into numba's disk cache
 (NUMBA_CACHE_DIR; cache=True), notes the signature in a small file beside the cache, and answers. Every
 later call of an answered signature, here or in any later process using the same cache, runs the numba
-kernel (loaded from the cache in milliseconds). Nothing is compiled that no call asked for, and nothing
-compiles in this process.
+kernel. Nothing is compiled that no call asked for, and nothing compiles in this process: once all is
+answered, a thread here imports numba and loads the compiled kernels from the cache (calling each with
+the arguments it kept), then the switch happens; the warm-up process exits when idle for IDLE_SECONDS.
 
-When the switch happens: a signature answered by the warm-up process is adopted at the next kernel
-call (never during one). The twin and the numba kernel agree within rounding (they may sum in another
-order), so a run's values can change in the last bits from the call where a kernel switches. From the
-second run on (the signatures on file) every call is numba's from the start. For bit-for-bit
-repeatable runs in a fresh install: MINIMOD_JIT_COMPILE=inline (compile in this process on the first
-call, as numba does by itself) or wait_for_compilation() before the run.
+When the switch happens: all at once, at the first kernel call after everything asked so far has been
+compiled and loaded (never during a call; a step's forward and backward kernels, asked in the same
+step, switch together). The twin and the numba kernel agree within rounding (they may sum in another
+order), so a run's values can change in the last bits from that call on. From the second run on (the
+signatures on file) every call is numba's from the start. For bit-for-bit repeatable runs in a fresh
+install: MINIMOD_JIT_COMPILE=inline (compile in this process on the first call, as numba does by
+itself), or kernels.wait_for_compilation() before the run.
 
 Several processes sharing one cache (a class on one server, pytest-xdist workers) each start a warm-up
 process; these take turns (a file lock around each compilation), so a signature compiles once and the
