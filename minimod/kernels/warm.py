@@ -285,9 +285,9 @@ class _Client:
                 [sys.executable, "-c", _BOOT],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL if quiet else None,
                 env=env, start_new_session=True,  # Ctrl-C here does not stop a compilation half-written
-                pass_fds=(alive,),
+                pass_fds=(alive,) if os.name == "posix" else (),
             )
-        except OSError:
+        except (OSError, ValueError):
             self.dead = True
             return False
         finally:
