@@ -31,15 +31,10 @@ library; numba is imported by the warm-up process, and here only once a signatur
 
 from __future__ import annotations
 
-import ast
 import atexit
-import hashlib
 import importlib.util
 import os
 import pickle
-import queue
-import struct
-import subprocess
 import sys
 import threading
 import time
@@ -86,6 +81,8 @@ def cache_dir() -> Path:
 
 def _stamp() -> str:
     """Changes whenever a kernel source, numba or Python changes (each invalidates numba's cache)."""
+    import hashlib
+
     parts = [sys.version, str(importlib.util.find_spec("numba").origin)]
     for path in sorted(_HERE.glob("*.py")):
         stat = path.stat()
@@ -102,6 +99,8 @@ def record_path() -> Path:
 
 
 def read_record() -> set:
+    import ast
+
     try:
         text = record_path().read_text(encoding="utf-8")
     except OSError:
@@ -222,7 +221,7 @@ class _Client:
         self.sent: set = set()
         self.failed: set = set()  # the warm-up process could not run these: the twin, for good
         self.process = None
-        self.outbox: queue.Queue | None = None
+        self.outbox = None  # a queue.Queue of requests for the writing thread
         self.kept: dict = {}  # request number -> its message, to load the kernel here once compiled
         self.kept_bytes = 0
         self.dead = False  # the warm-up process could not start, or died
@@ -270,6 +269,9 @@ class _Client:
         return number
 
     def _start(self) -> bool:
+        import queue
+        import subprocess
+
         alive = None
         try:
             cache_dir().mkdir(parents=True, exist_ok=True)
@@ -301,6 +303,8 @@ class _Client:
         return True
 
     def _write(self, process, outbox) -> None:
+        import struct
+
         while True:
             message = outbox.get()
             try:
@@ -316,6 +320,8 @@ class _Client:
                 outbox.task_done()
 
     def _read(self, process) -> None:
+        import ast
+
         for line in process.stdout:
             try:
                 verdict, text = line.decode().rstrip("\n").split(" ", 1)
@@ -447,7 +453,7 @@ sys.exit(main(inbox))
 """
 
 
-def main(inbox: queue.Queue) -> int:
+def main(inbox) -> int:
     """The warm-up process (started as _BOOT): compile what is asked, in order, until the asking process
     has exited and everything it asked is done. It holds the lock on minimod-warm.alive its parent took
     for it."""
