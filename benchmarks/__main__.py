@@ -219,7 +219,9 @@ def fresh_rows(repeats: int, quick: bool, stat) -> list[Row]:
             cold.append(_fresh_process(codes["minimod"], {"NUMBA_CACHE_DIR": cache}))
             # the kernels compile in a warm-up process that outlives the step: wait for it (so it slows
             # no later figure), and say how long it took
-            compiled.append(first_forward_bench.wait_for_warmup(cache))
+            waited = first_forward_bench.wait_for_warmup(cache)
+            if waited is not None:
+                compiled.append(waited)
     cold_ms = stat(cold) * 1e3
     values = {"minimod": cold_ms}
     if "torch" in warm:
@@ -231,7 +233,8 @@ def fresh_rows(repeats: int, quick: bool, stat) -> list[Row]:
             "ms",
             "<= torch's",
             cold_ms <= warm["torch"] if "torch" in warm else None,
-            note=f"kernels compiled in the background until {max(compiled) * 1e3:.0f} ms after the step",
+            note=f"kernels compiled in the background until {max(compiled) * 1e3:.0f} ms after the step"
+            if compiled else "kernels compiled in the process",
         )
     )
     forwards = [first_forward_bench.first_forward() for _ in range(runs)]
@@ -399,7 +402,9 @@ def _machine() -> list[str]:
     import minimod
     from minimod import kernels
 
-    jit = "on" if kernels.jit_enabled() else "off"
+    jit = "off"
+    if kernels.jit_enabled():
+        jit = "on, compiled " + ("in the background" if kernels.warm.mode() == "background" else "inline")
     try:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:

@@ -53,14 +53,15 @@ async def _first_forward() -> float:
     return end - start
 
 
-def wait_for_warmup(cache: str | Path) -> float:
+def wait_for_warmup(cache: str | Path) -> float | None:
     """Wait until no warm-up process (minimod/kernels/warm.py) works in the numba cache `cache`: each
-    holds a shared lock on a file there while it runs. Seconds waited."""
+    holds a shared lock on a file there while it runs. Seconds waited; None if none ever started."""
     start = time.perf_counter()
     path = Path(cache) / "minimod-warm.alive"
-    if path.exists():
-        with open(path, "a+b") as alive:
-            fcntl.flock(alive, fcntl.LOCK_EX)
+    if not path.exists():
+        return None
+    with open(path, "a+b") as alive:
+        fcntl.flock(alive, fcntl.LOCK_EX)
     return time.perf_counter() - start
 
 
