@@ -166,6 +166,9 @@ def _hooked(lib, hooked):
     return step
 
 
+HOOKED_MODULES = 7  # the ConvNet and its six layers: model.modules(), each hooked by _hooked
+
+
 def make_forward_plain(lib):
     return _hooked(lib, hooked=False)
 

@@ -45,6 +45,8 @@ def test_quick_run_reports_each_selected_workload_with_the_machine_line(tmp_path
     assert lines[0].split()[:4] == ["workload", "unit", "PyTorch", "numpy"]
     labels = [line for line in lines if line.startswith(("per-op", "ConvNet forward", "hook cost"))]
     assert len(labels) == 4, result.stdout
+    (per_module,) = [line for line in lines if line.startswith("per-module hook cost")]
+    assert per_module.split()[-1] in ("yes", "NO")
     assert not any(line.startswith(("MLP", "fresh", "inspector")) for line in lines)
     assert any(line.startswith("machine: ") for line in lines) and any(
         line.startswith("BLAS: ") for line in lines
@@ -81,6 +83,15 @@ def test_ratios_pair_the_samples_of_each_round():
     (row,) = step_rows([case], samples, min)  # --stat min: the best of each, 2.0 / 1.0
     assert row.ratios == {"torch": pytest.approx(2.0)} and not row.met
     hooks = [("forward", "hooks", "fwd", 5, 1, None), ("hooked", "hooks", "hooked", 5, 1, None)]
-    samples = {"forward": {"minimod": [1.0, 2.0, 3.0]}, "hooked": {"minimod": [1.1, 2.4, 3.3]}}
-    cost = step_rows(hooks, samples, statistics.median)[-1]
-    assert cost.values == {"minimod": pytest.approx(1.1)} and cost.met
+    samples = {
+        "forward": {"torch": [1.0, 1.0, 1.0], "minimod": [1.0, 2.0, 3.0]},
+        "hooked": {"torch": [1.2, 1.3, 1.2], "minimod": [1.1, 2.4, 3.3]},
+    }
+    cost, per_module = step_rows(hooks, samples, statistics.median)[-2:]
+    # each library's ratio against its own unhooked forward; the target is torch's ratio of the same run
+    assert cost.values == {"torch": pytest.approx(1.2), "minimod": pytest.approx(1.1)} and cost.met
+    assert cost.target == "<= torch's ratio"
+    # what the hooks add, per hooked module, in microseconds: minimod's 0.3 s per 7 modules is more
+    assert per_module.unit == "us" and per_module.target == "<= torch's" and not per_module.met
+    assert per_module.values["minimod"] == pytest.approx(0.3e6 / 7)
+    assert per_module.values["torch"] == pytest.approx(0.2e6 / 7)

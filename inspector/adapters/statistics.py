@@ -18,9 +18,10 @@ KERNEL_MIN_SIZE = 65536
 
 def finite_summary(array: np.ndarray) -> tuple[int, int, int, float, float, float, float]:
     """(count, nan, inf, mean, std, min, max) of `array`'s finite values (see kernels.reference)."""
-    fast = kernels.loaded_jit()
-    if fast is not None:
-        return fast.tensor_stats(array)
+    if kernels.loaded_jit() is not None:
+        # (the kernel as minimod hands it out: numba's, or in a fresh install the twin while numba
+        # compiles this array's signature in the background, see minimod/kernels/warm.py)
+        return kernels.tensor_stats(array)
     if array.size < KERNEL_MIN_SIZE:
         return kernels.reference.tensor_stats(array)
     return kernels.tensor_stats(array)  # loads numba: worth it from here on

@@ -2,8 +2,13 @@
 
 ``from minimod import kernels; kernels.im2col(...)`` resolves the name at call time:
 MINIMOD_DISABLE_JIT=1 in the environment selects reference.py, otherwise fast.py (imported, and
-numba with it, on the first kernel call, so ``import minimod`` never loads numba). Without numba
+numba with it, only once a kernel is compiled, so ``import minimod`` never loads numba). Without numba
 installed the reference kernels are used.
+
+Compiling: by default a kernel call whose signature (name and argument types) numba has not compiled
+yet runs the numpy twin, while warm.py's warm-up process compiles it into numba's disk cache; later
+calls of that signature run numba's kernel (warm.py says why and when the switch happens).
+MINIMOD_JIT_COMPILE=inline compiles in this process on the first call instead, as numba does alone.
 
 The fast backend (fast.py) is jit.py's numba kernels and conv_blas.py's convolution (numpy and BLAS).
 scratch.py holds the pool of large arrays that the fast kernels recycle between training steps (a fresh
@@ -17,20 +22,37 @@ from __future__ import annotations
 
 import importlib
 import os
+import weakref
 
 import numpy as np
 
-from . import reference, scratch
+from . import reference, scratch, warm
 from .recycling import accumulate, add, adopt_grad  # noqa: F401 - kernels whatever the backend (see above)
 
-_MODULES = ("jit", "fast", "scratch", "conv_blas", "halves", "recycling")  # modules besides reference
+_MODULES = ("jit", "fast", "scratch", "conv_blas", "halves", "recycling", "warm")  # besides reference
 _jit_module = None
 _jit_missing = False
+_routers: dict = {}
+
+
+def _disabled() -> bool:
+    return os.environ.get("MINIMOD_DISABLE_JIT", "") not in ("", "0")
 
 
 def jit_enabled() -> bool:
-    """True when kernel calls go to the numba twins (numba importable, MINIMOD_DISABLE_JIT unset)."""
-    return os.environ.get("MINIMOD_DISABLE_JIT", "") in ("", "0") and _load_jit() is not None
+    """True when kernel calls go to the numba twins (numba importable, MINIMOD_DISABLE_JIT unset); in
+    the background mode, once each is compiled (this does not load numba then)."""
+    if _disabled():
+        return False
+    if warm.mode() == "background":
+        return _jit_module is not None or (not _jit_missing and warm.numba_installed())
+    return _load_jit() is not None
+
+
+def wait_for_compilation(timeout: float | None = None) -> bool:
+    """Block until every kernel signature called so far is compiled (True; False after timeout
+    seconds): from the next call on they run numba's kernels. Nothing to wait for in the inline mode."""
+    return warm.wait_for_compilation(timeout)
 
 
 def jit_loaded() -> bool:
@@ -57,8 +79,37 @@ def _load_jit():
 
 
 def backend():
-    """The module whose kernels run now: minimod.kernels.fast or minimod.kernels.reference."""
-    return _jit_module if jit_enabled() else reference
+    """The module whose kernels run now: minimod.kernels.fast or minimod.kernels.reference (in the
+    background mode, fast once numba is loaded: a signature not compiled yet still takes the twin)."""
+    return _jit_module if jit_enabled() and _jit_module is not None else reference
+
+
+def _router(name: str):
+    """The kernel `name` in the background mode: numba's if its signature is compiled, else the twin
+    (and a request to compile it). warm.py's module doc tells the story."""
+    twin = getattr(reference, name)
+    backward = name.endswith("_backward")
+
+    def kernel(*args):
+        key = warm.signature(name, args)
+        ready = warm.ready(key)
+        if backward and _twin_outputs and _from_twin(args):
+            pass  # what a twin's forward left for its backward is the twin's (conv's patches, say)
+        elif ready:
+            fast = _load_jit()
+            if fast is not None:
+                return getattr(fast, name)(*args)
+        elif backward and _jit_module is not None:
+            return getattr(_jit_module, name)(*args)  # maybe from numba's forward: compiles here
+        number = None if ready else warm.request(key, name, args, _twin_output)  # copies args: some
+        result = twin(*args)  # kernels write into them
+        if not backward:
+            _note_twin_outputs(result, number)
+        return result
+
+    kernel.__name__ = kernel.__qualname__ = name
+    kernel.__doc__ = twin.__doc__
+    return kernel
 
 
 # relu is the one kernel chosen by its array too: numba's one pass saves microseconds on a small array,
@@ -78,10 +129,74 @@ def relu_backward(grad_output, y):
     return _backend_paying_for(y).relu_backward(grad_output, y)
 
 
+# A forward kernel's outputs may be for its backward only (conv2d_forward's second output is im2col's
+# patches from the twin, the padded input or per-sample patches from the fast backend), so a backward
+# runs on the backend whose forward made its arguments: the twins' outputs are noted here (by id, while
+# they live) until numba's kernels take over.
+_twin_outputs: dict = {}
+
+
+def _note_twin_outputs(result, request) -> None:
+    """Note the twin's output arrays; request: the warm-up request this call was (None: not sent)."""
+    many = type(result) is tuple
+    for index, array in enumerate(result if many else (result,)):
+        if isinstance(array, np.ndarray):
+            key = id(array)
+
+            def forget(ref, key=key):
+                if _twin_outputs.get(key, (None,))[0] is ref:
+                    del _twin_outputs[key]
+
+            made = None if request is None else (request, index if many else 0)
+            _twin_outputs[key] = (weakref.ref(array, forget), made)
+
+
+def _twin_output(array):
+    """(request, index) if array is an output of a twin's call sent to the warm-up process, else None."""
+    entry = _twin_outputs.get(id(array))
+    return entry[1] if entry is not None and entry[0]() is array else None
+
+
+def _from_twin(args) -> bool:
+    for arg in args:
+        if isinstance(arg, np.ndarray):
+            for array in (arg, arg.base):
+                entry = _twin_outputs.get(id(array))
+                if entry is not None and entry[0]() is array:
+                    return True
+    return False
+
+
 def _backend_paying_for(array):
     if _jit_module is None and not (array.nbytes >= scratch.MIN_BYTES and array.dtype in _NUMBA_FLOATS):
         return reference
-    return backend()
+    return _Routed if _background() else backend()
+
+
+def _background() -> bool:
+    return not _disabled() and warm.mode() == "background" and not _jit_missing and warm.numba_installed()
+
+
+class _Routed:
+    """Looks up kernels as the background mode hands them out (see _router)."""
+
+    def __getattr__(self, name):
+        return _routed(name)
+
+
+_Routed = _Routed()
+
+
+def _has_twin(name: str) -> bool:
+    twin = getattr(reference, name, None)
+    return not name.startswith("_") and getattr(twin, "__module__", None) == reference.__name__
+
+
+def _routed(name: str):
+    router = _routers.get(name)
+    if router is None:
+        router = _routers[name] = _router(name)
+    return router
 
 
 def __getattr__(name: str):
@@ -91,6 +206,8 @@ def __getattr__(name: str):
         # halves` inside conv_blas: looking for a kernel there would import jit halfway through its import
         return importlib.import_module(f".{name}", __name__)  # (scratch, halves: numpy only, no numba)
     try:
+        if _background():  # (a kernel without a twin, against the rule, compiles here as it used to)
+            return _routed(name) if _has_twin(name) else getattr(_load_jit(), name)
         return getattr(backend(), name)
     except AttributeError:
         raise AttributeError(f"minimod.kernels has no kernel {name!r}") from None

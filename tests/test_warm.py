@@ -1,0 +1,136 @@
+"""The background compile (minimod/kernels/warm.py): numpy twins until the warm-up process has compiled a
+signature, numba's kernels from then on, the same values either way (within rounding)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from minimod.kernels import warm
+
+pytest.importorskip("numba")
+
+# A ConvNet step in a fresh process: the forward before the kernels are compiled, the backward after
+# (conv's backward must then take the twin, which made what the forward saved), then steps on numba's.
+_STEPS = """
+import json, sys
+import numpy as np
+import minimod as mm
+from minimod import kernels
+from benchmarks.models import convnet, _data
+
+mm.manual_seed(0)
+model = convnet(mm)
+x, y = _data(mm, (8, 1, 28, 28), 10)
+optimizer = mm.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+report = {"numba_at_first_call": None, "losses": [], "grads": None}
+loss = mm.nn.functional.cross_entropy(model(x), y)
+report["numba_at_first_call"] = "numba" in sys.modules
+if sys.argv[1] == "wait":
+    report["waited"] = kernels.wait_for_compilation(120)
+loss.backward()
+report["grads"] = [float(np.abs(p.grad.numpy()).sum()) for p in model.parameters()]
+optimizer.step()
+report["losses"].append(float(loss.item()))
+for _ in range(2):
+    optimizer.zero_grad()
+    loss = mm.nn.functional.cross_entropy(model(x), y)
+    loss.backward()
+    optimizer.step()
+    report["losses"].append(float(loss.item()))
+report["numba_at_end"] = "numba" in sys.modules
+if sys.argv[1] == "wait":  # an idle warm-up process is let go (none stays beside an inspector session)
+    import time
+    from minimod.kernels import warm
+    process = warm._client.process
+    time.sleep(warm.IDLE_SECONDS + 1)
+    report["let_go"] = warm._client.process is None and (process is None or process.wait(30) == 0)
+print("REPORT " + json.dumps(report))
+"""
+
+
+def _run(cache, mode, *, wait="wait", extra=None):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache), MINIMOD_JIT_COMPILE=mode,
+               PYTHONPATH=os.pathsep.join([root, *sys.path]))
+    env.pop("MINIMOD_DISABLE_JIT", None)
+    env.pop("NUMBA_DISABLE_JIT", None)
+    env.update(extra or {})
+    result = subprocess.run([sys.executable, "-c", _STEPS, wait], capture_output=True, text=True, env=env,
+                            cwd=root, check=True, timeout=300)
+    line = next(line for line in result.stdout.splitlines() if line.startswith("REPORT "))
+    return json.loads(line[7:])
+
+
+def _wait_for_warmup(cache):
+    from benchmarks.first_forward import wait_for_warmup
+
+    wait_for_warmup(cache)
+
+
+def test_background_compile_runs_twins_first_then_numba_with_the_same_values(tmp_path):
+    cache = tmp_path / "numba"
+    inline = _run(tmp_path / "inline", "inline")
+    background = _run(cache, "background")
+    _wait_for_warmup(cache)
+    assert inline["numba_at_first_call"] and not background["numba_at_first_call"]
+    assert background["waited"] and background["numba_at_end"]  # numba's kernels after the wait
+    assert background["let_go"]
+    np.testing.assert_allclose(background["grads"], inline["grads"], rtol=1e-5)
+    np.testing.assert_allclose(background["losses"], inline["losses"], rtol=1e-5)
+    assert list(cache.glob("minimod-kernels-*.signatures"))
+    # a later process with the same cache: the signatures are on file, numba's kernels from the first call
+    again = _run(cache, "background", wait="no")
+    assert again["numba_at_first_call"]
+    np.testing.assert_allclose(again["losses"], inline["losses"], rtol=1e-5)
+
+
+def test_without_the_jit_no_warm_up_process_starts(tmp_path, monkeypatch):
+    cache = tmp_path / "numba"
+    report = _run(cache, "background", wait="no", extra={"MINIMOD_DISABLE_JIT": "1"})
+    assert report["losses"] and not report["numba_at_end"]
+    assert not (cache / "minimod-warm.alive").exists()
+    monkeypatch.setenv("MINIMOD_JIT_COMPILE", "background")
+    assert warm.mode() == "background"
+    monkeypatch.setenv("NUMBA_DISABLE_JIT", "1")  # numba's kernels as Python: nothing to compile
+    assert warm.mode() == "inline"
+
+
+def test_signature_is_what_numba_dispatches_on():
+    a = np.zeros((3, 4), np.float32)
+    readonly = a.copy()
+    readonly.flags.writeable = False
+    assert warm.signature("k", (a, 2, 7, 1.5, True, None, (3, 9))) == (
+        "k", ("array", "<f4", 2, "C", True), 2, "int", "float", True, None, (3, "int")
+    )
+    assert warm._describe(a.T)[3] == "F" and warm._describe(a[:, ::2])[3] == "A"
+    assert warm._describe(readonly)[4] is False
+
+
+@pytest.mark.parametrize("view", ["C", "F", "A", "readonly"])
+def test_arguments_travel_with_their_layout(view):
+    import pickle
+
+    import numba
+
+    base = np.arange(24, dtype=np.float64).reshape(4, 6)
+    array = {"C": base, "F": np.asfortranarray(base), "A": base[:, ::2], "readonly": base.copy()}[view]
+    if view == "readonly":
+        array.flags.writeable = False
+    packed = pickle.loads(pickle.dumps(warm._pack((array, 3), lambda _array: None)))
+    rebuilt, three = warm._unpack(packed, {})
+    assert three == 3 and numba.typeof(rebuilt) == numba.typeof(array)
+    np.testing.assert_array_equal(rebuilt, array)
+
+
+def test_a_backward_argument_made_by_a_forward_travels_as_that_output():
+    made = np.ones(3)
+    packed = warm._pack((made, np.zeros(2)), lambda array: (5, 1) if array is made else None)
+    assert isinstance(packed[0], warm._Output)
+    results = {5: ("out", "the warm-up process's own patches")}
+    assert warm._unpack(packed, results)[0] == "the warm-up process's own patches"
