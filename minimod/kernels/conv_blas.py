@@ -420,11 +420,13 @@ def _grid_backward(grad_output, grid, weight, x_shape, ph, pw, dh, dw, need_inpu
 # padded planes, a 3-D array (N, C, Hp·Wp + spare), which tells conv2d_backward the path.
 
 DIRECT_MIN_CHANNELS = 8  # fewer input channels (a first layer): the per-sample patches are faster
+DIRECT_MAX_GRID = 1.3  # the padded grid's size over the output's (see _direct)
 
 
 def _direct(x_shape, w_shape, dtype, sh, sw, ph, pw, dh, dw, oh, ow, groups):
     """True for the direct convolution: stride 1, one group, float32/64, DIRECT_MIN_CHANNELS input channels
-    or more, and every side's padding (the bottom and right ones implied by oh, ow) at most the kernel's
+    or more, a padded grid at most 30% larger than the output (the loops compute its dropped columns
+    too: the ConvNet's 5x5 on 12x12, twice the output, ran slower backward than BLAS), and every side's padding (the bottom and right ones implied by oh, ow) at most the kernel's
     extent - 1, so that the input gradient is a convolution of dY padded by extent - 1 - padding."""
     n, c, h, w = x_shape
     kh, kw = w_shape[2:]
@@ -432,6 +434,7 @@ def _direct(x_shape, w_shape, dtype, sh, sw, ph, pw, dh, dw, oh, ow, groups):
     bottom, right = oh + eh - h - ph, ow + ew - w - pw
     return (
         groups == 1 and sh == sw == 1 and c >= DIRECT_MIN_CHANNELS and dtype in _DIRECT_FLOATS
+        and (oh + eh) * (ow + ew) <= DIRECT_MAX_GRID * oh * ow
         and 0 <= min(ph, bottom) and max(ph, bottom) <= eh and 0 <= min(pw, right) and max(pw, right) <= ew
     )
 

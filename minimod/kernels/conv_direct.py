@@ -89,6 +89,7 @@ def _planes_weight_grad(dy, offset, xp, n0, n1, oh, wp, kh, kw, dh, dw):
     m = oh * wp
     o4, c4 = o + (-o) % 4, c + (-c) % 4
     grad = np.zeros((o4, c4, kh, kw), dtype=np.float64)
+    zero = np.zeros(1, dtype=xp.dtype)[0]  # the sums in x's own type (float32 sums vectorise twice as wide)
     for b in range(n0, n1):
         for oc in range(0, o4, 4):
             # rows past O or C read a real row (the last) and their sums are dropped by the caller
@@ -100,8 +101,8 @@ def _planes_weight_grad(dy, offset, xp, n0, n1, oh, wp, kh, kw, dh, dw):
                         s = i * dh * wp + j * dw
                         x0, x1 = xp[b, ch, s : s + m], xp[b, min(ch + 1, c - 1), s : s + m]
                         x2, x3 = xp[b, min(ch + 2, c - 1), s : s + m], xp[b, min(ch + 3, c - 1), s : s + m]
-                        s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = x0[0] * 0
-                        s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = x0[0] * 0
+                        s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = zero
+                        s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = zero
                         for p in range(m):
                             e0, e1, e2, e3 = x0[p], x1[p], x2[p], x3[p]
                             f0, f1, f2, f3 = g0[p], g1[p], g2[p], g3[p]
