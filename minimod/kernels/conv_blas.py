@@ -425,8 +425,9 @@ DIRECT_MAX_GRID = 1.3  # the padded grid's size over the output's (see _direct)
 
 def _direct(x_shape, w_shape, dtype, sh, sw, ph, pw, dh, dw, oh, ow, groups):
     """True for the direct convolution: stride 1, one group, float32/64, DIRECT_MIN_CHANNELS input channels
-    or more, a padded grid at most 30% larger than the output (the loops compute its dropped columns
-    too: the ConvNet's 5x5 on 12x12, twice the output, ran slower backward than BLAS), and every side's padding (the bottom and right ones implied by oh, ow) at most the kernel's
+    or more, a padded grid at most DIRECT_MAX_GRID times the output (the loops compute its dropped
+    columns too: the ConvNet's 5x5 on 12x12, a grid 2.25x its output, ran slower backward than BLAS),
+    and every side's padding (the bottom and right ones implied by oh, ow) at most the kernel's
     extent - 1, so that the input gradient is a convolution of dY padded by extent - 1 - padding."""
     n, c, h, w = x_shape
     kh, kw = w_shape[2:]
@@ -479,7 +480,9 @@ def _direct_forward(x, weight, bias, ph, pw, dh, dw, oh, ow):
     return out, buffer
 
 
-def _direct_backward(grad_output, buffer, weight, x_shape, ph, pw, dh, dw, need_input, need_weight, need_bias):
+def _direct_backward(
+    grad_output, buffer, weight, x_shape, ph, pw, dh, dw, need_input, need_weight, need_bias
+):
     """dx: the direct forward loop on dY padded by extent - 1 - padding, with the filters flipped and
     transposed; dW: conv_direct's sums over the planes (dY on the input's grid)."""
     from .conv_direct import _planes_forward, _planes_weight_grad

@@ -54,10 +54,11 @@ def _planes_forward(xp, w, out, n0, n1, wp, dh, dw):
                     for ch in range(0, c4, 4):
                         x0, x1 = xp[b, ch, s : s + m], xp[b, ch + 1, s : s + m]
                         x2, x3 = xp[b, ch + 2, s : s + m], xp[b, ch + 3, s : s + m]
-                        u0, u1, u2, u3 = w[oc, ch, i, j], w[oc, ch + 1, i, j], w[oc, ch + 2, i, j], w[oc, ch + 3, i, j]
-                        v0, v1, v2, v3 = w[oc + 1, ch, i, j], w[oc + 1, ch + 1, i, j], w[oc + 1, ch + 2, i, j], w[oc + 1, ch + 3, i, j]
-                        q0, q1, q2, q3 = w[oc + 2, ch, i, j], w[oc + 2, ch + 1, i, j], w[oc + 2, ch + 2, i, j], w[oc + 2, ch + 3, i, j]
-                        r0, r1, r2, r3 = w[oc + 3, ch, i, j], w[oc + 3, ch + 1, i, j], w[oc + 3, ch + 2, i, j], w[oc + 3, ch + 3, i, j]
+                        k = w[oc : oc + 4, ch : ch + 4, i, j]  # this tap's weights, 4 outputs x 4 inputs
+                        u0, u1, u2, u3 = k[0, 0], k[0, 1], k[0, 2], k[0, 3]
+                        v0, v1, v2, v3 = k[1, 0], k[1, 1], k[1, 2], k[1, 3]
+                        q0, q1, q2, q3 = k[2, 0], k[2, 1], k[2, 2], k[2, 3]
+                        r0, r1, r2, r3 = k[3, 0], k[3, 1], k[3, 2], k[3, 3]
                         for p in range(m):
                             e0, e1, e2, e3 = x0[p], x1[p], x2[p], x3[p]
                             a0[p] += u0 * e0 + u1 * e1 + u2 * e2 + u3 * e3
@@ -66,7 +67,8 @@ def _planes_forward(xp, w, out, n0, n1, wp, dh, dw):
                             a3[p] += r0 * e0 + r1 * e1 + r2 * e2 + r3 * e3
                     for ch in range(c4, c):  # the channels past the last block of 4, one at a time
                         x0 = xp[b, ch, s : s + m]
-                        u0, v0, q0, r0 = w[oc, ch, i, j], w[oc + 1, ch, i, j], w[oc + 2, ch, i, j], w[oc + 3, ch, i, j]
+                        u0, v0 = w[oc, ch, i, j], w[oc + 1, ch, i, j]
+                        q0, r0 = w[oc + 2, ch, i, j], w[oc + 3, ch, i, j]
                         for p in range(m):
                             e0 = x0[p]
                             a0[p] += u0 * e0
@@ -93,8 +95,9 @@ def _planes_weight_grad(dy, offset, xp, n0, n1, oh, wp, kh, kw, dh, dw):
     for b in range(n0, n1):
         for oc in range(0, o4, 4):
             # rows past O or C read a real row (the last) and their sums are dropped by the caller
-            g0, g1 = dy[b, oc, offset : offset + m], dy[b, min(oc + 1, o - 1), offset : offset + m]
-            g2, g3 = dy[b, min(oc + 2, o - 1), offset : offset + m], dy[b, min(oc + 3, o - 1), offset : offset + m]
+            rows = dy[b, :, offset : offset + m]
+            g0, g1 = rows[oc], rows[min(oc + 1, o - 1)]
+            g2, g3 = rows[min(oc + 2, o - 1)], rows[min(oc + 3, o - 1)]
             for ch in range(0, c4, 4):
                 for i in range(kh):
                     for j in range(kw):
