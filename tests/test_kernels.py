@@ -646,6 +646,52 @@ def test_direct_conv_twins(monkeypatch, batch, channels, out_channels, size, ker
                 np.testing.assert_allclose(a, b, **tolerance)
 
 
+@pytest.mark.parametrize(
+    ("channels", "size", "kernel", "stride", "pads", "dilation"),
+    [
+        (10, 12, 5, 1, (0, 0, 0, 0), 1),  # the ConvNet's second layer
+        (7, 11, 3, 2, (1, 1, 1, 1), 1),  # strided, odd sizes
+        (9, 13, 3, 1, (2, 2, 2, 2), 2),  # dilated, padded
+    ],
+)
+@pytest.mark.parametrize("batch", [1, 3, 4])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_channels_last_patches_in_halves_match_the_reference(
+    monkeypatch, channels, size, kernel, stride, pads, dilation, batch, dtype
+):
+    """One group, channels-last patches (neither direct, nor on the grid, nor per sample), split into
+    two halves of the batch: the patches, products and col2im of each half against the numpy twin."""
+    from minimod.kernels import conv_blas
+
+    parts = [(0, batch // 2), (batch // 2, batch)] if batch > 1 else [(0, batch)]
+    monkeypatch.setattr(conv_blas, "_parts", lambda *_: parts)
+    monkeypatch.setattr(conv_blas, "DIRECT_MIN_CHANNELS", 10**6)
+    top, bottom, left, right = pads
+    oh = (size + top + bottom - dilation * (kernel - 1) - 1) // stride + 1
+    ow = (size + left + right - dilation * (kernel - 1) - 1) // stride + 1
+    assert not conv_blas._on_grid(channels, kernel, kernel, stride, stride, dilation, dilation, oh, ow, 1)
+    assert not conv_blas._per_sample(channels, kernel, ow, 1)
+    rng = np.random.default_rng(batch + channels)
+    x = rng.standard_normal((batch, channels, size, size)).astype(dtype)
+    weight = rng.standard_normal((6, channels, kernel, kernel)).astype(dtype)
+    bias = rng.standard_normal(6).astype(dtype)
+    args = (stride, stride, top, left, dilation, dilation)
+    tolerance = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else TOL[dtype]
+    out, cols = J.conv2d_forward(x, weight, bias, *args, oh, ow, 1)
+    expected_out, expected_cols = R.conv2d_forward(x, weight, bias, *args, oh, ow, 1)
+    np.testing.assert_allclose(out, expected_out, **tolerance)
+    np.testing.assert_allclose(cols, expected_cols, **tolerance)
+    g = rng.standard_normal(out.shape).astype(dtype)
+    for need_input, need_weight in [(True, True), (True, False), (False, True)]:
+        got = J.conv2d_backward(g, cols, weight, x.shape, *args, 1, need_input, need_weight, True)
+        want = R.conv2d_backward(g, expected_cols, weight, x.shape, *args, 1, need_input, need_weight, True)
+        for a, b in zip(got, want):
+            assert (a is None) == (b is None)
+            if a is not None:
+                assert a.dtype == dtype and a.shape == b.shape
+                np.testing.assert_allclose(a, b, **tolerance)
+
+
 def test_direct_conv_is_the_small_resnets_path():
     # the benchmark's 3x3 16 -> 16 convolutions take the direct loops; a first layer (3 channels), a
     # strided or grouped convolution, float16 and the ConvNet's 5x5 on 12x12 do not
