@@ -571,6 +571,7 @@ def test_conv_in_halves_and_blocks_matches_the_reference(
 
     halves = [(0, batch // 2), (batch // 2, batch)] if batch > 1 else [(0, batch)]
     monkeypatch.setattr(conv_blas, "_parts", lambda *_: halves)
+    monkeypatch.setattr(conv_blas, "DIRECT_MIN_CHANNELS", 10**6)  # the grid's path, not the direct loops
     monkeypatch.setattr(conv_blas, "WEIGHT_BLOCK_BYTES", 4096)
     monkeypatch.setattr(conv_blas, "INPUT_BLOCK_BYTES", 6144)
     top, bottom, left, right = pads
@@ -594,6 +595,115 @@ def test_conv_in_halves_and_blocks_matches_the_reference(
             assert (a is None) == (b is None)
             if a is not None:
                 _close(a, b, np.float64)
+
+
+@pytest.mark.parametrize(
+    ("batch", "channels", "out_channels", "size", "kernel", "pads", "dilation"),
+    [
+        (3, 16, 16, 9, 3, (1, 1, 1, 1), 1),  # ResNet's 3x3, odd batch and size
+        (2, 9, 5, (7, 10), 3, (1, 1, 1, 1), 1),  # channels not a multiple of 4, a non-square image
+        (2, 10, 20, 12, 5, (2, 2, 2, 2), 1),  # 5x5 "same"
+        (3, 12, 6, (11, 9), (3, 2), (2, 2, 1, 1), (2, 1)),  # dilated rows, an even kernel's "same" columns
+        (1, 8, 3, 6, 2, (0, 1, 0, 1), 1),  # an even kernel's "same": padded after only
+        (2, 8, 7, 8, 3, (0, 0, 0, 0), 1),  # no padding: the input gradient pads dY by 2 on every side
+        (2, 13, 4, 7, 3, (2, 0, 1, 1), 1),  # padding as large as the kernel's extent - 1 on one side
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_direct_conv_twins(monkeypatch, batch, channels, out_channels, size, kernel, pads, dilation, dtype):
+    """conv_blas's direct convolution (conv_direct.py's loops) against the numpy twin, on shapes its
+    channel blocks of 4 do not divide, odd sizes, one-sided padding and dilation, split into unequal halves
+    of the batch; every combination of the gradients asked for."""
+    from minimod.kernels import conv_blas
+
+    parts = [(0, batch // 2), (batch // 2, batch)] if batch > 1 else [(0, batch)]
+    monkeypatch.setattr(conv_blas, "_parts", lambda *_: parts)
+    monkeypatch.setattr(conv_blas, "DIRECT_MAX_GRID", 100.0)  # small images: grids far larger than outputs
+    h, w = (size, size) if isinstance(size, int) else size
+    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    dh, dw = (dilation, dilation) if isinstance(dilation, int) else dilation
+    top, bottom, left, right = pads
+    oh, ow = h + top + bottom - dh * (kh - 1), w + left + right - dw * (kw - 1)
+    rng = np.random.default_rng(channels)
+    x = rng.standard_normal((batch, channels, h, w)).astype(dtype)
+    weight = rng.standard_normal((out_channels, channels, kh, kw)).astype(dtype)
+    bias = rng.standard_normal(out_channels).astype(dtype)
+    args = (1, 1, top, left, dh, dw)
+    assert conv_blas._direct(x.shape, weight.shape, x.dtype, *args, oh, ow, 1)
+    tolerance = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else TOL[dtype]
+    out, planes = J.conv2d_forward(x, weight, bias, *args, oh, ow, 1)
+    expected_out, cols = R.conv2d_forward(x, weight, bias, *args, oh, ow, 1)
+    assert out.dtype == dtype and out.flags.c_contiguous
+    np.testing.assert_allclose(out, expected_out, **tolerance)
+    g = rng.standard_normal(out.shape).astype(dtype)
+    for need_input, need_weight in [(True, True), (True, False), (False, True)]:
+        got = J.conv2d_backward(g, planes, weight, x.shape, *args, 1, need_input, need_weight, True)
+        want = R.conv2d_backward(g, cols, weight, x.shape, *args, 1, need_input, need_weight, True)
+        for a, b in zip(got, want):
+            assert (a is None) == (b is None)
+            if a is not None:
+                assert a.dtype == dtype and a.shape == b.shape
+                np.testing.assert_allclose(a, b, **tolerance)
+
+
+@pytest.mark.parametrize(
+    ("channels", "size", "kernel", "stride", "pads", "dilation"),
+    [
+        (10, 12, 5, 1, (0, 0, 0, 0), 1),  # the ConvNet's second layer
+        (7, 11, 3, 2, (1, 1, 1, 1), 1),  # strided, odd sizes
+        (9, 13, 3, 1, (2, 2, 2, 2), 2),  # dilated, padded
+    ],
+)
+@pytest.mark.parametrize("batch", [1, 3, 4])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_channels_last_patches_in_halves_match_the_reference(
+    monkeypatch, channels, size, kernel, stride, pads, dilation, batch, dtype
+):
+    """One group, channels-last patches (neither direct, nor on the grid, nor per sample), split into
+    two halves of the batch: the patches, products and col2im of each half against the numpy twin."""
+    from minimod.kernels import conv_blas
+
+    parts = [(0, batch // 2), (batch // 2, batch)] if batch > 1 else [(0, batch)]
+    monkeypatch.setattr(conv_blas, "_parts", lambda *_: parts)
+    monkeypatch.setattr(conv_blas, "DIRECT_MIN_CHANNELS", 10**6)
+    top, bottom, left, right = pads
+    oh = (size + top + bottom - dilation * (kernel - 1) - 1) // stride + 1
+    ow = (size + left + right - dilation * (kernel - 1) - 1) // stride + 1
+    assert not conv_blas._on_grid(channels, kernel, kernel, stride, stride, dilation, dilation, oh, ow, 1)
+    assert not conv_blas._per_sample(channels, kernel, ow, 1)
+    rng = np.random.default_rng(batch + channels)
+    x = rng.standard_normal((batch, channels, size, size)).astype(dtype)
+    weight = rng.standard_normal((6, channels, kernel, kernel)).astype(dtype)
+    bias = rng.standard_normal(6).astype(dtype)
+    args = (stride, stride, top, left, dilation, dilation)
+    tolerance = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else TOL[dtype]
+    out, cols = J.conv2d_forward(x, weight, bias, *args, oh, ow, 1)
+    expected_out, expected_cols = R.conv2d_forward(x, weight, bias, *args, oh, ow, 1)
+    np.testing.assert_allclose(out, expected_out, **tolerance)
+    np.testing.assert_allclose(cols, expected_cols, **tolerance)
+    g = rng.standard_normal(out.shape).astype(dtype)
+    for need_input, need_weight in [(True, True), (True, False), (False, True)]:
+        got = J.conv2d_backward(g, cols, weight, x.shape, *args, 1, need_input, need_weight, True)
+        want = R.conv2d_backward(g, expected_cols, weight, x.shape, *args, 1, need_input, need_weight, True)
+        for a, b in zip(got, want):
+            assert (a is None) == (b is None)
+            if a is not None:
+                assert a.dtype == dtype and a.shape == b.shape
+                np.testing.assert_allclose(a, b, **tolerance)
+
+
+def test_direct_conv_is_the_small_resnets_path():
+    # the benchmark's 3x3 16 -> 16 convolutions take the direct loops; a first layer (3 channels), a
+    # strided or grouped convolution, float16 and the ConvNet's 5x5 on 12x12 do not
+    from minimod.kernels import conv_blas
+
+    direct = conv_blas._direct
+    assert direct((16, 16, 32, 32), (16, 16, 3, 3), np.dtype(np.float32), 1, 1, 1, 1, 1, 1, 32, 32, 1)
+    assert not direct((16, 3, 32, 32), (16, 3, 3, 3), np.dtype(np.float32), 1, 1, 1, 1, 1, 1, 32, 32, 1)
+    assert not direct((16, 16, 32, 32), (16, 16, 3, 3), np.dtype(np.float32), 2, 2, 1, 1, 1, 1, 16, 16, 1)
+    assert not direct((16, 16, 32, 32), (16, 8, 3, 3), np.dtype(np.float32), 1, 1, 1, 1, 1, 1, 32, 32, 2)
+    assert not direct((16, 16, 32, 32), (16, 16, 3, 3), np.dtype(np.float16), 1, 1, 1, 1, 1, 1, 32, 32, 1)
+    assert not direct((32, 10, 12, 12), (20, 10, 5, 5), np.dtype(np.float32), 1, 1, 0, 0, 1, 1, 8, 8, 1)
 
 
 # --- float16 ----------------------------------------------------------------------------------------

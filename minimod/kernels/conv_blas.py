@@ -60,16 +60,11 @@ def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups=1):
     cg = c // groups
     extent_h, extent_w = (kh - 1) * dh + 1, (kw - 1) * dw + 1
     span_h, span_w = sh * (oh - 1) + 1, sw * (ow - 1) + 1
-    channels_last = kw * cg >= ow
-    xp = _padded(x, ph, pw, span_h + extent_h - 1, span_w + extent_w - 1, channels_last)
-    if channels_last:
-        # (N, oh, ow, C, kh, kw): the window of every output pixel, as a view
-        windows = sliding_window_view(xp, (extent_h, extent_w), axis=(1, 2))
-        windows = windows[:, :span_h:sh, :span_w:sw, :, ::dh, ::dw]
+    if kw * cg >= ow:  # channels last
         cols = scratch.empty((n * oh * ow, groups * kh * kw * cg), x.dtype)
-        target = cols.reshape(n, oh, ow, groups, kh, kw, cg)
-        target[...] = windows.reshape(n, oh, ow, groups, cg, kh, kw).transpose(0, 1, 2, 3, 5, 6, 4)
+        _patches_into(cols, x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups)
         return cols
+    xp = _padded(x, ph, pw, span_h + extent_h - 1, span_w + extent_w - 1, False)
     cols_t = scratch.empty((groups * kh * kw * cg, n * oh * ow), x.dtype)
     target = cols_t.reshape(groups, kh, kw, cg, n, oh, ow)
     for i in range(kh):
@@ -77,6 +72,20 @@ def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups=1):
             window = xp[:, :, i * dh : i * dh + span_h : sh, j * dw : j * dw + span_w : sw]  # (N, C, oh, ow)
             target[:, i, j] = window.reshape(n, groups, cg, oh, ow).transpose(1, 2, 0, 3, 4)
     return cols_t.T
+
+
+def _patches_into(cols, x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups):
+    """im2col's channels-last patches of x, written into cols (N·oh·ow, G·kh·kw·Cg)."""
+    n, c, _, _ = x.shape
+    cg = c // groups
+    extent_h, extent_w = (kh - 1) * dh + 1, (kw - 1) * dw + 1
+    span_h, span_w = sh * (oh - 1) + 1, sw * (ow - 1) + 1
+    xp = _padded(x, ph, pw, span_h + extent_h - 1, span_w + extent_w - 1, True)
+    # (N, oh, ow, C, kh, kw): the window of every output pixel, as a view
+    windows = sliding_window_view(xp, (extent_h, extent_w), axis=(1, 2))
+    windows = windows[:, :span_h:sh, :span_w:sw, :, ::dh, ::dw]
+    target = cols.reshape(n, oh, ow, groups, kh, kw, cg)
+    target[...] = windows.reshape(n, oh, ow, groups, cg, kh, kw).transpose(0, 1, 2, 3, 5, 6, 4)
 
 
 def _on_grid(c, kh, kw, sh, sw, dh, dw, oh, ow, groups):
@@ -97,10 +106,14 @@ def conv2d_forward(x, weight, bias, sh, sw, ph, pw, dh, dw, oh, ow, groups):
 def _conv2d_forward(x, weight, bias, sh, sw, ph, pw, dh, dw, oh, ow, groups):
     n = x.shape[0]
     kh, kw = weight.shape[2:]
+    if _direct(x.shape, weight.shape, x.dtype, sh, sw, ph, pw, dh, dw, oh, ow, groups):
+        return _direct_forward(x, weight, bias, ph, pw, dh, dw, oh, ow)
     if _on_grid(x.shape[1], kh, kw, sh, sw, dh, dw, oh, ow, groups):
         return _grid_forward(x, weight, bias, ph, pw, dh, dw, oh, ow)
     if _per_sample(x.shape[1], kw, ow, groups):
         return _per_sample_forward(x, weight, bias, sh, sw, ph, pw, dh, dw, oh, ow)
+    if groups == 1 and kw * x.shape[1] >= ow:
+        return _patches_forward(x, weight, bias, sh, sw, ph, pw, dh, dw, oh, ow)
     o, _, kh, kw = weight.shape
     og = o // groups
     cols = im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups)
@@ -140,12 +153,18 @@ def _conv2d_backward(
 ):
     n, o, oh, ow = grad_output.shape
     _, cg, kh, kw = weight.shape
+    if cols.ndim == 3:  # the direct convolution's padded planes (no other path saves a 3-D array)
+        return _direct_backward(grad_output, cols, weight, x_shape, ph, pw, dh, dw, need_input, need_weight,
+                                need_bias)
     if _on_grid(x_shape[1], kh, kw, sh, sw, dh, dw, oh, ow, groups):
         return _grid_backward(grad_output, cols, weight, x_shape, ph, pw, dh, dw, need_input, need_weight,
                               need_bias)
     if _per_sample(x_shape[1], kw, ow, groups):
         return _per_sample_backward(grad_output, cols, weight, x_shape, sh, sw, ph, pw, dh, dw, need_input,
                                     need_weight, need_bias)
+    if groups == 1 and cols.flags.c_contiguous:  # (the grid's own 2-D array was taken above)
+        return _patches_backward(grad_output, cols, weight, x_shape, sh, sw, ph, pw, dh, dw, need_input,
+                                 need_weight, need_bias)
     og = o // groups
     g_rows = scratch.empty((n * oh * ow, o), grad_output.dtype)  # dY with one row per output pixel
     g_rows.reshape(n, oh * ow, o)[...] = grad_output.reshape(n, o, oh * ow).transpose(0, 2, 1)
@@ -202,6 +221,66 @@ def _grad_input(g_rows, weight, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups)
     grad_x[...] = grad_padded[:, :, ph : ph + h, pw : pw + w]
     return grad_x
 
+
+
+# --- one group, channels-last patches, in halves of the batch -------------------------------------------
+#
+# The ConvNet's second layer (10 -> 20 channels, 5x5 on 12x12) ran on one thread: forward 0.47 ms,
+# backward 0.91 ms. In two halves (products and col2im per half) backward takes 0.62-0.79 ms; forward
+# splits only its products (below). A/B on the ConvNet step in one process, 15 interleaved rounds:
+# 3.54 ms with neither split, 3.24 with backward's, 3.03 with both (min; the shared machine was slow).
+
+
+def _patches_forward(x, weight, bias, sh, sw, ph, pw, dh, dw, oh, ow):
+    n = x.shape[0]
+    o, _, kh, kw = weight.shape
+    pixels = oh * ow
+    cols = scratch.empty((n * pixels, weight[0].size), x.dtype)
+    out = scratch.empty((n, o, oh, ow), x.dtype)
+    w_rows_t = weight_rows(weight, 1)[0].T
+
+    # the patches first, on this thread: numpy's strided copy holds the GIL, and in halves it ran slower
+    # than one after the other (0.23 ms instead of 0.15); the products overlap (0.21 instead of 0.26)
+    _patches_into(cols, x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, 1)
+
+    def part(n0, n1):
+        k, rows = n1 - n0, cols[n0 * pixels : n1 * pixels]
+        products = scratch.empty((k * pixels, o), x.dtype)
+        np.matmul(rows, w_rows_t, out=products)
+        out[n0:n1].reshape(k, o, pixels)[...] = products.reshape(k, pixels, o).transpose(0, 2, 1)
+
+    halves.run(part, _parts(n, pixels * weight.size))
+    if bias is not None:
+        out += bias[:, None, None]
+    return out, cols
+
+
+def _patches_backward(
+    grad_output, cols, weight, x_shape, sh, sw, ph, pw, dh, dw, need_input, need_weight, need_bias
+):
+    n, c, h, w = x_shape
+    _, o, oh, ow = grad_output.shape
+    kh, kw = weight.shape[2:]
+    pixels = oh * ow
+    grad_x = scratch.empty(x_shape, grad_output.dtype) if need_input else None
+
+    def part(n0, n1):  # samples n0..n1-1; returns their share of dW as (kh·kw·C, O)
+        k = n1 - n0
+        g_rows = scratch.empty((k * pixels, o), grad_output.dtype)  # dY with one row per output pixel
+        g_rows.reshape(k, pixels, o)[...] = grad_output[n0:n1].reshape(k, o, pixels).transpose(0, 2, 1)
+        share = cols[n0 * pixels : n1 * pixels].T @ g_rows if need_weight else None
+        if need_input:
+            grad_x[n0:n1] = _grad_input(g_rows, weight, (k, c, h, w), sh, sw, ph, pw, dh, dw, oh, ow, 1)
+        return share
+
+    shares = halves.run(part, _parts(n, pixels * weight.size))
+    grad_weight = grad_bias = None
+    if need_weight:
+        total = shares[0] if len(shares) == 1 else sum(shares)
+        grad_weight = np.ascontiguousarray(total.reshape(kh, kw, c, o).transpose(3, 2, 0, 1))
+    if need_bias:
+        grad_bias = grad_output.sum(axis=(0, 2, 3))
+    return grad_x, grad_weight, grad_bias
 
 
 # --- few input channels: one patch matrix per sample ------------------------------------------------
@@ -402,6 +481,124 @@ def _grid_backward(grad_output, grid, weight, x_shape, ph, pw, dh, dw, need_inpu
     if need_weight:
         total = shares[0] if len(shares) == 1 else sum(shares)
         grad_weight = np.ascontiguousarray(total.reshape(kh, kw, o, c).transpose(2, 3, 0, 1))
+    if need_bias:
+        grad_bias = grad_output.sum(axis=(0, 2, 3))
+    return grad_x, grad_weight, grad_bias
+
+
+# --- stride-1 convolution with few channels: direct loops (conv_direct.py) ---------------------------
+#
+# For the small ResNet's 3x3 16 -> 16 convolutions BLAS's products are skinny and the patch copies
+# around them cost as much: conv_direct's numba loops over padded planes do the whole convolution
+# (forward 1.3 ms instead of 1.6-2.2 ms at one thread, batch 16 at 32x32). Saved for backward: the
+# padded planes, a 3-D array (N, C, Hp·Wp + spare), which tells conv2d_backward the path.
+
+DIRECT_MIN_CHANNELS = 8  # fewer input channels (a first layer): the per-sample patches are faster
+DIRECT_MAX_GRID = 1.3  # the padded grid's size over the output's (see _direct)
+
+
+def _direct(x_shape, w_shape, dtype, sh, sw, ph, pw, dh, dw, oh, ow, groups):
+    """True for the direct convolution: stride 1, one group, float32/64, DIRECT_MIN_CHANNELS input channels
+    or more, a padded grid at most DIRECT_MAX_GRID times the output (the loops compute its dropped
+    columns too: the ConvNet's 5x5 on 12x12, a grid 2.25x its output, ran slower backward than BLAS),
+    and every side's padding (the bottom and right ones implied by oh, ow) at most the kernel's
+    extent - 1, so that the input gradient is a convolution of dY padded by extent - 1 - padding."""
+    n, c, h, w = x_shape
+    kh, kw = w_shape[2:]
+    eh, ew = (kh - 1) * dh, (kw - 1) * dw
+    bottom, right = oh + eh - h - ph, ow + ew - w - pw
+    return (
+        groups == 1 and sh == sw == 1 and c >= DIRECT_MIN_CHANNELS and dtype in _DIRECT_FLOATS
+        and (oh + eh) * (ow + ew) <= DIRECT_MAX_GRID * oh * ow
+        and 0 <= min(ph, bottom) and max(ph, bottom) <= eh and 0 <= min(pw, right) and max(pw, right) <= ew
+    )
+
+
+_DIRECT_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))  # numba has no float16 arithmetic
+
+
+def _plane_buffer(n, c, hp, wp, spare, dtype):
+    """(buffer (N, C, Hp·Wp + spare), its (N, C, Hp, Wp) view); the spare elements are zeroed."""
+    buffer = scratch.empty((n, c, hp * wp + spare), dtype)
+    buffer[:, :, hp * wp :] = 0
+    return buffer, buffer[:, :, : hp * wp].reshape(n, c, hp, wp)
+
+
+def _filters_by_4(weight):
+    """weight (O, C, kh, kw) with zero filters appended up to a multiple of 4 (conv_direct's blocks)."""
+    o = weight.shape[0]
+    if o % 4 == 0:
+        return np.ascontiguousarray(weight)
+    blocks = np.zeros((o + (-o) % 4, *weight.shape[1:]), weight.dtype)
+    blocks[:o] = weight
+    return blocks
+
+
+def _direct_forward(x, weight, bias, ph, pw, dh, dw, oh, ow):
+    # (imported here: only a process that runs a direct convolution loads its loops, compiled on first
+    # use: 1.4 s forward, 1.1 s weight gradient per dtype without a cache, 0.4 s from numba's cache)
+    from .conv_direct import _planes_forward
+
+    n, c, h, w = x.shape
+    o, _, kh, kw = weight.shape
+    hp, wp = oh + (kh - 1) * dh, ow + (kw - 1) * dw
+    buffer, planes = _plane_buffer(n, c, hp, wp, (kw - 1) * dw, x.dtype)
+    out = scratch.empty((n, o, oh, ow), x.dtype)
+    filters = _filters_by_4(weight)
+
+    def part(n0, n1):
+        _fill_padded(planes[n0:n1], x[n0:n1], ph, pw)
+        _planes_forward(buffer, filters, out, n0, n1, wp, dh, dw)
+
+    halves.run(part, _grid_parts(n, c, o, oh, ow, kh, kw))
+    if bias is not None:
+        out += bias[:, None, None]
+    return out, buffer
+
+
+def _direct_backward(
+    grad_output, buffer, weight, x_shape, ph, pw, dh, dw, need_input, need_weight, need_bias
+):
+    """dx: the direct forward loop on dY padded by extent - 1 - padding, with the filters flipped and
+    transposed; dW: conv_direct's sums over the planes (dY on the input's grid)."""
+    from .conv_direct import _planes_forward, _planes_weight_grad
+
+    n, c, h, w = x_shape
+    _, o, oh, ow = grad_output.shape
+    kh, kw = weight.shape[2:]
+    eh, ew = (kh - 1) * dh, (kw - 1) * dw
+    wp = ow + ew  # the input planes' width
+    hq, wq = h + eh, w + ew  # dY's padded planes for the input gradient
+    dtype = grad_output.dtype
+    grad_x = grad_weight = grad_bias = None
+    if need_input:
+        dy_buffer, dy_planes = _plane_buffer(n, o, hq, wq, ew, dtype)
+        flipped = _filters_by_4(weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+        grad_x = scratch.empty((n, c, h, w), dtype)
+    own_grid = need_weight and not (need_input and wq == wp)
+    if need_weight:
+        if not own_grid:  # ("same" padding) dY's padded planes serve, from the first pixel on
+            dy_grid, offset = dy_buffer, (eh - ph) * wq + ew - pw
+        else:  # dY on the input's grid, zero in the columns past ow
+            dy_grid, offset = scratch.empty((n, o, oh * wp), dtype), 0
+            cells = dy_grid.reshape(n, o, oh, wp)
+
+    def part(n0, n1):  # samples n0..n1-1; returns their share of dW
+        share = None
+        if need_input:
+            _fill_padded(dy_planes[n0:n1], grad_output[n0:n1], eh - ph, ew - pw)
+            _planes_forward(dy_buffer, flipped, grad_x, n0, n1, wq, dh, dw)
+        if need_weight:
+            if own_grid:
+                cells[n0:n1, :, :, ow:] = 0
+                cells[n0:n1, :, :, :ow] = grad_output[n0:n1]
+            share = _planes_weight_grad(dy_grid, offset, buffer, n0, n1, oh, wp, kh, kw, dh, dw)
+        return share
+
+    shares = halves.run(part, _grid_parts(n, c, o, oh, ow, kh, kw))
+    if need_weight:
+        total = shares[0] if len(shares) == 1 else sum(shares)
+        grad_weight = total[:o, :c].astype(dtype)
     if need_bias:
         grad_bias = grad_output.sum(axis=(0, 2, 3))
     return grad_x, grad_weight, grad_bias

@@ -58,7 +58,7 @@ def col2im(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups=1):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # (conv_blas runs it on both halves of a batch at once)
 def _col2im_channels_last(cols, padded, kh, kw, sh, sw, dh, dw, oh, ow):
     n, _, _, c = padded.shape
     for b in range(n):
