@@ -29,7 +29,8 @@ import numpy as np
 from . import reference, scratch, warm
 from .recycling import accumulate, add, adopt_grad  # noqa: F401 - kernels whatever the backend (see above)
 
-_MODULES = ("jit", "fast", "scratch", "conv_blas", "halves", "recycling", "warm")  # besides reference
+# modules besides reference
+_MODULES = ("jit", "fast", "scratch", "conv_blas", "conv_direct", "halves", "recycling", "warm")
 _jit_module = None
 _jit_missing = False
 _routers: dict = {}

@@ -1,4 +1,5 @@
-"""The fast backend: numba twins of reference.py (same contracts, as loops); the only file importing numba.
+"""The fast backend: numba twins of reference.py (same contracts, as loops); with conv_direct.py, the only
+files importing numba.
 
 Each function compiles on its first call (per dtype) and is cached on disk (cache=True; numba
 honours NUMBA_CACHE_DIR). NUMBA_DISABLE_JIT=1 runs these as plain Python, to step through them.
