@@ -391,12 +391,14 @@ def _backward_node(node, pending, leaves, retain_graph):
     for counter, version, _array in node._saved_versions:
         if counter.value != version:
             node._check_versions()  # raises, naming the array
-    if node.n_outputs > 1:  # an output nobody used gets a zero gradient
+    if node.n_outputs == 1:
+        input_grads = node.function.backward(node, grads[0])  # (a plain call: cheaper than *grads)
+    else:  # an output nobody used gets a zero gradient
         grads = [
             np.zeros(shape, dtype) if g is None else g
             for g, shape, dtype in zip(grads, node.output_shapes, node.output_dtypes)
         ]
-    input_grads = node.function.backward(node, *grads)
+        input_grads = node.function.backward(node, *grads)
     if type(input_grads) is not tuple:
         input_grads = (input_grads,)
     if len(input_grads) != len(node.inputs):
