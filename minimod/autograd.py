@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import heapq
 import itertools
+from operator import attrgetter
 
 import numpy as np
 
@@ -64,10 +64,10 @@ class Context:
                 needs.append(arg.requires_grad)
             else:
                 inputs.append(None)
-                parents.append(None)
+                parents.append((None, 0))
                 needs.append(False)
         self.inputs = tuple(inputs)  # one Tensor (or None for a non-tensor argument) per argument
-        self.parents = tuple(parents)  # (grad_fn or None for a leaf, output index) per Tensor argument
+        self.parents = tuple(parents)  # (grad_fn, output index) per argument; None: a leaf, or no Tensor
         self.needs_input_grad = tuple(needs)
         self.saved_arrays = ()
         self._saved_versions = ()
@@ -275,9 +275,10 @@ def _connect(cls, ctx, args, result):
     if ctx.saved_arrays:
         # remember the versions of the tensors whose storage was saved, to catch in-place changes
         versions = []
+        tensors = (*ctx.inputs, *outputs)  # (None for a non-tensor argument)
         for saved in ctx.saved_arrays:
-            for tensor in (*args, *outputs):
-                if isinstance(tensor, Tensor) and tensor._data is saved:
+            for tensor in tensors:
+                if tensor is not None and tensor._data is saved:
                     versions.append((tensor._version, tensor._version.value, saved))
                     break
             else:
@@ -317,40 +318,24 @@ def _reduce_to_shape(grad, shape):
 
 
 def _execution_order(root):
-    """Nodes reachable from root, each after every node that sends it a gradient, in the order torch's
-    engine runs them: of the nodes whose gradients are all in, the most recently made one first.
+    """Nodes reachable from root in the order torch's engine runs them: of the nodes whose gradients are
+    all in, the most recently made one first.
 
-    First count, for every node, the nodes that send it a gradient (its dependencies); then run
-    Kahn's algorithm with a heap keyed on the node's sequence number (newest first). Of two
-    independent branches (a residual block's shortcut and its main path) the one computed last in
-    the forward runs first in the backward, as in torch.
+    Every node is made after the nodes that feed it (its inputs' grad_fns), so all the nodes that send
+    a node gradients are newer than it; the newest node not yet run therefore has all its gradients in,
+    and torch's order is simply newest to oldest (by sequence number). Of two independent branches (a
+    residual block's shortcut and its main path) the one computed last in the forward runs first in the
+    backward, as in torch.
     """
-    dependencies = {root: 0}
+    reached = {root}
     stack = [root]
     while stack:
         node = stack.pop()
-        for edge in node.parents:
-            parent = edge[0] if edge is not None else None
-            if parent is None:
-                continue
-            if parent in dependencies:
-                dependencies[parent] += 1
-            else:
-                dependencies[parent] = 1
+        for parent, _index in node.parents:
+            if parent is not None and parent not in reached:
+                reached.add(parent)
                 stack.append(parent)
-    order = []
-    ready = [(-root.sequence_nr, root)]
-    while ready:
-        node = heapq.heappop(ready)[1]
-        order.append(node)
-        for edge in node.parents:
-            parent = edge[0] if edge is not None else None
-            if parent is None:
-                continue
-            dependencies[parent] -= 1
-            if dependencies[parent] == 0:
-                heapq.heappush(ready, (-parent.sequence_nr, parent))
-    return order
+    return sorted(reached, key=attrgetter("sequence_nr"), reverse=True)
 
 
 def _seed(tensor, gradient):
@@ -403,14 +388,17 @@ def _backward_node(node, pending, leaves, retain_graph):
     grads = pending.pop(node)
     if node._tensor_pre_hooks:
         grads = _run_tensor_hooks(node, grads)
-    if node._saved_versions:
-        node._check_versions()
-    if node.n_outputs > 1:  # an output nobody used gets a zero gradient
+    for counter, version, _array in node._saved_versions:
+        if counter.value != version:
+            node._check_versions()  # raises, naming the array
+    if node.n_outputs == 1:
+        input_grads = node.function.backward(node, grads[0])  # (a plain call: cheaper than *grads)
+    else:  # an output nobody used gets a zero gradient
         grads = [
             np.zeros(shape, dtype) if g is None else g
             for g, shape, dtype in zip(grads, node.output_shapes, node.output_dtypes)
         ]
-    input_grads = node.function.backward(node, *grads)
+        input_grads = node.function.backward(node, *grads)
     if type(input_grads) is not tuple:
         input_grads = (input_grads,)
     if len(input_grads) != len(node.inputs):
@@ -428,7 +416,7 @@ def _backward_node(node, pending, leaves, retain_graph):
         data = parent_tensor._data
         if input_grad.shape != data.shape:
             input_grad = _reduce_to_shape(input_grad, data.shape)
-        if input_grad.dtype != data.dtype:
+        if input_grad.dtype is not data.dtype and input_grad.dtype != data.dtype:  # (`is`: the cheap test)
             input_grad = input_grad.astype(data.dtype)
         parent, index = edge
         if parent is None:

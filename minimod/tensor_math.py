@@ -34,22 +34,22 @@ class TensorMath:
     # --- arithmetic ----------------------------------------------------------------------------
 
     def __add__(self, other) -> Tensor:
-        return _binary(E.Add, self, _operand(other, self))
+        return _binary(E.Add, self, other)
 
     def __radd__(self, other) -> Tensor:
-        return _binary(E.Add, _operand(other, self), self)
+        return _binary(E.Add, other, self)
 
     def __sub__(self, other) -> Tensor:
-        return _binary(E.Sub, self, _operand(other, self))
+        return _binary(E.Sub, self, other)
 
     def __rsub__(self, other) -> Tensor:
-        return _binary(E.Sub, _operand(other, self), self)
+        return _binary(E.Sub, other, self)
 
     def __mul__(self, other) -> Tensor:
-        return _binary(E.Mul, self, _operand(other, self))
+        return _binary(E.Mul, self, other)
 
     def __rmul__(self, other) -> Tensor:
-        return _binary(E.Mul, _operand(other, self), self)
+        return _binary(E.Mul, other, self)
 
     def __truediv__(self, other) -> Tensor:
         return _binary(E.Div, *_true_division(self, _operand(other, self)))
@@ -69,7 +69,7 @@ class TensorMath:
         return E.Pow.apply(base, exponent)
 
     def __rpow__(self, base) -> Tensor:
-        return _binary(E.PowTensor, _operand(base, self), self)
+        return _binary(E.PowTensor, base, self)
 
     def __neg__(self) -> Tensor:
         if self._data.dtype == np.bool_:
@@ -624,9 +624,16 @@ def _operand(value, like: Tensor) -> Tensor:
     return like._wrap(np.asarray(value))
 
 
-def _binary(function, a: Tensor, b: Tensor) -> Tensor:
-    """Apply a two-operand op (see _promoted)."""
-    return function.apply(*_promoted(a, b))
+def _binary(function, a, b) -> Tensor:
+    """Apply a two-operand op to a Tensor and a Tensor, number or array (either side): the one that is
+    not a Tensor becomes a constant of the other's dtype (_operand), and mixed dtypes promote (_promoted)."""
+    if not isinstance(b, TensorMath):
+        b = _operand(b, a)
+    elif not isinstance(a, TensorMath):
+        a = _operand(a, b)
+    if a._data.dtype is not b._data.dtype:  # (one dtype is nearly always one object: the call is skipped)
+        a, b = _promoted(a, b)
+    return function.apply(a, b)
 
 
 def _promoted(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:

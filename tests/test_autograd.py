@@ -620,3 +620,54 @@ def test_graph_nodes_are_named_and_linked_like_torchs(shapes, op, grads):
     np.testing.assert_allclose(mm_out, torch_out, rtol=1e-5, atol=1e-6)
     for got, want in zip(mm_grads, torch_grads):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+# --- execution order ------------------------------------------------------------------------------
+
+
+def _ready_heap_order(root):
+    """The specification of _execution_order: Kahn's algorithm that runs, of the nodes whose gradients are
+    all in, the newest first (torch's engine)."""
+    import heapq
+
+    dependencies = {root: 0}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for parent, _ in node.parents:
+            if parent is None:
+                continue
+            if parent not in dependencies:
+                dependencies[parent] = 0
+                stack.append(parent)
+            dependencies[parent] += 1
+    order, ready = [], [(-root.sequence_nr, root)]
+    while ready:
+        node = heapq.heappop(ready)[1]
+        order.append(node)
+        for parent, _ in node.parents:
+            if parent is None:
+                continue
+            dependencies[parent] -= 1
+            if dependencies[parent] == 0:
+                heapq.heappush(ready, (-parent.sequence_nr, parent))
+    return order
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_execution_order_is_the_ready_heap_order_on_random_graphs(seed):
+    from minimod.autograd import _execution_order
+
+    rng = np.random.default_rng(seed)
+    leaves = [mm.tensor(rng.standard_normal(3).astype(np.float32), requires_grad=True) for _ in range(3)]
+    values = list(leaves) + [mm.tensor(np.ones(3, np.float32))]
+    for _ in range(int(rng.integers(5, 40))):
+        a, b = (values[int(i)] for i in rng.integers(0, len(values), 2))
+        op = int(rng.integers(0, 4))
+        out = a + b if op == 0 else a * b if op == 1 else (a - b).relu() if op == 2 else a.sum() * b
+        if out.requires_grad and rng.random() < 0.2:
+            out = out * 1.0
+            out.add_(leaves[0])  # an in-place op: the tensor takes a newer node
+        values.append(out)
+    root = sum((v.sum() for v in values[-4:] if v.requires_grad), mm.tensor(0.0)).grad_fn
+    assert _execution_order(root) == _ready_heap_order(root)

@@ -106,3 +106,15 @@ def test_adopt_grad_copies_what_the_leaf_could_not_own(make):
 def test_the_package_hands_out_the_recycling_kernels_whatever_the_backend(monkeypatch):
     monkeypatch.setenv("MINIMOD_DISABLE_JIT", "1")
     assert kernels.add is K.add and kernels.accumulate is K.accumulate and kernels.adopt_grad is K.adopt_grad
+
+
+def test_add_of_a_large_array_and_a_strided_or_other_dtype_operand_is_numpys_sum():
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal(LARGE, dtype=np.float32)
+    for b in (rng.standard_normal(LARGE[::-1], dtype=np.float32).T, a.astype(np.float64), a[:1]):
+        got = K.add(a, b)
+        pooled = any(got is p for ps in scratch._pool.values() for p in ps)
+        assert got.dtype == R.add(a, b).dtype and not pooled
+        np.testing.assert_array_equal(got, R.add(a, b))
+    ints = rng.integers(-5, 5, LARGE)
+    np.testing.assert_array_equal(K.add(ints, ints), R.add(ints, ints))

@@ -659,3 +659,38 @@ def test_products_by_rank_refuse_other_ranks_like_torch():
         assert lib.tensor([3.0, 1.0, 2.0]).argsort().tolist() == [1, 2, 0]
         assert lib.tensor([3.0, 1.0, 2.0]).argsort(descending=True).tolist() == [0, 2, 1]
         assert lib.tensor([[3.0, 1.0, 2.0]]).topk(2).indices.tolist() == [[0, 2]]
+
+
+@pytest.mark.parametrize("left, right", [
+    ("float", 2), (2, "float"), ("float", 0.5), (0.5, "int"), ("int", 0.5), ("int", "float"),
+    ("float", "int"), ("int", 3), (True, "float"), ("float", "array"), ("bool", "int"),
+])
+@pytest.mark.parametrize("op", ["add", "sub", "mul"])
+def test_binary_operators_take_a_tensor_number_or_array_on_either_side_like_torch(left, right, op):
+    torch = pytest.importorskip("torch")
+    import operator
+
+    def make(lib, kind):
+        values = {"float": np.array([1.5, -2.0, 3.0], np.float32), "int": np.array([1, -2, 3]),
+                  "bool": np.array([True, False, True]), "array": None}
+        if not isinstance(kind, str):
+            return kind
+        if kind == "array":
+            return np.array([0.5, 1.0, -1.0], np.float32)
+        return lib.tensor(values[kind])
+
+    if op == "sub" and ("bool" in (left, right) or left is True):
+        pytest.skip("torch refuses subtraction of bools")
+    function = getattr(operator, op)
+    ours = function(make(mm, left), make(mm, right))
+    theirs = function(make(torch, left), make(torch, right))
+    assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy())
+
+
+def test_an_array_on_the_left_of_an_operator_gives_the_tensor_result():
+    x = mm.tensor([1.5, -2.0, 3.0], requires_grad=True)
+    array = np.array([0.5, 1.0, -1.0], np.float32)
+    for result, expected in ((array + x, x + array), (array * x, x * array), (array - x, -(x - array))):
+        assert isinstance(result, mm.Tensor) and result.requires_grad
+        np.testing.assert_allclose(result.numpy(), expected.numpy())

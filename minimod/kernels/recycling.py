@@ -20,7 +20,9 @@ def add(a, b):
     training step's activations then reuse last step's pages instead of faulting in fresh ones);
     anything else, numpy's own allocation (cheaper for small arrays; other dtypes and layouts keep
     numpy's rules)."""
-    if a.shape == b.shape and a.dtype == b.dtype and b.flags.c_contiguous and _large_float(a):
+    # the size test first: it is the cheapest and rejects most arrays (a per-op loop on small arrays paid
+    # 0.35 us an Add for the other tests)
+    if a.nbytes >= scratch.MIN_BYTES and a.shape == b.shape and a.dtype == b.dtype and _c_floats(a, b):
         return np.add(a, b, out=scratch.empty(a.shape, a.dtype))
     return a + b
 
@@ -33,8 +35,8 @@ def accumulate(a, b):
     return np.add(a, b, out=scratch.empty(a.shape, a.dtype))
 
 
-def _large_float(a):
-    return a.nbytes >= scratch.MIN_BYTES and a.dtype.kind == "f" and a.flags.c_contiguous
+def _c_floats(a, b):
+    return a.dtype.kind == "f" and a.flags.c_contiguous and b.flags.c_contiguous
 
 
 # --- a leaf's gradient, adopted --------------------------------------------------------------------
