@@ -590,8 +590,11 @@ def test_legacy_size_average_and_reduce_pick_the_reduction_like_torch(loss, lega
 @pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0])
 def test_embedding_max_norm_renormalises_the_looked_up_rows_like_torch(norm_type):
     torch, tF = _torch_f()
-    weight = (randn(6, 3) * 3).astype(np.float32)
+    # its own generator: drawn from the module's shared one, the rows depended on which tests ran first
+    # in the same worker, and a looked-up row could come out shorter than max_norm
+    weight = (np.random.default_rng(5).normal(size=(6, 3)) * 3).astype(np.float32)
     weight[4] *= 0.01  # a short row: it stays as it is
+    assert (np.linalg.norm(weight[[0, 2]], ord=norm_type, axis=1) > 1.5).all()  # rows 0 and 2 are long
     indices = np.array([[0, 4, 2], [2, 0, 4]])
     ours = mm.tensor(weight.copy(), requires_grad=True)
     theirs = torch.tensor(weight.copy(), requires_grad=True)
