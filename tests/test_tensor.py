@@ -666,6 +666,7 @@ def test_products_by_rank_refuse_other_ranks_like_torch():
     ("float", "int"), ("int", 3), (True, "float"), ("float", "array"), ("bool", "int"),
 ])
 @pytest.mark.parametrize("op", ["add", "sub", "mul"])
+@pytest.mark.filterwarnings("ignore:__array_wrap__:DeprecationWarning")  # torch's, for a numpy array operand
 def test_binary_operators_take_a_tensor_number_or_array_on_either_side_like_torch(left, right, op):
     torch = pytest.importorskip("torch")
     import operator
