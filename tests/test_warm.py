@@ -134,3 +134,15 @@ def test_a_backward_argument_made_by_a_forward_travels_as_that_output():
     assert isinstance(packed[0], warm._Output)
     results = {5: ("out", "the warm-up process's own patches")}
     assert warm._unpack(packed, results)[0] == "the warm-up process's own patches"
+
+
+def test_env_reads_what_os_environ_holds_as_it_changes(monkeypatch):
+    """warm.env reads the environment's raw table on POSIX: it follows every change os.environ makes."""
+    name = "MINIMOD_TEST_ENV_SWITCH"
+    monkeypatch.delenv(name, raising=False)
+    assert warm.env(name) == "" and warm.env(name, "background") == "background"
+    for value in ("1", "inline", "été"):
+        monkeypatch.setenv(name, value)
+        assert warm.env(name) == os.environ.get(name) == value
+    monkeypatch.delenv(name)
+    assert warm.env(name, "x") == "x"

@@ -21,7 +21,6 @@ kernels are chosen by their array as well (below).
 from __future__ import annotations
 
 import importlib
-import os
 import weakref
 
 import numpy as np
@@ -37,7 +36,7 @@ _routers: dict = {}
 
 
 def _disabled() -> bool:
-    return os.environ.get("MINIMOD_DISABLE_JIT", "") not in ("", "0")
+    return warm.env("MINIMOD_DISABLE_JIT") not in ("", "0")
 
 
 def jit_enabled() -> bool:
@@ -208,6 +207,9 @@ def __getattr__(name: str):
         return importlib.import_module(f".{name}", __name__)  # (scratch, halves: numpy only, no numba)
     try:
         if _background():  # (a kernel without a twin, against the rule, compiles here as it used to)
+            router = _routers.get(name)
+            if router is not None:
+                return router
             return _routed(name) if _has_twin(name) else getattr(_load_jit(), name)
         return getattr(backend(), name)
     except AttributeError:
