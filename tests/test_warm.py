@@ -48,7 +48,11 @@ if sys.argv[1] == "wait":  # an idle warm-up process is let go (none stays besid
     import time
     from minimod.kernels import warm
     process = warm._client.process
-    time.sleep(warm.IDLE_SECONDS + 1)
+    # (the steps after the switch may have asked for signatures of their own: those compile first, and
+    # the process is let go IDLE_SECONDS after the last answer, so poll rather than sleep a fixed time)
+    deadline = time.monotonic() + 60
+    while warm._client.process is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
     report["let_go"] = warm._client.process is None and (process is None or process.wait(30) == 0)
 print("REPORT " + json.dumps(report))
 """

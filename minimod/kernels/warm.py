@@ -145,24 +145,30 @@ def _array_layout(array) -> str:
 
 
 def _describe(value):
-    """What numba's dispatch sees of one argument (plus small integers' values, see the module doc)."""
+    """What numba's dispatch sees of one argument (plus small integers' values, see the module doc).
+    Every kernel call of the background mode works this out (an optimizer step's has ten arguments), so
+    the common kinds come first and an array's flags are read once."""
     kind = type(value)
-    if kind is bool or kind is type(None):
-        return value
+    if kind is float:
+        return "float"
     if kind is int:
         return value if -1 <= value <= 4 else "int"
+    if kind is bool or value is None:
+        return value
     if kind is tuple:
-        return tuple(_describe(item) for item in value)
-    shape = getattr(value, "shape", None)
-    if shape is not None and hasattr(value, "flags"):
-        if not shape:
+        return tuple([_describe(item) for item in value])
+    flags = getattr(value, "flags", None)
+    if flags is not None and hasattr(value, "shape"):
+        ndim = value.ndim
+        if not ndim:
             return ("array0", value.dtype.str)
-        return ("array", value.dtype.str, len(shape), _array_layout(value), value.flags.writeable)
+        layout = "C" if flags.c_contiguous else "F" if flags.f_contiguous else "A"
+        return ("array", value.dtype.str, ndim, layout, flags.writeable)
     return kind.__name__
 
 
 def signature(name: str, args: tuple) -> tuple:
-    return (name, *(_describe(arg) for arg in args))
+    return (name, *[_describe(arg) for arg in args])
 
 
 # The arguments travel as plain data: each array as (layout, writable, C-ordered copy), rebuilt with the
