@@ -322,6 +322,50 @@ async def test_trace_stays_bounded_and_responsive_with_100k_events() -> None:
         assert screen.step_cursor == 10 and table.table.row_count == 2
 
 
+async def test_module_info_indexes_the_trace_as_it_arrives() -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen = pilot.app.screen
+        stats = TensorStats((1, 10, 24, 24), "float32", 0.5, 0.1, 0.0, 1.0, 0, 0)
+        events = [TraceEvent(index, "forward", "conv1" if index in (3, 7) else "fc1", "Conv2d", (stats,),
+                             (stats,), 0.01, True) for index in range(10)]
+        pilot.app.session.events.extend(events)
+        screen.post_message(TraceBatch(events))
+        await pilot.pause()
+        info = screen.query_one("#module-info")
+        # indexed on arrival, before any module is shown: showing one reads no events
+        assert info._calls._seen == 10 and info._calls.last["conv1"]["forward"] is events[7]
+        await pilot.press("down")
+        await pilot.pause()
+        assert screen.selected_path == "conv1"
+        assert "last forward: 1×10×24×24 -> 1×10×24×24" in str(info.render())
+        assert "(event 7)" in str(info.render())
+        more = [TraceEvent(10, "forward", "conv1", "Conv2d", (stats,), (stats,), 0.01, True)]
+        pilot.app.session.events.extend(more)
+        screen.post_message(TraceBatch(more))
+        await pilot.pause()
+        screen.show_module_info()
+        await pilot.pause()
+        assert "(event 10)" in str(info.render())
+
+
+async def test_the_tensor_tables_size_themselves_as_datatable_measures() -> None:
+    """The tables set their size without measuring cells (their columns have fixed widths): the same
+    size that DataTable's own measuring gives."""
+    from textual.widgets import DataTable
+
+    mm.manual_seed(0)
+    async with make_app("resnet18").run_test(size=SIZE) as pilot:
+        tables = pilot.app.screen.query_one(TensorTables)
+        for key in ("down", "down", "down", "w", "up"):
+            await pilot.press(key)
+            await pilot.pause()
+            for table in (tables.parameter_table, tables.buffer_table):
+                assert not table._require_update_dimensions and not table._new_rows
+                ours = table.virtual_size
+                DataTable._update_dimensions(table, list(table.rows))  # measures every cell
+                assert table.virtual_size == ours and ours.height == table.row_count + 1
+
+
 async def test_leaving_step_through_shows_the_same_rows_again_without_reformatting() -> None:
     async with make_app(trace_max_rows=2000).run_test(size=SIZE) as pilot:
         screen = pilot.app.screen
