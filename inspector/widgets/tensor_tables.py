@@ -11,7 +11,15 @@ from textual.containers import Vertical
 from textual.geometry import Size
 from textual.widgets import DataTable, Static
 
-from inspector.tensor_summary import TensorRow, buffer_rows, human_count, parameter_rows, short_path, totals
+from inspector.tensor_summary import (
+    SizesCache,
+    TensorRow,
+    buffer_rows,
+    human_count,
+    parameter_rows,
+    short_path,
+    totals,
+)
 from inspector.widgets.cells import cell, header, mean_cell, number_cell, shape_text, show_text, text_key
 
 NAME_WIDTH = 36  # a longer tensor name loses its middle ('encoder.…(3).attn.query.weight')
@@ -98,6 +106,8 @@ class TensorTables(Vertical):
         self._buffer_cells: list[dict[str, Text]] = []
         self._filled_width = 0
         self._filled: dict[str | None, tuple] = {}  # by table id: what it was last filled with
+        self._sizes_model: Any = None
+        self._sizes: SizesCache = {}
 
     def compose(self) -> ComposeResult:
         yield Static("Parameters", id="parameter-title", classes="tensor-title")
@@ -138,8 +148,10 @@ class TensorTables(Vertical):
     def show(self, model: Any, path: str = "", recursive: bool = False) -> None:
         """Fill both tables with the tensors of the module at `path` (own, or its whole subtree)."""
         self.model, self.path, self.recursive = model, path, recursive
-        self.parameters = parameter_rows(model, path, recursive, stats_for=MAX_ROWS)
-        self.buffers = buffer_rows(model, path, recursive, stats_for=MAX_ROWS)
+        if model is not self._sizes_model:  # rows beyond MAX_ROWS, kept while their tensors are the same
+            self._sizes_model, self._sizes = model, {}
+        self.parameters = parameter_rows(model, path, recursive, stats_for=MAX_ROWS, sizes=self._sizes)
+        self.buffers = buffer_rows(model, path, recursive, stats_for=MAX_ROWS, sizes=self._sizes)
         self._update_titles()
         self._parameter_cells = [self._parameter_row(row) for row in self.parameters[:MAX_ROWS]]
         self._buffer_cells = [self._buffer_row(row) for row in self.buffers[:MAX_ROWS]]
