@@ -149,8 +149,15 @@ class InspectorApp(App[None]):
     def refresh_css(self, animate: bool = True) -> None:
         restyle.refresh_css(self, self._parsed_themes, animate)
 
+    def on_ready(self) -> None:
+        # the theme D switches to, parsed in a thread now rather than on the first D
+        restyle.parse_ahead(self, self._parsed_themes, self._toggled_theme())
+
+    def _toggled_theme(self) -> str:
+        return "textual-light" if self.current_theme.dark else "textual-dark"
+
     def action_toggle_theme(self) -> None:
-        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+        self.theme = self._toggled_theme()
 
     async def _main_action(self, action: str) -> None:
         if self.screen is not self.main_screen and self.main_screen.is_attached:
