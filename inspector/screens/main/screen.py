@@ -46,7 +46,6 @@ from inspector.widgets.training_panel import TrainingPanel
 # (gc.freeze): the trace only grows, and a full collection walking 100k events' records took 60-130 ms,
 # landing on whichever key press happened to trigger it.
 FREEZE_EVERY = 20_000
-AFTER_PAINT = 0.05  # seconds between the frame showing that f, b or o started a run and the run's start
 
 
 class MainScreen(InterventionActions, CompareActions, TrainingActions, Screen):
@@ -373,10 +372,8 @@ class MainScreen(InterventionActions, CompareActions, TrainingActions, Screen):
 
     def start_run(self, action: str, job: Job, after_paint: bool = False) -> bool:
         """Run `job(on_event, worker)` in a thread; False (and a notice) if another run is going.
-        `after_paint`: the thread starts AFTER_PAINT seconds after the screen shows the run started: the
-        key's answer is painted first, not slowed by the model's thread holding the GIL beside it (on a
-        2,000-layer model the f key took 40 ms, or 300-700 ms when the model's first batch of events
-        arrived before the key's paint); the run's result comes that much later."""
+        `after_paint`: the thread starts once the screen shows the run started (a key's answer is painted
+        first, not slowed by the model's thread running beside it)."""
         if self.busy is not None:
             self.notify(f"{self.busy} is still running; wait, or press x to stop training",
                         severity="warning")
@@ -386,7 +383,7 @@ class MainScreen(InterventionActions, CompareActions, TrainingActions, Screen):
         self.run_start = len(self.session.events)
         self.update_status()
         if after_paint:
-            self.call_after_refresh(self.set_timer, AFTER_PAINT, lambda: self._run_worker(action, job))
+            self.call_after_refresh(self._run_worker, action, job)
         else:
             self._run_worker(action, job)
         return True
