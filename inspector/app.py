@@ -24,6 +24,10 @@ from inspector.session import Session
 # Python's default threshold of 700 that was ~40 young collections a press and, every hundredth, a full
 # one of 5-20 ms landing on some press ('w' over a 100k-event trace: 64-74 ms, 54-65 ms with this).
 GC_YOUNG_THRESHOLD = 10_000
+# What survives those young collections piles up for the next middle-generation one (every tenth): 20-50 ms
+# on a 2,000-layer model, on whichever press it fell. Once a key's work is done and painted, the middle
+# generation is collected there, in the pause before the next key, when it is half way to its threshold.
+GC_MIDDLE_AT_REST = 5
 
 
 def _stylesheet() -> str:
@@ -140,7 +144,35 @@ class InspectorApp(App[None]):
                 # queued for the screen below, and is meant for the dialog, so it goes round again.
                 self.post_message(events.Key(event.key, event.character))
                 return
+            self._collect_after_key()
         await super().on_event(event)
+
+    _collecting = False
+
+    def _collect_after_key(self) -> None:
+        """Collect the young garbage a key leaves once the key's work is done and painted (see
+        GC_MIDDLE_AT_REST)."""
+        if not self._collecting and self.screen.is_attached:
+            self._collecting = True
+            self.screen.call_after_refresh(self._collect_when_settled, self.screen)
+
+    def _collect_when_settled(self, screen: Screen, tries: int = 0) -> None:
+        """After a paint: collect once every widget has handled what the key queued and nothing waits to
+        be painted, else look again a frame later (for at most a second)."""
+        busy = screen.is_attached and (
+            screen._layout_required or screen._repaint_required or bool(screen._dirty_widgets)
+            or any(not node._message_queue.empty() for node in screen.walk_children(with_self=True)))
+        if busy and tries < 60:
+            self.set_timer(1 / 60, lambda: self._collect_when_settled(screen, tries + 1))
+            return
+        self._collecting = False
+        if not busy:
+            self.call_later(self._collect_middle)  # after the callbacks of this paint (a caller's too)
+
+    @staticmethod
+    def _collect_middle() -> None:
+        if gc.get_count()[1] >= GC_MIDDLE_AT_REST:
+            gc.collect(1)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -149,8 +181,15 @@ class InspectorApp(App[None]):
     def refresh_css(self, animate: bool = True) -> None:
         restyle.refresh_css(self, self._parsed_themes, animate)
 
+    def on_ready(self) -> None:
+        # the theme D switches to, parsed in a thread now rather than on the first D
+        restyle.parse_ahead(self, self._parsed_themes, self._toggled_theme())
+
+    def _toggled_theme(self) -> str:
+        return "textual-light" if self.current_theme.dark else "textual-dark"
+
     def action_toggle_theme(self) -> None:
-        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+        self.theme = self._toggled_theme()
 
     async def _main_action(self, action: str) -> None:
         if self.screen is not self.main_screen and self.main_screen.is_attached:

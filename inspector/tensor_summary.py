@@ -75,9 +75,30 @@ def _sizes_row(name: str, kind: str, tensor: Any, flag: bool, shared_with: tuple
                      shared_with)
 
 
+# (kind, name) -> (the tensor, its shape, flag, dtype and other names, as its sizes row was made; the row)
+SizesCache = dict[tuple[str, str], tuple[Any, Any, bool, Any, tuple[str, ...], TensorRow]]
+
+
+def _cached_sizes_row(cache: SizesCache, name: str, kind: str, tensor: Any, flag: bool,
+                      shared_with: tuple[str, ...]) -> TensorRow:
+    """_sizes_row, reused while the same tensor has the same name, shape, dtype, flag and sharing: a
+    2,000-layer model's 4,000 rows, made again on every move onto the root, were half of that move's
+    work in this file."""
+    shape, dtype = tensor.shape, tensor.dtype
+    entry = cache.get((kind, name))
+    if (entry is not None and entry[0] is tensor and entry[1] == shape and entry[2] == flag
+            and entry[3] == dtype and entry[4] == shared_with):
+        return entry[5]
+    row = _sizes_row(name, kind, tensor, flag, shared_with)
+    cache[kind, name] = (tensor, shape, flag, dtype, shared_with, row)
+    return row
+
+
 def _row(name: str, kind: str, tensor: Any, flag: bool, shared_with: tuple[str, ...],
-         with_stats: bool = True) -> TensorRow:
+         with_stats: bool = True, sizes: SizesCache | None = None) -> TensorRow:
     if not with_stats:
+        if sizes is not None:
+            return _cached_sizes_row(sizes, name, kind, tensor, flag, shared_with)
         return _sizes_row(name, kind, tensor, flag, shared_with)
     values = to_numpy(tensor)
     mean, std, low, high, nonfinite = array_stats(values)
@@ -116,23 +137,25 @@ def shared_parameter_names(model: Any) -> dict[int, list[str]]:
 
 
 def parameter_rows(model: Any, path: str = "", recursive: bool = False,
-                   stats_for: int | None = None) -> list[TensorRow]:
+                   stats_for: int | None = None, sizes: SizesCache | None = None) -> list[TensorRow]:
     """The parameters of the module at `path` (its own, or its whole subtree), named from the root.
-    Only the first `stats_for` rows get statistics (None: all); the rest carry their sizes, for totals."""
+    Only the first `stats_for` rows get statistics (None: all); the rest carry their sizes, for totals
+    (kept in `sizes`, when given, for the next call)."""
     module = model.get_submodule(path) if path else model
     shared = shared_parameter_names(model)
     rows = []
     for name, parameter in module.named_parameters(prefix=path, recurse=recursive):
         others = tuple(other for other in shared.get(id(parameter), ()) if other != name)
         with_stats = stats_for is None or len(rows) < stats_for
-        rows.append(_row(name, "parameter", parameter, bool(parameter.requires_grad), others, with_stats))
+        rows.append(_row(name, "parameter", parameter, bool(parameter.requires_grad), others, with_stats,
+                         sizes))
     return rows
 
 
 def buffer_rows(model: Any, path: str = "", recursive: bool = False,
-                stats_for: int | None = None) -> list[TensorRow]:
+                stats_for: int | None = None, sizes: SizesCache | None = None) -> list[TensorRow]:
     """The buffers of the module at `path` (its own, or its whole subtree), with their persistence.
-    Only the first `stats_for` rows get statistics (None: all)."""
+    Only the first `stats_for` rows get statistics (None: all; `sizes` as for parameter_rows)."""
     module = model.get_submodule(path) if path else model
     non_persistent = {owner_path: getattr(owner, "_non_persistent_buffers_set", set())
                       for owner_path, owner in module.named_modules(prefix=path)}
@@ -141,7 +164,7 @@ def buffer_rows(model: Any, path: str = "", recursive: bool = False,
         owner_path, _, local = name.rpartition(".")
         persistent = local not in non_persistent.get(owner_path, set())
         with_stats = stats_for is None or len(rows) < stats_for
-        rows.append(_row(name, "buffer", buffer, persistent, (), with_stats))
+        rows.append(_row(name, "buffer", buffer, persistent, (), with_stats, sizes))
     return rows
 
 

@@ -45,10 +45,30 @@ class KeyFooter(Footer):
     def bindings_changed(self, screen: Screen) -> None:
         # Textual's footer recomposes (remounting every key) whenever the bindings may have changed,
         # e.g. on every focus change; most changes show the same keys, so only a real change recomposes.
-        if (self._bindings_ready and self.is_attached and screen is self.screen
-                and self._composed_bindings == self._shown_bindings()):
-            return
+        # A text box taking the focus (the tree's filter) hides every key but the palette's, and giving
+        # it back shows them again: those keys are hidden and shown, not remounted (a remount of the
+        # footer was ~30 ms of the escape that leaves the filter, and of the / that enters it).
+        if self._bindings_ready and self.is_attached and screen is self.screen and self.app.app_focus:
+            shown = self._shown_bindings()
+            composed = self._composed_bindings
+            if composed == shown:
+                self._hide_keys(False)
+                return
+            if composed is not None and not shown[0] and shown[1] == composed[1]:
+                self._hide_keys(True)
+                return
         super().bindings_changed(screen)
+
+    _keys_hidden = False
+
+    def _hide_keys(self, hidden: bool) -> None:
+        """Hide (or show again) every key composed but the command palette's."""
+        if hidden == self._keys_hidden:
+            return
+        self._keys_hidden = hidden
+        for key in self.query_children(FooterKey):
+            if not key.has_class("-command-palette"):
+                key.display = not hidden
 
     def _choose(self, width: int, keys: list[FooterKey]) -> tuple[str, bool, set[str]]:
         """(layout, show the palette key, actions to leave out) for `width` columns."""
@@ -64,6 +84,7 @@ class KeyFooter(Footer):
         return "short, fewer keys, no palette", False, self.optional
 
     def compose(self) -> ComposeResult:
+        self._keys_hidden = False  # the keys composed now are all shown
         widgets: list[Widget] = list(super().compose())
         self._composed_bindings = self._shown_bindings() if self._bindings_ready else None
         keys = [widget for widget in widgets if isinstance(widget, FooterKey)

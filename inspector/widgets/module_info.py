@@ -115,6 +115,11 @@ class ModuleInfo(Static):
         self.show_time = show_time
         self._calls = LastCalls()
 
+    def take_events(self, events: Sequence[Any]) -> None:
+        """Index the events added to the trace since the last call, as they arrive: showing a module
+        after a long run then finds its last calls without first reading the run's events."""
+        self._calls.update(events)
+
     def show(self, path: str, module: Any, events: Sequence[Any] = (),
              first_run_end: int | None = None) -> None:
         show_text(self, module_info(path, module, events, self.show_time, self._calls, first_run_end))

@@ -12,6 +12,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Input, Tree
 from textual.widgets.tree import TreeNode
 
@@ -49,6 +50,16 @@ class SteadyTree(Tree[str]):
             event.prevent_default()  # Tree's own handler, which would drop the lines, is not run
             return
         self._lines_width = event.size.width  # Tree's handler runs next and redraws at this width
+
+    def notify_style_update(self) -> None:
+        # A new style (a theme, the focus coming or going) changes how the lines look, not which lines
+        # there are nor their widths: Tree's own handler built all of them again (2,000 on a wide model)
+        # and asked for a layout of the screen; here only the drawn lines are dropped. A style that
+        # changes the tree's size asks for the layout itself.
+        Widget.notify_style_update(self)
+        self._line_cache.clear()
+        self._updates += 1
+        self.refresh()
 
     # Rebuilding 2,000 nodes (a filter key on a wide model) spent half its time in three per-node costs
     # that a module tree does not need: a layout refresh after every added node, a copy of each

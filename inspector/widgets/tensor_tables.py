@@ -8,9 +8,18 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.geometry import Size
 from textual.widgets import DataTable, Static
 
-from inspector.tensor_summary import TensorRow, buffer_rows, human_count, parameter_rows, short_path, totals
+from inspector.tensor_summary import (
+    SizesCache,
+    TensorRow,
+    buffer_rows,
+    human_count,
+    parameter_rows,
+    short_path,
+    totals,
+)
 from inspector.widgets.cells import cell, header, mean_cell, number_cell, shape_text, show_text, text_key
 
 NAME_WIDTH = 36  # a longer tensor name loses its middle ('encoder.…(3).attn.query.weight')
@@ -52,6 +61,28 @@ def choose_columns(columns: tuple[str, ...], widths: dict[str, int], priority: d
     return [name for name in columns if name in kept]
 
 
+class SizedTable(DataTable):
+    """Textual's DataTable for columns of fixed width: its size is known without measuring any cell.
+
+    DataTable measures every cell of the rows added (on idle, in a frame of its own, followed by a second
+    layout pass), to widen columns sized to their content; these tables size each column themselves, so
+    `settle()` gives the table its size at once, in the same layout pass as the rest of the key's changes
+    (on a 2,000-layer model, measuring 100 rows was ~12 ms of a move onto the root). Textual is pinned
+    (pyproject.toml): this reads DataTable's private fields of 8.2.8."""
+
+    def settle(self) -> None:
+        """Set the table's virtual size now, as DataTable's idle handler would, without measuring."""
+        if (not self._require_update_dimensions or self._updated_cells
+                or any(column.auto_width for column in self.columns.values())
+                or any(row.label is not None or row.auto_height for row in self.rows.values())):
+            return  # something to measure: left to DataTable
+        self._require_update_dimensions = False
+        self._new_rows.clear()
+        width = sum(column.get_render_width(self) for column in self.columns.values())
+        header_height = self.header_height if self.show_header else 0
+        self.virtual_size = Size(width + self._row_label_column_width, self._total_row_height + header_height)
+
+
 class TensorTables(Vertical):
     """Parameters above, buffers below; `show(model, path, recursive)` fills both."""
 
@@ -75,13 +106,15 @@ class TensorTables(Vertical):
         self._buffer_cells: list[dict[str, Text]] = []
         self._filled_width = 0
         self._filled: dict[str | None, tuple] = {}  # by table id: what it was last filled with
+        self._sizes_model: Any = None
+        self._sizes: SizesCache = {}
 
     def compose(self) -> ComposeResult:
         yield Static("Parameters", id="parameter-title", classes="tensor-title")
-        yield DataTable(id="parameter-table", cursor_type="row", zebra_stripes=True, cell_padding=0)
+        yield SizedTable(id="parameter-table", cursor_type="row", zebra_stripes=True, cell_padding=0)
         yield Static("", id="parameter-totals", classes="tensor-totals")
         yield Static("Buffers", id="buffer-title", classes="tensor-title")
-        yield DataTable(id="buffer-table", cursor_type="row", zebra_stripes=True, cell_padding=0)
+        yield SizedTable(id="buffer-table", cursor_type="row", zebra_stripes=True, cell_padding=0)
         yield Static("", id="buffer-totals", classes="tensor-totals")
 
     def on_mount(self) -> None:
@@ -95,12 +128,12 @@ class TensorTables(Vertical):
             self._fill_buffers()
 
     @property
-    def parameter_table(self) -> DataTable:
-        return self.query_one("#parameter-table", DataTable)
+    def parameter_table(self) -> SizedTable:
+        return self.query_one("#parameter-table", SizedTable)
 
     @property
-    def buffer_table(self) -> DataTable:
-        return self.query_one("#buffer-table", DataTable)
+    def buffer_table(self) -> SizedTable:
+        return self.query_one("#buffer-table", SizedTable)
 
     def row_values(self, kind: str, index: int) -> dict[str, str]:
         """Every column of row `index` of the "parameter" or "buffer" table, shown or not, as text."""
@@ -115,8 +148,10 @@ class TensorTables(Vertical):
     def show(self, model: Any, path: str = "", recursive: bool = False) -> None:
         """Fill both tables with the tensors of the module at `path` (own, or its whole subtree)."""
         self.model, self.path, self.recursive = model, path, recursive
-        self.parameters = parameter_rows(model, path, recursive, stats_for=MAX_ROWS)
-        self.buffers = buffer_rows(model, path, recursive, stats_for=MAX_ROWS)
+        if model is not self._sizes_model:  # rows beyond MAX_ROWS, kept while their tensors are the same
+            self._sizes_model, self._sizes = model, {}
+        self.parameters = parameter_rows(model, path, recursive, stats_for=MAX_ROWS, sizes=self._sizes)
+        self.buffers = buffer_rows(model, path, recursive, stats_for=MAX_ROWS, sizes=self._sizes)
         self._update_titles()
         self._parameter_cells = [self._parameter_row(row) for row in self.parameters[:MAX_ROWS]]
         self._buffer_cells = [self._buffer_row(row) for row in self.buffers[:MAX_ROWS]]
@@ -168,7 +203,7 @@ class TensorTables(Vertical):
             "max": _stat(row.max, row),
         }
 
-    def _fill(self, table: DataTable, columns: tuple[str, ...], priority: dict[str, float],
+    def _fill(self, table: SizedTable, columns: tuple[str, ...], priority: dict[str, float],
               rows: list[TensorRow], cells: list[dict[str, Text]]) -> list[str]:
         """Show the columns that fit the width; returns the names of those left out."""
         widths = {name: max([len(name) + 1, *(value.cell_len for value in
@@ -197,7 +232,8 @@ class TensorTables(Vertical):
         for row, values in zip(rows, cells):
             table.add_row(*(values[name] for name in shown), key=row.name)
         if 0 < cursor < len(rows):
-            table.move_cursor(row=cursor, animate=False)
+            table.move_cursor(row=cursor, animate=False)  # scrolls after the next refresh, as before
+        table.settle()
         # an empty table shows no header (its columns, sized to their names, ran together): the totals
         # line below says "no buffers"
         if table.display != bool(rows):

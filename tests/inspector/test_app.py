@@ -322,6 +322,50 @@ async def test_trace_stays_bounded_and_responsive_with_100k_events() -> None:
         assert screen.step_cursor == 10 and table.table.row_count == 2
 
 
+async def test_module_info_indexes_the_trace_as_it_arrives() -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen = pilot.app.screen
+        stats = TensorStats((1, 10, 24, 24), "float32", 0.5, 0.1, 0.0, 1.0, 0, 0)
+        events = [TraceEvent(index, "forward", "conv1" if index in (3, 7) else "fc1", "Conv2d", (stats,),
+                             (stats,), 0.01, True) for index in range(10)]
+        pilot.app.session.events.extend(events)
+        screen.post_message(TraceBatch(events))
+        await pilot.pause()
+        info = screen.query_one("#module-info")
+        # indexed on arrival, before any module is shown: showing one reads no events
+        assert info._calls._seen == 10 and info._calls.last["conv1"]["forward"] is events[7]
+        await pilot.press("down")
+        await pilot.pause()
+        assert screen.selected_path == "conv1"
+        assert "last forward: 1×10×24×24 -> 1×10×24×24" in str(info.render())
+        assert "(event 7)" in str(info.render())
+        more = [TraceEvent(10, "forward", "conv1", "Conv2d", (stats,), (stats,), 0.01, True)]
+        pilot.app.session.events.extend(more)
+        screen.post_message(TraceBatch(more))
+        await pilot.pause()
+        screen.show_module_info()
+        await pilot.pause()
+        assert "(event 10)" in str(info.render())
+
+
+async def test_the_tensor_tables_size_themselves_as_datatable_measures() -> None:
+    """The tables set their size without measuring cells (their columns have fixed widths): the same
+    size that DataTable's own measuring gives."""
+    from textual.widgets import DataTable
+
+    mm.manual_seed(0)
+    async with make_app("resnet18").run_test(size=SIZE) as pilot:
+        tables = pilot.app.screen.query_one(TensorTables)
+        for key in ("down", "down", "down", "w", "up"):
+            await pilot.press(key)
+            await pilot.pause()
+            for table in (tables.parameter_table, tables.buffer_table):
+                assert not table._require_update_dimensions and not table._new_rows
+                ours = table.virtual_size
+                DataTable._update_dimensions(table, list(table.rows))  # measures every cell
+                assert table.virtual_size == ours and ours.height == table.row_count + 1
+
+
 async def test_leaving_step_through_shows_the_same_rows_again_without_reformatting() -> None:
     async with make_app(trace_max_rows=2000).run_test(size=SIZE) as pilot:
         screen = pilot.app.screen
@@ -556,6 +600,52 @@ async def test_the_app_collects_garbage_less_often_while_it_runs_and_puts_the_se
         await pilot.pause()
         assert gc.get_threshold()[0] >= GC_YOUNG_THRESHOLD and gc.get_threshold()[1:] == before[1:]
     assert gc.get_threshold() == before
+
+
+async def test_the_middle_generation_is_collected_once_a_key_is_done_and_painted(monkeypatch) -> None:
+    """After a key's work is handled and painted, the middle generation is collected if it is half way to
+    its threshold (not during the key)."""
+    import gc
+
+    import inspector.app as app_module
+
+    counts = [(0, 0, 0)]
+    events: list[str] = []
+
+    class Gc:  # the real gc, with the counts and collections of the middle generation under test control
+        def __getattr__(self, name):
+            return getattr(gc, name)
+
+        def get_count(self):
+            return counts[0]
+
+        def collect(self, generation=2):
+            events.append(f"collect {generation}")
+            return 0
+
+    original_display = InspectorApp._display
+
+    def display(self, screen, renderable) -> None:
+        if renderable is not None:
+            events.append("paint")
+        original_display(self, screen, renderable)
+
+    monkeypatch.setattr(InspectorApp, "_display", display)
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        monkeypatch.setattr(app_module, "gc", Gc())
+        counts[0] = (100, app_module.GC_MIDDLE_AT_REST - 1, 0)
+        await pilot.press("down")
+        await pilot.pause(0.1)
+        assert "paint" in events and "collect 1" not in events  # not half way yet: nothing collected
+        assert not pilot.app._collecting
+        events.clear()
+        counts[0] = (100, app_module.GC_MIDDLE_AT_REST, 0)
+        await pilot.press("down")
+        await pilot.pause(0.1)
+        # the key's paints (the tree's cursor, the tables), then the collection, and nothing left to paint
+        assert events.count("paint") >= 1 and events[-1] == "collect 1" and events.count("collect 1") == 1
+        assert not pilot.app._collecting and pilot.app.screen.selected_path == "pool1"
 
 
 async def test_the_first_runs_times_are_marked_as_including_one_time_setup() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import re
 import sys
 import time
 from collections import OrderedDict
@@ -71,6 +72,42 @@ async def test_footer_is_recomposed_only_when_the_keys_it_shows_change() -> None
         new_keys = list(footer.query(FooterKey))
         assert new_keys and not set(new_keys) & set(keys)
         assert [key.key for key in new_keys] == [key.key for key in keys]
+
+
+def _screenshot(app) -> str:
+    return re.sub(r"terminal-\d+", "terminal", app.export_screenshot())
+
+
+async def test_a_text_box_hides_the_footer_keys_and_giving_back_the_focus_shows_the_same_ones() -> None:
+    """/ focuses the tree's filter, where letters are typed, not keys: the footer shows only the palette
+    key, as a recomposed footer would, and escape shows the same keys again, without remounting them."""
+    async with make_app().run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        footer = pilot.app.screen.query_one(KeyFooter)
+        keys = list(footer.query(FooterKey))
+        before = _screenshot(pilot.app)
+        await pilot.press("slash")
+        await pilot.pause()
+        assert pilot.app.screen.query_one("#module-filter").has_focus
+        assert list(footer.query(FooterKey)) == keys
+        shown = [key for key in keys if key.display]
+        assert [key.has_class("-command-palette") for key in shown] == [True]
+        hidden_footer = footer.region
+        typing = footer.render_lines(footer.region.reset_offset)  # (the filter's cursor blinks)
+        footer._composed_bindings = None  # what Textual's own footer does: compose for these bindings
+        pilot.app.screen.refresh_bindings()
+        await pilot.pause()
+        assert len(footer.query(FooterKey)) == 1 and footer.region == hidden_footer
+        assert footer.render_lines(footer.region.reset_offset) == typing
+        await pilot.press("escape")  # back to the tree: the keys composed again, all shown
+        await pilot.pause()
+        assert pilot.app.screen.module_tree.tree_view.has_focus
+        assert _screenshot(pilot.app) == before
+        keys = list(footer.query(FooterKey))
+        await pilot.press("slash", "escape")
+        await pilot.pause()
+        assert list(footer.query(FooterKey)) == keys and all(key.display for key in keys)
+        assert _screenshot(pilot.app) == before
 
 
 MAIN_KEYS = ["?", "f", "b", "o", "t", "n", "m", "c", "s", "l", "e", "q"]

@@ -289,6 +289,32 @@ def test_tensor_rows_separate_parameters_buffers_and_mark_shared() -> None:
     assert counts[""] == (9 + 3 + 3, 0)  # the shared weight counts once
 
 
+def test_sizes_rows_kept_between_calls_follow_every_change_of_their_tensors() -> None:
+    """The rows past `stats_for` are kept in a cache between calls (the tensor tables on a wide model):
+    each call still gives what a call without the cache gives, whatever changed in between."""
+    mm.manual_seed(0)
+    model = nn.Sequential(*[nn.Linear(2, 2) for _ in range(6)])
+    model.register_buffer("steps", mm.zeros(3))
+    sizes: dict = {}
+
+    def same() -> None:
+        for rows in (parameter_rows, buffer_rows):
+            for path, recursive in (("", True), ("3", False)):
+                cached = rows(model, path, recursive, stats_for=2, sizes=sizes)
+                assert cached == rows(model, path, recursive, stats_for=2)
+
+    same()
+    model[4].bias.requires_grad_(False)  # frozen: no longer counted as trainable
+    same()
+    model[5].weight = nn.Parameter(mm.zeros(3, 2))  # another tensor, another shape
+    same()
+    model[3].weight = model[1].weight  # tied: shared_with changes on both
+    same()
+    model.steps = mm.zeros(4, dtype=mm.int64)  # a buffer replaced, of another dtype
+    same()
+    assert sum(not row.flag for row in parameter_rows(model, "", True, 2, sizes)) == 1
+
+
 @pytest.mark.parametrize("name", ["convnet", "resnet18", "transformer_block"])
 def test_subtree_counts_are_each_modules_own_subtree_sums(name) -> None:
     """The one-pass count equals asking every module for its subtree's tensors (shared ones once)."""

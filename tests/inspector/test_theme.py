@@ -56,3 +56,71 @@ async def test_toggling_back_reuses_the_parsed_rules() -> None:
         await pilot.pause()
         assert {key: id(value) for key, value in app._parsed_themes.items()} == rules
         assert not app.current_theme.dark
+
+
+async def _screens_below(monkeypatch: pytest.MonkeyPatch, textuals_own: bool) -> list[str]:
+    """The theme changed while another screen covers the main one: an opaque one (the lesson list, whose
+    restyled screens below are repainted only when shown again) and a dialog the main screen shows
+    through."""
+    if textuals_own:
+        monkeypatch.setattr(InspectorApp, "refresh_css", App.refresh_css)
+    mm.manual_seed(0)
+    app = InspectorApp("convnet")
+    screens = []
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("g")  # the lesson list, above the main screen
+        await pilot.pause()
+        await pilot.press("D")
+        await pilot.pause()
+        screens.append(_screen_text(app))
+        await pilot.press("i")  # back to the main screen, restyled while hidden
+        await pilot.pause()
+        app.clear_notifications()
+        await pilot.pause()
+        screens.append(_screen_text(app))
+        await pilot.press("s")  # a dialog over the main screen
+        await pilot.pause()
+        app.action_toggle_theme()
+        await pilot.pause()
+        screens.append(_screen_text(app))
+        await pilot.press("escape")
+        await pilot.pause()
+        screens.append(_screen_text(app))
+    monkeypatch.undo()
+    return screens
+
+
+async def test_screens_below_the_current_one_look_as_textuals_own_refresh_makes_them(monkeypatch) -> None:
+    ours = await _screens_below(monkeypatch, textuals_own=False)
+    textuals = await _screens_below(monkeypatch, textuals_own=True)
+    assert ours == textuals
+    assert ours[1] != ours[3]  # light, then dark again
+
+
+async def test_the_theme_d_switches_to_is_parsed_ahead(monkeypatch) -> None:
+    """The rules for the other theme are parsed in a thread once the app is ready: the first D parses
+    nothing, and paints what Textual's own refresh (which parses) paints."""
+    from textual.css.stylesheet import Stylesheet
+
+    from inspector import restyle
+
+    mm.manual_seed(0)
+    app = InspectorApp("convnet")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        thread = restyle.parse_ahead(app, app._parsed_themes, "textual-light")
+        if thread is not None:  # else on_ready's thread has kept them already
+            thread.join(30)
+        assert len(app._parsed_themes) == 1
+
+        def no_parse(self) -> None:
+            raise AssertionError("parsed on the key")
+
+        monkeypatch.setattr(Stylesheet, "reparse", no_parse)
+        await pilot.press("D")
+        await pilot.pause()
+        assert not app.current_theme.dark
+        ours = _screen_text(app)
+        monkeypatch.undo()
+    assert ours == (await _themed_screens(monkeypatch, textuals_own=True))[0]

@@ -313,6 +313,7 @@ class MainScreen(InterventionActions, CompareActions, TrainingActions, Screen):
 
     def _show_arrived(self) -> None:
         events, self._arrived = self._arrived, []
+        self.query_one(ModuleInfo).take_events(self.session.events)  # a few ms per 100k events
         if self.step_cursor is None:
             self.trace.table.add_events(events)
 
