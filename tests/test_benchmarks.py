@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import statistics
 import subprocess
@@ -46,7 +47,10 @@ def test_quick_run_reports_each_selected_workload_with_the_machine_line(tmp_path
     labels = [line for line in lines if line.startswith(("per-op", "ConvNet forward", "hook cost"))]
     assert len(labels) == 4, result.stdout
     (per_module,) = [line for line in lines if line.startswith("per-module hook cost")]
-    assert per_module.split()[-1] in ("yes", "NO")
+    # held to torch's own cost: without torch in this environment (CI's newest Python) there is nothing to
+    # hold it to, and the ok column stays empty
+    has_torch = importlib.util.find_spec("torch") is not None
+    assert per_module.split()[-1] in (("yes", "NO") if has_torch else ("torch's",))
     assert not any(line.startswith(("MLP", "fresh", "inspector")) for line in lines)
     assert any(line.startswith("machine: ") for line in lines) and any(
         line.startswith("BLAS: ") for line in lines
