@@ -6,6 +6,7 @@ import re
 
 import pytest
 from textual.app import App
+from textual.widgets import Input
 
 import minimod as mm
 from inspector.app import InspectorApp
@@ -81,6 +82,8 @@ async def _screens_below(monkeypatch: pytest.MonkeyPatch, textuals_own: bool) ->
         screens.append(_screen_text(app))
         await pilot.press("s")  # a dialog over the main screen
         await pilot.pause()
+        for field in app.screen.query(Input):  # its cursor's blink (a 0.5 s timer) would make the two
+            field.cursor_blink = False  # runs' pictures differ by when they were taken
         app.action_toggle_theme()
         await pilot.pause()
         screens.append(_screen_text(app))
