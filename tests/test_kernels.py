@@ -220,6 +220,35 @@ def test_max_pool_2x2_fast_path_matches_reference(stride, dtype):
     np.testing.assert_array_equal(indices_j, indices)
 
 
+@settings(deadline=None, max_examples=40)
+@given(st.integers(1, 3), st.integers(0, 2**16), DTYPES)
+def test_max_pool_2x2_fast_path_on_nans_and_infinities_anywhere(stride, seed, dtype):
+    """The 2x2 kernel finds the maximum, then where it is; a window with a NaN, or with inf and -inf
+    (whose sum is NaN too), goes the general way: every mix agrees with the twin."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-2, 3, (2, 2, 6, 7)).astype(dtype)
+    for value, share in ((np.nan, 0.1), (np.inf, 0.08), (-np.inf, 0.08)):
+        x[rng.random(x.shape) < share] = value
+    args = (2, 2, stride, stride, 0, 0, 1, 1, (6 - 2) // stride + 1, (7 - 2) // stride + 1)
+    out, indices = R.max_pool2d_forward(x, *args)
+    out_j, indices_j = J.max_pool2d_forward(x, *args)
+    np.testing.assert_array_equal(out_j, out)
+    np.testing.assert_array_equal(indices_j, indices)
+
+
+def test_max_pool_2x2_with_ceil_mode_reads_nothing_past_the_edge():
+    """ceil_mode's last window hangs over the edge: the 2x2 kernel (which reads all four taps) must not
+    take it, or it reads the next channel's rows (here 100s) as the 5x5 plane's sixth row."""
+    x = np.zeros((1, 2, 5, 5), np.float32)
+    x[0, 1] = 100
+    args = (2, 2, 2, 2, 0, 0, 1, 1, 3, 3)  # MaxPool2d(2, ceil_mode=True) on 5x5: 3x3 windows
+    out, indices = R.max_pool2d_forward(x, *args)
+    out_j, indices_j = J.max_pool2d_forward(x, *args)
+    np.testing.assert_array_equal(out_j, out)
+    np.testing.assert_array_equal(indices_j, indices)
+    assert not out[0, 0].any()
+
+
 def test_max_pool_propagates_nan_like_torch():
     x = np.array([[[[1.0, np.nan], [3.0, 2.0]]]])
     for backend in (R, J):
