@@ -105,15 +105,33 @@ def test_without_the_jit_no_warm_up_process_starts(tmp_path, monkeypatch):
     assert warm.mode() == "inline"
 
 
-def test_signature_is_what_numba_dispatches_on():
+def _array_variants() -> dict:
     a = np.zeros((3, 4), np.float32)
     readonly = a.copy()
     readonly.flags.writeable = False
-    assert warm.signature("k", (a, 2, 7, 1.5, True, None, (3, 9))) == (
-        "k", ("array", "<f4", 2, "C", True), 2, "int", "float", True, None, (3, "int")
-    )
-    assert warm._describe(a.T)[3] == "F" and warm._describe(a[:, ::2])[3] == "A"
-    assert warm._describe(readonly)[4] is False
+    unaligned = np.frombuffer(np.zeros(49, np.uint8).data, np.float32, 12, offset=1).reshape(3, 4)
+    return {
+        "C": a, "F": a.T, "A": a[:, ::2], "readonly": readonly, "unaligned": unaligned,
+        "float64": a.astype(np.float64), "1-D": a[0], "1-D strided": a[0, ::2],
+        "both orders": a[:1], "3-D": a.reshape(1, 3, 4), "0-D": a[0, 0, ...], "int64": a.astype(np.int64),
+    }
+
+
+def test_signature_is_what_numba_dispatches_on():
+    a = np.zeros((3, 4), np.float32)
+    scalars = (2, 7, 1.5, True, None, (3, 9))
+    assert warm.signature("k", scalars) == ("k", 2, "int", "float", True, None, (3, "int"))
+    assert warm.signature("k", (a,)) == warm.signature("k", (np.ones((5, 6), np.float32),))  # not the shape
+    # two arrays that numba types alike may differ in signature (a 1-D array is C and F contiguous), but
+    # never the other way round: one signature, one compiled kernel
+    import numba
+
+    variants = _array_variants()
+    for name, array in variants.items():
+        for other_name, other in variants.items():
+            if warm._describe(array) == warm._describe(other):
+                assert numba.typeof(array) == numba.typeof(other), (name, other_name)
+    assert len({warm._describe(array) for array in variants.values()}) == len(variants)
 
 
 @pytest.mark.parametrize("view", ["C", "F", "A", "readonly"])

@@ -144,10 +144,16 @@ def _array_layout(array) -> str:
     return "C" if flags.c_contiguous else "F" if flags.f_contiguous else "A"
 
 
+# numpy's flag bits that numba's array type depends on: C- and F-contiguous (its layout), aligned and
+# writeable. One read of flags.num gives all four (0.08 us; the four flags one by one cost ~0.4 us).
+_TYPE_FLAGS = 0x1 | 0x2 | 0x100 | 0x400
+_dtype_names: dict = {}  # dtype -> dtype.str, which numpy builds anew at each read (0.26 us)
+
+
 def _describe(value):
     """What numba's dispatch sees of one argument (plus small integers' values, see the module doc).
     Every kernel call of the background mode works this out (an optimizer step's has ten arguments), so
-    the common kinds come first and an array's flags are read once."""
+    the common kinds come first and an array's flags are read at once."""
     kind = type(value)
     if kind is float:
         return "float"
@@ -159,11 +165,12 @@ def _describe(value):
         return tuple([_describe(item) for item in value])
     flags = getattr(value, "flags", None)
     if flags is not None and hasattr(value, "shape"):
+        dtype = value.dtype
+        name = _dtype_names.get(dtype)
+        if name is None:
+            name = _dtype_names[dtype] = dtype.str
         ndim = value.ndim
-        if not ndim:
-            return ("array0", value.dtype.str)
-        layout = "C" if flags.c_contiguous else "F" if flags.f_contiguous else "A"
-        return ("array", value.dtype.str, ndim, layout, flags.writeable)
+        return ("array", name, ndim, flags.num & _TYPE_FLAGS) if ndim else ("array0", name)
     return kind.__name__
 
 
