@@ -249,6 +249,22 @@ def test_max_pool_2x2_with_ceil_mode_reads_nothing_past_the_edge():
     assert not out[0, 0].any()
 
 
+@pytest.mark.parametrize("backend", [R, J], ids=["reference", "jit"])
+@pytest.mark.parametrize(
+    "shape, kernel, padding, dilation, expected_index",
+    [((1, 1), 2, 1, 2, 2), ((2, 2), 2, 1, 3, 6)],  # torch 2.13's indices for these
+)
+def test_max_pool_window_with_no_tap_in_the_plane(backend, shape, kernel, padding, dilation, expected_index):
+    """Dilation can step a window over the whole plane: torch gives -inf at the window's first tap past
+    the padding (an index outside the plane), and its backward sends that gradient nowhere."""
+    x = np.full((1, 1, *shape), 7.0, np.float32)
+    args = (kernel, kernel, 1, 1, padding, padding, dilation, dilation, 1, 1)
+    out, indices = backend.max_pool2d_forward(x, *args)
+    assert out.item() == -np.inf and indices.item() == expected_index
+    grad = backend.max_pool2d_backward(np.ones((1, 1, 1, 1), np.float32), indices, *shape)
+    assert grad.shape == x.shape and not grad.any()
+
+
 def test_max_pool_propagates_nan_like_torch():
     x = np.array([[[[1.0, np.nan], [3.0, 2.0]]]])
     for backend in (R, J):

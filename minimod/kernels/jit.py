@@ -169,6 +169,10 @@ def _max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, out, indices):
                     j_lo = 0 if x0 >= 0 else (dw - 1 - x0) // dw
                     cols = min(kw, (w - 1 - x0) // dw + 1) - j_lo
                     ix0 = x0 + j_lo * dw
+                    if rows <= 0 or cols <= 0:  # dilation stepped over the whole plane: torch's -inf, at
+                        out[b, ch, y, xo] = -np.inf  # its first tap past the padding (outside the plane)
+                        indices[b, ch, y, xo] = iy0 * w + ix0
+                        continue
                     best = plane[iy0, ix0]
                     total = 0.0
                     for i in range(rows):
@@ -215,11 +219,14 @@ def max_pool2d_backward(grad_output, indices, h, w):
 @njit(cache=True)
 def _max_pool2d_backward(grad_output, indices, grad):
     n, c, oh, ow = grad_output.shape
+    cells = grad.shape[2]
     for b in range(n):
         for ch in range(c):
             for y in range(oh):
                 for xo in range(ow):
-                    grad[b, ch, indices[b, ch, y, xo]] += grad_output[b, ch, y, xo]
+                    where = indices[b, ch, y, xo]
+                    if 0 <= where < cells:  # (a window with no tap in the plane has nowhere to send it)
+                        grad[b, ch, where] += grad_output[b, ch, y, xo]
 
 
 @njit(cache=True)

@@ -112,6 +112,11 @@ def _window(start, size, step, limit):
     return index[(index >= 0) & (index < limit)]
 
 
+def _first_tap(start, step):
+    """The first of start, start+step, ... that is not negative."""
+    return start if start >= 0 else start + step * ((step - 1 - start) // step)
+
+
 def max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     """(out, indices): the max of each window and its flat index y*W + x in the input plane.
 
@@ -124,7 +129,11 @@ def max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
         for xo in range(ow):
             columns = _window(xo * sw - pw, kw, dw, w)
             best = np.full((n, c), -np.inf, dtype=x.dtype)
-            where = np.full((n, c), rows[0] * w + columns[0], dtype=np.int64)
+            # torch's index for a window with no tap in the plane (dilation stepped over it): its first
+            # tap past the padding, outside the plane
+            first_row = rows[0] if len(rows) else _first_tap(y * sh - ph, dh)
+            first_column = columns[0] if len(columns) else _first_tap(xo * sw - pw, dw)
+            where = np.full((n, c), first_row * w + first_column, dtype=np.int64)
             for iy in rows:
                 for ix in columns:
                     value = x[:, :, iy, ix]
@@ -141,7 +150,9 @@ def max_pool2d_backward(grad_output, indices, h, w):
     n, c = grad_output.shape[:2]
     grad = np.zeros((n * c, h * w), dtype=grad_output.dtype)
     rows = np.repeat(np.arange(n * c), grad_output[0, 0].size)
-    np.add.at(grad, (rows, indices.reshape(-1)), grad_output.reshape(-1))
+    cells = indices.reshape(-1)
+    inside = (cells >= 0) & (cells < h * w)  # a window with no tap in the plane has nowhere to send it
+    np.add.at(grad, (rows[inside], cells[inside]), grad_output.reshape(-1)[inside])
     return grad.reshape(n, c, h, w)
 
 
