@@ -691,6 +691,35 @@ def test_direct_conv_twins(monkeypatch, batch, channels, out_channels, size, ker
                 np.testing.assert_allclose(a, b, **tolerance)
 
 
+@pytest.mark.parametrize("pads", [(0, 0, 0, 0), (1, 1, 1, 1)])
+@pytest.mark.parametrize("where", [(5, 0), (0, 0), (3, 7), (7, 7)])
+def test_direct_conv_weight_grad_with_an_infinite_input(monkeypatch, pads, where):
+    """The direct loops compute output columns past ow on the padded grid and drop them; with dY 0 there,
+    an inf input read by such a column would make 0 · inf = NaN in dW. dW's inf and NaN must be where
+    the twin has them (here: an inf, no NaN), at the first column, the corner, inside and at the edge."""
+    from minimod.kernels import conv_blas
+
+    monkeypatch.setattr(conv_blas, "DIRECT_MAX_GRID", 100.0)  # a small image: its grid is far larger
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 8, 8, 8)).astype(np.float32)
+    x[(0, 0, *where)] = np.inf
+    weight = rng.standard_normal((8, 8, 3, 3)).astype(np.float32)
+    top, bottom, left, right = pads
+    oh, ow = 8 + top + bottom - 2, 8 + left + right - 2
+    args = (1, 1, top, left, 1, 1)
+    assert conv_blas._direct(x.shape, weight.shape, x.dtype, *args, oh, ow, 1)
+    out, planes = J.conv2d_forward(x, weight, None, *args, oh, ow, 1)
+    _, cols = R.conv2d_forward(x, weight, None, *args, oh, ow, 1)
+    g = rng.standard_normal(out.shape).astype(np.float32)
+    _, got, _ = J.conv2d_backward(g, planes, weight, x.shape, *args, 1, False, True, False)
+    _, want, _ = R.conv2d_backward(g, cols, weight, x.shape, *args, 1, False, True, False)
+    assert not np.isnan(want).any() and np.isinf(want).any()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
+    finite = np.isfinite(want)
+    np.testing.assert_allclose(got[finite], want[finite], rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.parametrize(
     ("channels", "size", "kernel", "stride", "pads", "dilation"),
     [

@@ -561,7 +561,7 @@ def _direct_backward(
 ):
     """dx: the direct forward loop on dY padded by extent - 1 - padding, with the filters flipped and
     transposed; dW: conv_direct's sums over the planes (dY on the input's grid)."""
-    from .conv_direct import _planes_forward, _planes_weight_grad
+    from .conv_direct import _planes_forward, _planes_weight_grad, _valid_weight_grad
 
     n, c, h, w = x_shape
     _, o, oh, ow = grad_output.shape
@@ -593,6 +593,8 @@ def _direct_backward(
                 cells[n0:n1, :, :, ow:] = 0
                 cells[n0:n1, :, :, :ow] = grad_output[n0:n1]
             share = _planes_weight_grad(dy_grid, offset, buffer, n0, n1, oh, wp, kh, kw, dh, dw)
+            if np.isnan(share).any():  # maybe 0 · inf in a dropped column (conv_direct.py's docstring)
+                share = _valid_weight_grad(dy_grid, offset, buffer, n0, n1, oh, ow, wp, kh, kw, dh, dw)
         return share
 
     shares = halves.run(part, _grid_parts(n, c, o, oh, ow, kh, kw))

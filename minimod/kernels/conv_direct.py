@@ -20,7 +20,9 @@ flipped, transposed filters. The weight gradient sums products of dY's and X's p
 
     dW[o, c, i, j] = Σ_r dY[o, r] · X[c, r + shift]                 (_planes_weight_grad)
 
-(dY on the same grid, zero in the dropped columns), 16 sums per loop over r for blocks of 4x4.
+(dY on the same grid, zero in the dropped columns), 16 sums per loop over r for blocks of 4x4. An inf
+in the input makes a dropped column's product 0 · inf = NaN, so a NaN in that result is summed again
+over the valid columns only, by the plain loop of _valid_weight_grad (conv_blas.py asks for it).
 
 The loops release the GIL, so halves.py runs them on the two halves of a batch.
 """
@@ -142,4 +144,26 @@ def _planes_weight_grad(dy, offset, xp, n0, n1, oh, wp, kh, kw, dh, dw):
                         grad[oc + 3, ch + 1, i, j] += s31
                         grad[oc + 3, ch + 2, i, j] += s32
                         grad[oc + 3, ch + 3, i, j] += s33
+    return grad
+
+
+@njit(**_FAST)
+def _valid_weight_grad(dy, offset, xp, n0, n1, oh, ow, wp, kh, kw, dh, dw):
+    """_planes_weight_grad's result (same arguments, same shape) summed over the valid columns only, one
+    product at a time: for the rare input holding an inf (see the module's docstring)."""
+    _, o, _ = dy.shape
+    _, c, _ = xp.shape
+    grad = np.zeros((o + (-o) % 4, c + (-c) % 4, kh, kw), dtype=np.float64)
+    for b in range(n0, n1):
+        for oc in range(o):
+            for ch in range(c):
+                for i in range(kh):
+                    for j in range(kw):
+                        s = i * dh * wp + j * dw
+                        total = 0.0
+                        for y in range(oh):
+                            for x in range(ow):
+                                p = y * wp + x
+                                total += dy[b, oc, offset + p] * xp[b, ch, s + p]
+                        grad[oc, ch, i, j] += total
     return grad
