@@ -252,10 +252,17 @@ class MainScreen(InterventionActions, CompareActions, TrainingActions, Screen):
             self._tensors_stale = True
         self.refresh_training()
 
+    @property
+    def _model_may_change(self) -> bool:
+        """Whether the model may have changed since the tensor tables last read it afresh: only while a
+        run goes (each run, load and mode change ends in refresh_model_views, which reads it afresh)."""
+        return self.busy is not None
+
     def show_module_tensors(self) -> None:
         """The selected module's tensors, information and histogram (the Tensors tab)."""
         self._tensors_stale = False
-        self.tensors.show(self.session.model, self.selected_path, self.recursive)
+        self.tensors.show(self.session.model, self.selected_path, self.recursive,
+                          fresh=self._model_may_change)
         self.show_module_info()
         self.update_histogram()
 
@@ -674,7 +681,8 @@ class MainScreen(InterventionActions, CompareActions, TrainingActions, Screen):
 
     def action_toggle_recursive(self) -> None:
         self.recursive = not self.recursive
-        self.tensors.show(self.session.model, self.selected_path, self.recursive)
+        self.tensors.show(self.session.model, self.selected_path, self.recursive,
+                          fresh=self._model_may_change)
         self.update_histogram()
         self.show_tab("tab-tensors")
 
