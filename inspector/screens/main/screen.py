@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Header, Static, TabbedContent, TabPane
 
 from inspector.messages import RunFailed, RunFinished, TraceBatch, TrainProgressed
+from inspector.restyle import RestylesPanesWhenShown
 from inspector.screens.dialogs import PromptScreen
 from inspector.screens.main.comparing import CompareActions
 from inspector.screens.main.diagram_choice import DiagramChoice, model_depth
@@ -48,7 +49,7 @@ from inspector.widgets.training_panel import TrainingPanel
 FREEZE_EVERY = 20_000
 
 
-class MainScreen(InterventionActions, CompareActions, TrainingActions, Screen):
+class MainScreen(InterventionActions, CompareActions, TrainingActions, RestylesPanesWhenShown, Screen):
     """The inspector's main screen for one Session: the module tree beside tabs, what each key does, and
     what a run's messages change on screen.
 
