@@ -277,6 +277,38 @@ async def test_forward_backward_and_step_stream_events_and_update_tables() -> No
         assert "steps 1" in str(screen.query_one("#status-bar").render())
 
 
+async def test_f_b_and_o_start_the_model_once_the_screen_shows_the_run(monkeypatch) -> None:
+    """The model's thread starts after the frame that shows the run started: the key's answer is not
+    slowed by the model running beside it."""
+    from inspector.screens.main.screen import MainScreen
+
+    frames = []
+    started = []
+    original_display = InspectorApp._display
+    original_run = MainScreen._run_worker
+
+    def display(self, screen, renderable) -> None:
+        if renderable is not None:
+            frames.append(screen.query_one("#status-bar").render())
+        original_display(self, screen, renderable)
+
+    def run_worker(self, action, job):
+        started.append((action, len(frames), str(frames[-1]) if frames else ""))
+        return original_run(self, action, job)
+
+    monkeypatch.setattr(InspectorApp, "_display", display)
+    monkeypatch.setattr(MainScreen, "_run_worker", run_worker)
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for key, action in (("f", "forward"), ("b", "backward"), ("o", "step")):
+            shown = len(frames)
+            await pilot.press(key)
+            await settle(pilot)
+            name, frame, status = started[-1]
+            assert name == action and frame > shown and action in status  # painted "running" first
+        assert pilot.app.main_screen.last_result is not None and pilot.app.session.steps == 1
+
+
 async def test_train_n_steps_from_the_prompt() -> None:
     async with make_app().run_test(size=SIZE) as pilot:
         await pilot.press("t")

@@ -378,8 +378,10 @@ class MainScreen(InterventionActions, CompareActions, TrainingActions, RestylesP
 
     # --- running the model in a worker ----------------------------------------------------------
 
-    def start_run(self, action: str, job: Job) -> bool:
-        """Run `job(on_event, worker)` in a thread; False (and a notice) if another run is going."""
+    def start_run(self, action: str, job: Job, after_paint: bool = False) -> bool:
+        """Run `job(on_event, worker)` in a thread; False (and a notice) if another run is going.
+        `after_paint`: the thread starts once the screen shows the run started (a key's answer is painted
+        first, not slowed by the model's thread running beside it)."""
         if self.busy is not None:
             self.notify(f"{self.busy} is still running; wait, or press x to stop training",
                         severity="warning")
@@ -388,7 +390,10 @@ class MainScreen(InterventionActions, CompareActions, TrainingActions, RestylesP
         self.leave_step_mode()
         self.run_start = len(self.session.events)
         self.update_status()
-        self._run_worker(action, job)
+        if after_paint:
+            self.call_after_refresh(self._run_worker, action, job)
+        else:
+            self._run_worker(action, job)
         return True
 
     @work(thread=True, group="model", exit_on_error=False)
@@ -468,13 +473,13 @@ class MainScreen(InterventionActions, CompareActions, TrainingActions, RestylesP
         self.module_tree.tree_view.focus()
 
     def action_forward(self) -> None:
-        self.start_run("forward", lambda on_event, worker: self.session.forward(on_event))
+        self.start_run("forward", lambda on_event, worker: self.session.forward(on_event), after_paint=True)
 
     def action_backward(self) -> None:
-        self.start_run("backward", lambda on_event, worker: self.session.backward(on_event))
+        self.start_run("backward", lambda on_event, worker: self.session.backward(on_event), after_paint=True)
 
     def action_step(self) -> None:
-        self.start_run("step", lambda on_event, worker: self.session.step(on_event))
+        self.start_run("step", lambda on_event, worker: self.session.step(on_event), after_paint=True)
 
     def action_train(self) -> None:
         if self.busy is not None:
