@@ -140,6 +140,7 @@ async def _tabs_after_theme(monkeypatch: pytest.MonkeyPatch, textuals_own: bool)
                 await pilot.click("#--content-tab-tab-trace")
             else:
                 await pilot.press(key)
+            await pilot.wait_for_scheduled_animations()  # the tabs' underline slides to the tab shown
             await pilot.pause()
             screens.append(_screen_text(app))
     monkeypatch.undo()
