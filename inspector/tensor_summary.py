@@ -136,15 +136,55 @@ def shared_parameter_names(model: Any) -> dict[int, list[str]]:
     return {key: value for key, value in names.items() if len(value) > 1}
 
 
+class ModelTensors:
+    """Every (name, tensor) of a model under each of its names, walked once: any module's subtree is then
+    the names under its path, and whether a buffer is persistent a look-up. On a 2,000-layer model each
+    move onto the root or its ModuleList walked 4,000 parameters twice (the subtree's, and the whole
+    model's for sharing) and 2,001 modules (for the buffers). Valid while the model's structure is the
+    same: the caller makes a new one when it may have changed."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.parameters = list(model.named_parameters(remove_duplicate=False))
+        self.buffers = list(model.named_buffers(remove_duplicate=False))
+        names: dict[int, list[str]] = {}
+        for name, parameter in self.parameters:
+            names.setdefault(id(parameter), []).append(name)
+        self.shared = {key: value for key, value in names.items() if len(value) > 1}
+        self.non_persistent = {path: getattr(module, "_non_persistent_buffers_set", set())
+                               for path, module in model.named_modules(remove_duplicate=False)}
+
+    def subtree(self, kind: str, path: str) -> list[tuple[str, Any]]:
+        """What `module.named_parameters(prefix=path)` (or named_buffers) gives for the module at `path`:
+        the names under it in the same order, each tensor once, under its first name."""
+        prefix = f"{path}." if path else ""
+        seen: set[int] = set()
+        named = []
+        for name, tensor in self.parameters if kind == "parameter" else self.buffers:
+            if name.startswith(prefix) and id(tensor) not in seen:
+                seen.add(id(tensor))
+                named.append((name, tensor))
+        return named
+
+
+def _own_or_subtree(model: Any, kind: str, path: str, recursive: bool,
+                    listing: ModelTensors | None) -> list[tuple[str, Any]]:
+    if recursive and listing is not None:
+        return listing.subtree(kind, path)
+    module = model.get_submodule(path) if path else model
+    named = module.named_parameters if kind == "parameter" else module.named_buffers
+    return list(named(prefix=path, recurse=recursive))
+
+
 def parameter_rows(model: Any, path: str = "", recursive: bool = False,
-                   stats_for: int | None = None, sizes: SizesCache | None = None) -> list[TensorRow]:
+                   stats_for: int | None = None, sizes: SizesCache | None = None,
+                   listing: ModelTensors | None = None) -> list[TensorRow]:
     """The parameters of the module at `path` (its own, or its whole subtree), named from the root.
     Only the first `stats_for` rows get statistics (None: all); the rest carry their sizes, for totals
-    (kept in `sizes`, when given, for the next call)."""
-    module = model.get_submodule(path) if path else model
-    shared = shared_parameter_names(model)
+    (kept in `sizes`, when given, for the next call). `listing`: the model walked already."""
+    shared = listing.shared if listing is not None else shared_parameter_names(model)
     rows = []
-    for name, parameter in module.named_parameters(prefix=path, recurse=recursive):
+    for name, parameter in _own_or_subtree(model, "parameter", path, recursive, listing):
         others = tuple(other for other in shared.get(id(parameter), ()) if other != name)
         with_stats = stats_for is None or len(rows) < stats_for
         rows.append(_row(name, "parameter", parameter, bool(parameter.requires_grad), others, with_stats,
@@ -153,14 +193,19 @@ def parameter_rows(model: Any, path: str = "", recursive: bool = False,
 
 
 def buffer_rows(model: Any, path: str = "", recursive: bool = False,
-                stats_for: int | None = None, sizes: SizesCache | None = None) -> list[TensorRow]:
+                stats_for: int | None = None, sizes: SizesCache | None = None,
+                listing: ModelTensors | None = None) -> list[TensorRow]:
     """The buffers of the module at `path` (its own, or its whole subtree), with their persistence.
-    Only the first `stats_for` rows get statistics (None: all; `sizes` as for parameter_rows)."""
-    module = model.get_submodule(path) if path else model
-    non_persistent = {owner_path: getattr(owner, "_non_persistent_buffers_set", set())
-                      for owner_path, owner in module.named_modules(prefix=path)}
+    Only the first `stats_for` rows get statistics (None: all; `sizes` and `listing` as for
+    parameter_rows)."""
+    if listing is not None:
+        non_persistent = listing.non_persistent
+    else:
+        module = model.get_submodule(path) if path else model
+        non_persistent = {owner_path: getattr(owner, "_non_persistent_buffers_set", set())
+                          for owner_path, owner in module.named_modules(prefix=path)}
     rows = []
-    for name, buffer in module.named_buffers(prefix=path, recurse=recursive):
+    for name, buffer in _own_or_subtree(model, "buffer", path, recursive, listing):
         owner_path, _, local = name.rpartition(".")
         persistent = local not in non_persistent.get(owner_path, set())
         with_stats = stats_for is None or len(rows) < stats_for

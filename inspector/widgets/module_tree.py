@@ -277,6 +277,9 @@ class ModuleTree(Vertical):
             parts = path.split(".") if path else []
             for depth in range(len(parts)):
                 kept.add(".".join(parts[:depth]))
+        if [path for path in modules if path in kept] == list(self._path_nodes):
+            self._reopen(modules)  # the same modules shown (a filter's first letters often keep them all)
+            return
         tree.clear()
         with tree.batch():
             tree.root.set_label(self._label("", self.model))
@@ -290,17 +293,37 @@ class ModuleTree(Vertical):
                 node = parent.add(self._label(path, module), data=path)
                 node.allow_expand = False
                 self._path_nodes[path] = node
-            if self.filter_text:  # every match shown: open each node that has children (expand_all would
-                for node in self._path_nodes.values():  # post a NodeExpanded for every leaf: 10k messages)
-                    if node.children:
-                        node.expand()
-            else:
-                tree.root.expand()
-                for node in self._path_nodes.values():
-                    if node.parent is tree.root or node is tree.root:
-                        node.expand()
+            for node in self._path_nodes.values():
+                if self._opens(node):
+                    node.expand()
         if cursor_path in self._path_nodes:
             self.call_after_refresh(self.select_path, cursor_path)
+
+    def _opens(self, node: TreeNode[str]) -> bool:
+        """Whether a rebuilt tree shows `node` expanded: with a filter, every node with children (every
+        match shown; expand_all would post a NodeExpanded for every leaf: 10k messages), else the root
+        and its children."""
+        if self.filter_text:
+            return bool(node.children)
+        return node.parent is None or node.parent.parent is None
+
+    def _reopen(self, modules: dict[str, Any]) -> None:
+        """What a rebuild would show when it keeps the same modules, without building 2,000 nodes again
+        and drawing every line: each node expanded or collapsed as a rebuild leaves it, its label
+        current; the cursor stays."""
+        labels = {path: self._label(path, modules.get(path)) for path in self._path_nodes}
+        changed = [(path, node) for path, node in self._path_nodes.items()
+                   if node._label is not labels[path] or self._opens(node) != node.is_expanded]
+        if not changed:
+            return  # nothing to draw again
+        with self.tree_view.batch():
+            for path, node in changed:
+                if node._label is not labels[path]:
+                    node.set_label(labels[path])
+                if self._opens(node) and not node.is_expanded:
+                    node.expand()
+                elif not self._opens(node) and node.is_expanded:
+                    node.collapse()
 
     # --- events -----------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from textual.geometry import Size
 from textual.widgets import DataTable, Static
 
 from inspector.tensor_summary import (
+    ModelTensors,
     SizesCache,
     TensorRow,
     buffer_rows,
@@ -108,6 +109,10 @@ class TensorTables(Vertical):
         self._filled: dict[str | None, tuple] = {}  # by table id: what it was last filled with
         self._sizes_model: Any = None
         self._sizes: SizesCache = {}
+        # What show(..., fresh=False) reuses: the model walked once, and each (path, recursive) shown
+        # since the last fresh show, with its rows and cells (moving back onto a big module costs nothing)
+        self._listing: ModelTensors | None = None
+        self._shown: dict[tuple[str, bool], tuple[list[TensorRow], list[TensorRow], list, list]] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("Parameters", id="parameter-title", classes="tensor-title")
@@ -145,16 +150,30 @@ class TensorTables(Vertical):
         table = self.parameter_table if kind == "parameter" else self.buffer_table
         return [str(key.value) for key in table.columns]
 
-    def show(self, model: Any, path: str = "", recursive: bool = False) -> None:
-        """Fill both tables with the tensors of the module at `path` (own, or its whole subtree)."""
+    def show(self, model: Any, path: str = "", recursive: bool = False, fresh: bool = True) -> None:
+        """Fill both tables with the tensors of the module at `path` (own, or its whole subtree).
+        `fresh` False: the model has not changed since the last fresh show (only the selection moved), so
+        the walk of the model and the rows of modules shown since then are reused."""
         self.model, self.path, self.recursive = model, path, recursive
         if model is not self._sizes_model:  # rows beyond MAX_ROWS, kept while their tensors are the same
             self._sizes_model, self._sizes = model, {}
-        self.parameters = parameter_rows(model, path, recursive, stats_for=MAX_ROWS, sizes=self._sizes)
-        self.buffers = buffer_rows(model, path, recursive, stats_for=MAX_ROWS, sizes=self._sizes)
+        if fresh or self._listing is None or self._listing.model is not model:
+            self._listing, self._shown = None, {}
+        shown = self._shown.get((path, recursive))
+        if shown is None:
+            if recursive and self._listing is None:
+                self._listing = ModelTensors(model)
+            self.parameters = parameter_rows(model, path, recursive, stats_for=MAX_ROWS, sizes=self._sizes,
+                                             listing=self._listing)
+            self.buffers = buffer_rows(model, path, recursive, stats_for=MAX_ROWS, sizes=self._sizes,
+                                       listing=self._listing)
+            self._parameter_cells = [self._parameter_row(row) for row in self.parameters[:MAX_ROWS]]
+            self._buffer_cells = [self._buffer_row(row) for row in self.buffers[:MAX_ROWS]]
+            self._shown[path, recursive] = (self.parameters, self.buffers, self._parameter_cells,
+                                            self._buffer_cells)
+        else:
+            self.parameters, self.buffers, self._parameter_cells, self._buffer_cells = shown
         self._update_titles()
-        self._parameter_cells = [self._parameter_row(row) for row in self.parameters[:MAX_ROWS]]
-        self._buffer_cells = [self._buffer_row(row) for row in self.buffers[:MAX_ROWS]]
         self._fill_parameters()
         self._fill_buffers()
 

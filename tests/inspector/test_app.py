@@ -97,6 +97,41 @@ async def test_expand_collapse_and_filter_by_name_or_type() -> None:
         assert top == ["", "layer1", "layer2", "layer3", "layer4"]
 
 
+async def test_a_filter_that_keeps_every_module_leaves_the_nodes_as_a_rebuild_would() -> None:
+    """A filter keeping every module (a first letter, often) and its clearing reuse the tree's nodes,
+    each expanded or collapsed and labelled as a rebuild from scratch leaves it."""
+    from collections import OrderedDict
+
+    blocks = OrderedDict(block1=nn.Sequential(nn.Linear(2, 2), nn.ReLU()),
+                         block2=nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.Linear(2, 2))))
+    mm.manual_seed(0)
+    app = InspectorApp(LoadedTarget("blocks", nn.Sequential(blocks), mm.randn(1, 2)))
+    async with app.run_test(size=SIZE) as pilot:
+        tree = pilot.app.screen.query_one(ModuleTree)
+
+        def shown() -> list[tuple[str, bool, str]]:
+            return [(path, node.is_expanded, node.label.markup) for path, node in tree._path_nodes.items()]
+
+        def rebuilt() -> list[tuple[str, bool, str]]:
+            tree._path_nodes = {}  # whatever was there: built again from scratch
+            tree._rebuild()
+            return shown()
+
+        tree.node_for("block1").collapse()  # a rebuild opens it again
+        tree.node_for("block2.1").expand()  # and closes this one
+        for text in ("", "l", "bl", "", "B"):  # each keeps every module ("block": in every path)
+            nodes = dict(tree._path_nodes)
+            tree.set_filter(text)
+            await pilot.pause()
+            assert all(tree._path_nodes[path] is node for path, node in nodes.items())  # the same nodes
+            reused = shown()
+            assert reused == rebuilt()
+        assert [expanded for _, expanded, _ in reused] == [True, True, False, False, True, False, True, False]
+        tree.set_filter("relu")
+        await pilot.pause()
+        assert tree.visible_paths() == ["", "block1", "block1.1"]  # fewer modules: built again
+
+
 async def test_escape_in_a_filter_clears_it_and_slash_filters_what_is_in_front() -> None:
     async with make_app().run_test(size=SIZE) as pilot:
         screen = pilot.app.screen
@@ -240,6 +275,38 @@ async def test_forward_backward_and_step_stream_events_and_update_tables() -> No
         assert pilot.app.session.steps == 1
         assert not (before == pilot.app.session.model.conv1.weight.numpy()).all()
         assert "steps 1" in str(screen.query_one("#status-bar").render())
+
+
+async def test_f_b_and_o_start_the_model_once_the_screen_shows_the_run(monkeypatch) -> None:
+    """The model's thread starts after the frame that shows the run started: the key's answer is not
+    slowed by the model running beside it."""
+    from inspector.screens.main.screen import MainScreen
+
+    frames = []
+    started = []
+    original_display = InspectorApp._display
+    original_run = MainScreen._run_worker
+
+    def display(self, screen, renderable) -> None:
+        if renderable is not None:
+            frames.append(screen.query_one("#status-bar").render())
+        original_display(self, screen, renderable)
+
+    def run_worker(self, action, job):
+        started.append((action, len(frames), str(frames[-1]) if frames else ""))
+        return original_run(self, action, job)
+
+    monkeypatch.setattr(InspectorApp, "_display", display)
+    monkeypatch.setattr(MainScreen, "_run_worker", run_worker)
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for key, action in (("f", "forward"), ("b", "backward"), ("o", "step")):
+            shown = len(frames)
+            await pilot.press(key)
+            await settle(pilot)
+            name, frame, status = started[-1]
+            assert name == action and frame > shown and action in status  # painted "running" first
+        assert pilot.app.main_screen.last_result is not None and pilot.app.session.steps == 1
 
 
 async def test_train_n_steps_from_the_prompt() -> None:

@@ -395,6 +395,32 @@ async def test_a_big_models_root_shows_the_first_tensors_and_counts_them_all() -
         assert f"the first {MAX_ROWS} shown" in totals
 
 
+async def test_moving_back_onto_a_module_reuses_its_rows_until_the_model_changes() -> None:
+    """Moving through the tree reads the model once and keeps each module's rows; a run (here an
+    optimizer step, which changes every weight) makes the tables read it afresh."""
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = pilot.app.main_screen
+        tables = screen.query_one(TensorTables)
+        at_root = tables.parameters
+        await pilot.press("down")
+        await settle(pilot)
+        assert screen.selected_path != "" and tables.parameters is not at_root
+        await pilot.press("up")
+        await settle(pilot)
+        assert screen.selected_path == "" and tables.parameters is at_root  # the same rows, not made again
+        await pilot.press("f", "b")
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        fresh = tables.parameters
+        assert fresh is not at_root and [row.name for row in fresh] == [row.name for row in at_root]
+        assert [row.mean for row in fresh] != [row.mean for row in at_root]  # the step's new weights
+        model = pilot.app.session.model
+        expected = [float(mm.tensor(p.detach().numpy()).mean().item()) for _, p in model.named_parameters()]
+        assert [row.mean for row in fresh] == pytest.approx(expected, rel=1e-4, abs=1e-6)
+
+
 async def test_a_module_forty_levels_down_shows_in_the_tree_scrolled_sideways() -> None:
     from inspector.widgets.module_tree import ModuleTree
 

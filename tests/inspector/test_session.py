@@ -12,6 +12,7 @@ import minimod as mm
 from inspector.session import Session, describe_error
 from inspector.session_state import diff_states
 from inspector.tensor_summary import (
+    ModelTensors,
     buffer_rows,
     format_mean,
     parameter_rows,
@@ -332,6 +333,30 @@ def test_subtree_counts_are_each_modules_own_subtree_sums(name) -> None:
                            sum(math.prod(b.shape) for b in module.buffers()))
                     for path, module in model.named_modules()}
         assert subtree_counts(model) == expected
+
+
+@pytest.mark.parametrize("name", ["convnet", "resnet18", "transformer_block", "shared", "tied"])
+def test_rows_from_the_model_walked_once_are_the_rows_of_each_modules_own_walk(name) -> None:
+    """ModelTensors (the model walked once, each subtree the names under its path) gives every module
+    the rows its own walk gives: same names, order, sharing, persistence, a shared tensor once."""
+    from inspector.targets import resolve
+
+    class SharedTwice(nn.Module):  # one module under two names, and a weight tied across subtrees
+        def __init__(self) -> None:
+            super().__init__()
+            self.left = nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3))
+            self.right = nn.Sequential(self.left[0], nn.Linear(3, 3), self.left[1])
+            self.right[1].weight = self.left[0].weight
+            self.left.register_buffer("scratch", mm.zeros(2), persistent=False)
+
+    mm.manual_seed(0)
+    model = {"shared": SharedTwice, "tied": Tied}.get(name, lambda: resolve(name).model)()
+    listing = ModelTensors(model)
+    for path, _module in model.named_modules(remove_duplicate=False):
+        for rows in (parameter_rows, buffer_rows):
+            for recursive in (True, False):
+                expected = rows(model, path, recursive, stats_for=3)
+                assert rows(model, path, recursive, stats_for=3, listing=listing) == expected
 
 
 def test_nonfinite_values_are_counted_and_statistics_skip_them() -> None:

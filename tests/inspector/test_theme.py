@@ -127,3 +127,64 @@ async def test_the_theme_d_switches_to_is_parsed_ahead(monkeypatch) -> None:
         ours = _screen_text(app)
         monkeypatch.undo()
     assert ours == (await _themed_screens(monkeypatch, textuals_own=True))[0]
+
+
+async def _tabs_after_theme(monkeypatch: pytest.MonkeyPatch, textuals_own: bool) -> list[str]:
+    """Tabs shown after theme changes, by key and by a click."""
+    if textuals_own:
+        monkeypatch.setattr(InspectorApp, "refresh_css", App.refresh_css)
+    mm.manual_seed(0)
+    app = InspectorApp("convnet")
+    screens = []
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for key in ("D", "2", "3", "D", "4", "5", "6", "D", "D", "click", "1"):
+            if key == "click":
+                await pilot.click("#--content-tab-tab-trace")
+            else:
+                await pilot.press(key)
+            await pilot.wait_for_scheduled_animations()  # the tabs' underline slides to the tab shown
+            await pilot.pause()
+            screens.append(_screen_text(app))
+    monkeypatch.undo()
+    return screens
+
+
+async def test_a_tab_shown_after_a_theme_change_shows_the_new_theme(monkeypatch) -> None:
+    """The tab panes not shown are restyled when shown (by a key or a click), not with the theme."""
+    ours = await _tabs_after_theme(monkeypatch, textuals_own=False)
+    textuals = await _tabs_after_theme(monkeypatch, textuals_own=True)
+    assert ours == textuals
+    assert all(before != after for before, after in zip(ours, ours[1:]))
+
+
+def _styles(app: App) -> list[tuple[str, str, str]]:
+    return [(repr(node), str(node.styles.background), str(node.styles.color))
+            for node in app.main_screen.walk_children(with_self=True)]
+
+
+async def test_a_theme_change_leaves_the_hidden_tabs_until_each_is_shown(monkeypatch) -> None:
+    """D restyles what shows; each tab pane is restyled when shown, and then every widget of the screen
+    has the styles Textual's own refresh gives it."""
+    from textual.widgets import TabPane
+
+    styles = []
+    for textuals_own in (False, True):
+        if textuals_own:
+            monkeypatch.setattr(InspectorApp, "refresh_css", App.refresh_css)
+        mm.manual_seed(0)
+        app = InspectorApp("convnet")
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            before = _styles(app)
+            await pilot.press("D")
+            await pilot.pause()
+            left = getattr(app.main_screen, "_panes_left", {})
+            assert len(left) == (0 if textuals_own else 5)
+            assert all(not pane.display for pane in left) and all(isinstance(p, TabPane) for p in left)
+            for key in "234561":
+                await pilot.press(key)
+                await pilot.pause()
+            assert not getattr(app.main_screen, "_panes_left", {})
+            styles.append(_styles(app))
+    assert styles[0] == styles[1] != before

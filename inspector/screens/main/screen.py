@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Header, Static, TabbedContent, TabPane
 
 from inspector.messages import RunFailed, RunFinished, TraceBatch, TrainProgressed
+from inspector.restyle import RestylesPanesWhenShown
 from inspector.screens.dialogs import PromptScreen
 from inspector.screens.main.comparing import CompareActions
 from inspector.screens.main.diagram_choice import DiagramChoice, model_depth
@@ -48,7 +49,7 @@ from inspector.widgets.training_panel import TrainingPanel
 FREEZE_EVERY = 20_000
 
 
-class MainScreen(InterventionActions, CompareActions, TrainingActions, Screen):
+class MainScreen(InterventionActions, CompareActions, TrainingActions, RestylesPanesWhenShown, Screen):
     """The inspector's main screen for one Session: the module tree beside tabs, what each key does, and
     what a run's messages change on screen.
 
@@ -252,10 +253,17 @@ class MainScreen(InterventionActions, CompareActions, TrainingActions, Screen):
             self._tensors_stale = True
         self.refresh_training()
 
+    @property
+    def _model_may_change(self) -> bool:
+        """Whether the model may have changed since the tensor tables last read it afresh: only while a
+        run goes (each run, load and mode change ends in refresh_model_views, which reads it afresh)."""
+        return self.busy is not None
+
     def show_module_tensors(self) -> None:
         """The selected module's tensors, information and histogram (the Tensors tab)."""
         self._tensors_stale = False
-        self.tensors.show(self.session.model, self.selected_path, self.recursive)
+        self.tensors.show(self.session.model, self.selected_path, self.recursive,
+                          fresh=self._model_may_change)
         self.show_module_info()
         self.update_histogram()
 
@@ -370,8 +378,10 @@ class MainScreen(InterventionActions, CompareActions, TrainingActions, Screen):
 
     # --- running the model in a worker ----------------------------------------------------------
 
-    def start_run(self, action: str, job: Job) -> bool:
-        """Run `job(on_event, worker)` in a thread; False (and a notice) if another run is going."""
+    def start_run(self, action: str, job: Job, after_paint: bool = False) -> bool:
+        """Run `job(on_event, worker)` in a thread; False (and a notice) if another run is going.
+        `after_paint`: the thread starts once the screen shows the run started (a key's answer is painted
+        first, not slowed by the model's thread running beside it)."""
         if self.busy is not None:
             self.notify(f"{self.busy} is still running; wait, or press x to stop training",
                         severity="warning")
@@ -380,7 +390,10 @@ class MainScreen(InterventionActions, CompareActions, TrainingActions, Screen):
         self.leave_step_mode()
         self.run_start = len(self.session.events)
         self.update_status()
-        self._run_worker(action, job)
+        if after_paint:
+            self.call_after_refresh(self._run_worker, action, job)
+        else:
+            self._run_worker(action, job)
         return True
 
     @work(thread=True, group="model", exit_on_error=False)
@@ -460,13 +473,13 @@ class MainScreen(InterventionActions, CompareActions, TrainingActions, Screen):
         self.module_tree.tree_view.focus()
 
     def action_forward(self) -> None:
-        self.start_run("forward", lambda on_event, worker: self.session.forward(on_event))
+        self.start_run("forward", lambda on_event, worker: self.session.forward(on_event), after_paint=True)
 
     def action_backward(self) -> None:
-        self.start_run("backward", lambda on_event, worker: self.session.backward(on_event))
+        self.start_run("backward", lambda on_event, worker: self.session.backward(on_event), after_paint=True)
 
     def action_step(self) -> None:
-        self.start_run("step", lambda on_event, worker: self.session.step(on_event))
+        self.start_run("step", lambda on_event, worker: self.session.step(on_event), after_paint=True)
 
     def action_train(self) -> None:
         if self.busy is not None:
@@ -674,7 +687,8 @@ class MainScreen(InterventionActions, CompareActions, TrainingActions, Screen):
 
     def action_toggle_recursive(self) -> None:
         self.recursive = not self.recursive
-        self.tensors.show(self.session.model, self.selected_path, self.recursive)
+        self.tensors.show(self.session.model, self.selected_path, self.recursive,
+                          fresh=self._model_may_change)
         self.update_histogram()
         self.show_tab("tab-tensors")
 
