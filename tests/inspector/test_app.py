@@ -258,7 +258,7 @@ async def test_forward_backward_and_step_stream_events_and_update_tables() -> No
     async with make_app().run_test(size=SIZE) as pilot:
         screen = pilot.app.screen
         trace = screen.query_one(TracePanel).table
-        await pilot.press("down", "f")
+        await pilot.press("down", "2", "f")  # on the Trace tab (a hidden one gets its rows when shown)
         await settle(pilot)
         assert trace.table.row_count == 14 and len(pilot.app.session.events) == 14
         assert row(trace.table, 0)[:4] == ["0", "pre", "(root)", "1×1×28×28"]
@@ -530,6 +530,35 @@ async def test_step_through_advances_one_event_and_highlights_its_module() -> No
                    for note in pilot.app._notifications)
 
 
+async def test_the_trace_table_takes_a_runs_events_when_its_tab_is_shown() -> None:
+    """While another tab is in front, a run's events wait (no rows formatted and laid out unseen, beside
+    the run); showing the Trace tab, by key or by click, gives the table all of them at once, in order;
+    stepping starts from them too."""
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen = pilot.app.screen
+        trace = screen.query_one(TracePanel).table
+        await pilot.press("f")
+        await settle(pilot)
+        assert len(pilot.app.session.events) == 14 and trace.table.row_count == 0  # on the Tensors tab
+        await pilot.press("2")
+        await pilot.pause()
+        assert [event.index for event in trace.shown_events] == list(range(14))
+        await pilot.press("1", "f")
+        await settle(pilot)
+        assert trace.table.row_count == 14
+        await pilot.click("#tabs Tab#--content-tab-tab-trace")
+        await pilot.pause()
+        assert [event.index for event in trace.shown_events] == list(range(28))
+        await pilot.press("1", "f")
+        await settle(pilot)
+        screen.step_to(+1)  # from the Tensors tab: the step's table holds the newest run's first event
+        await pilot.pause()
+        assert screen.step_cursor == 28 and trace.shown_events[-1].index == 28
+        screen.leave_step_mode()
+        await pilot.pause()
+        assert [event.index for event in trace.shown_events] == list(range(42))
+
+
 async def test_nan_and_inf_are_highlighted() -> None:
     mm.manual_seed(0)
     async with make_app(LoadedTarget("nan", NaNNet(), mm.randn(2, 3))).run_test(size=SIZE) as pilot:
@@ -539,7 +568,7 @@ async def test_nan_and_inf_are_highlighted() -> None:
         tables = screen.query_one(TensorTables)
         assert "red" in str(tables.parameter_table.get_cell("fc2.weight", "mean").style)
         assert tables.row_values("parameter", 0)["mean"] == "-"  # no finite value to average
-        await pilot.press("f")
+        await pilot.press("f", "2")
         await settle(pilot)
         table = screen.query_one(TracePanel).table
         fc2 = next(i for i, event in enumerate(table.shown_events) if event.module == "fc2"

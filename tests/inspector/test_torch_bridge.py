@@ -282,6 +282,7 @@ async def walk(model, example, name: str, folder: Path) -> dict:
         for key in ("f", "b", "o"):
             await pilot.press(key)
             await settle(pilot)
+        screen.show_tab("tab-trace")  # (a hidden Trace tab gets its rows when shown)
         trace = screen.query_one(TracePanel).table
         seen["trace rows"] = trace.table.row_count
         seen["events"] = [(event.phase, event.module) for event in pilot.app.session.events]

@@ -6,6 +6,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import minimod as mm
 import minimod.nn.functional as F
@@ -68,6 +70,28 @@ def test_tensor_stats_matches_numpy():
     assert stats.std == pytest.approx(float(array.std()), rel=1e-5)
     assert (stats.min, stats.max) == (float(array.min()), float(array.max()))
     assert "float32" in stats.short() and format_shape((1, 3)) == "(1, 3)"
+
+
+@settings(deadline=None, max_examples=200)
+@given(
+    st.lists(st.one_of(st.floats(width=32), st.sampled_from([0.0, -0.0, np.nan, np.inf, -np.inf])),
+             min_size=0, max_size=40),
+    st.sampled_from([np.float32, np.float64, np.float16, np.int64, np.uint8, np.bool_]),
+)
+def test_the_summary_of_a_few_values_is_the_kernels(values, dtype):
+    """Small arrays are summed in Python (quicker than numpy's passes): the same counts, minimum and
+    maximum as the twin kernel, and its mean and std up to rounding, for every dtype the trace meets."""
+    from inspector.adapters.statistics import FEW_VALUES, finite_summary
+    from minimod.kernels import reference
+
+    if np.dtype(dtype).kind != "f":  # integers and bools: the finite values, as integers
+        values = [abs(int(value)) % 200 for value in values if math.isfinite(value)]
+    with np.errstate(over="ignore", invalid="ignore"):
+        array = np.array(values, dtype=dtype).reshape(-1)
+    got, want = finite_summary(array), reference.tensor_stats(array)
+    assert array.size > FEW_VALUES or got[:3] == want[:3] and got[5:] == pytest.approx(want[5:], nan_ok=True)
+    for ours, theirs in zip(got[3:5], want[3:5]):
+        assert ours == pytest.approx(theirs, rel=1e-9, abs=1e-12 * max(1.0, abs(theirs)), nan_ok=True)
 
 
 def test_recorder_records_pre_and_forward_events_in_call_order():
