@@ -50,10 +50,15 @@ def build(library: str) -> list:
         from minimod import kernels
 
         # with an empty cache the kernels compile in the background (minimod/kernels/warm.py): time
-        # numba's kernels, not their numpy twins
-        kernels.wait_for_compilation()
-        for step in steps:
-            step()
+        # numba's kernels, not their numpy twins. Steps on numba's kernels may ask for signatures of
+        # their own (a backward given numba's forward outputs), so until a round asks for none
+        while True:
+            kernels.wait_for_compilation()
+            asked = kernels.warm.requests_sent()
+            for step in steps:
+                step()
+            if kernels.warm.requests_sent() == asked:
+                break
     return steps
 
 

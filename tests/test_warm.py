@@ -120,7 +120,11 @@ def _array_variants() -> dict:
 def test_signature_is_what_numba_dispatches_on():
     a = np.zeros((3, 4), np.float32)
     scalars = (2, 7, 1.5, True, None, (3, 9))
-    assert warm.signature("k", scalars) == ("k", 2, "int", "float", True, None, (3, "int"))
+    assert warm.signature("k", scalars) == ("k", 2, "int", "float", ("bool", True), None, (3, "int"))
+    # a bool and the int of its value are two signatures (True == 1, and hashes alike: as set members too)
+    for flag, number in ((True, 1), (False, 0)):
+        assert warm.signature("k", (flag,)) != warm.signature("k", (number,))
+        assert len({warm.signature("k", (flag,)), warm.signature("k", (number,))}) == 2
     assert warm.signature("k", (a,)) == warm.signature("k", (np.ones((5, 6), np.float32),))  # not the shape
     # two arrays that numba types alike may differ in signature (a 1-D array is C and F contiguous), but
     # never the other way round: one signature, one compiled kernel

@@ -29,7 +29,7 @@ from . import reference, scratch, warm
 from .recycling import accumulate, add, adopt_grad  # noqa: F401 - kernels whatever the backend (see above)
 
 # modules besides reference
-_MODULES = ("jit", "fast", "scratch", "conv_blas", "conv_direct", "halves", "recycling", "warm")
+_MODULES = ("jit", "fast", "scratch", "conv_blas", "conv_direct", "halves", "recycling", "variants", "warm")
 _jit_module = None
 _jit_missing = False
 _routers: dict = {}
@@ -87,11 +87,14 @@ def backend():
 def _router(name: str):
     """The kernel `name` in the background mode: numba's if its signature is compiled, else the twin
     (and a request to compile it). warm.py's module doc tells the story."""
+    from .variants import VARIANTS
+
     twin = getattr(reference, name)
     backward = name.endswith("_backward")
+    variant = VARIANTS.get(name)  # the fast kernel's numba code, where shapes choose it
 
     def kernel(*args):
-        key = warm.signature(name, args)
+        key = warm.signature(name, args) if variant is None else warm.signature(name, args, variant(*args))
         ready = warm.ready(key)
         if backward and _twin_outputs and _from_twin(args):
             pass  # what a twin's forward left for its backward is the twin's (conv's patches, say)
@@ -101,10 +104,10 @@ def _router(name: str):
                 return getattr(fast, name)(*args)
         elif backward and _jit_module is not None:
             return getattr(_jit_module, name)(*args)  # maybe from numba's forward: compiles here
-        number = None if ready else warm.request(key, name, args, _twin_output)  # copies args: some
+        call = None if ready else warm.request(key, name, args, _twin_output)  # copies args: some
         result = twin(*args)  # kernels write into them
-        if not backward:
-            _note_twin_outputs(result, number)
+        if not backward and call is not None:
+            _note_twin_outputs(result, call)
         return result
 
     kernel.__name__ = kernel.__qualname__ = name
@@ -132,12 +135,13 @@ def relu_backward(grad_output, y):
 # A forward kernel's outputs may be for its backward only (conv2d_forward's second output is im2col's
 # patches from the twin, the padded input or per-sample patches from the fast backend), so a backward
 # runs on the backend whose forward made its arguments: the twins' outputs are noted here (by id, while
-# they live) until numba's kernels take over.
+# they live) until numba's kernels take over, each with the twin's call (warm._Call: its arguments are
+# kept with it, so that the warm-up process can be asked for that forward again, see warm._Client._output).
 _twin_outputs: dict = {}
 
 
-def _note_twin_outputs(result, request) -> None:
-    """Note the twin's output arrays; request: the warm-up request this call was (None: not sent)."""
+def _note_twin_outputs(result, call) -> None:
+    """Note the twin's output arrays, made by call (a warm._Call)."""
     many = type(result) is tuple
     for index, array in enumerate(result if many else (result,)):
         if isinstance(array, np.ndarray):
@@ -147,12 +151,11 @@ def _note_twin_outputs(result, request) -> None:
                 if _twin_outputs.get(key, (None,))[0] is ref:
                     del _twin_outputs[key]
 
-            made = None if request is None else (request, index if many else 0)
-            _twin_outputs[key] = (weakref.ref(array, forget), made)
+            _twin_outputs[key] = (weakref.ref(array, forget), (call, index if many else 0))
 
 
 def _twin_output(array):
-    """(request, index) if array is an output of a twin's call sent to the warm-up process, else None."""
+    """(call, index) if array is output `index` of a twin's call (a warm._Call), else None."""
     entry = _twin_outputs.get(id(array))
     return entry[1] if entry is not None and entry[0]() is array else None
 

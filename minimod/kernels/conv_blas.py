@@ -25,7 +25,6 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from . import halves, scratch
-from .jit import col2im  # numba's scatter-add, for the input gradient
 from .reference import weight_rows
 
 
@@ -93,6 +92,30 @@ def _on_grid(c, kh, kw, sh, sw, dh, dw, oh, ow, groups):
     channels last, and a grid at most 30% larger than the output (3x3 on 32x32: 13%)."""
     hp, wp = oh + (kh - 1) * dh, ow + (kw - 1) * dw
     return groups == 1 and sh == sw == 1 and kw * c >= ow and hp * wp <= 1.3 * oh * ow
+
+
+def forward_variant(x, weight, bias, sh, sw, ph, pw, dh, dw, oh, ow, groups):
+    """The numba code conv2d_forward runs for these arguments (see variants.py): "direct" (conv_direct's
+    loops) or "blas" (none: numpy and BLAS)."""
+    direct = _direct(x.shape, weight.shape, x.dtype, sh, sw, ph, pw, dh, dw, oh, ow, groups)
+    return "direct" if direct else "blas"
+
+
+def backward_variant(
+    grad_output, cols, weight, x_shape, sh, sw, ph, pw, dh, dw, groups, need_input, need_weight, need_bias
+):
+    """The numba code conv2d_backward runs after conv2d_forward of this geometry (see variants.py; not told
+    by cols, which may be a twin's patches): "direct" (conv_direct's loops), "col2im" (jit's scatter-add
+    for the input gradient, on the patch paths) or "blas" (none)."""
+    _, _, oh, ow = grad_output.shape
+    _, cg, kh, kw = weight.shape
+    geometry = (sh, sw, ph, pw, dh, dw, oh, ow, groups)
+    if _direct(x_shape, weight.shape, grad_output.dtype, *geometry):
+        return "direct"
+    # col2im serves the input gradient of channels-last patches (kw·Cg >= ow: not the per-sample ones)
+    if not need_input or kw * cg < ow or _on_grid(x_shape[1], kh, kw, sh, sw, dh, dw, oh, ow, groups):
+        return "blas"
+    return "col2im"
 
 
 def conv2d_forward(x, weight, bias, sh, sw, ph, pw, dh, dw, oh, ow, groups):
@@ -197,6 +220,8 @@ def _grad_input(g_rows, weight, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups)
         # channels last: the patch gradient dY · W₂ in one product per group, then numba's col2im adds
         # every entry back to its pixel in one pass (25 products and strided adds, one per tap of a 5x5
         # kernel, took twice as long on the ConvNet's second layer)
+        from .jit import col2im  # (here: importing this file loads no numba, see variants.py)
+
         w_rows = weight_rows(weight, groups)
         k = w_rows.shape[2]
         grad_cols = scratch.empty((n * oh * ow, groups * k), g_rows.dtype)

@@ -4,15 +4,24 @@ Why: numba compiles a kernel on its first call, for the types of that call (~0.2
 first train step in a fresh install spent 2 s compiling, and the inspector's first forward 1.5 s. So by
 default (MINIMOD_JIT_COMPILE unset or "background") the first call of a kernel with a new *signature*
 (its name and the types of its arguments: dtype, dimensions, layout and writability of each array, the
-type of each scalar, and the value of small integers, which pick a kernel's special cases such as
-MaxPool2d(2)) runs the kernel's numpy twin from reference.py, and sends a copy of its arguments to a
+type of each scalar, the value of small integers and bools, which pick a kernel's special cases such as
+MaxPool2d(2), and, where the arguments' shapes choose the fast kernel's numba code, which code it runs:
+see variants.py) runs the kernel's numpy twin from reference.py, and sends a copy of its arguments to a
 warm-up process (a second Python, started on the first such call, at nice 10). That process calls the
 numba kernel with them, which compiles exactly what the call needs into numba's disk cache
 (NUMBA_CACHE_DIR; cache=True), notes the signature in a small file beside the cache, and answers. Every
 later call of an answered signature, here or in any later process using the same cache, runs the numba
-kernel. Nothing is compiled that no call asked for, and nothing compiles in this process: once all is
-answered, a thread here imports numba and loads the compiled kernels from the cache (calling each with
-the arguments it kept), then the switch happens; the warm-up process exits when idle for IDLE_SECONDS.
+kernel. Nothing is compiled that no call asked for, and nothing compiles in this process (unless the
+warm-up process died, see below): once all is answered, a thread here imports numba and loads the
+compiled kernels from the cache (calling each with the arguments it kept), then the switch happens; the
+warm-up process exits when idle for IDLE_SECONDS (and the next new signature starts another).
+
+A backward's arguments include what its forward returned, which differs in kind between the twin and
+numba's kernel (conv's patches): the warm-up process gives the backward its own call's output of that
+forward. So the router keeps each twin forward's call (its arguments too) while its outputs live, and
+when the warm-up process running now never had that forward (its signature was asked before, or of a
+warm-up process let go since), it is asked for the forward again first. If the warm-up process cannot
+start or dies, this process compiles from then on, as MINIMOD_JIT_COMPILE=inline does (with a warning).
 
 When the switch happens: all at once, at the first kernel call after everything asked so far has been
 compiled and loaded (never during a call; a step's forward and backward kernels, asked in the same
@@ -24,9 +33,11 @@ itself), or kernels.wait_for_compilation() before the run.
 
 Several processes sharing one cache (a class on one server, pytest-xdist workers) each start a warm-up
 process; these take turns (a file lock around each compilation), so a signature compiles once and the
-others load it. MINIMOD_DISABLE_JIT=1 (the twins, always) and NUMBA_DISABLE_JIT=1 (numba's kernels as
-plain Python, compiled by nobody) start no warm-up process. This module imports only the standard
-library; numba is imported by the warm-up process, and here only once a signature is ready.
+others load it. A child forked without exec asks a warm-up process of its own. MINIMOD_DISABLE_JIT=1
+(the twins, always) and NUMBA_DISABLE_JIT=1 (numba's kernels as plain Python, compiled by nobody) start
+no warm-up process; MINIMOD_JIT_COMPILE set to anything but "background" or "inline" warns, and means
+"background". This module imports only the standard library; numba is imported by the warm-up process,
+and here only once a signature is ready.
 """
 
 from __future__ import annotations
@@ -38,6 +49,7 @@ import pickle
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
@@ -72,9 +84,23 @@ def mode() -> str:
     if env("NUMBA_DISABLE_JIT") not in ("", "0"):
         return "inline"  # nothing to compile: the numba kernels run as Python
     value = env("MINIMOD_JIT_COMPILE", "background")
-    if value == "background":
+    if value == "background" or value == "inline":
         return value
-    return "inline" if value.strip().lower() == "inline" else "background"
+    chosen = value.strip().lower()
+    if chosen not in ("background", "inline", ""):  # a typo ("inlined") would silently mean background
+        _warn_once(f"MINIMOD_JIT_COMPILE={value!r} is neither 'background' nor 'inline': compiling in the "
+                   "background")
+        return "background"
+    return chosen or "background"
+
+
+_warned: set = set()
+
+
+def _warn_once(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
 
 
 _numba_spec: list = []
@@ -159,8 +185,10 @@ def _describe(value):
         return "float"
     if kind is int:
         return value if -1 <= value <= 4 else "int"
-    if kind is bool or value is None:
-        return value
+    if kind is bool:  # (not the value alone: True == 1 and hash(True) == hash(1), so (k, True) == (k, 1))
+        return ("bool", value)
+    if value is None:
+        return None
     if kind is tuple:
         return tuple([_describe(item) for item in value])
     flags = getattr(value, "flags", None)
@@ -174,8 +202,12 @@ def _describe(value):
     return kind.__name__
 
 
-def signature(name: str, args: tuple) -> tuple:
-    return (name, *[_describe(arg) for arg in args])
+def signature(name: str, args: tuple, variant=None) -> tuple:
+    """The call's signature; variant: which numba code the fast kernel runs for it, where its arguments'
+    shapes choose (see variants.py), a literal."""
+    if variant is None:
+        return (name, *[_describe(arg) for arg in args])
+    return (name, *[_describe(arg) for arg in args], variant)
 
 
 # The arguments travel as plain data: each array as (layout, writable, C-ordered copy), rebuilt with the
@@ -221,6 +253,23 @@ class _Output:
         self.request, self.index = request, index
 
 
+class _Call:
+    """A kernel call the twin ran, as request() saw it. The router keeps a forward's while its outputs
+    live (they hold its arguments): a backward given one of those outputs refers the warm-up process to
+    its own call of that forward, asking for it again first when that process never had it (see
+    _Client._output). number: the request's, to `process` (None: not sent)."""
+
+    __slots__ = ("key", "name", "args", "process", "number")
+
+    def __init__(self, key, name: str, args: tuple):
+        self.key, self.name, self.args = key, name, args
+        self.process = self.number = None
+
+
+class _Unavailable(Exception):
+    """An argument of a request the warm-up process could not be given (see _Client._output)."""
+
+
 def _pack(value, outputs):
     if type(value) is tuple:
         return tuple(_pack(item, outputs) for item in value)
@@ -242,6 +291,10 @@ def _unpack(value, results):
     return value.rebuild() if isinstance(value, _Array) else value
 
 
+def _made_by_nobody(_array):
+    return None
+
+
 # --- this process's side ---------------------------------------------------------------------------
 
 
@@ -255,17 +308,23 @@ class _Client:
         self.outstanding = 0  # asked and not answered yet
         self.sent: set = set()
         self.failed: set = set()  # the warm-up process could not run these: the twin, for good
+        self.count = 0  # requests sent, to every warm-up process so far (they are numbered by it)
         self.process = None
+        self.pipes: list = []  # the pipes to and from warm-up processes (see _reset_after_fork)
         self.outbox = None  # a queue.Queue of requests for the writing thread
         self.kept: dict = {}  # request number -> its message, to load the kernel here once compiled
         self.kept_bytes = 0
-        self.dead = False  # the warm-up process could not start, or died
+        self.dead = ""  # why the warm-up process could not start, or died: then all compiles here
 
     def ready(self, key) -> bool:
         if self.known is None:
             self.known = read_record()
-        if self.answered and not self.outstanding:
+        if self.answered and (not self.outstanding or self.dead):
             self.adopt()
+        if self.dead:  # as MINIMOD_JIT_COMPILE=inline: compiled here, not the twins for good
+            _warn_once(f"minimod: the kernels' warm-up process {self.dead}; compiling them in this process "
+                       "from now on, as MINIMOD_JIT_COMPILE=inline does")
+            return True
         return key in self.known
 
     def adopt(self) -> None:
@@ -276,32 +335,63 @@ class _Client:
                 self.known.update(self.answered)
                 self.answered.clear()
 
-    def request(self, key, name: str, args: tuple, outputs) -> int | None:
-        """Ask the warm-up process to compile `key` (once), with a copy of this call's arguments; the
-        request's number, or None when not sent. outputs(array): (request, index) when the array is
-        output `index` of an earlier request's call, else None."""
+    def request(self, key, name: str, args: tuple, outputs) -> _Call:
+        """Ask the warm-up process to compile `key` (once), with a copy of this call's arguments; returns
+        the call (its number None when not sent). outputs(array): (call, index) when the array is output
+        `index` of an earlier call the twin ran, else None."""
+        call = _Call(key, name, args)
         with self.lock:
             if key in self.sent or key in self.failed or self.dead:
-                return None
-            if self.process is None and not self._start():
-                return None
+                return call
             self.sent.add(key)
-            self.outstanding += 1
-            number = len(self.sent)
-            outbox = self.outbox  # (not closed while anything is outstanding: see _let_go)
-        try:
-            message = pickle.dumps((number, key, name, _pack(args, outputs)), pickle.HIGHEST_PROTOCOL)
-        except Exception:  # an argument pickle cannot carry: this signature stays with the twin
+        if not self._send(call, outputs):
             with self.lock:
-                self.failed.add(key)
+                self.sent.discard(key)
+                self.failed.add(key)  # (or dead: then it compiles here anyway)
+        return call
+
+    def _send(self, call: _Call, outputs) -> bool:
+        """Number the call, copy its arguments into a message and queue it for the warm-up process
+        (starting one if none runs). False when it cannot go: an argument pickle cannot carry, a forward's
+        output the warm-up process cannot be given, or no warm-up process."""
+        with self.lock:
+            if self.dead or (self.process is None and not self._start()):
+                return False
+            self.count += 1
+            call.process, call.number = self.process, self.count
+            self.outstanding += 1  # (from here on this process is not let go: see _let_go)
+            outbox = self.outbox
+        backward = call.name.endswith("_backward")
+        try:
+            packed = _pack(call.args, lambda array: self._output(array, outputs, backward))
+            message = pickle.dumps((call.number, call.key, call.name, packed), pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - this signature stays with the twin
+            with self.lock:
                 self.outstanding -= 1
-            return None
+                call.process = call.number = None
+            return False
         with self.lock:
             if self.kept_bytes + len(message) <= KEEP_BYTES:
-                self.kept[number] = message
+                self.kept[call.number] = message
                 self.kept_bytes += len(message)
         outbox.put(message)
-        return number
+        return True
+
+    def _output(self, array, outputs, backward: bool):
+        """(request, index) in the running warm-up process for an array a twin's call made, else None
+        (it travels as a copy). A backward must get its forward's output from the fast kernel (never the
+        twin's by-products: conv's patches), so when this warm-up process was not sent that forward (its
+        signature was asked before, or of an earlier warm-up process, let go since) it is sent it now."""
+        made = outputs(array)
+        if made is None:
+            return None
+        call, index = made
+        if call.process is not self.process or call.number is None:
+            if not backward:
+                return None  # a forward's input: the twin's array serves as well
+            if call.key in self.failed or not self._send(call, _made_by_nobody):
+                raise _Unavailable(call.name)
+        return call.number, index
 
     def _start(self) -> bool:
         import queue
@@ -318,22 +408,24 @@ class _Client:
             paths = [str(_HERE.parent.parent), env.get("PYTHONPATH")]
             env["PYTHONPATH"] = os.pathsep.join(filter(None, paths))
             quiet = not os.environ.get("MINIMOD_WARM_DEBUG")
-            self.process = subprocess.Popen(
+            process = subprocess.Popen(
                 [sys.executable, "-c", _BOOT],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL if quiet else None,
                 env=env, start_new_session=True,  # Ctrl-C here does not stop a compilation half-written
                 pass_fds=(alive,) if os.name == "posix" else (),
             )
-        except (OSError, ValueError):
-            self.dead = True
+        except (OSError, ValueError) as error:
+            self.dead = f"could not start ({error!r})"
             return False
         finally:
             if alive is not None:
                 os.close(alive)
+        self.process = process
+        self.pipes = [pipe for pipe in self.pipes if not pipe.closed] + [process.stdin, process.stdout]
         self.outbox = queue.Queue()
-        threading.Thread(target=self._write, args=(self.process, self.outbox), daemon=True,
+        threading.Thread(target=self._write, args=(process, self.outbox), daemon=True,
                          name="minimod-warm-writer").start()
-        threading.Thread(target=self._read, args=(self.process,), daemon=True,
+        threading.Thread(target=self._read, args=(process,), daemon=True,
                          name="minimod-warm-reader").start()
         return True
 
@@ -349,7 +441,9 @@ class _Client:
                 process.stdin.write(struct.pack("<Q", len(message)) + message)
                 process.stdin.flush()
             except (OSError, ValueError):
-                self.dead = True
+                with self.lock:
+                    if self.process is process:
+                        self.dead = self.dead or "stopped reading its requests"
                 return
             finally:
                 outbox.task_done()
@@ -373,9 +467,11 @@ class _Client:
                     self.failed.add(key)
             if not self.outstanding:
                 self._let_go(process)
+        process.stdout.close()
+        code = process.wait()  # (reaped: a warm-up process let go leaves no zombie)
         with self.lock:
-            if self.process is process:
-                self.dead = True  # it died: what is still outstanding stays with the twins
+            if self.process is process:  # it died: what is still outstanding compiles here (see ready)
+                self.dead = f"exited (code {code})"
 
     def _let_go(self, process) -> None:
         """Once nothing has been asked for IDLE_SECONDS, close the warm-up process's input: it exits (a
@@ -398,9 +494,9 @@ class _Client:
         except ImportError:
             return
         results: dict = {}
-        for number in sorted(kept):
+        for number, message in kept.items():  # in the order sent (a forward asked again comes first)
             try:
-                _number, _key, name, packed = pickle.loads(kept[number])
+                _number, _key, name, packed = pickle.loads(message)
                 result = getattr(fast, name)(*_unpack(packed, results))
             except Exception:  # noqa: BLE001 - e.g. an output of a call not kept: it loads when called
                 continue
@@ -429,10 +525,24 @@ class _Client:
 
 
 _client = _Client()
+_inherited: list = []  # a forked child's copies of its parent's clients (see _reset_after_fork)
 
 
 def _reset_after_fork() -> None:
+    """In a child forked without exec: close its copies of the parent's pipes (its copy of the warm-up
+    process's input kept that process from ever seeing the end of it), and start afresh: the child's
+    requests go to a warm-up process of its own, numbered by it. Each pipe's descriptor is closed by its
+    raw file, not its buffered one, whose lock a thread of the parent (not in the child) may have held
+    at the fork; closed so, the buffered file neither flushes nor locks when collected. The parent's
+    client is kept, never used."""
     global _client
+    parent = _client
+    _inherited.append(parent)
+    for pipe in parent.pipes:
+        try:
+            pipe.raw.close()
+        except (OSError, ValueError, AttributeError):
+            pass
     _client = _Client()
 
 
@@ -445,8 +555,14 @@ def ready(key) -> bool:
     return _client.ready(key)
 
 
-def request(key, name: str, args: tuple, outputs=lambda array: None) -> int | None:
+def request(key, name: str, args: tuple, outputs=lambda array: None) -> _Call:
     return _client.request(key, name, args, outputs)
+
+
+def requests_sent() -> int:
+    """How many requests this process has sent to warm-up processes: unchanged over a stretch of kernel
+    calls when every signature they used was asked before (benchmarks/worker.py waits for that)."""
+    return _client.count
 
 
 def wait_for_compilation(timeout: float | None = None) -> bool:
@@ -498,6 +614,7 @@ def main(inbox) -> int:
     record = record_path()
     answers = sys.stdout
     results = {}  # request number -> what the call returned (for a later backward's arguments)
+    noted = set()  # (a forward asked again for its backward is noted once)
     while (body := inbox.get()) is not None:
         number, key, name, packed = pickle.loads(body)
         verdict = "done"
@@ -511,8 +628,10 @@ def main(inbox) -> int:
                 verdict = "failed"
                 print(f"minimod warm-up: {name}: {error!r}", file=sys.stderr)
             else:
-                with open(record, "a", encoding="utf-8") as notes:
-                    notes.write(repr(key) + "\n")
+                if key not in noted:
+                    noted.add(key)
+                    with open(record, "a", encoding="utf-8") as notes:
+                        notes.write(repr(key) + "\n")
         try:
             answers.write(f"{verdict} {key!r}\n")
             answers.flush()
