@@ -73,6 +73,29 @@ def test_key_latency_times_every_key_on_a_large_trace():
     assert all(seconds > 0 for _key, seconds in presses)
 
 
+def test_a_run_key_answers_before_its_run_ends_and_the_run_is_timed_apart(monkeypatch):
+    """f's figure stops once the screen shows the run started; the run (a model whose forward takes
+    0.6 s) is timed apart, as "f run", until its end is on screen."""
+    import asyncio
+    import time as clock
+
+    from minimod import nn
+
+    class Slow(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+
+        def forward(self, x):
+            clock.sleep(0.6)
+            return self.fc(x)
+
+    monkeypatch.setattr(inspector_bench, "wide_model", Slow)
+    timings = dict(asyncio.run(inspector_bench._time_keys(["f", "down"], 0, "wide")))
+    assert list(timings) == ["f", "f run", "down"]
+    assert timings["f"] < 0.6 <= timings["f run"]
+
+
 def test_ratios_pair_the_samples_of_each_round():
     # round by round minimod/torch is 5.5, 0.5 and 0.9: their median 0.9 (the two medians' ratio, 4.5 / 4,
     # would pair minimod's middle round with torch's); the hook cost pairs each round's two forwards
