@@ -595,6 +595,26 @@ def test_importing_a_kernel_module_first_keeps_the_fast_backend(module):
     assert result.stdout.strip() == "True"
 
 
+def _assert_backward_twins(g, fast_saved, twin_saved, weight, x_shape, args, need_bias, check):
+    """conv2d_backward of the fast backend (given its forward's saved array) against the twin's, for each
+    combination of the gradients asked for: the same gradients missing, check(fast, twin) on the rest."""
+    for need_input, need_weight in [(True, True), (True, False), (False, True)]:
+        got = J.conv2d_backward(g, fast_saved, weight, x_shape, *args, 1, need_input, need_weight, need_bias)
+        want = R.conv2d_backward(g, twin_saved, weight, x_shape, *args, 1, need_input, need_weight, need_bias)
+        for a, b in zip(got, want):
+            assert (a is None) == (b is None)
+            if a is not None:
+                check(a, b)
+
+
+def _same_kind_and_close(dtype, tolerance):
+    def check(a, b):
+        assert a.dtype == dtype and a.shape == b.shape
+        np.testing.assert_allclose(a, b, **tolerance)
+
+    return check
+
+
 @pytest.mark.parametrize(
     ("channels", "size", "kernel", "pads", "dilation"),
     [
@@ -633,13 +653,7 @@ def test_conv_in_halves_and_blocks_matches_the_reference(
     expected_out, cols = R.conv2d_forward(x, weight, None, *args, oh, ow, 1)
     _close(out, expected_out, np.float64)
     g = rng.standard_normal(out.shape)
-    for need_input, need_weight in [(True, True), (True, False), (False, True)]:
-        got = J.conv2d_backward(g, grid, weight, x.shape, *args, 1, need_input, need_weight, False)
-        want = R.conv2d_backward(g, cols, weight, x.shape, *args, 1, need_input, need_weight, False)
-        for a, b in zip(got, want):
-            assert (a is None) == (b is None)
-            if a is not None:
-                _close(a, b, np.float64)
+    _assert_backward_twins(g, grid, cols, weight, x.shape, args, False, lambda a, b: _close(a, b, np.float64))
 
 
 @pytest.mark.parametrize(
@@ -681,14 +695,8 @@ def test_direct_conv_twins(monkeypatch, batch, channels, out_channels, size, ker
     assert out.dtype == dtype and out.flags.c_contiguous
     np.testing.assert_allclose(out, expected_out, **tolerance)
     g = rng.standard_normal(out.shape).astype(dtype)
-    for need_input, need_weight in [(True, True), (True, False), (False, True)]:
-        got = J.conv2d_backward(g, planes, weight, x.shape, *args, 1, need_input, need_weight, True)
-        want = R.conv2d_backward(g, cols, weight, x.shape, *args, 1, need_input, need_weight, True)
-        for a, b in zip(got, want):
-            assert (a is None) == (b is None)
-            if a is not None:
-                assert a.dtype == dtype and a.shape == b.shape
-                np.testing.assert_allclose(a, b, **tolerance)
+    _assert_backward_twins(g, planes, cols, weight, x.shape, args, True,
+                           _same_kind_and_close(dtype, tolerance))
 
 
 @pytest.mark.parametrize("pads", [(0, 0, 0, 0), (1, 1, 1, 1)])
@@ -756,14 +764,8 @@ def test_channels_last_patches_in_halves_match_the_reference(
     np.testing.assert_allclose(out, expected_out, **tolerance)
     np.testing.assert_allclose(cols, expected_cols, **tolerance)
     g = rng.standard_normal(out.shape).astype(dtype)
-    for need_input, need_weight in [(True, True), (True, False), (False, True)]:
-        got = J.conv2d_backward(g, cols, weight, x.shape, *args, 1, need_input, need_weight, True)
-        want = R.conv2d_backward(g, expected_cols, weight, x.shape, *args, 1, need_input, need_weight, True)
-        for a, b in zip(got, want):
-            assert (a is None) == (b is None)
-            if a is not None:
-                assert a.dtype == dtype and a.shape == b.shape
-                np.testing.assert_allclose(a, b, **tolerance)
+    _assert_backward_twins(g, cols, expected_cols, weight, x.shape, args, True,
+                           _same_kind_and_close(dtype, tolerance))
 
 
 def test_direct_conv_is_the_small_resnets_path():

@@ -25,8 +25,9 @@ FEW_VALUES = 32
 
 
 def finite_summary(array: np.ndarray) -> tuple[int, int, int, float, float, float, float]:
-    """(count, nan, inf, mean, std, min, max) of `array`'s finite values (see kernels.reference)."""
-    if array.size <= FEW_VALUES and array.dtype.kind in "biuf":
+    """(count, nan, inf, mean, std, min, max) of `array`'s finite values (see kernels.reference); a
+    bool, integer or float array, as kernels.tensor_stats takes."""
+    if array.size <= FEW_VALUES:
         return _summary_of_few(array)
     if kernels.loaded_jit() is not None:
         # (the kernel as minimod hands it out: numba's, or in a fresh install the twin while numba

@@ -19,11 +19,17 @@ def _screen_text(app: App) -> str:
     return re.sub(r"terminal-\d+", "terminal", app.export_screenshot())
 
 
-async def _themed_screens(monkeypatch: pytest.MonkeyPatch, textuals_own: bool) -> list[str]:
+def _convnet_app(monkeypatch: pytest.MonkeyPatch, textuals_own: bool) -> InspectorApp:
+    """The inspector on the ConvNet, its theme changes painted by restyle.py or (textuals_own) by
+    Textual's own refresh_css (monkeypatch.undo() puts restyle.py's back)."""
     if textuals_own:
         monkeypatch.setattr(InspectorApp, "refresh_css", App.refresh_css)
     mm.manual_seed(0)
-    app = InspectorApp("convnet")
+    return InspectorApp("convnet")
+
+
+async def _themed_screens(monkeypatch: pytest.MonkeyPatch, textuals_own: bool) -> list[str]:
+    app = _convnet_app(monkeypatch, textuals_own)
     screens = []
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -63,10 +69,7 @@ async def _screens_below(monkeypatch: pytest.MonkeyPatch, textuals_own: bool) ->
     """The theme changed while another screen covers the main one: an opaque one (the lesson list, whose
     restyled screens below are repainted only when shown again) and a dialog the main screen shows
     through."""
-    if textuals_own:
-        monkeypatch.setattr(InspectorApp, "refresh_css", App.refresh_css)
-    mm.manual_seed(0)
-    app = InspectorApp("convnet")
+    app = _convnet_app(monkeypatch, textuals_own)
     screens = []
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -131,10 +134,7 @@ async def test_the_theme_d_switches_to_is_parsed_ahead(monkeypatch) -> None:
 
 async def _tabs_after_theme(monkeypatch: pytest.MonkeyPatch, textuals_own: bool) -> list[str]:
     """Tabs shown after theme changes, by key and by a click."""
-    if textuals_own:
-        monkeypatch.setattr(InspectorApp, "refresh_css", App.refresh_css)
-    mm.manual_seed(0)
-    app = InspectorApp("convnet")
+    app = _convnet_app(monkeypatch, textuals_own)
     screens = []
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -170,10 +170,7 @@ async def test_a_theme_change_leaves_the_hidden_tabs_until_each_is_shown(monkeyp
 
     styles = []
     for textuals_own in (False, True):
-        if textuals_own:
-            monkeypatch.setattr(InspectorApp, "refresh_css", App.refresh_css)
-        mm.manual_seed(0)
-        app = InspectorApp("convnet")
+        app = _convnet_app(monkeypatch, textuals_own)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             before = _styles(app)
