@@ -555,9 +555,10 @@ def test_tensor_stats_of_values_with_a_large_mean(first):
 
 def test_switch_selects_the_backend_at_call_time(monkeypatch):
     monkeypatch.delenv("MINIMOD_DISABLE_JIT", raising=False)
-    assert kernels.backend() is J and kernels.conv2d_forward is J.conv2d_forward
+    assert kernels.backend() is J and kernels._find("conv2d_forward") is J.conv2d_forward
     monkeypatch.setenv("MINIMOD_DISABLE_JIT", "1")
-    assert kernels.backend() is R and kernels.conv2d_forward is R.conv2d_forward and not kernels.jit_enabled()
+    assert kernels.backend() is R and kernels._find("conv2d_forward") is R.conv2d_forward
+    assert not kernels.jit_enabled()
 
 
 def test_unknown_kernel_name_raises_attribute_error():
@@ -816,3 +817,18 @@ def test_float16_takes_the_numpy_twin_and_agrees_with_float32(op):
         results[dtype] = (y.float().numpy(), x.grad.float().numpy())
     for half, single in zip(results[np.float16], results[np.float32]):
         np.testing.assert_allclose(half, single, rtol=2e-2, atol=2e-2)
+
+
+def test_a_kernel_kept_by_its_caller_follows_the_switch_at_each_call(monkeypatch):
+    kernel = kernels.log_softmax_forward  # looked up once, as a caller may keep it
+    calls = []
+    monkeypatch.setattr(R, "log_softmax_forward", lambda x: calls.append("twin") or x)
+    monkeypatch.delenv("MINIMOD_DISABLE_JIT", raising=False)
+    x = np.zeros((2, 3), np.float32)
+    np.testing.assert_allclose(kernel(x), np.full((2, 3), -np.log(3), np.float32), rtol=1e-6)
+    assert calls == []
+    monkeypatch.setenv("MINIMOD_DISABLE_JIT", "1")
+    assert kernel(x) is x and calls == ["twin"]
+    monkeypatch.delenv("MINIMOD_DISABLE_JIT")
+    kernel(x)
+    assert calls == ["twin"]

@@ -41,6 +41,8 @@ class NllLoss(Function):
             return np.asarray(losses.sum(), dtype=log_probs.dtype)
         total = row_weight.sum()
         ctx.total_weight = total
+        if total:
+            return np.asarray(losses.sum() / total, dtype=log_probs.dtype)
         with np.errstate(invalid="ignore", divide="ignore"):  # everything ignored gives nan, as in torch
             return np.asarray(losses.sum() / total, dtype=log_probs.dtype)
 

@@ -93,15 +93,20 @@ def _router(name: str):
     backward = name.endswith("_backward")
     variant = VARIANTS.get(name)  # the fast kernel's numba code, where shapes choose it
 
+    fast_kernel = None  # numba's kernel, once loaded
+
     def kernel(*args):
+        nonlocal fast_kernel
         key = warm.signature(name, args) if variant is None else warm.signature(name, args, variant(*args))
         ready = warm.ready(key)
         if backward and _twin_outputs and _from_twin(args):
             pass  # what a twin's forward left for its backward is the twin's (conv's patches, say)
         elif ready:
-            fast = _load_jit()
-            if fast is not None:
-                return getattr(fast, name)(*args)
+            if fast_kernel is None:
+                fast = _load_jit()
+                fast_kernel = None if fast is None else getattr(fast, name)
+            if fast_kernel is not None:
+                return fast_kernel(*args)
         elif backward and _jit_module is not None:
             return getattr(_jit_module, name)(*args)  # maybe from numba's forward: compiles here
         call = None if ready else warm.request(key, name, args, _twin_output)  # copies args: some
@@ -177,7 +182,14 @@ def _backend_paying_for(array):
 
 
 def _background() -> bool:
-    return not _disabled() and warm.mode() == "background" and not _jit_missing and warm.numba_installed()
+    switches = warm.switches()
+    if _background_for[0] != switches:  # (three environment reads and checks: 1 us of every relu)
+        background = not _disabled() and warm.mode() == "background" and warm.numba_installed()
+        _background_for[:] = switches, background
+    return _background_for[1] and not _jit_missing
+
+
+_background_for = [None, False]  # [the switches, whether they mean the background mode]
 
 
 class _Routed:
@@ -203,11 +215,20 @@ def _routed(name: str):
 
 
 def __getattr__(name: str):
+    """kernels.<name>: a kernel that calls what _find(name) chooses (kept in this module's namespace:
+    a module's __getattr__ costs ~1.2 us a lookup, for the AttributeError raised before it is asked)."""
     if name.startswith("__"):
         raise AttributeError(name)
     if name in _MODULES:  # `from minimod.kernels import jit` names the module, and so does `from . import
         # halves` inside conv_blas: looking for a kernel there would import jit halfway through its import
         return importlib.import_module(f".{name}", __name__)  # (scratch, halves: numpy only, no numba)
+    _find(name)  # (an unknown name raises here)
+    kernel = globals()[name] = _chooser(name)
+    return kernel
+
+
+def _find(name: str):
+    """The kernel `name` as the switches choose it now (see the module doc)."""
     try:
         if _background():  # (a kernel without a twin, against the rule, compiles here as it used to)
             router = _routers.get(name)
@@ -217,3 +238,20 @@ def __getattr__(name: str):
         return getattr(backend(), name)
     except AttributeError:
         raise AttributeError(f"minimod.kernels has no kernel {name!r}") from None
+
+
+def _chooser(name: str):
+    """Calls _find(name)'s kernel, found again whenever the switches (warm.switches(): the environment
+    variables that _disabled and warm.mode read) or the loaded backend change: a test or a notebook may
+    set MINIMOD_DISABLE_JIT mid-run."""
+    chosen = [None, None]  # [the switches and backend it was found with, the kernel]
+
+    def kernel(*args):
+        if chosen[0] != (warm.switches(), _jit_module):
+            chosen[1] = _find(name)
+            chosen[0] = (warm.switches(), _jit_module)  # (after: finding may load numba)
+        return chosen[1](*args)
+
+    kernel.__name__ = kernel.__qualname__ = name
+    kernel.__doc__ = getattr(getattr(reference, name, None), "__doc__", None)
+    return kernel

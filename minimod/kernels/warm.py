@@ -79,6 +79,19 @@ def env(name: str, default: str = "") -> str:
     return default if value is None else os.fsdecode(value)
 
 
+_SWITCHES = tuple(os.fsencode(name) for name in ("MINIMOD_DISABLE_JIT", "NUMBA_DISABLE_JIT",
+                                                  "MINIMOD_JIT_COMPILE"))
+
+
+def switches() -> tuple:
+    """The raw values of the environment variables that choose the kernels (MINIMOD_DISABLE_JIT,
+    NUMBA_DISABLE_JIT, MINIMOD_JIT_COMPILE): kernels.__getattr__ keeps what it found while they stay."""
+    if type(_RAW_ENVIRON) is not dict:
+        return tuple(os.environ.get(os.fsdecode(name)) for name in _SWITCHES)
+    get = _RAW_ENVIRON.get
+    return get(_SWITCHES[0]), get(_SWITCHES[1]), get(_SWITCHES[2])
+
+
 def mode() -> str:
     """"background" (the default: twins until the warm-up process has compiled) or "inline"."""
     if env("NUMBA_DISABLE_JIT") not in ("", "0"):
@@ -174,6 +187,7 @@ def _array_layout(array) -> str:
 # writeable. One read of flags.num gives all four (0.08 us; the four flags one by one cost ~0.4 us).
 _TYPE_FLAGS = 0x1 | 0x2 | 0x100 | 0x400
 _dtype_names: dict = {}  # dtype -> dtype.str, which numpy builds anew at each read (0.26 us)
+_ndarray = None  # numpy's ndarray class, once _describe has met one (this module does not import numpy)
 
 
 def _describe(value):
@@ -193,6 +207,9 @@ def _describe(value):
         return tuple([_describe(item) for item in value])
     flags = getattr(value, "flags", None)
     if flags is not None and hasattr(value, "shape"):
+        if kind.__name__ == "ndarray" and kind.__module__ == "numpy":
+            global _ndarray
+            _ndarray = kind  # signature() describes the next ones itself
         dtype = value.dtype
         name = _dtype_names.get(dtype)
         if name is None:
@@ -205,9 +222,22 @@ def _describe(value):
 def signature(name: str, args: tuple, variant=None) -> tuple:
     """The call's signature; variant: which numba code the fast kernel runs for it, where its arguments'
     shapes choose (see variants.py), a literal."""
-    if variant is None:
-        return (name, *[_describe(arg) for arg in args])
-    return (name, *[_describe(arg) for arg in args], variant)
+    key = [name]
+    for value in args:  # arrays and floats described here, as _describe does, without a call each (0.8
+        kind = type(value)  # us of an optimizer step's 2.2)
+        if kind is float:
+            key.append("float")
+        elif kind is _ndarray and value.ndim:
+            dtype = value.dtype
+            dtype_name = _dtype_names.get(dtype)
+            if dtype_name is None:
+                dtype_name = _dtype_names[dtype] = dtype.str
+            key.append(("array", dtype_name, value.ndim, value.flags.num & _TYPE_FLAGS))
+        else:
+            key.append(_describe(value))
+    if variant is not None:
+        key.append(variant)
+    return tuple(key)
 
 
 # The arguments travel as plain data: each array as (layout, writable, C-ordered copy), rebuilt with the
@@ -317,6 +347,9 @@ class _Client:
         self.dead = ""  # why the warm-up process could not start, or died: then all compiles here
 
     def ready(self, key) -> bool:
+        known = self.known
+        if known is not None and key in known:  # (every call after the switch: the quick way first)
+            return True
         if self.known is None:
             self.known = read_record()
         if self.answered and (not self.outstanding or self.dead):
@@ -552,7 +585,8 @@ atexit.register(lambda: _client.close())
 
 
 def ready(key) -> bool:
-    return _client.ready(key)
+    known = _client.known
+    return (known is not None and key in known) or _client.ready(key)
 
 
 def request(key, name: str, args: tuple, outputs=lambda array: None) -> _Call:

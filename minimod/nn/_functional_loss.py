@@ -94,7 +94,7 @@ def cross_entropy(
     log_probs = A.LogSoftmax.apply(input, dim=class_dim)
     weight_shape = [1] * input.ndim
     weight_shape[class_dim] = classes
-    if np.issubdtype(target.dtype, np.floating):
+    if target.dtype.kind == "f":  # class probabilities
         if tuple(target.shape) != tuple(input.shape):
             raise RuntimeError(
                 f"Expected target size {list(input.shape)}, got {list(target.shape)} (class "
@@ -226,7 +226,7 @@ def _check_class_target(input: Tensor, target: Tensor) -> int:
     """torch's checks for class-index targets; returns the number of classes."""
     if input.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
-    if not np.issubdtype(target.dtype, np.integer):
+    if target.dtype.kind not in "iu":
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_torch_dtype(target.dtype)}")
     if input.ndim == 1:
         if target.ndim != 0:
