@@ -172,3 +172,50 @@ def test_env_reads_what_os_environ_holds_as_it_changes(monkeypatch):
         assert warm.env(name) == os.environ.get(name) == value
     monkeypatch.delenv(name)
     assert warm.env(name, "x") == "x"
+
+
+# The inspector's user presses f a few times (forwards with grad on), they switch to numba's kernels, then
+# b: that first backward must not compile in this process (it took 2.5 s on ResNet-18).
+_FORWARDS_THEN_BACKWARD = """
+import json
+import minimod as mm
+from minimod import kernels
+from benchmarks.models import convnet, _data
+
+mm.manual_seed(0)
+model = convnet(mm)
+x, y = _data(mm, (8, 1, 28, 28), 10)
+for _ in range(2):
+    model(x)
+report = {"waited": kernels.wait_for_compilation(180)}
+out = model(x)
+report["numba_forward"] = kernels.jit_loaded()
+
+
+def compiled_here():
+    return sum(sum(value.stats.cache_misses.values()) for module in (kernels.jit, kernels.conv_direct)
+               for value in vars(module).values() if hasattr(getattr(value, "stats", None), "cache_misses"))
+
+
+before = compiled_here()
+mm.nn.functional.cross_entropy(out, y).backward()
+report["compiled_by_backward"] = compiled_here() - before
+report["grad"] = float(abs(model.conv1.weight.grad.numpy()).sum())
+print("REPORT " + json.dumps(report))
+"""
+
+
+def test_a_first_backward_after_forwards_on_numba_compiles_nothing_here(tmp_path):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"), MINIMOD_JIT_COMPILE="background",
+               PYTHONPATH=os.pathsep.join([root, *sys.path]))
+    env.pop("MINIMOD_DISABLE_JIT", None)
+    env.pop("NUMBA_DISABLE_JIT", None)
+    result = subprocess.run([sys.executable, "-c", _FORWARDS_THEN_BACKWARD], capture_output=True, text=True,
+                            env=env, cwd=root, check=True, timeout=300)
+    _wait_for_warmup(tmp_path / "numba")
+    line = next(line for line in result.stdout.splitlines() if line.startswith("REPORT "))
+    report = json.loads(line[7:])
+    assert report["waited"] and report["numba_forward"]
+    assert report["compiled_by_backward"] == 0  # conv's backward was compiled with its forward, the rest
+    assert report["grad"] > 0  # take the twins while theirs compile

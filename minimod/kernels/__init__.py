@@ -26,10 +26,12 @@ import weakref
 import numpy as np
 
 from . import reference, scratch, warm
+from .companions import COMPANIONS
 from .recycling import accumulate, add, adopt_grad  # noqa: F401 - kernels whatever the backend (see above)
 
 # modules besides reference
-_MODULES = ("jit", "fast", "scratch", "conv_blas", "conv_direct", "halves", "recycling", "variants", "warm")
+_MODULES = ("jit", "fast", "scratch", "conv_blas", "conv_direct", "halves", "recycling", "variants", "warm",
+            "companions")
 _jit_module = None
 _jit_missing = False
 _routers: dict = {}
@@ -107,17 +109,39 @@ def _router(name: str):
                 fast_kernel = None if fast is None else getattr(fast, name)
             if fast_kernel is not None:
                 return fast_kernel(*args)
-        elif backward and _jit_module is not None:
+        elif name in _BOUND_TO_FORWARD and _jit_module is not None:
             return getattr(_jit_module, name)(*args)  # maybe from numba's forward: compiles here
         call = None if ready else warm.request(key, name, args, _twin_output)  # copies args: some
         result = twin(*args)  # kernels write into them
         if not backward and call is not None:
             _note_twin_outputs(result, call)
+            if name in COMPANIONS:
+                _ask_for_companion(*COMPANIONS[name](args, result))
         return result
 
     kernel.__name__ = kernel.__qualname__ = name
     kernel.__doc__ = twin.__doc__
     return kernel
+
+
+# Backward kernels given a forward output that only the backend which made it can read: conv2d_forward's
+# second output is im2col's patches from the twin, the padded input or per-sample patches from numba's. So
+# such a backward runs numba's kernel once numba's forward may have made its arguments (compiling here,
+# if its signature is new: the first backward after a forward switched to numba). Every other backward
+# reads the same arrays from either forward, and takes the twin while its signature compiles, as a
+# forward does (ResNet-18's first backward after its forwards switched took 2.45 s compiling here).
+_BOUND_TO_FORWARD = frozenset({"conv2d_backward"})
+
+
+def _ask_for_companion(name: str, args: tuple) -> None:
+    """Ask for the backward a training step will call after a forward whose signature is new (see
+    companions.py), unless it is ready."""
+    from .variants import VARIANTS
+
+    variant = VARIANTS.get(name)
+    key = warm.signature(name, args) if variant is None else warm.signature(name, args, variant(*args))
+    if not warm.ready(key):
+        warm.request(key, name, args, _twin_output)
 
 
 # relu is the one kernel chosen by its array too: numba's one pass saves microseconds on a small array,

@@ -11,7 +11,8 @@ warm-up process (a second Python, started on the first such call, at nice 10). T
 numba kernel with them, which compiles exactly what the call needs into numba's disk cache
 (NUMBA_CACHE_DIR; cache=True), notes the signature in a small file beside the cache, and answers. Every
 later call of an answered signature, here or in any later process using the same cache, runs the numba
-kernel. Nothing is compiled that no call asked for, and nothing compiles in this process (unless the
+kernel. Nothing is compiled that no call asked for (save the backward that a convolution's forward
+will be followed by: companions.py), and nothing compiles in this process (unless the
 warm-up process died, see below): once all is answered, a thread here imports numba and loads the
 compiled kernels from the cache (calling each with the arguments it kept), then the switch happens; the
 warm-up process exits when idle for IDLE_SECONDS (and the next new signature starts another).
