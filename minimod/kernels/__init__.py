@@ -153,12 +153,12 @@ _NUMBA_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 def relu_forward(x):
     """reference.relu_forward's contract, from the backend that pays for x (see above)."""
-    return _backend_paying_for(x).relu_forward(x)
+    return _kernel_paying_for(x, "relu_forward")(x)
 
 
 def relu_backward(grad_output, y):
     """reference.relu_backward's contract, from the backend that pays for y (see above)."""
-    return _backend_paying_for(y).relu_backward(grad_output, y)
+    return _kernel_paying_for(y, "relu_backward")(grad_output, y)
 
 
 # A forward kernel's outputs may be for its backward only (conv2d_forward's second output is im2col's
@@ -199,10 +199,10 @@ def _from_twin(args) -> bool:
     return False
 
 
-def _backend_paying_for(array):
+def _kernel_paying_for(array, name: str):
     if _jit_module is None and not (array.nbytes >= scratch.MIN_BYTES and array.dtype in _NUMBA_FLOATS):
-        return reference
-    return _Routed if _background() else backend()
+        return getattr(reference, name)
+    return _routed(name) if _background() else getattr(backend(), name)
 
 
 def _background() -> bool:
@@ -214,16 +214,6 @@ def _background() -> bool:
 
 
 _background_for = [None, False]  # [the switches, whether they mean the background mode]
-
-
-class _Routed:
-    """Looks up kernels as the background mode hands them out (see _router)."""
-
-    def __getattr__(self, name):
-        return _routed(name)
-
-
-_Routed = _Routed()
 
 
 def _has_twin(name: str) -> bool:
