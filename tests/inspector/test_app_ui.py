@@ -437,3 +437,58 @@ async def test_a_module_forty_levels_down_shows_in_the_tree_scrolled_sideways() 
         assert view.scroll_x <= indent < view.scroll_x + view.scrollable_content_region.width - 10
         info = str(pilot.app.screen.query_one("#module-info").render())
         assert info.startswith("block.…(") and "Linear" in info.splitlines()[0]
+
+
+async def test_tensor_table_cells_are_drawn_as_the_data_table_draws_them() -> None:
+    """SizedTable draws a one-line Text cell itself, without rich's render pipeline: the same segments
+    (text, style, row/column meta) as DataTable's own _render_cell, for every cell the tables show after a
+    backward (numbers, names, styled cells), on plain and striped rows, under the cursor and the hover,
+    and for cells of every alignment with styles and spans of their own, in both themes."""
+    from rich.style import Style
+    from rich.text import Text
+    from textual.widgets import DataTable
+
+    from inspector.widgets.tensor_tables import SizedTable
+
+    def segments(lines):
+        return [[(segment.text, segment.style, segment.style.meta if segment.style else None)
+                 for segment in line] for line in lines]
+
+    def compare(table: SizedTable) -> int:
+        compared = 0
+        widths = [column.get_render_width(table) for column in table.ordered_columns]
+        for row in range(-1, table.row_count):
+            for column, width in enumerate(widths):
+                for cursor, hover in ((False, False), (True, False), (False, True), (True, True)):
+                    for base in (Style(), Style(bgcolor="#101010", color="white"), Style(bold=True)):
+                        table._cell_render_cache.clear()
+                        quick = table._render_cell(row, column, base, width, cursor, hover)
+                        table._cell_render_cache.clear()
+                        rich = DataTable._render_cell(table, row, column, base, width, cursor, hover)
+                        assert segments(quick) == segments(rich), (row, column, cursor, hover, base)
+                        compared += 1
+        return compared
+
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f", "b")
+        await settle(pilot)
+        tables = pilot.app.screen.query_one(TensorTables)
+        assert compare(tables.parameter_table) > 100
+        table = SizedTable(id="odd-cells", cell_padding=0, cursor_type="row", zebra_stripes=True)
+        await pilot.app.screen.mount(table)
+        table.add_column(Text(" name"), width=20, key="name")  # default alignment: Padding pads it
+        table.add_column(Text(" value", justify="right"), width=12, key="value")
+        table.add_column(Text(" note"), width=16, key="note")
+        shared = Text(" fc.weight", style="bold", justify="left")
+        shared.append(" (shared)", style="bold magenta")
+        table.add_row(shared, Text(" -1.5", style="bold red", justify="right"), Text(" plain"))
+        table.add_row(Text(" x", justify="left"), Text(" 3", justify="right"), Text(" exactly 16 cols"))
+        right = Text(" 7", justify="right")
+        right.stylize("italic", 1, 2)
+        table.add_row(Text(" frozen", style="bold blue"), right, Text(""))
+        await pilot.pause()
+        assert compare(table) > 100
+        pilot.app.theme = "textual-light"
+        await pilot.pause()
+        assert compare(table) > 100
