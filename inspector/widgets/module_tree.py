@@ -370,7 +370,9 @@ class ModuleTree(Vertical):
             event.prevent_default()
             if filter_input.value:
                 filter_input.value = ""  # Input.Changed rebuilds the tree
-            self.tree_view.focus()
+            # the focus moves now, not after this handler (Widget.focus): the footer's keys come back in
+            # the same layout as the emptied filter's, not in a second layout and paint
+            self.screen.set_focus(self.tree_view)
 
     @on(Input.Submitted, "#module-filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:

@@ -492,3 +492,108 @@ async def test_tensor_table_cells_are_drawn_as_the_data_table_draws_them() -> No
         pilot.app.theme = "textual-light"
         await pilot.pause()
         assert compare(table) > 100
+
+
+class _Terminal:
+    """What a terminal shows after the screen updates the app wrote: characters and their styles."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.cells = [[(" ", "")] * width for _ in range(height)]
+
+    def write(self, update, console: Console) -> None:
+        from rich.segment import ControlType
+
+        x = y = 0
+        for segment in update.__rich_console__(console, console.options):
+            if segment.control:
+                for code in segment.control:
+                    if code[0] == ControlType.CURSOR_MOVE_TO:
+                        x, y = code[1], code[2]
+                continue
+            if segment.text == "\n":
+                x, y = 0, y + 1
+                continue
+            style = str(segment.style.clear_meta_and_links()) if segment.style else ""
+            for character in segment.text:
+                self.cells[y][x] = (character, style)
+                x += 1
+
+
+async def test_the_screen_after_each_key_is_what_a_full_repaint_draws() -> None:
+    """Keys that repaint or lay out less than the whole screen (a focus move repaints only the widgets
+    whose look it changes, not the screen) leave on the terminal what a full repaint would draw."""
+    from textual.widgets import Input
+
+    app = make_app()
+    terminal = _Terminal(*SIZE)
+    updates = []
+    display = app._display
+
+    def written(screen: Screen, update) -> None:
+        if update is not None and screen is app.screen:
+            updates.append(update)
+        display(screen, update)
+
+    app._display = written  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for input_box in pilot.app.screen.query(Input):
+            input_box.cursor_blink = False  # a blink between the two pictures is no difference
+        for keys in (["slash"], ["l"], ["escape"], ["slash", "c", "o"], ["enter"], ["down", "down"],
+                     ["tab"], ["w"], ["w"], ["2"], ["1"], ["D"], ["slash"], ["escape"], ["D"]):
+            await pilot.press(*keys)
+            await pilot.pause()
+            await pilot.pause()
+            for update in updates:
+                terminal.write(update, pilot.app.console)
+            updates.clear()
+            full = _Terminal(*SIZE)
+            compositor = pilot.app.screen._compositor
+            full.write(compositor.render_update(full=True, screen_stack=pilot.app._background_screens),
+                       pilot.app.console)
+            for y, (shown, drawn) in enumerate(zip(terminal.cells, full.cells)):
+                assert shown == drawn, (keys, y, "".join(c for c, _ in shown), "".join(c for c, _ in drawn))
+
+
+async def test_slash_shows_the_hidden_tree_and_focuses_its_filter() -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        tree = pilot.app.screen.module_tree
+        await pilot.press("w")
+        await pilot.pause()
+        assert not tree.display
+        await pilot.press("slash")
+        await pilot.pause()
+        assert tree.display and tree.region.width > 0
+        assert pilot.app.screen.query_one("#module-filter").has_focus
+        await pilot.press("escape", "slash")  # shown already: / only focuses the filter
+        await pilot.pause()
+        assert tree.display and pilot.app.screen.query_one("#module-filter").has_focus
+
+
+async def test_entering_and_leaving_the_filter_lays_the_screen_out_once() -> None:
+    """/ and escape move the focus, hide or show the footer's keys, and (escape) empty the filter: one
+    layout of the screen for all of it, not one for the focus and another when the footer's turn comes."""
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = pilot.app.screen
+        layouts = []
+        refresh_layout = screen._refresh_layout
+
+        def counted(*args, **kwargs):
+            layouts.append(args)
+            return refresh_layout(*args, **kwargs)
+
+        screen._refresh_layout = counted
+        footer = screen.query_one(KeyFooter)
+        steps = ((["slash"], True, True), (["escape"], False, True), (["slash"], True, True),
+                 (["c"], True, False), (["escape"], False, False))
+        for keys, hidden, once in steps:
+            layouts.clear()
+            await pilot.press(*keys)
+            await pilot.pause()
+            await pilot.pause()
+            shown = [key.display for key in footer.query(FooterKey) if not key.has_class("-command-palette")]
+            assert shown == [not hidden] * len(shown) and shown
+            assert len(layouts) <= 1 or not once, keys  # (a filter typed or cleared rebuilds the tree)
+        assert screen.module_tree.tree_view.has_focus and screen.module_tree.filter_text == ""
