@@ -484,14 +484,30 @@ async def test_show_text_updates_a_static_only_when_what_it_shows_changes() -> N
         static = Static("")
         await pilot.app.screen.mount(static)
         shown = []
-        static.update = shown.append  # type: ignore[method-assign]
+        static.update = lambda content, layout=True: shown.append((content, layout))  # type: ignore[method-assign]
         show_text(static, Text("1.5", style=""))
         show_text(static, Text("1.5", style=""))
         show_text(static, Text("1.5", style="bold red"))  # same characters, now red: shown
         show_text(static, Text("1.5", style="bold red", justify="right"))
         show_text(static, "1.5")
         show_text(static, "1.5")
-        assert [str(getattr(item, "style", "")) for item in shown] == ["", "bold red", "bold red", ""]
+        assert [str(getattr(item, "style", "")) for item, _ in shown] == ["", "bold red", "bold red", ""]
+        assert all(layout for _, layout in shown)  # its height follows its text: laid out again
+        # a text that cannot change the widget's size is repainted without a layout
+        line = Static("")
+        await pilot.app.screen.mount(line)
+        line.styles.height = 1
+        laid_out = []
+        line.update = lambda content, layout=True: laid_out.append(layout)  # type: ignore[method-assign]
+        show_text(line, "a")
+        line.styles.width = "1fr"  # measured by its text in a horizontal layout
+        show_text(line, "b")
+        line.styles.width = 30
+        line.styles.height = "auto"
+        show_text(line, "c")
+        line.styles.height = "1fr"
+        show_text(line, "d")
+        assert laid_out == [False, True, True, False]
 
 
 async def test_step_through_advances_one_event_and_highlights_its_module() -> None:
