@@ -59,8 +59,7 @@ class KeyFooter(Footer):
                 return
         super().bindings_changed(screen)
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def on_mount(self) -> None:  # (Textual runs Footer.on_mount too: it subscribes bindings_changed)
         # The focus moving into a text box or out of it hides or shows the keys at once, as the focus
         # moves, rather than when this footer's turn comes after the screen's next layout and paint:
         # the keys' change then joins the layout the focus move asks for (the text box's), instead of

@@ -67,11 +67,21 @@ async def test_footer_is_recomposed_only_when_the_keys_it_shows_change() -> None
         assert not pilot.app.screen.module_tree.has_focus_within and pilot.app.screen.focused is not None
         assert list(footer.query(FooterKey)) == keys
         footer._composed_bindings = ()  # as if other keys were shown: the next change recomposes
+        recomposed = []
+        recompose = footer.recompose
+
+        async def counted() -> None:
+            recomposed.append(1)
+            await recompose()
+
+        footer.recompose = counted  # type: ignore[method-assign]
         pilot.app.screen.refresh_bindings()
+        await pilot.pause()
         await pilot.pause()
         new_keys = list(footer.query(FooterKey))
         assert new_keys and not set(new_keys) & set(keys)
         assert [key.key for key in new_keys] == [key.key for key in keys]
+        assert len(recomposed) == 1  # once, however many ways the footer hears of the change
 
 
 def _screenshot(app) -> str:
