@@ -9,7 +9,7 @@ from textual.widgets import Static
 
 from inspector.tensor_summary import format_mean, format_number, shape_text
 
-__all__ = ["cell", "number_cell", "mean_cell", "shape_text", "header", "show_text"]
+__all__ = ["cell", "number_cell", "mean_cell", "shape_text", "header", "show_text", "sized_by_text"]
 
 
 def cell(value: object, style: str = "", right: bool = False) -> Text:
@@ -34,12 +34,22 @@ def header(*names: str) -> list[Text]:
 
 def show_text(widget: Static, content: Any) -> None:
     """`widget.update(content)` unless it already shows `content`: an update lays the screen out again
-    (a Static's height follows its text), which a key press that changes nothing there need not pay."""
+    (a Static's height follows its text), which a key press that changes nothing there need not pay.
+    A widget whose size its text cannot change (the status bar's and the titles' one line, the
+    histogram's 1fr) gets its new text repainted without a layout."""
     key = text_key(content) if isinstance(content, Text) else content
     if widget.__dict__.get("_shown_content", show_text) == key:
         return
     widget.__dict__["_shown_content"] = key
-    widget.update(content)
+    widget.update(content, layout=sized_by_text(widget))
+
+
+def sized_by_text(widget: Static) -> bool:
+    """Whether a layout may size `widget` by its text: an auto height (Static's default) or width, or
+    a fractional width (measured as auto in a horizontal layout); no height rule counts as auto too."""
+    height, width = widget.styles.height, widget.styles.width
+    return (height is None or height.is_auto
+            or (width is not None and (width.is_auto or width.is_fraction)))
 
 
 def text_key(text: Text) -> tuple:

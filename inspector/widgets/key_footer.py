@@ -59,6 +59,22 @@ class KeyFooter(Footer):
                 return
         super().bindings_changed(screen)
 
+    def on_mount(self) -> None:  # (Textual runs Footer.on_mount too: it subscribes bindings_changed)
+        # The focus moving into a text box or out of it hides or shows the keys at once, as the focus
+        # moves, rather than when this footer's turn comes after the screen's next layout and paint:
+        # the keys' change then joins the layout the focus move asks for (the text box's), instead of
+        # a second layout and paint of its own (~20-30 ms of / and of the escape that leaves the filter).
+        self.screen.bindings_updated_signal.subscribe(self, self._hide_or_show_now, immediate=True)
+
+    def _hide_or_show_now(self, screen: Screen) -> None:
+        if self._bindings_ready and self.is_attached and screen is self.screen and self.app.app_focus:
+            shown = self._shown_bindings()
+            composed = self._composed_bindings
+            if composed == shown:
+                self._hide_keys(False)
+            elif composed is not None and not shown[0] and shown[1] == composed[1]:
+                self._hide_keys(True)
+
     _keys_hidden = False
 
     def _hide_keys(self, hidden: bool) -> None:

@@ -17,6 +17,7 @@ from textual.widgets import Input, Tree
 from textual.widgets.tree import TreeNode
 
 from inspector.tensor_summary import human_count, subtree_counts
+from inspector.widgets.paint_memo import PaintMemo
 
 LEGEND = "T/E train/eval; [ ] width"  # the help spells it out
 
@@ -34,13 +35,15 @@ def mode_badge(training: bool) -> Text:
     return Text("T", style="bold reverse yellow") if training else Text("E", style="bold reverse blue")
 
 
-class SteadyTree(Tree[str]):
+class SteadyTree(PaintMemo, Tree[str]):
     """Textual's Tree, which keeps its drawn lines when a Resize leaves its width alone.
 
     Tree forgets every drawn line and asks for another layout pass on each Resize event, and it gets one
     whenever it is shown again at the size it had: 'w' hides and shows the module tree. Its lines are
     cached by width, so only a new width needs them drawn again; skipping the rest took the second layout
-    pass and ~10 ms of drawing out of 'w'."""
+    pass and ~10 ms of drawing out of 'w'. Its styles are worked out once per paint (PaintMemo): a move
+    onto or off the root or a big ModuleList draws every line again (each shows the guides of the node
+    under the cursor), and each line asked for them again."""
 
     _lines_width: int | None = None
 
@@ -367,7 +370,9 @@ class ModuleTree(Vertical):
             event.prevent_default()
             if filter_input.value:
                 filter_input.value = ""  # Input.Changed rebuilds the tree
-            self.tree_view.focus()
+            # the focus moves now, not after this handler (Widget.focus): the footer's keys come back in
+            # the same layout as the emptied filter's, not in a second layout and paint
+            self.screen.set_focus(self.tree_view)
 
     @on(Input.Submitted, "#module-filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:

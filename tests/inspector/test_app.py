@@ -484,14 +484,30 @@ async def test_show_text_updates_a_static_only_when_what_it_shows_changes() -> N
         static = Static("")
         await pilot.app.screen.mount(static)
         shown = []
-        static.update = shown.append  # type: ignore[method-assign]
+        static.update = lambda content, layout=True: shown.append((content, layout))  # type: ignore[method-assign]
         show_text(static, Text("1.5", style=""))
         show_text(static, Text("1.5", style=""))
         show_text(static, Text("1.5", style="bold red"))  # same characters, now red: shown
         show_text(static, Text("1.5", style="bold red", justify="right"))
         show_text(static, "1.5")
         show_text(static, "1.5")
-        assert [str(getattr(item, "style", "")) for item in shown] == ["", "bold red", "bold red", ""]
+        assert [str(getattr(item, "style", "")) for item, _ in shown] == ["", "bold red", "bold red", ""]
+        assert all(layout for _, layout in shown)  # its height follows its text: laid out again
+        # a text that cannot change the widget's size is repainted without a layout
+        line = Static("")
+        await pilot.app.screen.mount(line)
+        line.styles.height = 1
+        laid_out = []
+        line.update = lambda content, layout=True: laid_out.append(layout)  # type: ignore[method-assign]
+        show_text(line, "a")
+        line.styles.width = "1fr"  # measured by its text in a horizontal layout
+        show_text(line, "b")
+        line.styles.width = 30
+        line.styles.height = "auto"
+        show_text(line, "c")
+        line.styles.height = "1fr"
+        show_text(line, "d")
+        assert laid_out == [False, True, True, False]
 
 
 async def test_step_through_advances_one_event_and_highlights_its_module() -> None:
@@ -742,6 +758,52 @@ async def test_the_middle_generation_is_collected_once_a_key_is_done_and_painted
         # the key's paints (the tree's cursor, the tables), then the collection, and nothing left to paint
         assert events.count("paint") >= 1 and events[-1] == "collect 1" and events.count("collect 1") == 1
         assert not pilot.app._collecting and pilot.app.screen.selected_path == "pool1"
+
+
+async def test_a_full_collection_due_next_is_done_once_a_key_is_done_and_painted(monkeypatch) -> None:
+    """When the middle generation has been collected often enough that Python's next collection of it
+    may be a full one (100-120 ms on a 2,000-layer model), the full collection is done at rest, after the
+    key is painted, instead of on whichever key would set it off."""
+    import gc
+
+    import inspector.app as app_module
+
+    counts = [(0, 0, 0)]
+    events: list[str] = []
+
+    class Gc:  # the real gc, with the counts and collections under test control
+        def __getattr__(self, name):
+            return getattr(gc, name)
+
+        def get_count(self):
+            return counts[0]
+
+        def collect(self, generation=2):
+            events.append(f"collect {generation}")
+            return 0
+
+    original_display = InspectorApp._display
+
+    def display(self, screen, renderable) -> None:
+        if renderable is not None:
+            events.append("paint")
+        original_display(self, screen, renderable)
+
+    monkeypatch.setattr(InspectorApp, "_display", display)
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        monkeypatch.setattr(app_module, "gc", Gc())
+        full = gc.get_threshold()[2]
+        counts[0] = (100, app_module.GC_MIDDLE_AT_REST, full - 1)
+        await pilot.press("down")
+        await pilot.pause(0.1)
+        assert events[-1] == "collect 1" and "collect 2" not in events  # not due yet: the middle one
+        events.clear()
+        counts[0] = (100, 0, full)
+        await pilot.press("down")
+        await pilot.pause(0.1)
+        assert "paint" in events and events[-1] == "collect 2" and events.count("collect 2") == 1
+        assert events.index("paint") < events.index("collect 2")
 
 
 async def test_the_first_runs_times_are_marked_as_including_one_time_setup() -> None:

@@ -67,11 +67,21 @@ async def test_footer_is_recomposed_only_when_the_keys_it_shows_change() -> None
         assert not pilot.app.screen.module_tree.has_focus_within and pilot.app.screen.focused is not None
         assert list(footer.query(FooterKey)) == keys
         footer._composed_bindings = ()  # as if other keys were shown: the next change recomposes
+        recomposed = []
+        recompose = footer.recompose
+
+        async def counted() -> None:
+            recomposed.append(1)
+            await recompose()
+
+        footer.recompose = counted  # type: ignore[method-assign]
         pilot.app.screen.refresh_bindings()
+        await pilot.pause()
         await pilot.pause()
         new_keys = list(footer.query(FooterKey))
         assert new_keys and not set(new_keys) & set(keys)
         assert [key.key for key in new_keys] == [key.key for key in keys]
+        assert len(recomposed) == 1  # once, however many ways the footer hears of the change
 
 
 def _screenshot(app) -> str:
@@ -437,3 +447,178 @@ async def test_a_module_forty_levels_down_shows_in_the_tree_scrolled_sideways() 
         assert view.scroll_x <= indent < view.scroll_x + view.scrollable_content_region.width - 10
         info = str(pilot.app.screen.query_one("#module-info").render())
         assert info.startswith("block.…(") and "Linear" in info.splitlines()[0]
+
+
+async def test_tensor_table_cells_are_drawn_as_the_data_table_draws_them() -> None:
+    """SizedTable draws a one-line Text cell itself, without rich's render pipeline: the same segments
+    (text, style, row/column meta) as DataTable's own _render_cell, for every cell the tables show after a
+    backward (numbers, names, styled cells), on plain and striped rows, under the cursor and the hover,
+    and for cells of every alignment with styles and spans of their own, in both themes."""
+    from rich.style import Style
+    from rich.text import Text
+    from textual.widgets import DataTable
+
+    from inspector.widgets.tensor_tables import SizedTable
+
+    def segments(lines):
+        return [[(segment.text, segment.style, segment.style.meta if segment.style else None)
+                 for segment in line] for line in lines]
+
+    def compare(table: SizedTable) -> int:
+        compared = 0
+        widths = [column.get_render_width(table) for column in table.ordered_columns]
+        for row in range(-1, table.row_count):
+            for column, width in enumerate(widths):
+                for cursor, hover in ((False, False), (True, False), (False, True), (True, True)):
+                    for base in (Style(), Style(bgcolor="#101010", color="white"), Style(bold=True)):
+                        table._cell_render_cache.clear()
+                        quick = table._render_cell(row, column, base, width, cursor, hover)
+                        table._cell_render_cache.clear()
+                        rich = DataTable._render_cell(table, row, column, base, width, cursor, hover)
+                        assert segments(quick) == segments(rich), (row, column, cursor, hover, base)
+                        compared += 1
+        return compared
+
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f", "b")
+        await settle(pilot)
+        tables = pilot.app.screen.query_one(TensorTables)
+        assert compare(tables.parameter_table) > 100
+        table = SizedTable(id="odd-cells", cell_padding=0, cursor_type="row", zebra_stripes=True)
+        await pilot.app.screen.mount(table)
+        table.add_column(Text(" name"), width=20, key="name")  # default alignment: Padding pads it
+        table.add_column(Text(" value", justify="right"), width=12, key="value")
+        table.add_column(Text(" note"), width=16, key="note")
+        shared = Text(" fc.weight", style="bold", justify="left")
+        shared.append(" (shared)", style="bold magenta")
+        table.add_row(shared, Text(" -1.5", style="bold red", justify="right"), Text(" plain"))
+        table.add_row(Text(" x", justify="left"), Text(" 3", justify="right"), Text(" exactly 16 cols"))
+        right = Text(" 7", justify="right")
+        right.stylize("italic", 1, 2)
+        table.add_row(Text(" frozen", style="bold blue"), right, Text(""))
+        await pilot.pause()
+        assert compare(table) > 100
+        pilot.app.theme = "textual-light"
+        await pilot.pause()
+        assert compare(table) > 100
+
+
+class _Terminal:
+    """What a terminal shows after the screen updates the app wrote: characters and their styles."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.cells = [[(" ", "")] * width for _ in range(height)]
+
+    def write(self, update, console: Console) -> None:
+        from rich.segment import ControlType
+
+        x = y = 0
+        for segment in update.__rich_console__(console, console.options):
+            if segment.control:
+                for code in segment.control:
+                    if code[0] == ControlType.CURSOR_MOVE_TO:
+                        x, y = code[1], code[2]
+                continue
+            if segment.text == "\n":
+                x, y = 0, y + 1
+                continue
+            style = str(segment.style.clear_meta_and_links()) if segment.style else ""
+            for character in segment.text:
+                self.cells[y][x] = (character, style)
+                x += 1
+
+
+async def test_the_screen_after_each_key_is_what_a_full_repaint_draws() -> None:
+    """Keys that repaint or lay out less than the whole screen (a focus move repaints only the widgets
+    whose look it changes, not the screen; new histogram bars are not laid out) leave on the terminal
+    what a full repaint would draw, and the widgets where a fresh layout would put them."""
+    from textual.widgets import Input
+
+    app = make_app()
+    terminal = _Terminal(*SIZE)
+    updates = []
+    display = app._display
+
+    def written(screen: Screen, update) -> None:
+        if update is not None and screen is app.screen:
+            updates.append(update)
+        display(screen, update)
+
+    app._display = written  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for input_box in pilot.app.screen.query(Input):
+            input_box.cursor_blink = False  # a blink between the two pictures is no difference
+        for keys in (["slash"], ["l"], ["escape"], ["slash", "c", "o"], ["enter"], ["down", "down"],
+                     ["tab"], ["w"], ["w"], ["2"], ["1"], ["D"], ["slash"], ["escape"], ["D"], ["f"], ["2"],
+                     ["n"], ["n"], ["escape"], ["1"], ["down"]):
+            await pilot.press(*keys)
+            await settle(pilot)
+            await pilot.pause()
+            for update in updates:
+                terminal.write(update, pilot.app.console)
+            updates.clear()
+            full = _Terminal(*SIZE)
+            compositor = pilot.app.screen._compositor
+            full.write(compositor.render_update(full=True, screen_stack=pilot.app._background_screens),
+                       pilot.app.console)
+            for y, (shown, drawn) in enumerate(zip(terminal.cells, full.cells)):
+                assert shown == drawn, (keys, y, "".join(c for c, _ in shown), "".join(c for c, _ in drawn))
+            # and laid out as a fresh layout of the whole screen lays it out (a widget that repaints a new
+            # text without a layout, as the histogram does, must be one whose size the text leaves alone)
+            regions = {widget: widget.region for widget in pilot.app.screen.walk_children()}
+            for widget in pilot.app.screen.walk_children(with_self=True):
+                widget._clear_arrangement_cache()  # what the layout measured, as if nothing were known
+                widget._box_model_cache.clear()
+                widget.clear_cached_dimensions()
+            pilot.app.screen._refresh_layout(pilot.app.screen.size)
+            await pilot.pause()
+            assert {widget: widget.region for widget in regions} == regions, keys
+            for update in updates:
+                terminal.write(update, pilot.app.console)
+            updates.clear()
+
+
+async def test_slash_shows_the_hidden_tree_and_focuses_its_filter() -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        tree = pilot.app.screen.module_tree
+        await pilot.press("w")
+        await pilot.pause()
+        assert not tree.display
+        await pilot.press("slash")
+        await pilot.pause()
+        assert tree.display and tree.region.width > 0
+        assert pilot.app.screen.query_one("#module-filter").has_focus
+        await pilot.press("escape", "slash")  # shown already: / only focuses the filter
+        await pilot.pause()
+        assert tree.display and pilot.app.screen.query_one("#module-filter").has_focus
+
+
+async def test_entering_and_leaving_the_filter_lays_the_screen_out_once() -> None:
+    """/ and escape move the focus, hide or show the footer's keys, and (escape) empty the filter: one
+    layout of the screen for all of it, not one for the focus and another when the footer's turn comes."""
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = pilot.app.screen
+        layouts = []
+        refresh_layout = screen._refresh_layout
+
+        def counted(*args, **kwargs):
+            layouts.append(args)
+            return refresh_layout(*args, **kwargs)
+
+        screen._refresh_layout = counted
+        footer = screen.query_one(KeyFooter)
+        steps = ((["slash"], True, True), (["escape"], False, True), (["slash"], True, True),
+                 (["c"], True, False), (["escape"], False, False))
+        for keys, hidden, once in steps:
+            layouts.clear()
+            await pilot.press(*keys)
+            await pilot.pause()
+            await pilot.pause()
+            shown = [key.display for key in footer.query(FooterKey) if not key.has_class("-command-palette")]
+            assert shown == [not hidden] * len(shown) and shown
+            assert len(layouts) <= 1 or not once, keys  # (a filter typed or cleared rebuilds the tree)
+        assert screen.module_tree.tree_view.has_focus and screen.module_tree.filter_text == ""

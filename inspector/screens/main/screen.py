@@ -11,7 +11,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.reactive import Reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Button, DataTable, Header, Static, TabbedContent, TabPane
 
 from inspector.messages import RunFailed, RunFinished, TraceBatch, TrainProgressed
@@ -63,6 +65,12 @@ class MainScreen(InterventionActions, CompareActions, TrainingActions, RestylesP
     BINDINGS = [Binding("question_mark", "app.help", "Help")] + [
         Binding(key, action, label, show=shown) for key, action, label, shown, _, _ in COMMANDS
     ]
+
+    # Textual's Screen.focused repaints the whole screen whenever the focus moves (/, escape, tab, w):
+    # every widget drawn again and composed into all 40 lines (~40 ms on the 2,000-layer model). Nothing
+    # of the screen's own drawing depends on the focus; the widgets that gain or lose it, and those
+    # whose :focus-within styles change, repaint themselves.
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     def __init__(self, session: Session, *, trace_max_rows: int = 2000, show_time: bool = True) -> None:
         super().__init__(id="main-screen")
@@ -713,7 +721,8 @@ class MainScreen(InterventionActions, CompareActions, TrainingActions, RestylesP
         if self.query_one(TabbedContent).active == "tab-trace":
             self.trace.focus_filter()
             return
-        self.module_tree.display = True
+        if not self.module_tree.display:  # (setting it when shown asks for a layout all the same)
+            self.module_tree.display = True
         self.query_one("#module-filter").focus()
 
     def action_toggle_tree(self) -> None:
