@@ -48,16 +48,8 @@ class KeyFooter(Footer):
         # A text box taking the focus (the tree's filter) hides every key but the palette's, and giving
         # it back shows them again: those keys are hidden and shown, not remounted (a remount of the
         # footer was ~30 ms of the escape that leaves the filter, and of the / that enters it).
-        if self._bindings_ready and self.is_attached and screen is self.screen and self.app.app_focus:
-            shown = self._shown_bindings()
-            composed = self._composed_bindings
-            if composed == shown:
-                self._hide_keys(False)
-                return
-            if composed is not None and not shown[0] and shown[1] == composed[1]:
-                self._hide_keys(True)
-                return
-        super().bindings_changed(screen)
+        if not self._hide_or_show_now(screen):
+            super().bindings_changed(screen)
 
     def on_mount(self) -> None:  # (Textual runs Footer.on_mount too: it subscribes bindings_changed)
         # The focus moving into a text box or out of it hides or shows the keys at once, as the focus
@@ -66,14 +58,19 @@ class KeyFooter(Footer):
         # a second layout and paint of its own (~20-30 ms of / and of the escape that leaves the filter).
         self.screen.bindings_updated_signal.subscribe(self, self._hide_or_show_now, immediate=True)
 
-    def _hide_or_show_now(self, screen: Screen) -> None:
+    def _hide_or_show_now(self, screen: Screen) -> bool:
+        """Show the keys when they are the ones composed, or hide them when a text box has the focus;
+        False when the keys really changed (the footer recomposes) or the footer is not ready."""
         if self._bindings_ready and self.is_attached and screen is self.screen and self.app.app_focus:
             shown = self._shown_bindings()
             composed = self._composed_bindings
             if composed == shown:
                 self._hide_keys(False)
-            elif composed is not None and not shown[0] and shown[1] == composed[1]:
+                return True
+            if composed is not None and not shown[0] and shown[1] == composed[1]:
                 self._hide_keys(True)
+                return True
+        return False
 
     _keys_hidden = False
 

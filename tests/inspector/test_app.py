@@ -714,59 +714,10 @@ async def test_the_app_collects_garbage_less_often_while_it_runs_and_puts_the_se
     assert gc.get_threshold() == before
 
 
-async def test_the_middle_generation_is_collected_once_a_key_is_done_and_painted(monkeypatch) -> None:
-    """After a key's work is handled and painted, the middle generation is collected if it is half way to
-    its threshold (not during the key)."""
+def _gc_and_paints_recorded(monkeypatch) -> tuple:
+    """(counts, events, fake gc): a gc whose counts the test sets (counts[0]) and whose collections are
+    recorded in events, beside each paint of the app; the test puts the fake in as inspector.app's gc."""
     import gc
-
-    import inspector.app as app_module
-
-    counts = [(0, 0, 0)]
-    events: list[str] = []
-
-    class Gc:  # the real gc, with the counts and collections of the middle generation under test control
-        def __getattr__(self, name):
-            return getattr(gc, name)
-
-        def get_count(self):
-            return counts[0]
-
-        def collect(self, generation=2):
-            events.append(f"collect {generation}")
-            return 0
-
-    original_display = InspectorApp._display
-
-    def display(self, screen, renderable) -> None:
-        if renderable is not None:
-            events.append("paint")
-        original_display(self, screen, renderable)
-
-    monkeypatch.setattr(InspectorApp, "_display", display)
-    async with make_app().run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        monkeypatch.setattr(app_module, "gc", Gc())
-        counts[0] = (100, app_module.GC_MIDDLE_AT_REST - 1, 0)
-        await pilot.press("down")
-        await pilot.pause(0.1)
-        assert "paint" in events and "collect 1" not in events  # not half way yet: nothing collected
-        assert not pilot.app._collecting
-        events.clear()
-        counts[0] = (100, app_module.GC_MIDDLE_AT_REST, 0)
-        await pilot.press("down")
-        await pilot.pause(0.1)
-        # the key's paints (the tree's cursor, the tables), then the collection, and nothing left to paint
-        assert events.count("paint") >= 1 and events[-1] == "collect 1" and events.count("collect 1") == 1
-        assert not pilot.app._collecting and pilot.app.screen.selected_path == "pool1"
-
-
-async def test_a_full_collection_due_next_is_done_once_a_key_is_done_and_painted(monkeypatch) -> None:
-    """When the middle generation has been collected often enough that Python's next collection of it
-    may be a full one (100-120 ms on a 2,000-layer model), the full collection is done at rest, after the
-    key is painted, instead of on whichever key would set it off."""
-    import gc
-
-    import inspector.app as app_module
 
     counts = [(0, 0, 0)]
     events: list[str] = []
@@ -790,9 +741,44 @@ async def test_a_full_collection_due_next_is_done_once_a_key_is_done_and_painted
         original_display(self, screen, renderable)
 
     monkeypatch.setattr(InspectorApp, "_display", display)
+    return counts, events, Gc()
+
+
+async def test_the_middle_generation_is_collected_once_a_key_is_done_and_painted(monkeypatch) -> None:
+    """After a key's work is handled and painted, the middle generation is collected if it is half way to
+    its threshold (not during the key)."""
+    import inspector.app as app_module
+
+    counts, events, fake_gc = _gc_and_paints_recorded(monkeypatch)
     async with make_app().run_test(size=SIZE) as pilot:
         await settle(pilot)
-        monkeypatch.setattr(app_module, "gc", Gc())
+        monkeypatch.setattr(app_module, "gc", fake_gc)
+        counts[0] = (100, app_module.GC_MIDDLE_AT_REST - 1, 0)
+        await pilot.press("down")
+        await pilot.pause(0.1)
+        assert "paint" in events and "collect 1" not in events  # not half way yet: nothing collected
+        assert not pilot.app._collecting
+        events.clear()
+        counts[0] = (100, app_module.GC_MIDDLE_AT_REST, 0)
+        await pilot.press("down")
+        await pilot.pause(0.1)
+        # the key's paints (the tree's cursor, the tables), then the collection, and nothing left to paint
+        assert events.count("paint") >= 1 and events[-1] == "collect 1" and events.count("collect 1") == 1
+        assert not pilot.app._collecting and pilot.app.screen.selected_path == "pool1"
+
+
+async def test_a_full_collection_due_next_is_done_once_a_key_is_done_and_painted(monkeypatch) -> None:
+    """When the middle generation has been collected often enough that Python's next collection of it
+    may be a full one (100-120 ms on a 2,000-layer model), the full collection is done at rest, after the
+    key is painted, instead of on whichever key would set it off."""
+    import gc
+
+    import inspector.app as app_module
+
+    counts, events, fake_gc = _gc_and_paints_recorded(monkeypatch)
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        monkeypatch.setattr(app_module, "gc", fake_gc)
         full = gc.get_threshold()[2]
         counts[0] = (100, app_module.GC_MIDDLE_AT_REST, full - 1)
         await pilot.press("down")
