@@ -2,9 +2,10 @@
 
 One table, one run: each workload for PyTorch (CPU, 2 threads), a hand-written numpy reference and
 minimod, with the ratios and the issue's target. Groups (--only): train (MLP, ConvNet, small ResNet
-train steps), op (per-op overhead), hooks (forward with and without hooks, and the cost per hooked
-module), fresh (a new process: import + ConvNet + one step, with a warm and with an empty numba cache;
-the inspector's first forward with an empty cache), inspector (first paint, key
+train steps), op (per-op overhead, and the MLP's step on a tiny model: the step's overhead alone),
+hooks (forward with and without hooks, and the cost per hooked module), fresh (a new process:
+import + ConvNet + one step, with a warm and with an empty numba cache; the inspector's first forward
+with an empty cache), inspector (first paint, key
 presses over a 100k-event trace, ResNet-18 rendered in each view), serve (`minimod serve` with 20
 students at once over websockets, each pressing f and b: first paint, answers, memory per session).
 
@@ -49,6 +50,8 @@ CASES = [
     ("convnet", "train", "ConvNet train step (batch 32, 1x28x28)", 3, 1, 1.0),
     ("resnet", "train", "small ResNet train step (16x3x32x32, BN)", 2, 1, 1.3),
     ("op", "op", "per-op overhead, a = a*w + b on (4,) [per op]", 5, 2 * models.OPS_PER_CALL, 1.0),
+    # the MLP's step with no arithmetic to speak of: the part of the MLP's figure that is overhead
+    ("tiny", "op", "tiny MLP train step (4-4-4-3, batch 2): overhead", 20, 1, None),
     ("forward", "hooks", "ConvNet forward (no grad), no hooks", 5, 1, None),
     ("hooked", "hooks", "ConvNet forward, pre+forward hook on every module", 5, 1, None),
 ]

@@ -97,6 +97,16 @@ def make_mlp_step(lib):
     return _train_step(lib, mlp(lib), x, y)
 
 
+def make_tiny_mlp_step(lib):
+    """The MLP's train step on a model too small for its arithmetic to count (4-4-4-3, batch 2): what
+    each library adds around the arithmetic (the graph, dispatching to kernels, the optimizer's loop)."""
+    lib.manual_seed(0)
+    nn = lib.nn
+    x, y = _data(lib, (2, 4), 3)
+    model = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 3))
+    return _train_step(lib, model, x, y)
+
+
 def make_convnet_step(lib):
     lib.manual_seed(0)
     x, y = _data(lib, (32, 1, 28, 28), 10)

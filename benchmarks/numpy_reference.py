@@ -60,12 +60,21 @@ def _linear_params(rng, params, name, fan_in, fan_out):
 
 
 def make_mlp_step():
+    return _mlp_step((784, 256, 128, 10), batch=64)
+
+
+def make_tiny_mlp_step():
+    return _mlp_step((4, 4, 4, 3), batch=2)
+
+
+def _mlp_step(sizes, batch):
+    """Linear-ReLU-Linear-ReLU-Linear of these sizes, cross-entropy, SGD with momentum."""
     rng = np.random.default_rng(0)
     params = {}
-    for name, (fan_in, fan_out) in {"fc0": (784, 256), "fc1": (256, 128), "fc2": (128, 10)}.items():
-        _linear_params(rng, params, name, fan_in, fan_out)
+    for index in range(3):
+        _linear_params(rng, params, f"fc{index}", sizes[index], sizes[index + 1])
     optimizer = _SGD(params)
-    x, y = _data((64, 784), 10)
+    x, y = _data((batch, sizes[0]), sizes[-1])
 
     def step():
         p = params

@@ -27,6 +27,7 @@ STEPS = [
     ("convnet", models.make_convnet_step, reference.make_convnet_step),
     ("resnet", models.make_resnet_step, reference.make_resnet_step),
     ("op", models.make_op_overhead, reference.make_op_overhead),
+    ("tiny", models.make_tiny_mlp_step, reference.make_tiny_mlp_step),
     ("forward", models.make_forward_plain, reference.make_forward_plain),
     ("hooked", models.make_forward_hooked, reference.make_forward_hooked),
 ]

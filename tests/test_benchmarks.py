@@ -44,8 +44,9 @@ def test_quick_run_reports_each_selected_workload_with_the_machine_line(tmp_path
     )
     lines = result.stdout.splitlines()
     assert lines[0].split()[:4] == ["workload", "unit", "PyTorch", "numpy"]
-    labels = [line for line in lines if line.startswith(("per-op", "ConvNet forward", "hook cost"))]
-    assert len(labels) == 4, result.stdout
+    rows = ("per-op", "tiny MLP", "ConvNet forward", "hook cost")
+    labels = [line for line in lines if line.startswith(rows)]
+    assert len(labels) == 5, result.stdout
     (per_module,) = [line for line in lines if line.startswith("per-module hook cost")]
     # held to torch's own cost: without torch in this environment (CI's newest Python) there is nothing to
     # hold it to, and the ok column stays empty
