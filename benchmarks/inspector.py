@@ -169,13 +169,11 @@ async def _time_keys(keys: list[str], events: int, target: str | None = None) ->
         for begin in range(0, events, 5000):  # as the model worker posts them: batches
             screen.post_message(TraceBatch(trace[begin : begin + 5000]))
         await pilot.pause()
-        loop = asyncio.get_running_loop()
         for key in keys:
             # Pilot.press would add its idle detection (sleeps of 20 ms until the CPU is quiet) to every
             # figure; instead the key is posted to the app as the driver would, and the clock stops once
             # every widget has handled what the key queued (see _handled) and the screen has been
             # repainted
-            painted = loop.create_future()
             event = textual_events.Key(key, key if len(key) == 1 else None)
             event.set_sender(app)
             start = time.perf_counter()
@@ -184,22 +182,21 @@ async def _time_keys(keys: list[str], events: int, target: str | None = None) ->
                 await _run_started(app)
             else:
                 await _handled(app)
-            app.call_after_refresh(
-                lambda future=painted: future.done() or future.set_result(time.perf_counter())
-            )
-            end = await asyncio.wait_for(painted, 30)
-            timings.append((key, end - start))
+            timings.append((key, await _repainted(app, 30) - start))
             if key in RUN_KEYS:
                 while app.main_screen.busy is not None:  # the run goes on in the worker thread
                     await asyncio.sleep(0.002)
                 await _handled(app)  # its last messages (RunFinished: the views refreshed)
-                done = loop.create_future()
-                app.call_after_refresh(
-                    lambda future=done: future.done() or future.set_result(time.perf_counter())
-                )
-                timings.append((key + RUN_SUFFIX, await asyncio.wait_for(done, 60) - start))
+                timings.append((key + RUN_SUFFIX, await _repainted(app, 60) - start))
             await pilot.pause()  # let timers and animations settle before the next key
     return timings
+
+
+async def _repainted(app, timeout: float) -> float:
+    """The clock once the screen has been repainted after everything queued so far."""
+    done = asyncio.get_running_loop().create_future()
+    app.call_after_refresh(lambda: done.done() or done.set_result(time.perf_counter()))
+    return await asyncio.wait_for(done, timeout)
 
 
 async def _run_started(app) -> None:

@@ -4,6 +4,8 @@ reshape's copy when the strides cannot express a view) are in minimod/composites
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..autograd import Function
@@ -189,6 +191,7 @@ class Squeeze(Reshape):
         return x.reshape(shape)
 
 
+@functools.lru_cache(maxsize=1024)  # checking took 3 us of a 6 us weight.t() in every Linear
 def _permutation(dims, ndim):
     """(dims with negative ones resolved, the inverse order), or torch's error for dims that are not a
     permutation of range(ndim)."""
@@ -207,10 +210,6 @@ def _permutation(dims, ndim):
     return dims, tuple(inverse)
 
 
-# what _permutation gave for each (dims, ndim) seen: checking took 3 us of a 6 us weight.t() in every Linear
-_permutations: dict = {}
-
-
 class Permute(Function):
     """z = x with its axes reordered;  the gradient takes the inverse order."""
 
@@ -218,12 +217,7 @@ class Permute(Function):
 
     @staticmethod
     def forward(ctx, x, dims):
-        checked = _permutations.get((dims, x.ndim))
-        if checked is None:
-            checked = _permutation(dims, x.ndim)
-            if len(_permutations) < 1024:
-                _permutations[(dims, x.ndim)] = checked
-        dims, ctx.inverse = checked
+        dims, ctx.inverse = _permutation(dims, x.ndim)
         return x.transpose(dims)
 
     @staticmethod

@@ -99,7 +99,7 @@ def _router(name: str):
 
     def kernel(*args):
         nonlocal fast_kernel
-        key = warm.signature(name, args) if variant is None else warm.signature(name, args, variant(*args))
+        key = _signature(name, args, variant)
         ready = warm.ready(key)
         if backward and _twin_outputs and _from_twin(args):
             pass  # what a twin's forward left for its backward is the twin's (conv's patches, say)
@@ -133,13 +133,18 @@ def _router(name: str):
 _BOUND_TO_FORWARD = frozenset({"conv2d_backward"})
 
 
+def _signature(name: str, args: tuple, variant) -> tuple:
+    """warm.signature of a call, with the numba code the fast kernel runs for it where the shapes choose
+    it (variant: the kernel's function in variants.VARIANTS, or None)."""
+    return warm.signature(name, args, None if variant is None else variant(*args))
+
+
 def _ask_for_companion(name: str, args: tuple) -> None:
     """Ask for the backward a training step will call after a forward whose signature is new (see
     companions.py), unless it is ready."""
     from .variants import VARIANTS
 
-    variant = VARIANTS.get(name)
-    key = warm.signature(name, args) if variant is None else warm.signature(name, args, variant(*args))
+    key = _signature(name, args, VARIANTS.get(name))
     if not warm.ready(key):
         warm.request(key, name, args, _twin_output)
 
@@ -202,18 +207,11 @@ def _from_twin(args) -> bool:
 def _kernel_paying_for(array, name: str):
     if _jit_module is None and not (array.nbytes >= scratch.MIN_BYTES and array.dtype in _NUMBA_FLOATS):
         return getattr(reference, name)
-    return _routed(name) if _background() else getattr(backend(), name)
+    return _RELU_CHOOSERS[name]  # (the backend the switches choose, as kernels.<name> finds it)
 
 
 def _background() -> bool:
-    switches = warm.switches()
-    if _background_for[0] != switches:  # (three environment reads and checks: 1 us of every relu)
-        background = not _disabled() and warm.mode() == "background" and warm.numba_installed()
-        _background_for[:] = switches, background
-    return _background_for[1] and not _jit_missing
-
-
-_background_for = [None, False]  # [the switches, whether they mean the background mode]
+    return not _disabled() and warm.mode() == "background" and not _jit_missing and warm.numba_installed()
 
 
 def _has_twin(name: str) -> bool:
@@ -269,3 +267,8 @@ def _chooser(name: str):
     kernel.__name__ = kernel.__qualname__ = name
     kernel.__doc__ = getattr(getattr(reference, name, None), "__doc__", None)
     return kernel
+
+
+# relu's kernels as the switches choose them, once its array pays for numba (see _kernel_paying_for);
+# relu_forward and relu_backward are this module's own functions, so kernels.<name> would find those
+_RELU_CHOOSERS = {name: _chooser(name) for name in ("relu_forward", "relu_backward")}
